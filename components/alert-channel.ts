@@ -1,0 +1,286 @@
+import * as aws from "@pulumi/aws";
+import * as datadog from "@pulumi/datadog";
+import * as pulumi from "@pulumi/pulumi";
+import { FUNCTION_RUNTIME, functionCode, lambdaFunctionName } from "./function-code";
+import { OnCallRouting, OnCallSettings } from "./oncall-routing";
+import { standardTags } from "./tags";
+import { writeOnlyVersion } from "./write-only";
+
+/** Arguments for {@link AlertChannel}. */
+export interface AlertChannelArgs {
+    /** Environment name, used in resource names and tags. */
+    readonly environment: string;
+    /** Slack incoming-webhook URL; kept only as KMS ciphertext in the function. */
+    readonly slackWebhookUrl: pulumi.Input<string>;
+    /** Slack channel, with its '#', that Datadog posts to, e.g. "#alerts-dev". */
+    readonly slackChannel: string;
+    /** Account name of Datadog's Slack integration tile. */
+    readonly datadogSlackAccount: string;
+    /** Where pages go: Opsgenie now, Jira Service Management after Opsgenie's end of support. */
+    readonly onCall: OnCallSettings;
+    /** API key for the on-call backend (Opsgenie configuration key, or the JSM Datadog integration key). */
+    readonly onCallApiKey: pulumi.Input<string>;
+    /** Days to keep the notifier's logs. Default 30. */
+    readonly logRetentionDays?: number;
+    /** AWS services allowed to publish to the topic (and use its key). Default ["cloudwatch.amazonaws.com"]. */
+    readonly publisherServices?: readonly string[];
+}
+
+/**
+ * Where every alert source publishes: a KMS-encrypted topic, a Slack notifier with its own dead
+ * letter queue, and the Datadog and on-call routing that monitors mention in their messages.
+ */
+export class AlertChannel extends pulumi.ComponentResource {
+    /** ARN of the topic that alarms and functions publish to. */
+    declare readonly topicArn: pulumi.Output<string>;
+    /** ARN of the channel's KMS key (topic, queue, logs, webhook ciphertext). */
+    declare readonly keyArn: pulumi.Output<string>;
+    /** Name of the Slack notifier function. */
+    declare readonly notifierFunctionName: pulumi.Output<string>;
+    /** ARN of the notifier's dead-letter queue. */
+    declare readonly deadLetterQueueArn: pulumi.Output<string>;
+    /** Datadog notification handles (`@opsgenie-… @slack-…`) that route a monitor to this channel. */
+    declare readonly datadogHandles: pulumi.Output<string>;
+
+    constructor(name: string, args: AlertChannelArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("alertline:index:AlertChannel", name, {}, opts);
+        const tags = standardTags(args.environment, name);
+        const functionName = lambdaFunctionName(args.environment, name, "notifier");
+        const publishers = args.publisherServices ?? ["cloudwatch.amazonaws.com"];
+        const identity = aws.getCallerIdentityOutput({}, { parent: this });
+        const region = aws.getRegionOutput({}, { parent: this });
+
+        const key = new aws.kms.Key(
+            `${name}-key`,
+            {
+                description: `alertline ${args.environment} alert channel: topic, queue, logs, Slack webhook`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: pulumi
+                    .all([identity.accountId, region.region])
+                    .apply(([accountId, regionName]) => JSON.stringify(channelKeyPolicy(accountId, regionName, publishers))),
+                tags,
+            },
+            { parent: this },
+        );
+
+        const topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
+        new aws.sns.TopicPolicy(
+            `${name}-topic-policy`,
+            {
+                arn: topic.arn,
+                policy: pulumi
+                    .all([topic.arn, identity.accountId])
+                    .apply(([topicArn, accountId]) => JSON.stringify(topicPolicy(topicArn, accountId, publishers))),
+            },
+            { parent: this },
+        );
+
+        const deadLetterQueue = new aws.sqs.Queue(
+            `${name}-dlq`,
+            { kmsMasterKeyId: key.arn, messageRetentionSeconds: 14 * 24 * 3600, tags },
+            { parent: this },
+        );
+
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-notifier-logs`,
+            { name: `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays ?? 30, kmsKeyId: key.arn, tags },
+            { parent: this },
+        );
+
+        const role = new aws.iam.Role(
+            `${name}-notifier-role`,
+            { assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), tags },
+            { parent: this },
+        );
+        new aws.iam.RolePolicy(
+            `${name}-notifier-policy`,
+            {
+                role: role.name,
+                policy: pulumi
+                    .all([logGroup.arn, key.arn, deadLetterQueue.arn, region.region])
+                    .apply(([logGroupArn, keyArn, queueArn, regionName]) =>
+                        JSON.stringify(notifierPolicy({ logGroupArn, keyArn, deadLetterQueueArn: queueArn, functionName, region: regionName })),
+                    ),
+            },
+            { parent: this },
+        );
+
+        // The console's "encryption helpers" use the same context, so an operator can re-encrypt a
+        // rotated webhook by hand in an emergency and the function still decrypts it.
+        const webhookCiphertext = new aws.kms.Ciphertext(
+            `${name}-webhook-ciphertext`,
+            {
+                keyId: key.arn,
+                plaintextWo: args.slackWebhookUrl,
+                plaintextWoVersion: pulumi.secret(pulumi.output(args.slackWebhookUrl).apply((url) => String(writeOnlyVersion(url)))),
+                context: { LambdaFunctionName: functionName },
+            },
+            { parent: this },
+        );
+
+        const notifier = new aws.lambda.Function(
+            `${name}-notifier`,
+            {
+                name: functionName,
+                description: "Posts alert channel messages (CloudWatch, Datadog, alertline) to Slack",
+                runtime: FUNCTION_RUNTIME,
+                handler: "index.handler",
+                code: functionCode("slack-notifier"),
+                role: role.arn,
+                kmsKeyArn: key.arn,
+                timeout: 60,
+                memorySize: 256,
+                environment: {
+                    variables: {
+                        SLACK_WEBHOOK_CIPHERTEXT: webhookCiphertext.ciphertextBlob,
+                        ALERTLINE_ENVIRONMENT: args.environment,
+                        POWERTOOLS_SERVICE_NAME: "slack-notifier",
+                    },
+                },
+                deadLetterConfig: { targetArn: deadLetterQueue.arn },
+                loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
+                tags,
+            },
+            // The log group must exist first, or Lambda creates an unencrypted one with no retention.
+            { parent: this, dependsOn: [logGroup] },
+        );
+
+        new aws.lambda.Permission(
+            `${name}-notifier-invoke`,
+            { action: "lambda:InvokeFunction", function: notifier.name, principal: "sns.amazonaws.com", sourceArn: topic.arn },
+            { parent: this },
+        );
+        new aws.sns.TopicSubscription(
+            `${name}-notifier-subscription`,
+            { topic: topic.arn, protocol: "lambda", endpoint: notifier.arn },
+            { parent: this },
+        );
+
+        const slackChannel = new datadog.slack.Channel(
+            `${name}-datadog-slack`,
+            {
+                accountName: args.datadogSlackAccount,
+                channelName: args.slackChannel,
+                display: { message: true, notified: true, snapshot: true, tags: true },
+            },
+            { parent: this },
+        );
+        const onCall = new OnCallRouting(
+            `${name}-oncall`,
+            { environment: args.environment, settings: args.onCall, apiKey: args.onCallApiKey },
+            { parent: this },
+        );
+
+        this.topicArn = topic.arn;
+        this.keyArn = key.arn;
+        this.notifierFunctionName = notifier.name;
+        this.deadLetterQueueArn = deadLetterQueue.arn;
+        this.datadogHandles = pulumi
+            .all([onCall.datadogHandle, slackChannel.accountName, slackChannel.channelName])
+            .apply(([onCallHandle, account, channel]) => `${onCallHandle} ${slackHandle(account, channel)}`);
+        this.registerOutputs({
+            topicArn: this.topicArn,
+            keyArn: this.keyArn,
+            notifierFunctionName: this.notifierFunctionName,
+            deadLetterQueueArn: this.deadLetterQueueArn,
+            datadogHandles: this.datadogHandles,
+        });
+    }
+}
+
+/** Datadog's mention for a Slack channel: `@slack-<account>-<channel without #>`. */
+export function slackHandle(account: string, channel: string): string {
+    return `@slack-${account}-${channel.replace(/^#/, "")}`;
+}
+
+export function lambdaAssumeRolePolicy() {
+    return {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    };
+}
+
+/**
+ * The channel key: account IAM administers it; publishing services may encrypt messages for the
+ * topic (SNS calls KMS as them), and CloudWatch Logs may encrypt the notifier's log group.
+ */
+export function channelKeyPolicy(accountId: string, region: string, publisherServices: readonly string[]) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "AccountIamDecides",
+                Effect: "Allow",
+                Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+                Action: "kms:*",
+                Resource: "*",
+            },
+            {
+                Sid: "PublishersEncryptForTheTopic",
+                Effect: "Allow",
+                Principal: { Service: [...publisherServices] },
+                Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+                Resource: "*",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
+            {
+                Sid: "LogsEncryptTheLogGroups",
+                Effect: "Allow",
+                Principal: { Service: `logs.${region}.amazonaws.com` },
+                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                Resource: "*",
+                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*` } },
+            },
+        ],
+    };
+}
+
+/** Only this account and the named services, from this account, may publish. */
+export function topicPolicy(topicArn: string, accountId: string, publisherServices: readonly string[]) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "AccountPublishesAndSubscribes",
+                Effect: "Allow",
+                Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+                Action: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
+                Resource: topicArn,
+            },
+            {
+                Sid: "ServicesPublish",
+                Effect: "Allow",
+                Principal: { Service: [...publisherServices] },
+                Action: "sns:Publish",
+                Resource: topicArn,
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
+        ],
+    };
+}
+
+/** What the notifier may do: write its logs, decrypt its own webhook, and dead-letter events. */
+export function notifierPolicy(input: { logGroupArn: string; keyArn: string; deadLetterQueueArn: string; functionName: string; region: string }) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${input.logGroupArn}:*` },
+            {
+                Sid: "DecryptOwnWebhook",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: input.keyArn,
+                Condition: { StringEquals: { "kms:EncryptionContext:LambdaFunctionName": input.functionName } },
+            },
+            { Sid: "DeadLetter", Effect: "Allow", Action: "sqs:SendMessage", Resource: input.deadLetterQueueArn },
+            {
+                Sid: "EncryptDeadLetters",
+                Effect: "Allow",
+                Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                Resource: input.keyArn,
+                Condition: { StringEquals: { "kms:ViaService": `sqs.${input.region}.amazonaws.com` } },
+            },
+        ],
+    };
+}

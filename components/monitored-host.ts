@@ -1,0 +1,312 @@
+import * as aws from "@pulumi/aws";
+import * as datadog from "@pulumi/datadog";
+import * as pulumi from "@pulumi/pulumi";
+import { hostMonitorSpecs, MonitorSpec, withNotify } from "./datadog-monitors";
+import { hostUserData } from "./host-user-data";
+import { standardTags } from "./tags";
+import { writeOnlyVersion } from "./write-only";
+
+/** Arguments for {@link MonitoredHost}. */
+export interface MonitoredHostArgs {
+    /** Environment name, used in names, tags and Datadog scopes. */
+    readonly environment: string;
+    /** The host's alertline name (config `hosts[].name`). */
+    readonly hostName: string;
+    /** VPC the host lives in. */
+    readonly vpcId: pulumi.Input<string>;
+    /** Private subnet for the host; it gets no public IP. */
+    readonly subnetId: pulumi.Input<string>;
+    /** EC2 instance type. Default "t3.small". */
+    readonly instanceType?: string;
+    /** Processes Datadog must see running. Default ["chronyd", "sshd"]. */
+    readonly processes?: readonly string[];
+    /** CPU user percentage that alerts, in Datadog and CloudWatch. Default 80. */
+    readonly cpuThresholdPercent?: number;
+    /** Root volume size in GiB. Default 20. */
+    readonly rootVolumeGiB?: number;
+    /** Datadog API key; stored only in an SSM SecureString that the host reads at boot. */
+    readonly datadogApiKey: pulumi.Input<string>;
+    /** Datadog site the Agent reports to. Default "datadoghq.com". */
+    readonly datadogSite?: string;
+    /** Alert channel topic that the CloudWatch alarms publish to. */
+    readonly alertTopicArn: pulumi.Input<string>;
+    /** Datadog notification handles of the alert channel, appended to every monitor message. */
+    readonly notify: pulumi.Input<string>;
+}
+
+/**
+ * An EC2 host watched by Datadog: private, IMDSv2-only, encrypted with its own key, reachable only
+ * through Session Manager, with Datadog monitors and CloudWatch alarms routed to the alert channel.
+ */
+export class MonitoredHost extends pulumi.ComponentResource {
+    /** EC2 instance ID. */
+    declare readonly instanceId: pulumi.Output<string>;
+    /** Private IP address. */
+    declare readonly privateIp: pulumi.Output<string>;
+    /** Datadog monitor IDs by purpose (`process-chronyd`, `agent-up`, `cpu`). */
+    declare readonly monitorIds: pulumi.Output<Record<string, string>>;
+    /** ARNs of the CloudWatch alarms. */
+    declare readonly alarmArns: pulumi.Output<string[]>;
+
+    constructor(name: string, args: MonitoredHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("alertline:index:MonitoredHost", name, {}, opts);
+        const tags = standardTags(args.environment, name, { Name: `alertline-${args.environment}-${args.hostName}` });
+        const processes = args.processes ?? ["chronyd", "sshd"];
+        const cpuThreshold = args.cpuThresholdPercent ?? 80;
+        const instanceType = args.instanceType ?? "t3.small";
+        const identity = aws.getCallerIdentityOutput({}, { parent: this });
+        const region = aws.getRegionOutput({}, { parent: this });
+
+        const key = new aws.kms.Key(
+            `${name}-key`,
+            {
+                description: `alertline ${args.environment} ${args.hostName}: root volume and Datadog key parameter`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: identity.accountId.apply((accountId) => JSON.stringify(accountOnlyKeyPolicy(accountId))),
+                tags,
+            },
+            { parent: this },
+        );
+
+        const apiKeyParameter = new aws.ssm.Parameter(
+            `${name}-datadog-api-key`,
+            {
+                name: `/alertline/${args.environment}/${args.hostName}/datadog-api-key`,
+                description: "Datadog API key the Agent reads at boot",
+                type: "SecureString",
+                keyId: key.arn,
+                // Write-only: the key is sent to SSM but never kept in Pulumi state; a new key
+                // changes the version, which re-sends it.
+                valueWo: args.datadogApiKey,
+                valueWoVersion: pulumi.secret(pulumi.output(args.datadogApiKey).apply(writeOnlyVersion)),
+                tags,
+            },
+            { parent: this },
+        );
+
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: `alertline ${args.environment} ${args.hostName}: Session Manager and its Datadog key`,
+                assumeRolePolicy: JSON.stringify(ec2AssumeRolePolicy()),
+                tags,
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicyAttachment(
+            `${name}-ssm-core`,
+            { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+            { parent: this },
+        );
+        new aws.iam.RolePolicy(
+            `${name}-read-api-key`,
+            {
+                role: role.name,
+                policy: pulumi
+                    .all([apiKeyParameter.arn, key.arn])
+                    .apply(([parameterArn, keyArn]) => JSON.stringify(readApiKeyPolicy(parameterArn, keyArn))),
+            },
+            { parent: this },
+        );
+        const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent: this });
+
+        // No ingress at all: Session Manager replaces SSH. Egress HTTPS only (Datadog, SSM, package repos).
+        const securityGroup = new aws.ec2.SecurityGroup(
+            `${name}-sg`,
+            {
+                vpcId: args.vpcId,
+                description: `alertline ${args.hostName}: no inbound; HTTPS out`,
+                egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to Datadog, SSM and package repositories" }],
+                tags,
+            },
+            { parent: this },
+        );
+
+        const ami = aws.ec2.getAmiOutput(
+            {
+                mostRecent: true,
+                owners: ["amazon"],
+                filters: [
+                    { name: "name", values: [`al2023-ami-2023.*-${amiArchitecture(instanceType)}`] },
+                    { name: "state", values: ["available"] },
+                ],
+            },
+            { parent: this },
+        );
+
+        const instance = new aws.ec2.Instance(
+            `${name}-instance`,
+            {
+                ami: ami.id,
+                instanceType,
+                subnetId: args.subnetId,
+                associatePublicIpAddress: false,
+                vpcSecurityGroupIds: [securityGroup.id],
+                iamInstanceProfile: profile.name,
+                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+                rootBlockDevice: { encrypted: true, kmsKeyId: key.arn, volumeType: "gp3", volumeSize: args.rootVolumeGiB ?? 20 },
+                userData: region.region.apply((regionName) =>
+                    hostUserData({
+                        environment: args.environment,
+                        hostName: args.hostName,
+                        datadogSite: args.datadogSite ?? "datadoghq.com",
+                        apiKeyParameterName: `/alertline/${args.environment}/${args.hostName}/datadog-api-key`,
+                        region: regionName,
+                        processes,
+                    }),
+                ),
+                monitoring: true,
+                tags,
+                volumeTags: tags,
+            },
+            // A newer AMI must not replace a running host on the next `pulumi up`; roll hosts on
+            // purpose with `pulumi up --replace <urn>`.
+            { parent: this, ignoreChanges: ["ami"], dependsOn: [apiKeyParameter] },
+        );
+
+        const monitorIds: Record<string, pulumi.Output<string>> = {};
+        for (const spec of hostMonitorSpecs({ environment: args.environment, hostName: args.hostName, processes, cpuThresholdPercent: cpuThreshold })) {
+            const monitor = new datadog.Monitor(
+                `${name}-${spec.key}`,
+                {
+                    name: spec.name,
+                    type: spec.type,
+                    query: spec.query,
+                    // The handles come from the alert channel's resources, so monitors wait for them.
+                    message: pulumi.output(args.notify).apply((notify) => withNotify(spec.message, notify)),
+                    monitorThresholds: thresholdsAsText(spec.thresholds),
+                    notifyNoData: spec.notifyNoData,
+                    noDataTimeframe: spec.noDataTimeframeMinutes,
+                    priority: spec.priority,
+                    includeTags: true,
+                    tags: spec.tags,
+                },
+                { parent: this },
+            );
+            monitorIds[spec.key] = monitor.id;
+        }
+
+        const alarms = cloudWatchAlarmSpecs(args.hostName, cpuThreshold).map(
+            (spec) =>
+                new aws.cloudwatch.MetricAlarm(
+                    `${name}-${spec.key}`,
+                    {
+                        name: `alertline-${args.environment}-${args.hostName}-${spec.key}`,
+                        alarmDescription: spec.description,
+                        namespace: "AWS/EC2",
+                        metricName: spec.metricName,
+                        statistic: spec.statistic,
+                        period: spec.periodSeconds,
+                        evaluationPeriods: spec.evaluationPeriods,
+                        threshold: spec.threshold,
+                        comparisonOperator: spec.comparisonOperator,
+                        treatMissingData: spec.treatMissingData,
+                        dimensions: { InstanceId: instance.id },
+                        alarmActions: [args.alertTopicArn],
+                        okActions: [args.alertTopicArn],
+                        tags,
+                    },
+                    { parent: this },
+                ),
+        );
+
+        this.instanceId = instance.id;
+        this.privateIp = instance.privateIp;
+        this.monitorIds = pulumi.output(monitorIds);
+        this.alarmArns = pulumi.all(alarms.map((a) => a.arn));
+        this.registerOutputs({ instanceId: this.instanceId, privateIp: this.privateIp, monitorIds: this.monitorIds, alarmArns: this.alarmArns });
+    }
+}
+
+/** The Datadog provider takes thresholds as decimal strings. */
+export function thresholdsAsText(thresholds: MonitorSpec["thresholds"]): Record<string, string> {
+    return Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+}
+
+/** Graviton instance families (t4g, m7g, c8gd…) need the arm64 image. */
+export function amiArchitecture(instanceType: string): "arm64" | "x86_64" {
+    const family = instanceType.split(".")[0];
+    return /^[a-z]+\d+[a-z]*g[a-z]*$/.test(family) ? "arm64" : "x86_64";
+}
+
+/** CloudWatch alarms per host, as data. */
+export interface AlarmSpec {
+    readonly key: string;
+    readonly description: string;
+    readonly metricName: string;
+    readonly statistic: "Average" | "Maximum";
+    readonly periodSeconds: number;
+    readonly evaluationPeriods: number;
+    readonly threshold: number;
+    readonly comparisonOperator: "GreaterThanOrEqualToThreshold" | "GreaterThanThreshold";
+    readonly treatMissingData: "missing" | "breaching" | "notBreaching";
+}
+
+export function cloudWatchAlarmSpecs(hostName: string, cpuThresholdPercent: number): AlarmSpec[] {
+    return [
+        {
+            key: "cpu-alarm",
+            description: `${hostName}: CPUUtilization at or above ${cpuThresholdPercent}% for 15 minutes`,
+            metricName: "CPUUtilization",
+            statistic: "Average",
+            periodSeconds: 300,
+            evaluationPeriods: 3,
+            threshold: cpuThresholdPercent,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "missing",
+        },
+        {
+            key: "status-check-alarm",
+            description: `${hostName}: EC2 status check failed (instance or system) for 2 minutes`,
+            metricName: "StatusCheckFailed",
+            statistic: "Maximum",
+            periodSeconds: 60,
+            evaluationPeriods: 2,
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            // A stopped or vanished instance stops reporting: that is an outage, not "no news".
+            treatMissingData: "breaching",
+        },
+    ];
+}
+
+/** Only this account's IAM decides who uses the key; EC2 and SSM act on behalf of those principals. */
+export function accountOnlyKeyPolicy(accountId: string) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "AccountIamDecides",
+                Effect: "Allow",
+                Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+                Action: "kms:*",
+                Resource: "*",
+            },
+        ],
+    };
+}
+
+export function ec2AssumeRolePolicy() {
+    return {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    };
+}
+
+/** The host may read its own Datadog key parameter and decrypt it, and nothing else of the key. */
+export function readApiKeyPolicy(parameterArn: string, keyArn: string) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ReadDatadogKey", Effect: "Allow", Action: "ssm:GetParameter", Resource: parameterArn },
+            {
+                Sid: "DecryptDatadogKey",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: keyArn,
+                Condition: { StringEquals: { "kms:EncryptionContext:PARAMETER_ARN": parameterArn } },
+            },
+        ],
+    };
+}

@@ -1,0 +1,84 @@
+import * as datadog from "@pulumi/datadog";
+import * as pulumi from "@pulumi/pulumi";
+import { OpsgenieApiIntegration, OpsgenieTeam } from "./opsgenie";
+import { opsgenieApiUrl } from "./opsgenie-api";
+import type { OnCallSettings } from "./stack-config";
+
+export type { OnCallSettings };
+
+/**
+ * Datadog's Opsgenie integration posts to this URL for an integration that lives in Jira Service
+ * Management (JSM keeps Opsgenie's alert API under api.atlassian.com). Unconfirmed against
+ * Datadog's documentation: if pages do not arrive after a switch to `jsm`, check the integration
+ * tile's "custom" URL first.
+ */
+export const JSM_DATADOG_API_URL = "https://api.atlassian.com/jsm/ops/integration";
+
+/** Arguments for {@link OnCallRouting}. */
+export interface OnCallRoutingArgs {
+    /** Environment name, used in names. */
+    readonly environment: string;
+    /** Backend and team from `alertline:oncall`. */
+    readonly settings: OnCallSettings;
+    /**
+     * With `opsgenie`: an API key with configuration access, used to create the team and its
+     * Datadog integration. With `jsm`: the API key of the Datadog integration created in JSM.
+     */
+    readonly apiKey: pulumi.Input<string>;
+}
+
+/**
+ * The on-call side of the alert channel: who gets paged, and the Datadog service object that
+ * `@opsgenie-<name>` in a monitor message resolves to. The backend is a setting because Opsgenie
+ * support ends on 2027-04-05 and its accounts move to JSM; monitors do not change when it does.
+ */
+export class OnCallRouting extends pulumi.ComponentResource {
+    /** The mention that pages this team from a Datadog monitor, e.g. "@opsgenie-alertline-dev". */
+    declare readonly datadogHandle: pulumi.Output<string>;
+    /** Opsgenie team ID (undefined with `jsm`, whose team is managed in JSM). */
+    declare readonly teamId: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: OnCallRoutingArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("alertline:index:OnCallRouting", name, {}, opts);
+        const serviceName = datadogServiceName(args.environment);
+        const settings = args.settings;
+
+        let serviceObject: datadog.opsgenie.ServiceObject;
+        let teamId: pulumi.Output<string | undefined>;
+        if (settings.backend === "opsgenie") {
+            const connection = { apiKey: pulumi.secret(args.apiKey), apiUrl: opsgenieApiUrl(settings.region) };
+            const team = new OpsgenieTeam(
+                `${name}-team`,
+                { name: settings.team, description: `alertline ${args.environment}: pages from Datadog and alertline`, connection },
+                { parent: this },
+            );
+            const integration = new OpsgenieApiIntegration(
+                `${name}-datadog-integration`,
+                { name: `${serviceName}-datadog`, type: "Datadog", ownerTeamId: team.id, enabled: true, connection },
+                { parent: this },
+            );
+            serviceObject = new datadog.opsgenie.ServiceObject(
+                `${name}-datadog-service`,
+                { name: serviceName, opsgenieApiKey: integration.apiKey, region: settings.region },
+                { parent: this },
+            );
+            teamId = team.id;
+        } else {
+            serviceObject = new datadog.opsgenie.ServiceObject(
+                `${name}-datadog-service`,
+                { name: serviceName, opsgenieApiKey: pulumi.secret(args.apiKey), region: "custom", customUrl: JSM_DATADOG_API_URL },
+                { parent: this },
+            );
+            teamId = pulumi.output(undefined);
+        }
+
+        this.datadogHandle = pulumi.interpolate`@opsgenie-${serviceObject.name}`;
+        this.teamId = teamId;
+        this.registerOutputs({ datadogHandle: this.datadogHandle, teamId: this.teamId });
+    }
+}
+
+/** Name of the Datadog service object, and so of the `@opsgenie-…` handle. */
+export function datadogServiceName(environment: string): string {
+    return `alertline-${environment}`;
+}

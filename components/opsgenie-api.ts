@@ -1,0 +1,376 @@
+/**
+ * Opsgenie's REST API as plain data: which request each resource operation sends, and what
+ * the answers mean. Every URL, body and response shape alertline relies on lives in this file,
+ * so the Jira Service Management variant (Opsgenie support ends 2027-04-05) is a sibling of it.
+ *
+ * Shapes checked against the opsgenie-go-sdk-v2 and terraform-provider-opsgenie sources and the
+ * Opsgenie REST docs / opsgenie-oas spec; what those leave open is marked "unconfirmed".
+ *
+ * Nothing here does I/O, and nothing here may capture module state beyond other functions of
+ * this file: the dynamic providers in opsgenie.ts capture this module by value when Pulumi
+ * serialises them.
+ */
+
+export type OpsgenieRegion = "us" | "eu";
+
+/** Base URL of the Opsgenie REST API for the region the account lives in. */
+export function opsgenieApiUrl(region: OpsgenieRegion): string {
+    if (region === "us") return "https://api.opsgenie.com";
+    if (region === "eu") return "https://api.eu.opsgenie.com";
+    throw new Error(`Opsgenie region "${String(region)}" is unknown: use "us" or "eu" (where the Opsgenie account lives).`);
+}
+
+/** Credentials and endpoint for configuration requests; the official provider takes these as provider config. */
+export interface OpsgenieConnection {
+    readonly apiKey: string;
+    readonly apiUrl: string;
+}
+
+/** Checks a resolved `connection` input and names the field to fix. */
+export function checkConnection(value: unknown): OpsgenieConnection {
+    if (typeof value !== "object" || value === null) {
+        throw new Error("Opsgenie connection is missing: pass { apiKey, apiUrl } (apiUrl from opsgenieApiUrl(\"us\" | \"eu\")).");
+    }
+    const { apiKey, apiUrl } = value as Record<string, unknown>;
+    if (typeof apiKey !== "string" || apiKey.trim() === "") {
+        throw new Error("Opsgenie connection.apiKey is empty: pass an Opsgenie API key with Configuration access, as a Pulumi secret.");
+    }
+    if (typeof apiUrl !== "string" || !/^https?:\/\/[^/\s]+\/?$/.test(apiUrl)) {
+        throw new Error(
+            `Opsgenie connection.apiUrl "${String(apiUrl)}" is not a base URL: use opsgenieApiUrl("us") (https://api.opsgenie.com) or opsgenieApiUrl("eu") (https://api.eu.opsgenie.com).`,
+        );
+    }
+    return { apiKey, apiUrl };
+}
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+
+/** One call to the Opsgenie REST API, before the base URL and credentials are added. */
+export interface OpsgenieRequest {
+    readonly method: HttpMethod;
+    /** Path without query, e.g. `/v2/teams`; also how errors name the operation. */
+    readonly path: string;
+    readonly query?: Readonly<Record<string, string>>;
+    readonly body?: Readonly<Record<string, unknown>>;
+}
+
+/** How an error message names the operation: `POST /v2/teams`. */
+export function requestLabel(request: OpsgenieRequest): string {
+    return `${request.method} ${request.path}`;
+}
+
+export function requestUrl(apiUrl: string, request: OpsgenieRequest): string {
+    const url = new URL(request.path, apiUrl);
+    for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
+    return url.toString();
+}
+
+export function requestHeaders(apiKey: string, request: OpsgenieRequest): Record<string, string> {
+    const headers: Record<string, string> = { Authorization: `GenieKey ${apiKey}`, Accept: "application/json" };
+    if (request.body !== undefined) headers["Content-Type"] = "application/json; charset=utf-8";
+    return headers;
+}
+
+/** What came back from one HTTP exchange, as the retry and parsing logic needs it. */
+export interface OpsgenieAnswer {
+    readonly status: number;
+    readonly bodyText: string;
+    /** The `Retry-After` header, if any. */
+    readonly retryAfter?: string | null;
+}
+
+/** Opsgenie rate-limits configuration APIs (429); 5xx other than 501 may pass. Same rule as opsgenie-go-sdk-v2. */
+export function isRetryableStatus(status: number): boolean {
+    return status === 429 || (status >= 500 && status !== 501);
+}
+
+/** Default number of tries for one request (the Go SDK retries 4 times). */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/** Wait before try `attempt + 1`: the server's Retry-After seconds if given (capped at 30 s), else 1 s, 2 s, 4 s, 8 s… capped at 16 s. */
+export function retryDelayMs(attempt: number, retryAfter?: string | null): number {
+    if (retryAfter !== undefined && retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter)) {
+        return Math.min(Number(retryAfter) * 1000, 30_000);
+    }
+    return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 16_000);
+}
+
+/** Replaces every occurrence of the secret so an error message can be shown or logged. */
+export function redact(text: string, secret: string): string {
+    return secret.length === 0 ? text : text.split(secret).join("[redacted]");
+}
+
+/** The `message` (and field `errors`) of an Opsgenie error body, or the start of a non-JSON body. */
+export function errorMessageOf(bodyText: string): string {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(bodyText);
+    } catch {
+        const text = bodyText.trim();
+        return text === "" ? "(empty body)" : text.slice(0, 200);
+    }
+    if (typeof parsed !== "object" || parsed === null) return String(parsed).slice(0, 200);
+    const { message, errors } = parsed as { message?: unknown; errors?: unknown };
+    let text = typeof message === "string" && message !== "" ? message : "(no message)";
+    if (typeof errors === "object" && errors !== null) {
+        const fields = Object.entries(errors as Record<string, unknown>).map(([field, why]) => `${field}: ${String(why)}`);
+        if (fields.length > 0) text += ` (${fields.join("; ")})`;
+    }
+    return text;
+}
+
+function hintFor(status: number, attempts: number): string {
+    const tries = `gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+    if (status === 400) return "Opsgenie could not read the request body; this is a bug in alertline's Opsgenie provider.";
+    if (status === 401)
+        return "the API key was not accepted: check connection.apiKey and that connection.apiUrl is the account's region (US https://api.opsgenie.com, EU https://api.eu.opsgenie.com).";
+    if (status === 402) return "the Opsgenie subscription plan does not allow this; upgrade the plan or create the resource by hand.";
+    if (status === 403)
+        return "the API key lacks a right: in Opsgenie Settings > API key management give it Read, Create and Update, Delete and Configuration access.";
+    if (status === 404) return "nothing with this id exists at this apiUrl: check the id and that connection.apiUrl is the account's region.";
+    if (status === 409) return "the name is already taken in this Opsgenie account: choose another name, or delete or import the existing one.";
+    if (status === 422)
+        return "Opsgenie refused the values named above (a name that is already taken is refused this way too): fix them, or delete or import the existing entity.";
+    if (status === 429) return `Opsgenie rate-limited the configuration API and ${tries}; wait a minute and run \`pulumi up\` again.`;
+    if (status >= 500) return `Opsgenie failed on its side and ${tries}; try again later and check Opsgenie's status page.`;
+    return "Opsgenie answered in a way alertline does not expect; check the request in Opsgenie's API docs.";
+}
+
+/** `Opsgenie POST /v2/teams answered 422: <message> — <hint>`, with the API key removed wherever it appears. */
+export function failureMessage(request: OpsgenieRequest, answer: OpsgenieAnswer, apiKey: string, attempts = 1): string {
+    const message = `Opsgenie ${requestLabel(request)} answered ${answer.status}: ${errorMessageOf(answer.bodyText)} — ${hintFor(answer.status, attempts)}`;
+    return redact(message, apiKey);
+}
+
+/** For when no HTTP answer came at all (refused connection, DNS, timeout). */
+export function unreachableMessage(request: OpsgenieRequest, apiUrl: string, reason: string, apiKey: string, attempts: number): string {
+    return redact(
+        `Opsgenie ${requestLabel(request)} could not reach ${apiUrl} in ${attempts} attempt${attempts === 1 ? "" : "s"}: ${reason} — check connection.apiUrl and the network.`,
+        apiKey,
+    );
+}
+
+/** Parses a 2xx answer's JSON object, or throws naming the operation. */
+export function successBody(request: OpsgenieRequest, answer: OpsgenieAnswer, apiKey: string, attempts = 1): Record<string, unknown> {
+    if (answer.status < 200 || answer.status > 299) throw new Error(failureMessage(request, answer, apiKey, attempts));
+    if (answer.bodyText.trim() === "") return {};
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(answer.bodyText);
+    } catch {
+        throw new Error(redact(`Opsgenie ${requestLabel(request)} answered ${answer.status} with a body that is not JSON: ${answer.bodyText.slice(0, 200)}`, apiKey));
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new Error(`Opsgenie ${requestLabel(request)} answered ${answer.status} with JSON that is not an object.`);
+    }
+    return parsed as Record<string, unknown>;
+}
+
+/** The `data` object every Opsgenie v2 answer wraps its entity in. */
+function dataOf(request: OpsgenieRequest, body: Record<string, unknown>): Record<string, unknown> {
+    const data = body.data;
+    if (typeof data !== "object" || data === null || Array.isArray(data)) {
+        throw new Error(`Opsgenie ${requestLabel(request)} answered without a "data" object; alertline cannot tell what was ${request.method === "GET" ? "read" : "changed"}.`);
+    }
+    return data as Record<string, unknown>;
+}
+
+function stringField(data: Record<string, unknown>, field: string): string | undefined {
+    const value = data[field];
+    return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function requiredString(request: OpsgenieRequest, data: Record<string, unknown>, field: string): string {
+    const value = stringField(data, field);
+    if (value === undefined) throw new Error(`Opsgenie ${requestLabel(request)} answered without data.${field}.`);
+    return value;
+}
+
+function idPath(prefix: string, id: string): string {
+    if (id === "") throw new Error(`An Opsgenie id is empty where ${prefix}/{id} needs one.`);
+    return `${prefix}/${encodeURIComponent(id)}`;
+}
+
+// ---------------------------------------------------------------- teams
+
+/** What alertline manages of a team; members are left to Opsgenie's UI. */
+export interface TeamFields {
+    readonly name: string;
+    readonly description: string;
+}
+
+/** Validates resolved team inputs and applies defaults (description ""). Same name rule as the official provider. */
+export function teamFields(input: { readonly name?: unknown; readonly description?: unknown }): TeamFields {
+    const { name, description } = input;
+    if (typeof name !== "string" || !/^[A-Za-z0-9 _.-]{1,100}$/.test(name)) {
+        throw new Error(
+            `Opsgenie team name "${String(name)}" is invalid: use 1 to 100 letters, digits, spaces, '_', '.' or '-'.`,
+        );
+    }
+    if (description !== undefined && typeof description !== "string") {
+        throw new Error(`Opsgenie team description must be text; got ${typeof description}.`);
+    }
+    return { name, description: description ?? "" };
+}
+
+export function createTeamRequest(team: TeamFields): OpsgenieRequest {
+    return { method: "POST", path: "/v2/teams", body: { name: team.name, description: team.description } };
+}
+
+export function getTeamRequest(id: string): OpsgenieRequest {
+    return { method: "GET", path: idPath("/v2/teams", id), query: { identifierType: "id" } };
+}
+
+/** The official provider reads a new team back by name; alertline does so only when the create answer lacks data.id. */
+export function getTeamByNameRequest(name: string): OpsgenieRequest {
+    return { method: "GET", path: idPath("/v2/teams", name), query: { identifierType: "name" } };
+}
+
+/** PATCH is partial: members are not sent, so Opsgenie keeps them. Description is always sent so clearing it works. */
+export function updateTeamRequest(id: string, team: TeamFields): OpsgenieRequest {
+    return { method: "PATCH", path: idPath("/v2/teams", id), body: { name: team.name, description: team.description } };
+}
+
+export function deleteTeamRequest(id: string): OpsgenieRequest {
+    return { method: "DELETE", path: idPath("/v2/teams", id), query: { identifierType: "id" } };
+}
+
+export interface TeamState extends TeamFields {
+    readonly id: string;
+}
+
+/** Create answers `{result: "Created", data: {id, name}}`; undefined if data.id is missing. */
+export function createdTeamId(body: Record<string, unknown>): string | undefined {
+    const data = body.data;
+    return typeof data === "object" && data !== null ? stringField(data as Record<string, unknown>, "id") : undefined;
+}
+
+/** GET answers `{data: {id, name, description, members, links}}`; description is absent when empty. */
+export function parseTeam(request: OpsgenieRequest, body: Record<string, unknown>): TeamState {
+    const data = dataOf(request, body);
+    return {
+        id: requiredString(request, data, "id"),
+        name: requiredString(request, data, "name"),
+        description: stringField(data, "description") ?? "",
+    };
+}
+
+// ---------------------------------------------------------------- integrations
+
+/** What alertline manages of an API-based integration (API, Datadog, …). */
+export interface IntegrationFields {
+    readonly name: string;
+    readonly type: string;
+    readonly enabled: boolean;
+    readonly ownerTeamId?: string;
+}
+
+/** Validates resolved integration inputs and applies the official provider's defaults (type "API", enabled true). */
+export function integrationFields(input: {
+    readonly name?: unknown;
+    readonly type?: unknown;
+    readonly enabled?: unknown;
+    readonly ownerTeamId?: unknown;
+}): IntegrationFields {
+    const { name, type, enabled, ownerTeamId } = input;
+    if (typeof name !== "string" || name.trim() === "" || name.length > 250) {
+        throw new Error(`Opsgenie integration name "${String(name)}" is invalid: use 1 to 250 characters, unique in the account.`);
+    }
+    if (type !== undefined && (typeof type !== "string" || !/^[A-Za-z0-9]+$/.test(type))) {
+        throw new Error(`Opsgenie integration type "${String(type)}" is invalid: use an Opsgenie integration type such as "API" or "Datadog".`);
+    }
+    if (enabled !== undefined && typeof enabled !== "boolean") {
+        throw new Error(`Opsgenie integration enabled must be true or false; got ${typeof enabled}.`);
+    }
+    if (ownerTeamId !== undefined && (typeof ownerTeamId !== "string" || ownerTeamId === "")) {
+        throw new Error("Opsgenie integration ownerTeamId is empty: pass a team's id (for example team.id) or leave it out for a global integration.");
+    }
+    return { name, type: type ?? "API", enabled: enabled ?? true, ...(ownerTeamId === undefined ? {} : { ownerTeamId }) };
+}
+
+/**
+ * Like the official provider, an owned integration also lists its team as responder, so alerts
+ * it creates page that team. `enabled` is sent too (the spec's Integration model has it), but the
+ * official provider enables after creating, so opsgenie.ts checks the answer and enables if needed.
+ */
+export function createIntegrationRequest(integration: IntegrationFields): OpsgenieRequest {
+    const body: Record<string, unknown> = { type: integration.type, name: integration.name, enabled: integration.enabled };
+    if (integration.ownerTeamId !== undefined) {
+        body.ownerTeam = { id: integration.ownerTeamId };
+        body.responders = [{ type: "team", id: integration.ownerTeamId }];
+    }
+    return { method: "POST", path: "/v2/integrations", body };
+}
+
+export function getIntegrationRequest(id: string): OpsgenieRequest {
+    return { method: "GET", path: idPath("/v2/integrations", id) };
+}
+
+export function setIntegrationEnabledRequest(id: string, enabled: boolean): OpsgenieRequest {
+    return { method: "POST", path: `${idPath("/v2/integrations", id)}/${enabled ? "enable" : "disable"}` };
+}
+
+/**
+ * PUT replaces the whole integration, so the body starts from what GET returned, minus the
+ * fields GET lists in `_readOnly` (as terraform-provider-opsgenie does), with ours laid over it.
+ */
+export function updateIntegrationRequest(id: string, current: Readonly<Record<string, unknown>>, integration: IntegrationFields): OpsgenieRequest {
+    const readOnly = Array.isArray(current._readOnly) ? current._readOnly.filter((f): f is string => typeof f === "string") : [];
+    const body: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(current)) {
+        if (field !== "_readOnly" && !readOnly.includes(field)) body[field] = value;
+    }
+    Object.assign(body, { id, name: integration.name, type: integration.type, enabled: integration.enabled });
+    return { method: "PUT", path: idPath("/v2/integrations", id), body };
+}
+
+export function deleteIntegrationRequest(id: string): OpsgenieRequest {
+    return { method: "DELETE", path: idPath("/v2/integrations", id) };
+}
+
+export interface IntegrationState {
+    readonly id: string;
+    readonly name: string;
+    readonly type: string;
+    readonly enabled?: boolean;
+    readonly ownerTeamId?: string;
+    readonly apiKey?: string;
+}
+
+/** The raw `data` of a GET answer, which PUT must send back. */
+export function integrationData(request: OpsgenieRequest, body: Record<string, unknown>): Record<string, unknown> {
+    return dataOf(request, body);
+}
+
+/**
+ * Create and GET answer `{data: {id, name, enabled, type, …}}`. The Go SDK and the official
+ * provider take the new key from the create answer's `data.apiKey`; the opsgenie-oas spec does
+ * not list apiKey there, and whether GET returns it is unconfirmed, so apiKey is optional here.
+ * The owner comes as `ownerTeam: {id, name}` (GET) or `teamId` (list answers).
+ */
+export function parseIntegration(request: OpsgenieRequest, body: Record<string, unknown>): IntegrationState {
+    const data = dataOf(request, body);
+    const ownerTeam = data.ownerTeam;
+    const ownerTeamId =
+        (typeof ownerTeam === "object" && ownerTeam !== null ? stringField(ownerTeam as Record<string, unknown>, "id") : undefined) ??
+        stringField(data, "teamId");
+    const apiKey = stringField(data, "apiKey");
+    return {
+        id: requiredString(request, data, "id"),
+        name: requiredString(request, data, "name"),
+        type: requiredString(request, data, "type"),
+        ...(typeof data.enabled === "boolean" ? { enabled: data.enabled } : {}),
+        ...(ownerTeamId === undefined ? {} : { ownerTeamId }),
+        ...(apiKey === undefined ? {} : { apiKey }),
+    };
+}
+
+/** Why there is no apiKey output and what the operator can do about it. */
+export function missingApiKeyMessage(id: string, name: string, cleanup: string): string {
+    return (
+        `Opsgenie created integration "${name}" (${id}) but neither POST /v2/integrations nor GET /v2/integrations/${id} returned its apiKey, ` +
+        `so Datadog could not be pointed at it. ${cleanup} ` +
+        "Check that connection.apiKey has Configuration access (Settings > API key management); if Opsgenie still hides integration keys, " +
+        "create the integration in the Opsgenie UI and give its key to alertline as a secret instead."
+    );
+}

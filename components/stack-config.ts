@@ -1,0 +1,303 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+
+/**
+ * The stack configuration under the `alertline:` namespace, validated once at program start.
+ * Every message names the key (`alertline:hosts[1].name`) and says how to fix it, because the
+ * person reading it is looking at `pulumi preview` output in a pull request, not at this file.
+ */
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Datadog sites the Agent and the API can be pointed at. */
+export const DATADOG_SITES = ["datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com", "ap2.datadoghq.com", "ddog-gov.com"] as const;
+
+const hostName = z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,23}$/, "must be 1–24 characters of lowercase letters, digits and '-', starting with a letter (it becomes part of resource names and a Datadog tag)");
+
+const processName = z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be a process name such as \"chronyd\" (letters, digits, '_', '.', ':', '-'; no spaces or shell characters)");
+
+const hostSchema = z
+    .object({
+        name: hostName,
+        instanceType: z.string().regex(/^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as \"t3.small\"").default("t3.small"),
+        processes: z.array(processName).min(1, "must name at least one process to watch, e.g. [chronyd, sshd]").default(["chronyd", "sshd"]),
+        cpuThresholdPercent: z.number().gt(0, "must be above 0").max(100, "must be at most 100").default(80),
+        rootVolumeGiB: z.number().int("must be a whole number of GiB").min(8, "must be at least 8 GiB (the Amazon Linux 2023 image needs it)").max(16384).default(20),
+    })
+    .strict();
+
+const networkSchema = z
+    .object({
+        cidr: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, "must be an IPv4 CIDR between /16 and /24, e.g. \"10.20.0.0/16\"").default("10.20.0.0/16"),
+        availabilityZones: z.number().int().min(1, "must be at least 1").max(3, "must be at most 3").default(2),
+        natGateways: z.enum(["None", "Single", "OnePerAz"], { message: "must be one of None, Single, OnePerAz" }).default("Single"),
+        vpnGatewayAsn: z.number().int().min(64512, "must be a private ASN (64512–65534)").max(65534, "must be a private ASN (64512–65534)").default(64512),
+    })
+    .strict();
+
+const slackSchema = z
+    .object({
+        channel: z.string().regex(/^#[a-z0-9][a-z0-9_-]{0,79}$/, "must be a Slack channel such as \"#alerts-dev\" (lowercase, with the leading #)"),
+        datadogAccount: z.string().min(1, "must be the account name of the Slack integration tile in Datadog"),
+    })
+    .strict();
+
+const onCallSchema = z.discriminatedUnion(
+    "backend",
+    [
+        z.object({
+            backend: z.literal("opsgenie"),
+            region: z.enum(["us", "eu"], { message: "must be us or eu (where the Opsgenie account lives)" }).default("us"),
+            team: z.string().regex(/^[A-Za-z0-9 _.-]{1,100}$/, "must be an Opsgenie team name of at most 100 letters, digits, spaces, '_', '.', '-'"),
+        }).strict(),
+        z.object({
+            backend: z.literal("jsm"),
+            team: z.string().regex(/^[A-Za-z0-9 _.-]{1,100}$/, "must be the Jira Service Management team name"),
+        }).strict(),
+    ],
+    { message: "must be opsgenie or jsm (Opsgenie support ends 2027-04-05; jsm is its successor)" },
+);
+
+const datadogSchema = z
+    .object({
+        site: z.enum(DATADOG_SITES, { message: `must be one of ${DATADOG_SITES.join(", ")}` }).default("datadoghq.com"),
+    })
+    .strict();
+
+/** Non-secret settings, one property per `alertline:<key>`. */
+export const settingsSchema = z
+    .object({
+        environment: z.string().regex(/^[a-z][a-z0-9-]{0,11}$/, "must be 1–12 lowercase letters, digits or '-' (it prefixes resource names)"),
+        network: networkSchema.default(networkSchema.parse({})),
+        datadog: datadogSchema.default(datadogSchema.parse({})),
+        slack: slackSchema,
+        oncall: onCallSchema,
+        logRetentionDays: z
+            .number()
+            .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`)
+            .default(30),
+        hosts: z.array(hostSchema).default([]),
+    })
+    .strict()
+    .superRefine((settings, ctx) => {
+        const seen = new Map<string, number>();
+        settings.hosts.forEach((host, i) => {
+            if (seen.has(host.name)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["hosts", i, "name"],
+                    message: `is used twice (also hosts[${seen.get(host.name)}]); give every host a unique name`,
+                });
+            } else {
+                seen.set(host.name, i);
+            }
+            const processes = new Set<string>();
+            host.processes.forEach((p, j) => {
+                if (processes.has(p)) {
+                    ctx.addIssue({ code: "custom", path: ["hosts", i, "processes", j], message: "is listed twice; list each process once" });
+                }
+                processes.add(p);
+            });
+        });
+    });
+
+export type AlertlineSettings = z.infer<typeof settingsSchema>;
+export type HostSettings = AlertlineSettings["hosts"][number];
+export type OnCallSettings = AlertlineSettings["oncall"];
+
+/** Keys of settingsSchema; anything else under `alertline:` is a typo or a secret. */
+export const SETTING_KEYS = Object.keys(settingsSchema.shape) as (keyof AlertlineSettings)[];
+
+/** A secret the stack needs, how to set it, and what the offline plan uses in its place. */
+export interface SecretSpec {
+    /** Full config key, e.g. `alertline:slackWebhookUrl`. */
+    readonly key: string;
+    /** What the value is, for the README and the error message. */
+    readonly description: string;
+    /** Stand-in used by the offline plan; marked so it can never be mistaken for a real value. */
+    readonly placeholder: string;
+    /** Checks the value's shape; returns a problem or undefined. */
+    readonly check?: (value: string) => string | undefined;
+}
+
+export const SECRETS = {
+    slackWebhookUrl: {
+        key: "alertline:slackWebhookUrl",
+        description: "Slack incoming-webhook URL the notifier posts to",
+        placeholder: "https://hooks.slack.com/services/TPLACEHOLDER/BPLACEHOLDER/offline-plan-placeholder",
+        check: (v: string) =>
+            /^https:\/\/hooks\.slack\.com\/(services|workflows|triggers)\/\S+$/.test(v)
+                ? undefined
+                : "must be a Slack incoming-webhook URL starting with https://hooks.slack.com/services/",
+    },
+    opsgenieApiKey: {
+        key: "alertline:opsgenieApiKey",
+        description: "Opsgenie API key (an API integration with configuration access) used to create the team and the Datadog integration",
+        placeholder: "00000000-0000-4000-8000-0000placehold",
+        check: (v: string) => (/^[A-Za-z0-9-]{20,64}$/.test(v) ? undefined : "must be an Opsgenie API key (a UUID such as 1b2c3d4e-…)"),
+    },
+    jsmDatadogApiKey: {
+        key: "alertline:jsmDatadogApiKey",
+        description: "API key of the Datadog integration created in Jira Service Management (Operations → Integrations)",
+        placeholder: "00000000-0000-4000-8000-0000placehold",
+        check: (v: string) => (/^[A-Za-z0-9-]{20,64}$/.test(v) ? undefined : "must be the JSM integration's API key (a UUID)"),
+    },
+    datadogApiKey: {
+        key: "datadog:apiKey",
+        description: "Datadog API key: used by the Datadog provider and, through SSM, by the Agent on each host",
+        placeholder: "0000000000000000000000placeholder",
+        check: (v: string) => (/^[a-f0-9]{32}$/i.test(v) || v.includes("placeholder") ? undefined : "must be a 32-character Datadog API key"),
+    },
+    datadogAppKey: {
+        key: "datadog:appKey",
+        description: "Datadog application key, used by the Datadog provider to manage monitors and integrations",
+        placeholder: "00000000000000000000000000000000placeholder",
+    },
+} as const satisfies Record<string, SecretSpec>;
+
+/** The secrets a given configuration needs; the on-call backend decides which key. */
+export function requiredSecrets(settings: Pick<AlertlineSettings, "oncall">): SecretSpec[] {
+    const onCallKey = settings.oncall.backend === "opsgenie" ? SECRETS.opsgenieApiKey : SECRETS.jsmDatadogApiKey;
+    return [SECRETS.slackWebhookUrl, onCallKey, SECRETS.datadogApiKey, SECRETS.datadogAppKey];
+}
+
+/** Raised when the stack configuration is invalid; `problems` holds one line per fault. */
+export class ConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`Invalid alertline configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+function describePath(path: readonly PropertyKey[]): string {
+    const [first, ...rest] = path;
+    return rest.reduce<string>(
+        (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`),
+        `alertline:${String(first)}`,
+    );
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+    return path.reduce<unknown>((acc, part) => (acc !== null && typeof acc === "object" ? (acc as Record<PropertyKey, unknown>)[part] : undefined), raw);
+}
+
+function showValue(value: unknown): string {
+    if (value === undefined) return "";
+    const text = JSON.stringify(value);
+    return ` ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
+    const where = describePath(issue.path);
+    const value = valueAt(raw, issue.path);
+    if (issue.code === "unrecognized_keys") {
+        const known = Object.keys(settingsSchemaShapeAt(issue.path));
+        const keys = issue.keys.map((k) => describePath([...issue.path, k]).replace(/^alertline:\./, "alertline:"));
+        const hint = known.length > 0 ? `; known settings here: ${known.join(", ")}` : "";
+        return `${keys.join(", ")} ${keys.length > 1 ? "are not known settings" : "is not a known setting"}${issue.path.length === 0 ? " (a typo, or a secret that needs --secret?)" : ""}${hint}`;
+    }
+    if (value === undefined && issue.code === "invalid_type") {
+        return `${where} is required: ${issue.message.startsWith("Invalid input") ? "set it in Pulumi.<stack>.yaml" : issue.message}`;
+    }
+    return `${where}${showValue(value)} ${issue.message}`;
+}
+
+/** Known property names of the object schema at a path, for "did you mean" hints. */
+function settingsSchemaShapeAt(path: readonly PropertyKey[]): Record<string, unknown> {
+    let schema: z.ZodType = settingsSchema;
+    for (const part of path) {
+        schema = unwrap(schema);
+        if (schema instanceof z.ZodObject) schema = schema.shape[String(part)] ?? z.never();
+        else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
+        else return {};
+    }
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) return schema.shape;
+    if (schema instanceof z.ZodDiscriminatedUnion) {
+        return Object.assign({}, ...schema.options.map((o) => (o instanceof z.ZodObject ? o.shape : {})));
+    }
+    return {};
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+    let current: z.ZodType = schema;
+    while (current instanceof z.ZodDefault || current instanceof z.ZodOptional || current instanceof z.ZodPipe) {
+        current = current instanceof z.ZodPipe ? (current.in as z.ZodType) : (current.unwrap() as z.ZodType);
+    }
+    return current;
+}
+
+/**
+ * Validates raw `alertline:` settings (already JSON-parsed). Pure: tests call it directly.
+ * Throws ConfigError with every problem found, not just the first.
+ */
+export function parseSettings(raw: Record<string, unknown>): AlertlineSettings {
+    const result = settingsSchema.safeParse(raw);
+    if (result.success) return result.data;
+    throw new ConfigError(result.error.issues.map((issue) => describeIssue(issue, raw)));
+}
+
+/**
+ * Reads `alertline:<key>` strings as Pulumi hands them to the program: structured values arrive as
+ * JSON text, plain values as strings. A value that is not JSON is taken as a string.
+ */
+export function decodeConfigValue(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+/** What the program gets from its stack configuration. */
+export interface StackConfig {
+    readonly settings: AlertlineSettings;
+    /** Secret config values as Pulumi secrets, shape-checked when they resolve. */
+    readonly secrets: {
+        readonly slackWebhookUrl: pulumi.Output<string>;
+        readonly onCallApiKey: pulumi.Output<string>;
+        readonly datadogApiKey: pulumi.Output<string>;
+    };
+}
+
+function requireCheckedSecret(spec: SecretSpec): pulumi.Output<string> {
+    const [namespace, key] = spec.key.split(":");
+    return new pulumi.Config(namespace).requireSecret(key).apply((value) => {
+        const problem = spec.check?.(value);
+        if (problem) {
+            throw new ConfigError([`${spec.key} ${problem}; set it with: pulumi config set --secret ${spec.key} <value>`]);
+        }
+        return value;
+    });
+}
+
+/**
+ * Loads and validates the stack's configuration. Called once, first thing in index.ts, so a bad
+ * config fails `pulumi preview` (and the offline plan) before any resource is declared.
+ */
+export function loadStackConfig(): StackConfig {
+    const all = pulumi.runtime.allConfig();
+    const raw: Record<string, unknown> = { environment: pulumi.getStack() };
+    const secretKeys = new Set<string>(Object.values(SECRETS).map((s) => s.key));
+    for (const [fullKey, text] of Object.entries(all)) {
+        if (!fullKey.startsWith("alertline:") || secretKeys.has(fullKey)) continue;
+        raw[fullKey.slice("alertline:".length)] = decodeConfigValue(text);
+    }
+    const settings = parseSettings(raw);
+    const onCallSecret = settings.oncall.backend === "opsgenie" ? SECRETS.opsgenieApiKey : SECRETS.jsmDatadogApiKey;
+    return {
+        settings,
+        secrets: {
+            slackWebhookUrl: requireCheckedSecret(SECRETS.slackWebhookUrl),
+            onCallApiKey: requireCheckedSecret(onCallSecret),
+            datadogApiKey: requireCheckedSecret(SECRETS.datadogApiKey),
+        },
+    };
+}

@@ -1,0 +1,147 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { AlertChannel, AlertChannelArgs, channelKeyPolicy, slackHandle } from "../../components/alert-channel";
+import { JSM_DATADOG_API_URL } from "../../components/oncall-routing";
+import { RecordingEngine, reveal, SecretValue } from "../harness/mock-engine";
+import { policyDocument, recordResources } from "../harness/record";
+
+const WEBHOOK = "https://hooks.slack.com/services/T0TEST/B0TEST/unit-test-webhook-token";
+const ONCALL_KEY = "11111111-2222-4333-8444-555555555555";
+
+function channelArgs(overrides: Partial<AlertChannelArgs> = {}): AlertChannelArgs {
+    return {
+        environment: "dev",
+        slackWebhookUrl: pulumi.secret(WEBHOOK),
+        slackChannel: "#alerts-dev",
+        datadogSlackAccount: "acme-monitoring",
+        onCall: { backend: "opsgenie", region: "eu", team: "alertline-dev" },
+        onCallApiKey: pulumi.secret(ONCALL_KEY),
+        logRetentionDays: 14,
+        ...overrides,
+    };
+}
+
+let engine: RecordingEngine;
+let handles: string;
+beforeAll(async () => {
+    engine = await recordResources(() => {
+        const channel = new AlertChannel("alerts", channelArgs());
+        channel.datadogHandles.apply((h) => (handles = h));
+    });
+});
+
+const key = () => engine.get("aws:kms/key:Key", "alerts-key");
+const fn = () => engine.get("aws:lambda/function:Function", "alerts-notifier");
+
+describe("AlertChannel topic and key", () => {
+    it("encrypts the topic with the channel's own rotating key", () => {
+        expect(engine.get("aws:sns/topic:Topic", "alerts-topic").inputs.kmsMasterKeyId).toBe(key().state.arn);
+        expect(key().inputs.enableKeyRotation).toBe(true);
+    });
+
+    it("lets CloudWatch use the key only from this account, and never grants kms:* to everyone", () => {
+        const policy = policyDocument(key().inputs.policy);
+        const publishers = policy.Statement.find((s) => s.Sid === "PublishersEncryptForTheTopic")!;
+        expect(publishers.Principal).toEqual({ Service: ["cloudwatch.amazonaws.com"] });
+        expect(publishers.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+        for (const statement of policy.Statement) {
+            expect(statement.Principal === "*" || statement.Principal?.AWS === "*").toBe(false);
+        }
+    });
+});
+
+describe("AlertChannel notifier", () => {
+    it("subscribes the notifier to the topic and lets SNS invoke it", () => {
+        const subscription = engine.get("aws:sns/topicSubscription:TopicSubscription", "alerts-notifier-subscription");
+        expect(subscription.inputs).toMatchObject({ protocol: "lambda", topic: engine.get("aws:sns/topic:Topic", "alerts-topic").state.arn, endpoint: fn().state.arn });
+        expect(engine.get("aws:lambda/permission:Permission", "alerts-notifier-invoke").inputs).toMatchObject({ principal: "sns.amazonaws.com" });
+    });
+
+    it("encrypts the function's environment with the channel key", () => {
+        expect(fn().inputs.kmsKeyArn).toBe(key().state.arn);
+    });
+
+    it("keeps the webhook only as ciphertext made with the function's name as encryption context", () => {
+        const ciphertext = engine.get("aws:kms/ciphertext:Ciphertext", "alerts-webhook-ciphertext");
+        expect(ciphertext.inputs.context).toEqual({ LambdaFunctionName: "alertline-dev-alerts-notifier" });
+        expect(fn().inputs.name).toBe("alertline-dev-alerts-notifier");
+        expect(ciphertext.inputs.plaintextWo).toBeInstanceOf(SecretValue);
+        expect(reveal(ciphertext.inputs.plaintextWo)).toBe(WEBHOOK);
+        const env = (fn().inputs.environment as { variables: Record<string, string> }).variables;
+        expect(env.SLACK_WEBHOOK_CIPHERTEXT).toBe(ciphertext.state.ciphertextBlob);
+    });
+
+    it("shows neither the webhook nor the on-call key in any input outside a secret", () => {
+        const visible = JSON.stringify(engine.registrations.map((r) => r.inputs));
+        expect(visible).not.toContain("unit-test-webhook-token");
+        expect(visible).not.toContain(ONCALL_KEY);
+    });
+
+    it("ships a bundled handler", () => {
+        const code = fn().inputs.code as { archive: Record<string, string> };
+        expect(Object.keys(code.archive)).toEqual(["index.js"]);
+        expect(fn().inputs.handler).toBe("index.handler");
+        expect(fn().inputs.runtime).toBe("nodejs22.x");
+    });
+
+    it("dead-letters failed events into a queue encrypted with the channel key", () => {
+        const dlq = engine.get("aws:sqs/queue:Queue", "alerts-dlq");
+        expect(dlq.inputs.kmsMasterKeyId).toBe(key().state.arn);
+        expect(fn().inputs.deadLetterConfig).toEqual({ targetArn: dlq.state.arn });
+    });
+
+    it("logs to an encrypted group with the configured retention, named as Lambda expects", () => {
+        const logs = engine.get("aws:cloudwatch/logGroup:LogGroup", "alerts-notifier-logs");
+        expect(logs.inputs).toMatchObject({ name: "/aws/lambda/alertline-dev-alerts-notifier", retentionInDays: 14, kmsKeyId: key().state.arn });
+    });
+
+    it("may decrypt only ciphertext bound to its own name, and write only its own logs and queue", () => {
+        const policy = policyDocument(engine.get("aws:iam/rolePolicy:RolePolicy", "alerts-notifier-policy").inputs.policy);
+        const resources = policy.Statement.flatMap((s) => [s.Resource].flat());
+        expect(resources).not.toContain("*");
+        const decrypt = policy.Statement.find((s) => s.Sid === "DecryptOwnWebhook")!;
+        expect(decrypt.Condition.StringEquals["kms:EncryptionContext:LambdaFunctionName"]).toBe("alertline-dev-alerts-notifier");
+        expect(policy.Statement.flatMap((s) => [s.Action].flat())).not.toContain("kms:*");
+    });
+});
+
+describe("AlertChannel routing", () => {
+    it("adds the Slack channel to Datadog and routes to it and to Opsgenie", () => {
+        expect(engine.get("datadog:slack/channel:Channel", "alerts-datadog-slack").inputs).toMatchObject({ accountName: "acme-monitoring", channelName: "#alerts-dev" });
+        expect(handles).toBe("@opsgenie-alertline-dev @slack-acme-monitoring-alerts-dev");
+    });
+
+    it("creates the Opsgenie team and its Datadog integration, and hands the integration's key to Datadog as a secret", () => {
+        const team = engine.get("pulumi-nodejs:dynamic/opsgenie:Team", "alerts-oncall-team");
+        const integration = engine.get("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "alerts-oncall-datadog-integration");
+        expect(team.inputs.name).toBe("alertline-dev");
+        expect(integration.inputs).toMatchObject({ type: "Datadog", ownerTeamId: team.id });
+        const service = engine.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service");
+        expect(service.inputs).toMatchObject({ name: "alertline-dev", region: "eu" });
+        expect(service.inputs.opsgenieApiKey).toBeInstanceOf(SecretValue);
+        expect(reveal(service.inputs.opsgenieApiKey)).toBe(integration.state.apiKey);
+    });
+});
+
+describe("AlertChannel with the jsm backend", () => {
+    it("points Datadog at JSM with the given integration key and creates nothing in Opsgenie", async () => {
+        const jsm = await recordResources(() => new AlertChannel("alerts", channelArgs({ onCall: { backend: "jsm", team: "ops" } })));
+        expect(jsm.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/opsgenie"))).toEqual([]);
+        const service = jsm.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service");
+        expect(service.inputs).toMatchObject({ region: "custom", customUrl: JSM_DATADOG_API_URL });
+        expect(reveal(service.inputs.opsgenieApiKey)).toBe(ONCALL_KEY);
+        expect(service.inputs.opsgenieApiKey).toBeInstanceOf(SecretValue);
+    });
+});
+
+describe("pure helpers", () => {
+    it("slackHandle drops the channel's #", () => {
+        expect(slackHandle("acme", "#alerts-dev")).toBe("@slack-acme-alerts-dev");
+    });
+
+    it("channelKeyPolicy binds the logs service to this region's log groups", () => {
+        const logs = channelKeyPolicy("111122223333", "eu-west-1", []).Statement.find((s) => s.Sid === "LogsEncryptTheLogGroups")!;
+        expect(logs.Principal).toEqual({ Service: "logs.eu-west-1.amazonaws.com" });
+        expect(JSON.stringify(logs.Condition)).toContain("arn:aws:logs:eu-west-1:111122223333:log-group:*");
+    });
+});

@@ -1,0 +1,227 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import * as api from "../../components/opsgenie-api";
+
+const fixture = (file: string) => readFileSync(path.join(__dirname, "../fixtures/opsgenie", file), "utf8");
+const KEY = "5e0c7a52-93d1-4d0e-8f51-2c1f0a9b7d33";
+
+describe("opsgenieApiUrl", () => {
+    it("gives the US and EU base URLs", () => {
+        expect(api.opsgenieApiUrl("us")).toBe("https://api.opsgenie.com");
+        expect(api.opsgenieApiUrl("eu")).toBe("https://api.eu.opsgenie.com");
+    });
+
+    it("names the allowed regions for anything else", () => {
+        expect(() => api.opsgenieApiUrl("ap" as api.OpsgenieRegion)).toThrow(/"ap" is unknown: use "us" or "eu"/);
+    });
+});
+
+describe("checkConnection", () => {
+    it("accepts a key with a region URL", () => {
+        expect(api.checkConnection({ apiKey: KEY, apiUrl: "https://api.eu.opsgenie.com" })).toEqual({ apiKey: KEY, apiUrl: "https://api.eu.opsgenie.com" });
+    });
+
+    it("names the empty key and how to fix it", () => {
+        expect(() => api.checkConnection({ apiKey: " ", apiUrl: "https://api.opsgenie.com" })).toThrow(/connection\.apiKey is empty: pass an Opsgenie API key/);
+    });
+
+    it("rejects an apiUrl with a path and shows the valid ones", () => {
+        expect(() => api.checkConnection({ apiKey: KEY, apiUrl: "https://api.opsgenie.com/v2" })).toThrow(/not a base URL: use opsgenieApiUrl\("us"\)/);
+    });
+
+    it("rejects a missing connection", () => {
+        expect(() => api.checkConnection(undefined)).toThrow(/connection is missing/);
+    });
+});
+
+describe("requests", () => {
+    it("puts the key in a GenieKey Authorization header and JSON content type only with a body", () => {
+        const post = api.createTeamRequest({ name: "alertline-dev", description: "" });
+        expect(api.requestHeaders(KEY, post)).toEqual({
+            Authorization: `GenieKey ${KEY}`,
+            Accept: "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+        });
+        expect(api.requestHeaders(KEY, api.getTeamRequest("t1"))).not.toHaveProperty("Content-Type");
+    });
+
+    it("addresses teams by id with identifierType=id and escapes ids", () => {
+        expect(api.requestUrl("https://api.eu.opsgenie.com", api.getTeamRequest("a b/c"))).toBe(
+            "https://api.eu.opsgenie.com/v2/teams/a%20b%2Fc?identifierType=id",
+        );
+        expect(api.requestUrl("https://api.opsgenie.com", api.deleteTeamRequest("t1"))).toBe("https://api.opsgenie.com/v2/teams/t1?identifierType=id");
+        expect(api.updateTeamRequest("t1", { name: "n", description: "d" })).toEqual({
+            method: "PATCH",
+            path: "/v2/teams/t1",
+            body: { name: "n", description: "d" },
+        });
+    });
+
+    it("refuses an empty id instead of addressing the collection", () => {
+        expect(() => api.deleteIntegrationRequest("")).toThrow(/id is empty/);
+    });
+
+    it("creates an owned integration with the team as owner and responder", () => {
+        const request = api.createIntegrationRequest({ name: "alertline-dev-datadog", type: "Datadog", enabled: true, ownerTeamId: "t1" });
+        expect(request).toEqual({
+            method: "POST",
+            path: "/v2/integrations",
+            body: {
+                type: "Datadog",
+                name: "alertline-dev-datadog",
+                enabled: true,
+                ownerTeam: { id: "t1" },
+                responders: [{ type: "team", id: "t1" }],
+            },
+        });
+    });
+
+    it("creates a global integration without owner or responders", () => {
+        const body = api.createIntegrationRequest({ name: "global", type: "API", enabled: false }).body;
+        expect(body).toEqual({ type: "API", name: "global", enabled: false });
+    });
+
+    it("builds the PUT from the GET data minus _readOnly fields, with our fields on top", () => {
+        const current = (JSON.parse(fixture("integration.json")) as { data: Record<string, unknown> }).data;
+        const request = api.updateIntegrationRequest("i1", current, { name: "renamed", type: "Datadog", enabled: false, ownerTeamId: "t1" });
+        expect(request.method).toBe("PUT");
+        expect(request.path).toBe("/v2/integrations/i1");
+        const body = request.body as Record<string, unknown>;
+        for (const readOnly of current._readOnly as string[]) {
+            if (readOnly !== "id" && readOnly !== "type") expect(body).not.toHaveProperty(readOnly);
+        }
+        expect(body).not.toHaveProperty("_readOnly");
+        expect(body).toMatchObject({ id: "i1", name: "renamed", type: "Datadog", enabled: false });
+        expect(body.allowWriteAccess).toBe(current.allowWriteAccess);
+        expect(body.recipients).toEqual(current.recipients);
+    });
+
+    it("enables and disables through their own endpoints", () => {
+        expect(api.setIntegrationEnabledRequest("i1", true).path).toBe("/v2/integrations/i1/enable");
+        expect(api.setIntegrationEnabledRequest("i1", false).path).toBe("/v2/integrations/i1/disable");
+    });
+});
+
+describe("input checks", () => {
+    it("defaults a team's description to empty", () => {
+        expect(api.teamFields({ name: "alertline-dev" })).toEqual({ name: "alertline-dev", description: "" });
+    });
+
+    it("names the team name rule", () => {
+        expect(() => api.teamFields({ name: "on/call" })).toThrow(/team name "on\/call" is invalid: use 1 to 100 letters, digits/);
+        expect(() => api.teamFields({ name: "x".repeat(101) })).toThrow(/is invalid/);
+    });
+
+    it("defaults an integration to type API, enabled, no owner", () => {
+        expect(api.integrationFields({ name: "n" })).toEqual({ name: "n", type: "API", enabled: true });
+    });
+
+    it("names a bad integration type, enabled flag or owner", () => {
+        expect(() => api.integrationFields({ name: "n", type: "Data dog" })).toThrow(/type "Data dog" is invalid: use .* "API" or "Datadog"/);
+        expect(() => api.integrationFields({ name: "n", enabled: "yes" })).toThrow(/enabled must be true or false/);
+        expect(() => api.integrationFields({ name: "n", ownerTeamId: "" })).toThrow(/ownerTeamId is empty/);
+        expect(() => api.integrationFields({ name: "" })).toThrow(/name "" is invalid/);
+    });
+});
+
+describe("answers", () => {
+    const createTeam = api.createTeamRequest({ name: "alertline-dev", description: "" });
+
+    it("takes the new team's id from the create answer", () => {
+        const body = JSON.parse(fixture("team-created.json")) as Record<string, unknown>;
+        expect(api.createdTeamId(body)).toBe((body.data as { id: string }).id);
+        expect(api.createdTeamId({ result: "Created" })).toBeUndefined();
+    });
+
+    it("reads a team, with a missing description as empty", () => {
+        const body = JSON.parse(fixture("team.json")) as { data: Record<string, unknown> };
+        const request = api.getTeamRequest(String(body.data.id));
+        expect(api.parseTeam(request, body)).toEqual({ id: body.data.id, name: body.data.name, description: body.data.description });
+        delete body.data.description;
+        expect(api.parseTeam(request, body).description).toBe("");
+    });
+
+    it("reads an integration's owner, enabled flag and key", () => {
+        const body = JSON.parse(fixture("integration.json")) as { data: Record<string, unknown> };
+        const parsed = api.parseIntegration(api.getIntegrationRequest("i"), body);
+        expect(parsed).toEqual({
+            id: body.data.id,
+            name: body.data.name,
+            type: body.data.type,
+            enabled: body.data.enabled,
+            ownerTeamId: (body.data.ownerTeam as { id: string }).id,
+            apiKey: body.data.apiKey,
+        });
+    });
+
+    it("leaves apiKey out when the answer has none, and takes teamId as owner", () => {
+        const parsed = api.parseIntegration(api.getIntegrationRequest("i"), { data: { id: "i", name: "n", type: "API", teamId: "t9" } });
+        expect(parsed).toEqual({ id: "i", name: "n", type: "API", ownerTeamId: "t9" });
+    });
+
+    it("names the operation when data is missing", () => {
+        expect(() => api.parseTeam(api.getTeamRequest("t"), { took: 1 })).toThrow(/GET \/v2\/teams\/t answered without a "data" object/);
+        expect(() => api.parseIntegration(api.getIntegrationRequest("i"), { data: { name: "n", type: "API" } })).toThrow(/without data\.id/);
+    });
+
+    it("formats a failure as operation, status, Opsgenie's message with field errors, and a hint", () => {
+        const message = api.failureMessage(createTeam, { status: 422, bodyText: fixture("error-unprocessable.json") }, KEY);
+        const [head, hint] = message.split(" — ");
+        expect(head).toBe(
+            "Opsgenie POST /v2/teams answered 422: Request body is not processable. Please check the errors. (name: There is already one Team with same name)",
+        );
+        expect(hint).toMatch(/already taken .*: fix them, or delete or import the existing entity\.$/);
+    });
+
+    it("never repeats the API key, even when the server echoes it", () => {
+        const echoed = JSON.stringify({ message: `Key ${KEY} is not valid` });
+        const message = api.failureMessage(createTeam, { status: 401, bodyText: echoed }, KEY);
+        expect(message).not.toContain(KEY);
+        expect(message).toContain("Key [redacted] is not valid");
+        expect(message).toMatch(/check connection\.apiKey and that connection\.apiUrl is the account's region/);
+    });
+
+    it("says how many tries a rate-limited request got", () => {
+        expect(api.failureMessage(createTeam, { status: 429, bodyText: "" }, KEY, 5)).toMatch(
+            /answered 429: \(empty body\) — .*rate-limited .* gave up after 5 attempts; wait a minute/,
+        );
+    });
+
+    it("shows the start of a non-JSON error body", () => {
+        expect(api.errorMessageOf("<html>Bad Gateway</html>")).toBe("<html>Bad Gateway</html>");
+    });
+
+    it("returns the parsed body of a 2xx answer and throws the failure message otherwise", () => {
+        expect(api.successBody(createTeam, { status: 201, bodyText: '{"result":"Created"}' }, KEY)).toEqual({ result: "Created" });
+        expect(api.successBody(createTeam, { status: 200, bodyText: "" }, KEY)).toEqual({});
+        expect(() => api.successBody(createTeam, { status: 403, bodyText: fixture("error.json") }, KEY)).toThrow(
+            /^Opsgenie POST \/v2\/teams answered 403: Could not authenticate — the API key lacks a right/,
+        );
+        expect(() => api.successBody(createTeam, { status: 200, bodyText: "ok" }, KEY)).toThrow(/answered 200 with a body that is not JSON/);
+    });
+
+    it("explains a missing integration key with what to do", () => {
+        const message = api.missingApiKeyMessage("i1", "alertline-dev-datadog", "alertline deleted integration i1 again.");
+        expect(message).toMatch(/created integration "alertline-dev-datadog" \(i1\) but neither POST \/v2\/integrations nor GET \/v2\/integrations\/i1 returned its apiKey/);
+        expect(message).toMatch(/alertline deleted integration i1 again\. Check that connection\.apiKey has Configuration access/);
+    });
+});
+
+describe("retries", () => {
+    it("retries 429 and 5xx except 501, nothing else", () => {
+        const retried = [200, 201, 400, 401, 404, 409, 422, 429, 500, 501, 502, 503, 504].filter(api.isRetryableStatus);
+        expect(retried).toEqual([429, 500, 502, 503, 504]);
+    });
+
+    it("honours Retry-After seconds, capped at 30 s", () => {
+        expect(api.retryDelayMs(1, "0")).toBe(0);
+        expect(api.retryDelayMs(1, "2")).toBe(2000);
+        expect(api.retryDelayMs(1, "3600")).toBe(30_000);
+    });
+
+    it("backs off exponentially without Retry-After, capped at 16 s", () => {
+        expect([1, 2, 3, 4, 5, 6].map((attempt) => api.retryDelayMs(attempt, null))).toEqual([1000, 2000, 4000, 8000, 16_000, 16_000]);
+        expect(api.retryDelayMs(2, "Wed, 21 Oct 2015 07:28:00 GMT")).toBe(2000);
+    });
+});

@@ -1,0 +1,308 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { OpsgenieConnection } from "../../components/opsgenie-api";
+import { opsgenieApiIntegrationProvider, opsgenieTeamProvider } from "../../components/opsgenie";
+import { FakeOpsgenie } from "../fixtures/opsgenie/fake-opsgenie";
+
+const KEY = "8d6f5c1e-2b7a-4c3d-9e0f-a1b2c3d4e5f6";
+const fake = new FakeOpsgenie(KEY);
+let connection: OpsgenieConnection;
+let sleeps: number[];
+const options = { sleep: async (ms: number) => void sleeps.push(ms) };
+const teams = opsgenieTeamProvider(options);
+const integrations = opsgenieApiIntegrationProvider(options);
+
+beforeAll(async () => {
+    connection = { apiKey: KEY, apiUrl: await fake.start() };
+});
+afterAll(() => fake.stop());
+beforeEach(() => {
+    fake.reset();
+    sleeps = [];
+});
+
+/** A loopback URL where nothing listens: a port that was just bound and released. */
+async function closedPortUrl(): Promise<string> {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return `http://127.0.0.1:${port}`;
+}
+
+/** Runs the operation and returns its error message (fails the test if it succeeds). */
+async function failure(operation: Promise<unknown>): Promise<string> {
+    const error = await operation.then(
+        () => undefined,
+        (e: unknown) => e as Error,
+    );
+    expect(error, "expected the operation to fail").toBeInstanceOf(Error);
+    return error!.message;
+}
+
+describe("team provider", () => {
+    it("creates a team with POST /v2/teams and the GenieKey header, and returns Opsgenie's id", async () => {
+        const result = await teams.create({ name: "alertline-dev", description: "on-call for dev", connection });
+        const [team] = fake.teams.values();
+        expect(result.id).toBe(team.id);
+        expect(result.outs).toEqual({ name: "alertline-dev", description: "on-call for dev", connection });
+        expect(fake.requests).toEqual([
+            {
+                method: "POST",
+                path: "/v2/teams",
+                query: {},
+                authorization: `GenieKey ${KEY}`,
+                contentType: "application/json; charset=utf-8",
+                body: { name: "alertline-dev", description: "on-call for dev" },
+            },
+        ]);
+    });
+
+    it("falls back to reading the team by name when the create answer has no id", async () => {
+        fake.script("POST", "/v2/teams", { status: 201, body: { result: "Created", took: 0.1, requestId: "r" } });
+        const existing = fake.addTeam("alertline-dev");
+        const result = await teams.create({ name: "alertline-dev", connection });
+        expect(result.id).toBe(existing.id);
+        expect(fake.requests.map((r) => [r.method, r.path, r.query.identifierType])).toEqual([
+            ["POST", "/v2/teams", undefined],
+            ["GET", "/v2/teams/alertline-dev", "name"],
+        ]);
+    });
+
+    it("reports a duplicate name with operation, status and Opsgenie's message, without the key", async () => {
+        fake.addTeam("alertline-dev");
+        const message = await failure(teams.create({ name: "alertline-dev", connection }));
+        expect(message).toMatch(/^Opsgenie POST \/v2\/teams answered 422: .*There is already one Team with same name.* — /);
+        expect(message).not.toContain(KEY);
+    });
+
+    it("stops on a bad name before sending anything", async () => {
+        const message = await failure(teams.create({ name: "on/call", connection }));
+        expect(message).toMatch(/team name "on\/call" is invalid/);
+        expect(fake.requests).toEqual([]);
+    });
+
+    it("reads the live name and description back", async () => {
+        const team = fake.addTeam("renamed-in-ui", "changed by hand");
+        const result = await teams.read!(team.id, { name: "alertline-dev", description: "", connection });
+        expect(result).toEqual({ id: team.id, props: { name: "renamed-in-ui", description: "changed by hand", connection } });
+        expect(fake.requests.map((r) => [r.method, r.path, r.query])).toEqual([["GET", `/v2/teams/${team.id}`, { identifierType: "id" }]]);
+    });
+
+    it("reads a team that no longer exists as an empty id, which the engine treats as deleted", async () => {
+        const result = await teams.read!("0b5c6f0e-gone", { name: "alertline-dev", description: "", connection });
+        expect(result).toEqual({ id: "" });
+    });
+
+    it("updates name and description with PATCH /v2/teams/{id}", async () => {
+        const team = fake.addTeam("alertline-dev", "old");
+        const result = await teams.update!(team.id, { name: "alertline-dev", description: "old", connection }, { name: "alertline-dev2", description: "new", connection });
+        expect(fake.requests.map((r) => [r.method, r.path, r.body])).toEqual([["PATCH", `/v2/teams/${team.id}`, { name: "alertline-dev2", description: "new" }]]);
+        expect(fake.teams.get(team.id)).toMatchObject({ name: "alertline-dev2", description: "new" });
+        expect(result.outs).toEqual({ name: "alertline-dev2", description: "new", connection });
+    });
+
+    it("records a rotated key without calling Opsgenie", async () => {
+        const rotated = { ...connection, apiKey: "b0b0b0b0-rotated" };
+        const result = await teams.update!("t1", { name: "n", description: "", connection }, { name: "n", description: "", connection: rotated });
+        expect(fake.requests).toEqual([]);
+        expect(result.outs?.connection).toEqual(rotated);
+    });
+
+    it("deletes with DELETE /v2/teams/{id}?identifierType=id", async () => {
+        const team = fake.addTeam("alertline-dev");
+        await teams.delete!(team.id, { name: "alertline-dev", connection });
+        expect(fake.teams.has(team.id)).toBe(false);
+        expect(fake.requests.map((r) => [r.method, r.path, r.query])).toEqual([["DELETE", `/v2/teams/${team.id}`, { identifierType: "id" }]]);
+    });
+
+    it("treats deleting a team that is already gone as done", async () => {
+        await expect(teams.delete!("already-gone", { name: "alertline-dev", connection })).resolves.toBeUndefined();
+        expect(fake.requests).toHaveLength(1);
+    });
+
+    it("updates in place for name and description, replaces when the region changes", async () => {
+        const olds = { name: "a", description: "", connection };
+        await expect(teams.diff!("t", olds, { name: "a", connection })).resolves.toEqual({ changes: false, replaces: [] });
+        await expect(teams.diff!("t", olds, { name: "b", description: "x", connection })).resolves.toEqual({ changes: true, replaces: [] });
+        await expect(teams.diff!("t", olds, { name: "a", connection: { ...connection, apiUrl: "https://api.eu.opsgenie.com" } })).resolves.toEqual({
+            changes: true,
+            replaces: ["connection"],
+        });
+    });
+});
+
+describe("retries", () => {
+    it("retries a 429 after the Retry-After wait and then succeeds", async () => {
+        fake.script("POST", "/v2/teams", { status: 429, body: { message: "Too many requests", took: 0 }, headers: { "Retry-After": "0" } });
+        const result = await teams.create({ name: "alertline-dev", connection });
+        expect(result.id).toBe([...fake.teams.keys()][0]);
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual(["POST /v2/teams", "POST /v2/teams"]);
+        expect(sleeps).toEqual([0]);
+    });
+
+    it("gives up on a lasting 503 after five tries with backoff, naming the operation", async () => {
+        const unavailable = { status: 503, body: { message: "Service Unavailable", took: 0 } };
+        fake.script("GET", "/v2/teams/t1", unavailable, unavailable, unavailable, unavailable, unavailable);
+        const message = await failure(teams.read!("t1", { name: "n", connection }));
+        expect(message).toMatch(/^Opsgenie GET \/v2\/teams\/t1 answered 503: Service Unavailable — .*gave up after 5 attempts/);
+        expect(fake.requests).toHaveLength(5);
+        expect(sleeps).toEqual([1000, 2000, 4000, 8000]);
+    });
+
+    it("does not retry a client error", async () => {
+        fake.script("PATCH", "/v2/teams/t1", { status: 403, body: { message: "Forbidden", code: 40301, took: 0 } });
+        const message = await failure(teams.update!("t1", { name: "a", connection }, { name: "b", connection }));
+        expect(message).toMatch(/^Opsgenie PATCH \/v2\/teams\/t1 answered 403: Forbidden — the API key lacks a right/);
+        expect(fake.requests).toHaveLength(1);
+        expect(sleeps).toEqual([]);
+    });
+
+    it("names an unreachable server, retried, without the key", async () => {
+        const closed = { apiKey: KEY, apiUrl: await closedPortUrl() };
+        const message = await failure(teams.read!("t1", { name: "n", connection: closed }));
+        expect(message).toContain(`Opsgenie GET /v2/teams/t1 could not reach ${closed.apiUrl} in 5 attempts: ECONNREFUSED — check connection.apiUrl`);
+        expect(message).not.toContain(KEY);
+        expect(sleeps).toHaveLength(4);
+    });
+});
+
+describe("authentication", () => {
+    it("explains a rejected key and keeps it out of the error", async () => {
+        const wrong = { ...connection, apiKey: "11111111-wrong-key" };
+        const message = await failure(teams.create({ name: "alertline-dev", connection: wrong }));
+        expect(message).toMatch(/^Opsgenie POST \/v2\/teams answered 401: Could not authenticate — the API key was not accepted/);
+        expect(message).not.toContain("11111111-wrong-key");
+        expect(fake.requests[0].authorization).toBe("GenieKey 11111111-wrong-key");
+    });
+
+    it("redacts the key when Opsgenie echoes it back", async () => {
+        fake.script("DELETE", "/v2/teams/t1", { status: 400, body: { message: `Cannot use key ${KEY} here`, took: 0 } });
+        const message = await failure(teams.delete!("t1", { name: "n", connection }));
+        expect(message).toContain("Cannot use key [redacted] here");
+        expect(message).not.toContain(KEY);
+    });
+});
+
+describe("API integration provider", () => {
+    const datadog = (ownerTeamId: string) => ({ name: "alertline-dev-datadog", type: "Datadog", ownerTeamId, connection });
+
+    it("creates the integration owned by the team, enables it, and returns its apiKey", async () => {
+        const team = fake.addTeam("alertline-dev");
+        const result = await integrations.create(datadog(team.id));
+        const [created] = fake.integrations.values();
+        expect(result.id).toBe(created.id);
+        expect(result.outs).toEqual({
+            name: "alertline-dev-datadog",
+            type: "Datadog",
+            enabled: true,
+            ownerTeamId: team.id,
+            connection,
+            apiKey: created.apiKey,
+        });
+        expect(created.enabled).toBe(true);
+        expect(fake.requests.map((r) => [r.method, r.path, r.authorization, r.body])).toEqual([
+            [
+                "POST",
+                "/v2/integrations",
+                `GenieKey ${KEY}`,
+                {
+                    type: "Datadog",
+                    name: "alertline-dev-datadog",
+                    enabled: true,
+                    ownerTeam: { id: team.id },
+                    responders: [{ type: "team", id: team.id }],
+                },
+            ],
+            ["POST", `/v2/integrations/${created.id}/enable`, `GenieKey ${KEY}`, undefined],
+        ]);
+    });
+
+    it("reads the key back when the create answer lacks it", async () => {
+        fake.createAnswerHasApiKey = false;
+        const result = await integrations.create({ name: "api", connection, enabled: false });
+        const [created] = fake.integrations.values();
+        expect(result.outs?.apiKey).toBe(created.apiKey);
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual(["POST /v2/integrations", `GET /v2/integrations/${created.id}`]);
+    });
+
+    it("fails clearly, and removes the integration again, when no answer holds the key", async () => {
+        fake.createAnswerHasApiKey = false;
+        fake.getAnswerHasApiKey = false;
+        const message = await failure(integrations.create({ name: "api", connection }));
+        expect(message).toMatch(/neither POST \/v2\/integrations nor GET \/v2\/integrations\/\S+ returned its apiKey/);
+        expect(message).toMatch(/alertline deleted integration \S+ again\. Check that connection\.apiKey has Configuration access/);
+        expect(message).not.toContain(KEY);
+        expect(fake.integrations.size).toBe(0);
+        expect(fake.requests.map((r) => r.method).at(-1)).toBe("DELETE");
+    });
+
+    it("removes the new integration when enabling it fails", async () => {
+        fake.script("POST", "/v2/integrations", { status: 201, body: { data: { id: "i-new", name: "api", type: "API", enabled: false, apiKey: "k" } } });
+        fake.script("POST", "/v2/integrations/i-new/enable", { status: 422, body: { message: "Cannot enable", took: 0 } });
+        fake.script("DELETE", "/v2/integrations/i-new", { status: 200, body: { result: "Deleted" } });
+        const message = await failure(integrations.create({ name: "api", connection }));
+        expect(message).toMatch(/^Opsgenie POST \/v2\/integrations\/i-new\/enable answered 422: Cannot enable — .*\(after creating integration i-new: alertline deleted integration i-new again\.\)$/);
+    });
+
+    it("reads live state, keeping the stored key when GET omits it", async () => {
+        const team = fake.addTeam("alertline-dev");
+        const live = fake.addIntegration({ name: "renamed", type: "Datadog", enabled: false, ownerTeamId: team.id });
+        fake.getAnswerHasApiKey = false;
+        const stored = { name: "alertline-dev-datadog", type: "Datadog", enabled: true, ownerTeamId: team.id, connection, apiKey: "stored-key" };
+        const result = await integrations.read!(live.id, stored);
+        expect(result).toEqual({ id: live.id, props: { ...stored, name: "renamed", enabled: false } });
+    });
+
+    it("reads a deleted integration as an empty id", async () => {
+        await expect(integrations.read!("gone", { name: "n", connection })).resolves.toEqual({ id: "" });
+    });
+
+    it("renames with GET then a full PUT that leaves out read-only fields and keeps the apiKey", async () => {
+        const team = fake.addTeam("alertline-dev");
+        const live = fake.addIntegration({ name: "old", type: "Datadog", enabled: true, ownerTeamId: team.id });
+        const olds = { name: "old", type: "Datadog", enabled: true, ownerTeamId: team.id, connection, apiKey: live.apiKey };
+        const result = await integrations.update!(live.id, olds, { ...olds, name: "new", apiKey: undefined });
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual([`GET /v2/integrations/${live.id}`, `PUT /v2/integrations/${live.id}`]);
+        const put = fake.requests[1].body as Record<string, unknown>;
+        expect(put).toMatchObject({ id: live.id, name: "new", type: "Datadog", enabled: true, allowWriteAccess: true });
+        expect(put).not.toHaveProperty("_readOnly");
+        expect(put).not.toHaveProperty("apiKey");
+        expect(put).not.toHaveProperty("isGlobal");
+        expect(fake.integrations.get(live.id)?.name).toBe("new");
+        expect(result.outs?.apiKey).toBe(live.apiKey);
+    });
+
+    it("replaces on a new type or owner, updates name and enabled in place", async () => {
+        const olds = { name: "n", type: "Datadog", enabled: true, ownerTeamId: "t1", connection, apiKey: "k" };
+        const same = { name: "n", type: "Datadog", ownerTeamId: "t1", connection };
+        await expect(integrations.diff!("i", olds, same)).resolves.toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        await expect(integrations.diff!("i", olds, { ...same, name: "m", enabled: false })).resolves.toEqual({
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
+        await expect(integrations.diff!("i", olds, { ...same, type: "API" })).resolves.toEqual({ changes: true, replaces: ["type"], deleteBeforeReplace: true });
+        await expect(integrations.diff!("i", olds, { ...same, ownerTeamId: "t2" })).resolves.toEqual({
+            changes: true,
+            replaces: ["ownerTeamId"],
+            deleteBeforeReplace: true,
+        });
+    });
+
+    it("treats an unknown connection at preview as an update, not a replacement", async () => {
+        const olds = { name: "n", type: "API", connection };
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const result = await integrations.diff!("i", olds, { name: "n", type: "API", connection: unknown as unknown as OpsgenieConnection });
+        expect(result).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    });
+
+    it("deletes with DELETE /v2/integrations/{id}, and a 404 counts as deleted", async () => {
+        const live = fake.addIntegration({ name: "n", type: "API", enabled: true });
+        await integrations.delete!(live.id, { name: "n", connection });
+        await integrations.delete!(live.id, { name: "n", connection });
+        expect(fake.integrations.size).toBe(0);
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual([`DELETE /v2/integrations/${live.id}`, `DELETE /v2/integrations/${live.id}`]);
+    });
+});

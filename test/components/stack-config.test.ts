@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, decodeConfigValue, parseSettings, requiredSecrets, SECRETS } from "../../components/stack-config";
+
+const valid = {
+    environment: "dev",
+    slack: { channel: "#alerts-dev", datadogAccount: "acme-monitoring" },
+    oncall: { backend: "opsgenie", team: "alertline-dev" },
+    hosts: [{ name: "web" }],
+};
+
+function problems(raw: Record<string, unknown>): string[] {
+    try {
+        parseSettings(raw);
+    } catch (error) {
+        if (error instanceof ConfigError) return error.problems;
+        throw error;
+    }
+    throw new Error("expected a ConfigError");
+}
+
+describe("parseSettings", () => {
+    it("fills documented defaults for a host and the network", () => {
+        const settings = parseSettings(valid);
+        expect(settings.hosts[0]).toEqual({ name: "web", instanceType: "t3.small", processes: ["chronyd", "sshd"], cpuThresholdPercent: 80, rootVolumeGiB: 20 });
+        expect(settings.network).toEqual({ cidr: "10.20.0.0/16", availabilityZones: 2, natGateways: "Single", vpnGatewayAsn: 64512 });
+        expect(settings.oncall).toEqual({ backend: "opsgenie", region: "us", team: "alertline-dev" });
+        expect(settings.logRetentionDays).toBe(30);
+    });
+
+    it("names a duplicated host by its key and index", () => {
+        const found = problems({ ...valid, hosts: [{ name: "db" }, { name: "web" }, { name: "web" }] });
+        expect(found).toEqual(['alertline:hosts[2].name "web" is used twice (also hosts[1]); give every host a unique name']);
+    });
+
+    it("reports every problem at once, each with its key", () => {
+        const found = problems({
+            ...valid,
+            slack: { channel: "alerts" },
+            logRetentionDays: 31,
+            network: { natGateways: "Two" },
+        });
+        expect(found).toHaveLength(4);
+        expect(found).toContain('alertline:slack.channel "alerts" must be a Slack channel such as "#alerts-dev" (lowercase, with the leading #)');
+        expect(found.find((p) => p.startsWith("alertline:slack.datadogAccount is required"))).toBeDefined();
+        expect(found.find((p) => p.startsWith("alertline:logRetentionDays 31 must be one of CloudWatch's retention periods"))).toBeDefined();
+        expect(found).toContain('alertline:network.natGateways "Two" must be one of None, Single, OnePerAz');
+    });
+
+    it("points out a misspelt setting and lists the known ones", () => {
+        const [problem] = problems({ ...valid, hosts: [{ name: "web", procesess: ["nginx"] }] });
+        expect(problem).toMatch(/^alertline:hosts\[0\]\.procesess is not a known setting; known settings here: name, instanceType, processes,/);
+    });
+
+    it("rejects a process name that could break out of the Agent's YAML", () => {
+        const [problem] = problems({ ...valid, hosts: [{ name: "web", processes: ["nginx; rm -rf /"] }] });
+        expect(problem).toMatch(/^alertline:hosts\[0\]\.processes\[0\] "nginx; rm -rf \/" must be a process name/);
+    });
+
+    it("rejects an on-call backend other than opsgenie or jsm, mentioning Opsgenie's end of support", () => {
+        const [problem] = problems({ ...valid, oncall: { backend: "pagerduty", team: "x" } });
+        expect(problem).toContain("alertline:oncall.backend");
+        expect(problem).toContain("2027-04-05");
+    });
+
+    it("accepts jsm without an Opsgenie region", () => {
+        expect(parseSettings({ ...valid, oncall: { backend: "jsm", team: "ops" } }).oncall).toEqual({ backend: "jsm", team: "ops" });
+    });
+});
+
+describe("decodeConfigValue", () => {
+    it("parses structured values Pulumi passes as JSON and keeps plain strings", () => {
+        expect(decodeConfigValue('[{"name":"web"}]')).toEqual([{ name: "web" }]);
+        expect(decodeConfigValue("14")).toBe(14);
+        expect(decodeConfigValue("dev")).toBe("dev");
+    });
+});
+
+describe("requiredSecrets", () => {
+    it("asks for the Opsgenie key with opsgenie and the JSM integration key with jsm", () => {
+        const opsgenie = requiredSecrets({ oncall: { backend: "opsgenie", region: "eu", team: "t" } }).map((s) => s.key);
+        const jsm = requiredSecrets({ oncall: { backend: "jsm", team: "t" } }).map((s) => s.key);
+        expect(opsgenie).toContain("alertline:opsgenieApiKey");
+        expect(opsgenie).not.toContain("alertline:jsmDatadogApiKey");
+        expect(jsm).toContain("alertline:jsmDatadogApiKey");
+        expect(jsm).not.toContain("alertline:opsgenieApiKey");
+    });
+
+    it("accepts every placeholder it hands out, so the offline plan cannot fail on its own stand-ins", () => {
+        for (const spec of Object.values(SECRETS)) {
+            expect("check" in spec ? spec.check(spec.placeholder) : undefined).toBeUndefined();
+        }
+    });
+
+    it("rejects a webhook that is not Slack's", () => {
+        expect(SECRETS.slackWebhookUrl.check("http://example.com/hook")).toMatch(/hooks\.slack\.com/);
+    });
+});

@@ -1,0 +1,103 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleFunction } from "../../../components/function-code";
+import { WEBHOOK_CIPHERTEXT_ENV } from "../../../functions/slack-notifier/webhook-secret";
+import { SLACK_OK, startSlackSink, type SlackSink } from "../shared/slack-sink";
+import { startKmsStub, type KmsStub } from "./kms-stub";
+
+/**
+ * The function as Lambda runs it: the very bundle the infrastructure ships (bundleFunction), loaded
+ * in a fresh Node process with only Lambda-like environment variables, its default dependencies
+ * (a real KMSClient found through AWS_ENDPOINT_URL_KMS, a real Powertools Logger on stdout), and
+ * local peers for KMS and Slack.
+ */
+
+const FUNCTION_NAME = "alertline-dev-slack-notifier";
+let workDir: string;
+let bundlePath: string;
+let slack: SlackSink;
+let kms: KmsStub;
+
+beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), "slack-notifier-bundle-"));
+    bundlePath = join(workDir, "handler.js");
+    writeFileSync(bundlePath, bundleFunction("slack-notifier"));
+    slack = await startSlackSink();
+    kms = await startKmsStub();
+});
+afterAll(async () => {
+    await Promise.all([slack?.close(), kms?.close()]);
+    rmSync(workDir, { recursive: true, force: true });
+});
+
+/** Invokes the bundle's `handler` once per message in one process (one container), like Lambda would. */
+function invokeInFreshProcess(messages: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const script = `
+        const { handler } = require(${JSON.stringify(bundlePath)});
+        const context = {
+            functionName: ${JSON.stringify(FUNCTION_NAME)}, functionVersion: "$LATEST", memoryLimitInMB: "256",
+            invokedFunctionArn: "arn:aws:lambda:ap-northeast-1:123456789012:function:${FUNCTION_NAME}",
+            awsRequestId: "req-1", logGroupName: "/aws/lambda/x", logStreamName: "s", callbackWaitsForEmptyEventLoop: true,
+            getRemainingTimeInMillis: () => 10000,
+        };
+        (async () => {
+            for (const message of JSON.parse(process.argv[1])) {
+                await handler({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "m-1", Subject: null, Message: message } }] }, context);
+            }
+            process.stdout.write("\\nHANDLER_RESOLVED\\n");
+        })().catch((e) => { process.stdout.write("\\nHANDLER_REJECTED " + e.message + "\\n"); process.exitCode = 1; });
+    `;
+    const env = {
+        PATH: process.env.PATH ?? "",
+        AWS_REGION: "ap-northeast-1",
+        AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
+        AWS_SECRET_ACCESS_KEY: "local-test-secret",
+        AWS_ENDPOINT_URL_KMS: kms.endpoint,
+        AWS_CONFIG_FILE: join(workDir, "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(workDir, "no-aws-credentials"),
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
+        [WEBHOOK_CIPHERTEXT_ENV]: kms.encrypt(slack.webhookUrl, { LambdaFunctionName: FUNCTION_NAME }),
+        ALERTLINE_ENVIRONMENT: "dev",
+    };
+    return new Promise((resolve) => {
+        execFile(process.execPath, ["-e", script, JSON.stringify(messages)], { env, timeout: 8000 }, (error, stdout, stderr) => {
+            resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+        });
+    });
+}
+
+describe("the bundled slack-notifier", () => {
+    it("bundles to one CommonJS file that exports handler", () => {
+        expect(readFileSync(bundlePath, "utf8")).toContain("module.exports");
+    });
+
+    it("decrypts once, posts every alert and logs JSON lines without the webhook URL", async () => {
+        const fixture = (name: string) => readFileSync(join(__dirname, "../../fixtures/slack-notifier", name), "utf8");
+        slack.answer(SLACK_OK, SLACK_OK, { status: 404, body: "channel_not_found" });
+        const result = await invokeInFreshProcess([fixture("cloudwatch-alarm.json"), fixture("plain-text.txt"), fixture("datadog-webhook.json")]);
+
+        expect(result.stdout).toContain("HANDLER_RESOLVED");
+        expect(result.code).toBe(0);
+        expect(kms.requests).toHaveLength(1);
+        expect(kms.requests[0].body.EncryptionContext).toEqual({ LambdaFunctionName: FUNCTION_NAME });
+        expect(slack.requests).toHaveLength(3);
+        const first = JSON.parse(slack.requests[0].body);
+        expect(first.blocks[0].text.text).toContain(JSON.parse(fixture("cloudwatch-alarm.json")).AlarmName);
+        expect(JSON.stringify(first)).toContain("Environment: *dev*");
+
+        // Powertools writes INFO to stdout and WARN/ERROR to stderr, as Lambda expects.
+        const logLines = `${result.stdout}\n${result.stderr}`.split("\n").filter((line) => line.startsWith("{"));
+        const logs = logLines.map((line) => JSON.parse(line));
+        expect(logs.filter((l) => l.message === "Posted the alert to Slack")).toHaveLength(2);
+        expect(logs.every((l) => l.service === "slack-notifier")).toBe(true);
+        const dropped = logs.filter((l) => l.level === "ERROR");
+        expect(dropped).toHaveLength(1);
+        expect(dropped[0].message).toContain("404 channel_not_found");
+        expect(result.stdout + result.stderr).not.toContain(slack.webhookUrl);
+        expect(result.stdout + result.stderr).not.toContain("s3cr3tW3bh00kT0k3nXYZ");
+    });
+});

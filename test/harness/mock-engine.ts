@@ -1,0 +1,260 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+
+/**
+ * The mock Pulumi engine shared by the tests, the offline plan and the benchmarks. It records
+ * every registration with its parent and its inputs as the engine would receive them (secrets
+ * still marked), answers the data-source calls the program makes with fixed values, and throws
+ * for any call it does not know, so a new data source cannot slip through unnoticed.
+ */
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+/** A value that was a Pulumi secret when registered. Serialises as "[secret]". */
+export class SecretValue {
+    constructor(readonly value: unknown) {}
+    toJSON(): string {
+        return "[secret]";
+    }
+}
+
+/** A value not known until deployment (only seen in preview mode). Serialises as "[unknown]". */
+export class UnknownValue {
+    toJSON(): string {
+        return "[unknown]";
+    }
+}
+
+/** One resource as the engine saw it. */
+export interface Registration {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    /** URN of the parent, or undefined for the stack itself. */
+    readonly parent: string | undefined;
+    /** True for provider-managed resources, false for components (and the stack). */
+    readonly custom: boolean;
+    /** Inputs with secrets as SecretValue, assets as summaries, resource references as URNs. */
+    readonly inputs: Record<string, unknown>;
+    /** Physical ID the mock assigned ("" for components). */
+    readonly id: string;
+    /** The state the mock answered with. */
+    readonly state: Record<string, unknown>;
+}
+
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
+const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Turns the wire form of resource inputs into plain values with secrets and assets marked. */
+export function decodeWireValue(value: unknown): unknown {
+    if (value === UNKNOWN) return new UnknownValue();
+    if (Array.isArray(value)) return value.map(decodeWireValue);
+    if (value === null || typeof value !== "object") return value;
+    const obj = value as Record<string, unknown>;
+    switch (obj[SIG]) {
+        case SECRET_SIG:
+            return new SecretValue(decodeWireValue(obj.value));
+        case ASSET_SIG:
+            return { asset: summariseAsset(obj) };
+        case ARCHIVE_SIG:
+            return { archive: Object.fromEntries(Object.entries((obj.assets ?? {}) as Record<string, unknown>).map(([k, v]) => [k, summariseAsset(v as Record<string, unknown>)])) };
+        case RESOURCE_SIG:
+            return { resource: obj.urn };
+    }
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, decodeWireValue(v)]));
+}
+
+function summariseAsset(asset: Record<string, unknown>): string {
+    if (typeof asset.text === "string") {
+        const sha = createHash("sha256").update(asset.text).digest("hex").slice(0, 12);
+        return `text, ${asset.text.length} bytes, sha256 ${sha}`;
+    }
+    return String(asset.path ?? asset.uri ?? "asset");
+}
+
+/** Strips SecretValue wrappers: what the provider would receive. */
+export function reveal(value: unknown): unknown {
+    if (value instanceof SecretValue) return reveal(value.value);
+    if (Array.isArray(value)) return value.map(reveal);
+    if (value === null || typeof value !== "object") return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
+}
+
+/** Options that shape the mock's answers. */
+export interface MockEngineOptions {
+    /** Region the data sources report. Default "ap-northeast-1". */
+    readonly region?: string;
+}
+
+/** The fake cloud: outputs a provider would compute, per resource type. */
+function computedState(type: string, name: string, inputs: Record<string, unknown>, region: string): { id: string; state: Record<string, unknown> } {
+    const id = `${name}-id`;
+    const arnOf = (service: string, resource: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT_ID}:${resource}`;
+    const base = { ...inputs };
+    switch (type) {
+        case "awsx:ec2:Vpc": {
+            const zones = Number(inputs.numberOfAvailabilityZones ?? 3);
+            const subnets = (kind: string) => Array.from({ length: zones }, (_, i) => `subnet-${kind}-${i + 1}`);
+            return {
+                id,
+                state: {
+                    ...inputs,
+                    vpcId: `vpc-${name}`,
+                    privateSubnetIds: subnets("private"),
+                    publicSubnetIds: subnets("public"),
+                    isolatedSubnetIds: [],
+                },
+            };
+        }
+        case "aws:kms/key:Key":
+            return { id: `key-${name}`, state: { ...base, arn: arnOf("kms", `key/key-${name}`), keyId: `key-${name}` } };
+        case "aws:kms/ciphertext:Ciphertext":
+            // What KMS returns is opaque bytes; the mock never echoes the plaintext.
+            return { id, state: { ...base, plaintextWo: undefined, ciphertextBlob: Buffer.from(`mock-ciphertext:${name}`).toString("base64") } };
+        case "aws:sns/topic:Topic":
+            return { id: arnOf("sns", name), state: { ...base, arn: arnOf("sns", name), name } };
+        case "aws:sqs/queue:Queue":
+            return { id: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT_ID}/${name}`, state: { ...base, arn: arnOf("sqs", name), name } };
+        case "aws:lambda/function:Function":
+            return { id: String(inputs.name ?? name), state: { ...base, arn: arnOf("lambda", `function:${inputs.name ?? name}`), name: inputs.name ?? name } };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { id: String(inputs.name ?? name), state: { ...base, arn: arnOf("logs", `log-group:${inputs.name ?? name}`), name: inputs.name ?? name } };
+        case "aws:iam/role:Role":
+            return { id: name, state: { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${name}`, name } };
+        case "aws:iam/instanceProfile:InstanceProfile":
+            return { id: name, state: { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:instance-profile/${name}`, name } };
+        case "aws:ssm/parameter:Parameter":
+            return { id: String(inputs.name), state: { ...base, valueWo: undefined, arn: arnOf("ssm", `parameter${inputs.name}`) } };
+        case "aws:ec2/instance:Instance":
+            return { id: `i-${name}`, state: { ...base, arn: arnOf("ec2", `instance/i-${name}`), privateIp: "10.20.128.10" } };
+        case "aws:ec2/securityGroup:SecurityGroup":
+            return { id: `sg-${name}`, state: { ...base, arn: arnOf("ec2", `security-group/sg-${name}`) } };
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return { id, state: { ...base, arn: arnOf("cloudwatch", `alarm:${inputs.name ?? name}`) } };
+        case "datadog:index/monitor:Monitor":
+            return { id: String(1_000_000 + (parseInt(createHash("sha256").update(name).digest("hex").slice(0, 6), 16) % 1_000_000)), state: base };
+        case "pulumi-nodejs:dynamic/opsgenie:Team":
+            return { id: `team-${name}`, state: { ...base, __provider: undefined } };
+        case "pulumi-nodejs:dynamic/opsgenie:ApiIntegration":
+            return { id: `integration-${name}`, state: { ...base, __provider: undefined, apiKey: `mock-integration-key-${name}` } };
+        default:
+            return { id, state: { ...base, arn: arnOf(type.split(":")[0] === "aws" ? type.split(":")[1].split("/")[0] : "mock", name) } };
+    }
+}
+
+/**
+ * The engine's side of a program run: records registrations and answers calls. One instance per
+ * evaluation; `install()` makes it the active engine.
+ */
+export class RecordingEngine implements pulumi.runtime.Mocks {
+    readonly registrations: Registration[] = [];
+    readonly calls: { token: string; inputs: Record<string, unknown> }[] = [];
+    private readonly region: string;
+    private privateRouteTables = 0;
+
+    constructor(options: MockEngineOptions = {}) {
+        this.region = options.region ?? "ap-northeast-1";
+    }
+
+    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        if (args.type === "awsx:ec2:Vpc") this.privateRouteTables = Number(args.inputs.numberOfAvailabilityZones ?? 3);
+        return computedState(args.type, args.name, args.inputs, this.region);
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        this.calls.push({ token: args.token, inputs: args.inputs });
+        switch (args.token) {
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/ci`, userId: "AIDAMOCK", id: MOCK_ACCOUNT_ID };
+            case "aws:index/getRegion:getRegion":
+                return { region: this.region, name: this.region, id: this.region, endpoint: `ec2.${this.region}.amazonaws.com`, description: this.region };
+            case "aws:ec2/getAmi:getAmi": {
+                const pattern = String((args.inputs.filters as { name: string; values: string[] }[] | undefined)?.find((f) => f.name === "name")?.values[0] ?? "");
+                const architecture = pattern.endsWith("arm64") ? "arm64" : "x86_64";
+                return { id: `ami-al2023-${architecture}`, architecture, name: pattern.replace("*", ".20261101.0") };
+            }
+            case "aws:ec2/getRouteTables:getRouteTables":
+                return { id: "rtb-lookup", ids: Array.from({ length: this.privateRouteTables }, (_, i) => `rtb-private-${i + 1}`) };
+            default:
+                throw new Error(`Mock not implemented: ${args.token} (add it to test/harness/mock-engine.ts)`);
+        }
+    }
+
+    /** Makes this the active engine and starts recording parents and raw inputs. */
+    async install(project: string, stack: string, preview = false): Promise<void> {
+        await pulumi.runtime.setMocks(this, project, stack, preview);
+        // Mocks see neither the parent nor which inputs were secret; the monitor's request has both.
+        const monitor = pulumi.runtime.getMonitor() as unknown as {
+            registerResource(req: RegisterRequest, cb: (err: unknown, res?: RegisterResponse) => void): Promise<void>;
+        };
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req, cb) =>
+            register(req, (err, res) => {
+                if (!err && res) {
+                    const inputs = decodeWireValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+                    delete inputs.__provider;
+                    this.registrations.push({
+                        type: req.getType(),
+                        name: req.getName(),
+                        urn: res.getUrn(),
+                        id: res.getId(),
+                        parent: req.getParent() || undefined,
+                        custom: req.getCustom(),
+                        inputs,
+                        state: decodeWireValue(res.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                    });
+                }
+                cb(err, res);
+            });
+    }
+
+    /** All registrations of a type. */
+    ofType(type: string): Registration[] {
+        return this.registrations.filter((r) => r.type === type);
+    }
+
+    /** The one registration with this type and name; throws with what exists if absent. */
+    get(type: string, name: string): Registration {
+        const found = this.registrations.find((r) => r.type === type && r.name === name);
+        if (!found) {
+            const names = this.ofType(type).map((r) => r.name);
+            throw new Error(`no ${type} named "${name}" was registered; registered: ${names.join(", ") || "none"}`);
+        }
+        return found;
+    }
+
+    /** Registrations whose parent is the given one. */
+    childrenOf(parent: Registration): Registration[] {
+        return this.registrations.filter((r) => r.parent === parent.urn);
+    }
+}
+
+interface Struct {
+    toJavaScript(): Record<string, unknown>;
+}
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getObject(): Struct | undefined;
+}
+interface RegisterResponse {
+    getUrn(): string;
+    getId(): string;
+    getObject(): Struct | undefined;
+}
+
+/**
+ * Waits until every registration and call the program started has reached the engine.
+ * `waitForRPCs` is what `pulumi` itself awaits before a program exits; it is exported by the SDK's
+ * runtime but left out of its typings, hence the cast.
+ */
+export async function waitForRegistrations(): Promise<void> {
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+}

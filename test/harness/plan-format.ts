@@ -1,0 +1,71 @@
+import type { StackEvaluation } from "./evaluate";
+import type { Registration } from "./mock-engine";
+
+/** The plan as one JSON document, for tools. Secrets serialise as "[secret]". */
+export function planJson(evaluation: StackEvaluation): string {
+    return JSON.stringify(
+        {
+            stack: evaluation.stack,
+            resources: evaluation.engine.registrations.map((r) => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent ?? null, inputs: r.inputs })),
+            outputs: evaluation.outputs,
+            placeholders: evaluation.config.placeholders,
+        },
+        null,
+        2,
+    );
+}
+
+/** Resources as a tree under the stack, children in registration order. */
+export function resourceTree(registrations: readonly Registration[]): string[] {
+    const children = new Map<string | undefined, Registration[]>();
+    for (const r of registrations) {
+        const siblings = children.get(r.parent) ?? [];
+        siblings.push(r);
+        children.set(r.parent, siblings);
+    }
+    const lines: string[] = [];
+    const walk = (parent: string | undefined, indent: string) => {
+        const kids = [...(children.get(parent) ?? [])].sort((a, b) => Number(a.custom) - Number(b.custom));
+        kids.forEach((r, i) => {
+            const last = i === kids.length - 1;
+            lines.push(`${indent}${parent === undefined ? "" : last ? "└─ " : "├─ "}${r.type}  ${r.name}`);
+            walk(r.urn, parent === undefined ? "" : indent + (last ? "   " : "│  "));
+        });
+    };
+    walk(undefined, "");
+    return lines;
+}
+
+/** How many resources of each type, most first. */
+export function countsByType(registrations: readonly Registration[]): [string, number][] {
+    const counts = new Map<string, number>();
+    for (const r of registrations) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+function showOutput(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The plan for a person: what would be created, how much of it, and what the stack exports. */
+export function planText(evaluation: StackEvaluation): string {
+    const regs = evaluation.engine.registrations;
+    const counts = countsByType(regs);
+    const width = Math.max(...counts.map(([, n]) => String(n).length));
+    const lines = [
+        `alertline plan for stack "${evaluation.stack}": evaluated offline under the mock engine; nothing was deployed.`,
+        evaluation.config.placeholders.length > 0
+            ? `Secrets not readable here were filled with placeholders: ${evaluation.config.placeholders.join(", ")}`
+            : "All required secrets were given.",
+        "",
+        `Resources (${regs.length}):`,
+        ...resourceTree(regs).map((l) => `  ${l}`),
+        "",
+        "Counts by type:",
+        ...counts.map(([type, n]) => `  ${String(n).padStart(width)}  ${type}`),
+        "",
+        "Outputs:",
+        ...Object.entries(evaluation.outputs).map(([k, v]) => `  ${k}: ${showOutput(v)}`),
+    ];
+    return lines.join("\n");
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { evaluateProgram } from "../harness/fresh-program";
+
+describe("a bad stack config fails the program with the key's name", () => {
+    it("names a host used twice", async () => {
+        await expect(evaluateProgram("dev", { "alertline:hosts": [{ name: "web" }, { name: "web" }] })).rejects.toThrow(
+            'alertline:hosts[1].name "web" is used twice (also hosts[0]); give every host a unique name',
+        );
+    });
+
+    it("names a Slack channel without its #", async () => {
+        await expect(evaluateProgram("dev", { "alertline:slack": { channel: "alerts-dev", datadogAccount: "acme" } })).rejects.toThrow(
+            /alertline:slack\.channel "alerts-dev" must be a Slack channel/,
+        );
+    });
+
+    it("names a webhook secret that is not a Slack webhook, without printing it", async () => {
+        const error = await evaluateProgram("dev", { "alertline:slackWebhookUrl": "https://example.com/not-slack-secret-token" }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(error?.message).toContain("alertline:slackWebhookUrl must be a Slack incoming-webhook URL");
+        expect(error?.message).toContain("pulumi config set --secret alertline:slackWebhookUrl");
+        expect(error?.message).not.toContain("not-slack-secret-token");
+    });
+
+    it("refuses an unknown top-level setting", async () => {
+        await expect(evaluateProgram("dev", { "alertline:host": [{ name: "web" }] })).rejects.toThrow(/alertline:host is not a known setting/);
+    });
+});

@@ -1,0 +1,127 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { SECRETS } from "../../components/stack-config";
+import { evaluateProgram } from "../harness/fresh-program";
+import type { StackEvaluation } from "../harness/evaluate";
+import { reveal } from "../harness/mock-engine";
+import { PROJECT_ROOT } from "../harness/stack-files";
+
+const WEBHOOK_TOKEN = "stack-test-webhook-token";
+const secretsGiven = {
+    "alertline:slackWebhookUrl": `https://hooks.slack.com/services/TSTACK/BSTACK/${WEBHOOK_TOKEN}`,
+    "datadog:apiKey": "abcdefabcdefabcdefabcdefabcdef12",
+};
+
+interface IngressRule {
+    fromPort?: number;
+    toPort?: number;
+    protocol?: string;
+    cidrBlocks?: string[];
+    ipv6CidrBlocks?: string[];
+}
+
+/** True when a rule lets the whole internet reach port 22. */
+function opensSshToTheWorld(rule: IngressRule): boolean {
+    const world = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].some((c) => c === "0.0.0.0/0" || c === "::/0");
+    const allPorts = rule.protocol === "-1" || rule.protocol === "all";
+    const covers22 = allPorts || ((rule.fromPort ?? 0) <= 22 && 22 <= (rule.toPort ?? 65535));
+    return world && covers22;
+}
+
+function stackFile(stack: string): { config: Record<string, unknown> } {
+    return parse(readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8"));
+}
+
+describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<stack>.yaml", (stack) => {
+    let evaluation: StackEvaluation;
+    const hostNames = (stackFile(stack).config["alertline:hosts"] as { name: string }[]).map((h) => h.name);
+
+    beforeAll(async () => {
+        evaluation = await evaluateProgram(stack, secretsGiven);
+    });
+
+    const all = (type: string) => evaluation.engine.ofType(type);
+
+    it("declares one monitored host per config entry", () => {
+        expect(all("alertline:index:MonitoredHost").map((h) => h.name)).toEqual(hostNames.map((n) => `host-${n}`));
+        expect(all("aws:ec2/instance:Instance")).toHaveLength(hostNames.length);
+    });
+
+    it("requires IMDSv2 on every instance and encrypts every root volume with a KMS key", () => {
+        for (const instance of all("aws:ec2/instance:Instance")) {
+            expect((instance.inputs.metadataOptions as { httpTokens: string }).httpTokens).toBe("required");
+            const root = instance.inputs.rootBlockDevice as { encrypted: boolean; kmsKeyId: string };
+            expect(root.encrypted).toBe(true);
+            expect(root.kmsKeyId).toMatch(/^arn:aws:kms:/);
+        }
+    });
+
+    it("has no security-group rule that lets the world reach port 22", () => {
+        const rules: IngressRule[] = [
+            ...all("aws:ec2/securityGroup:SecurityGroup").flatMap((sg) => (sg.inputs.ingress as IngressRule[] | undefined) ?? []),
+            ...all("aws:ec2/securityGroupRule:SecurityGroupRule").filter((r) => r.inputs.type === "ingress").map((r) => r.inputs as IngressRule),
+            ...all("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => ({
+                fromPort: r.inputs.fromPort as number,
+                toPort: r.inputs.toPort as number,
+                protocol: r.inputs.ipProtocol as string,
+                cidrBlocks: r.inputs.cidrIpv4 ? [r.inputs.cidrIpv4 as string] : [],
+                ipv6CidrBlocks: r.inputs.cidrIpv6 ? [r.inputs.cidrIpv6 as string] : [],
+            })),
+        ];
+        expect(rules.filter(opensSshToTheWorld)).toEqual([]);
+        // the check itself bites on the seed's rule
+        expect(opensSshToTheWorld({ fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] })).toBe(true);
+        expect(opensSshToTheWorld({ fromPort: 0, toPort: 65535, protocol: "tcp", ipv6CidrBlocks: ["::/0"] })).toBe(true);
+    });
+
+    it("watches chronyd and sshd on every host with process monitors", () => {
+        const monitors = all("datadog:index/monitor:Monitor");
+        for (const host of hostNames) {
+            const queries = monitors.filter((m) => m.name.startsWith(`host-${host}-`)).map((m) => String(m.inputs.query));
+            expect(queries.some((q) => q.includes('"process:chronyd"'))).toBe(true);
+            expect(queries.some((q) => q.includes('"process:sshd"'))).toBe(true);
+        }
+    });
+
+    it("encrypts every SNS topic with a KMS key", () => {
+        const topics = all("aws:sns/topic:Topic");
+        expect(topics.length).toBeGreaterThan(0);
+        for (const topic of topics) expect(topic.inputs.kmsMasterKeyId).toMatch(/^arn:aws:kms:/);
+    });
+
+    it("gives the notifier a KMS key and no webhook in clear, anywhere", () => {
+        for (const fn of all("aws:lambda/function:Function")) expect(fn.inputs.kmsKeyArn).toMatch(/^arn:aws:kms:/);
+        expect(JSON.stringify(evaluation.engine.registrations.map((r) => r.inputs))).not.toContain(WEBHOOK_TOKEN);
+        expect(JSON.stringify(evaluation.outputs)).not.toContain(WEBHOOK_TOKEN);
+        // it is there, as a secret, where it belongs
+        const ciphertext = all("aws:kms/ciphertext:Ciphertext")[0];
+        expect(String(reveal(ciphertext.inputs.plaintextWo))).toContain(WEBHOOK_TOKEN);
+    });
+
+    it("exports the topic, the hosts' instance IDs and their monitor IDs", () => {
+        expect(evaluation.outputs.alertTopicArn).toMatch(/^arn:aws:sns:/);
+        expect(Object.keys(evaluation.outputs.hostInstanceIds as object)).toEqual(hostNames);
+        for (const ids of Object.values(evaluation.outputs.hostMonitorIds as Record<string, Record<string, string>>)) {
+            expect(Object.keys(ids)).toEqual(expect.arrayContaining(["process-chronyd", "process-sshd", "agent-up", "cpu"]));
+        }
+    });
+
+    it("holds no secret values in the committed stack file", () => {
+        const keys = Object.keys(stackFile(stack).config);
+        for (const secret of Object.values(SECRETS)) expect(keys).not.toContain(secret.key);
+        expect(readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")).not.toMatch(/hooks\.slack\.com\/services\/T/);
+    });
+});
+
+describe("the stacks differ where the environments do", () => {
+    it("dev watches one host and posts to #alerts-dev; prod watches several", async () => {
+        const dev = stackFile("dev").config;
+        const prod = stackFile("prod").config;
+        expect((dev["alertline:hosts"] as unknown[]).length).toBe(1);
+        expect((dev["alertline:slack"] as { channel: string }).channel).toBe("#alerts-dev");
+        expect((prod["alertline:hosts"] as unknown[]).length).toBeGreaterThan(1);
+        expect((dev["alertline:network"] as { natGateways: string }).natGateways).toBe("Single");
+    });
+});
