@@ -2,9 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_RUNTIME, functionCode, lambdaFunctionName } from "./function-code";
+import { accountIamDecidesStatement, serviceAssumeRolePolicy } from "./iam-documents";
 import { OnCallRouting, OnCallSettings } from "./oncall-routing";
 import { standardTags } from "./tags";
-import { writeOnlyVersion } from "./write-only";
 
 /** Arguments for {@link AlertChannel}. */
 export interface AlertChannelArgs {
@@ -90,7 +90,7 @@ export class AlertChannel extends pulumi.ComponentResource {
 
         const role = new aws.iam.Role(
             `${name}-notifier-role`,
-            { assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), tags },
+            { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")), tags },
             { parent: this },
         );
         new aws.iam.RolePolicy(
@@ -112,8 +112,7 @@ export class AlertChannel extends pulumi.ComponentResource {
             `${name}-webhook-ciphertext`,
             {
                 keyId: key.arn,
-                plaintextWo: args.slackWebhookUrl,
-                plaintextWoVersion: pulumi.secret(pulumi.output(args.slackWebhookUrl).apply((url) => String(writeOnlyVersion(url)))),
+                plaintext: pulumi.secret(args.slackWebhookUrl),
                 context: { LambdaFunctionName: functionName },
             },
             { parent: this },
@@ -194,13 +193,6 @@ export function slackHandle(account: string, channel: string): string {
     return `@slack-${account}-${channel.replace(/^#/, "")}`;
 }
 
-export function lambdaAssumeRolePolicy() {
-    return {
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-    };
-}
-
 /**
  * The channel key: account IAM administers it; publishing services may encrypt messages for the
  * topic (SNS calls KMS as them), and CloudWatch Logs may encrypt the notifier's log group.
@@ -209,13 +201,7 @@ export function channelKeyPolicy(accountId: string, region: string, publisherSer
     return {
         Version: "2012-10-17",
         Statement: [
-            {
-                Sid: "AccountIamDecides",
-                Effect: "Allow",
-                Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-                Action: "kms:*",
-                Resource: "*",
-            },
+            accountIamDecidesStatement(accountId),
             {
                 Sid: "PublishersEncryptForTheTopic",
                 Effect: "Allow",

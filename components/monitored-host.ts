@@ -3,8 +3,8 @@ import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
 import { hostMonitorSpecs, MonitorSpec, withNotify } from "./datadog-monitors";
 import { hostUserData } from "./host-user-data";
+import { accountIamDecidesStatement, serviceAssumeRolePolicy } from "./iam-documents";
 import { standardTags } from "./tags";
-import { writeOnlyVersion } from "./write-only";
 
 /** Arguments for {@link MonitoredHost}. */
 export interface MonitoredHostArgs {
@@ -76,10 +76,9 @@ export class MonitoredHost extends pulumi.ComponentResource {
                 description: "Datadog API key the Agent reads at boot",
                 type: "SecureString",
                 keyId: key.arn,
-                // Write-only: the key is sent to SSM but never kept in Pulumi state; a new key
-                // changes the version, which re-sends it.
-                valueWo: args.datadogApiKey,
-                valueWoVersion: pulumi.secret(pulumi.output(args.datadogApiKey).apply(writeOnlyVersion)),
+                // A plain secret argument, not `valueWo`: Pulumi keeps a write-only input in state as a
+                // secret all the same, and a secret argument also shows a rotated key as a diff.
+                value: pulumi.secret(args.datadogApiKey),
                 tags,
             },
             { parent: this },
@@ -89,7 +88,7 @@ export class MonitoredHost extends pulumi.ComponentResource {
             `${name}-role`,
             {
                 description: `alertline ${args.environment} ${args.hostName}: Session Manager and its Datadog key`,
-                assumeRolePolicy: JSON.stringify(ec2AssumeRolePolicy()),
+                assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("ec2.amazonaws.com")),
                 tags,
             },
             { parent: this },
@@ -273,25 +272,7 @@ export function cloudWatchAlarmSpecs(hostName: string, cpuThresholdPercent: numb
 
 /** Only this account's IAM decides who uses the key; EC2 and SSM act on behalf of those principals. */
 export function accountOnlyKeyPolicy(accountId: string) {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "AccountIamDecides",
-                Effect: "Allow",
-                Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-                Action: "kms:*",
-                Resource: "*",
-            },
-        ],
-    };
-}
-
-export function ec2AssumeRolePolicy() {
-    return {
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-    };
+    return { Version: "2012-10-17", Statement: [accountIamDecidesStatement(accountId)] };
 }
 
 /** The host may read its own Datadog key parameter and decrypt it, and nothing else of the key. */

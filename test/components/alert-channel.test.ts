@@ -65,8 +65,8 @@ describe("AlertChannel notifier", () => {
         const ciphertext = engine.get("aws:kms/ciphertext:Ciphertext", "alerts-webhook-ciphertext");
         expect(ciphertext.inputs.context).toEqual({ LambdaFunctionName: "alertline-dev-alerts-notifier" });
         expect(fn().inputs.name).toBe("alertline-dev-alerts-notifier");
-        expect(ciphertext.inputs.plaintextWo).toBeInstanceOf(SecretValue);
-        expect(reveal(ciphertext.inputs.plaintextWo)).toBe(WEBHOOK);
+        expect(ciphertext.inputs.plaintext).toBeInstanceOf(SecretValue);
+        expect(reveal(ciphertext.inputs.plaintext)).toBe(WEBHOOK);
         const env = (fn().inputs.environment as { variables: Record<string, string> }).variables;
         expect(env.SLACK_WEBHOOK_CIPHERTEXT).toBe(ciphertext.state.ciphertextBlob);
     });
@@ -140,7 +140,7 @@ describe("pure helpers", () => {
     });
 
     it("channelKeyPolicy binds the logs service to this region's log groups", () => {
-        const logs = channelKeyPolicy("111122223333", "eu-west-1", []).Statement.find((s) => s.Sid === "LogsEncryptTheLogGroups")!;
+        const logs = policyDocument(JSON.stringify(channelKeyPolicy("111122223333", "eu-west-1", []))).Statement.find((s) => s.Sid === "LogsEncryptTheLogGroups")!;
         expect(logs.Principal).toEqual({ Service: "logs.eu-west-1.amazonaws.com" });
         expect(JSON.stringify(logs.Condition)).toContain("arn:aws:logs:eu-west-1:111122223333:log-group:*");
     });

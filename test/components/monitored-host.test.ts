@@ -69,9 +69,7 @@ describe("MonitoredHost Datadog key", () => {
         const parameter = engine.get("aws:ssm/parameter:Parameter", "host-web-datadog-api-key");
         expect(parameter.inputs.type).toBe("SecureString");
         expect(parameter.inputs.keyId).toBe(engine.get("aws:kms/key:Key", "host-web-key").state.arn);
-        expect(parameter.inputs.valueWo).toBeInstanceOf(SecretValue);
-        expect(parameter.inputs.valueWoVersion).toBeInstanceOf(SecretValue);
-        expect(parameter.inputs.value).toBeUndefined();
+        expect(parameter.inputs.value).toBeInstanceOf(SecretValue);
     });
 
     it("appears nowhere in clear: not in user data, not in any input", () => {
@@ -81,7 +79,7 @@ describe("MonitoredHost Datadog key", () => {
         const everythingNotSecret = JSON.stringify(engine.registrations.map((r) => r.inputs));
         expect(everythingNotSecret).not.toContain(API_KEY);
         // and it did reach the parameter, which is what the Agent reads
-        expect(reveal(engine.get("aws:ssm/parameter:Parameter", "host-web-datadog-api-key").inputs.valueWo)).toBe(API_KEY);
+        expect(reveal(engine.get("aws:ssm/parameter:Parameter", "host-web-datadog-api-key").inputs.value)).toBe(API_KEY);
     });
 
     it("may be read only by this host's role, and decrypted only for this parameter", () => {

@@ -114,7 +114,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             return { id: `key-${name}`, state: { ...base, arn: arnOf("kms", `key/key-${name}`), keyId: `key-${name}` } };
         case "aws:kms/ciphertext:Ciphertext":
             // What KMS returns is opaque bytes; the mock never echoes the plaintext.
-            return { id, state: { ...base, plaintextWo: undefined, ciphertextBlob: Buffer.from(`mock-ciphertext:${name}`).toString("base64") } };
+            return { id, state: { ...base, plaintext: undefined, ciphertextBlob: Buffer.from(`mock-ciphertext:${name}`).toString("base64") } };
         case "aws:sns/topic:Topic":
             return { id: arnOf("sns", name), state: { ...base, arn: arnOf("sns", name), name } };
         case "aws:sqs/queue:Queue":
@@ -128,7 +128,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         case "aws:iam/instanceProfile:InstanceProfile":
             return { id: name, state: { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:instance-profile/${name}`, name } };
         case "aws:ssm/parameter:Parameter":
-            return { id: String(inputs.name), state: { ...base, valueWo: undefined, arn: arnOf("ssm", `parameter${inputs.name}`) } };
+            return { id: String(inputs.name), state: { ...base, value: undefined, arn: arnOf("ssm", `parameter${inputs.name}`) } };
         case "aws:ec2/instance:Instance":
             return { id: `i-${name}`, state: { ...base, arn: arnOf("ec2", `instance/i-${name}`), privateIp: "10.20.128.10" } };
         case "aws:ec2/securityGroup:SecurityGroup":

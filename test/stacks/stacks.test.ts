@@ -97,7 +97,7 @@ describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<st
         expect(JSON.stringify(evaluation.outputs)).not.toContain(WEBHOOK_TOKEN);
         // it is there, as a secret, where it belongs
         const ciphertext = all("aws:kms/ciphertext:Ciphertext")[0];
-        expect(String(reveal(ciphertext.inputs.plaintextWo))).toContain(WEBHOOK_TOKEN);
+        expect(String(reveal(ciphertext.inputs.plaintext))).toContain(WEBHOOK_TOKEN);
     });
 
     it("exports the topic, the hosts' instance IDs and their monitor IDs", () => {

@@ -80,12 +80,7 @@ const slackBodies = () => slack.requests.map((r) => JSON.parse(r.body));
 beforeEach(async () => {
     slack = await startSlackSink();
     kms = await startKmsStub();
-    kmsClient = new KMSClient({
-        region: "ap-northeast-1",
-        endpoint: kms.endpoint,
-        credentials: { accessKeyId: "AKIDLOCALTEST", secretAccessKey: "local-test-secret" },
-        maxAttempts: 1,
-    });
+    kmsClient = kms.client();
     lines = [];
     sleeps = [];
     clock = 1_716_284_727_000;

@@ -1,3 +1,4 @@
+import { KMSClient } from "@aws-sdk/client-kms";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -20,6 +21,8 @@ export interface KmsStub {
     readonly keyId: string;
     /** Registers a secret and returns its base64 ciphertext, bound to `context` as KMS would bind it. */
     encrypt(plaintext: string, context: Record<string, string>): string;
+    /** A real SDK client aimed at this stub, with fake credentials and no SDK-level retries. */
+    client(): KMSClient;
     /** The next `count` decrypts fail with this KMS error type (e.g. "AccessDeniedException"). */
     failNext(count: number, errorType: string): void;
     close(): Promise<void>;
@@ -72,6 +75,13 @@ export async function startKmsStub(): Promise<KmsStub> {
     return {
         endpoint: `http://127.0.0.1:${port}`,
         requests,
+        client: () =>
+            new KMSClient({
+                region: "ap-northeast-1",
+                endpoint: `http://127.0.0.1:${port}`,
+                credentials: { accessKeyId: "AKIDLOCALTEST", secretAccessKey: "local-test-secret" },
+                maxAttempts: 1,
+            }),
         keyId,
         encrypt: (plaintext, context) => {
             const ciphertext = Buffer.from(`stub-ciphertext:${secrets.size}:${Math.random()}`).toString("base64");

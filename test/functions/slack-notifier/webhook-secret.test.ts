@@ -11,12 +11,7 @@ let client: KMSClient;
 
 beforeEach(async () => {
     kms = await startKmsStub();
-    client = new KMSClient({
-        region: "ap-northeast-1",
-        endpoint: kms.endpoint,
-        credentials: { accessKeyId: "AKIDLOCALTEST", secretAccessKey: "local-test-secret" },
-        maxAttempts: 1,
-    });
+    client = kms.client();
 });
 afterEach(async () => {
     client.destroy();
