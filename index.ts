@@ -1,11 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlertChannel } from "./components/alert-channel";
+import { MailIngest } from "./components/mail-ingest";
 import { MonitoredHost } from "./components/monitored-host";
 import { SharedNetwork } from "./components/network";
+import { PatliteSite } from "./components/patlite-site";
+import { towerConfig } from "./components/site-config";
 import { loadStackConfig } from "./components/stack-config";
 
 // Validate everything first: a bad config fails here, naming the key, before anything is declared.
-const { settings, secrets } = loadStackConfig();
+const { settings, secrets, mailRulesYaml } = loadStackConfig();
 const environment = settings.environment;
 
 const network = new SharedNetwork("network", {
@@ -45,6 +48,49 @@ const hosts = settings.hosts.map(
         }),
 );
 
+const hostNamed = (name: string) => hosts[settings.hosts.findIndex((h) => h.name === name)];
+
+// Towers as the functions read them; a site that relays through SSM names its relay host's instance.
+const towers = pulumi
+    .all(
+        settings.sites.map((site) =>
+            pulumi
+                .output(site.relay === "ssm" ? hostNamed(site.relayHost!).instanceId : undefined)
+                .apply((relayInstanceId) => site.towers.map((tower) => towerConfig(site, tower, relayInstanceId))),
+        ),
+    )
+    .apply((perSite) => perSite.flat());
+
+const mail =
+    settings.mail === undefined
+        ? undefined
+        : new MailIngest("mail", {
+              environment,
+              mail: settings.mail,
+              rulesYaml: mailRulesYaml!,
+              towers,
+              vpcId: network.vpcId,
+              privateSubnetIds: network.privateSubnetIds,
+              alertTopicArn: alerts.topicArn,
+              alertKeyArn: alerts.keyArn,
+              relayInstanceIds: pulumi.all(settings.sites.filter((s) => s.relay === "ssm").map((s) => hostNamed(s.relayHost!).instanceId)),
+              logRetentionDays: settings.logRetentionDays,
+          });
+
+const sites = settings.sites.map(
+    (site) =>
+        new PatliteSite(`site-${site.name}`, {
+            environment,
+            site,
+            vpcCidr: settings.network.cidr,
+            vpnGatewayId: network.vpnGatewayId,
+            vpnGatewayAsn: settings.network.vpnGatewayAsn,
+            // Validation guarantees mail exists whenever sites do.
+            senderSecurityGroupId: site.relay === "ssm" ? hostNamed(site.relayHost!).securityGroupId : mail!.dispatcherSecurityGroupId,
+            alertTopicArn: alerts.topicArn,
+        }),
+);
+
 const byHost = <T>(pick: (host: MonitoredHost) => pulumi.Output<T>) =>
     pulumi.output(Object.fromEntries(settings.hosts.map((host, i) => [host.name, pick(hosts[i])])));
 
@@ -55,3 +101,9 @@ export const vpcId = network.vpcId;
 export const vpnGatewayId = network.vpnGatewayId;
 export const hostInstanceIds = byHost((h) => h.instanceId);
 export const hostMonitorIds = byHost((h) => h.monitorIds);
+export const alertAddress = mail?.alertAddress;
+export const mailBucketName = mail?.bucketName;
+export const dnsRecordsToAdd = mail?.dnsRecordsToAdd;
+/** Per site: the YAMAHA RTX configuration to paste on the office router (secret: it holds the pre-shared keys). */
+export const siteRouterConfigs = pulumi.output(Object.fromEntries(settings.sites.map((site, i) => [site.name, sites[i].routerConfig])));
+export const siteTunnelAddresses = pulumi.output(Object.fromEntries(settings.sites.map((site, i) => [site.name, sites[i].tunnelAddresses])));

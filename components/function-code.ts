@@ -30,9 +30,19 @@ export function bundleFunction(name: string): string {
     return code;
 }
 
-/** The deployment package of a function: `index.js`, whose `handler` export Lambda calls. */
-export function functionCode(name: string): pulumi.asset.AssetArchive {
-    return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleFunction(name)) });
+/**
+ * The deployment package of a function: `index.js`, whose `handler` export Lambda calls, and any
+ * configuration files it reads beside itself (rules, towers), so a change to them is a code change
+ * that `pulumi preview` shows and `pulumi up` ships.
+ */
+export function functionCode(name: string, files: Record<string, pulumi.Input<string>> = {}): pulumi.Output<pulumi.asset.AssetArchive> {
+    return pulumi.output(files).apply(
+        (contents) =>
+            new pulumi.asset.AssetArchive({
+                "index.js": new pulumi.asset.StringAsset(bundleFunction(name)),
+                ...Object.fromEntries(Object.entries(contents).map(([file, text]) => [file, new pulumi.asset.StringAsset(text)])),
+            }),
+    );
 }
 
 /** Physical function name; fixed (not auto-named) because KMS encryption context must name it up front. */

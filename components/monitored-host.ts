@@ -43,6 +43,8 @@ export class MonitoredHost extends pulumi.ComponentResource {
     declare readonly instanceId: pulumi.Output<string>;
     /** Private IP address. */
     declare readonly privateIp: pulumi.Output<string>;
+    /** The host's security group; a site that relays through this host adds its tower rules here. */
+    declare readonly securityGroupId: pulumi.Output<string>;
     /** Datadog monitor IDs by purpose (`process-chronyd`, `agent-up`, `cpu`). */
     declare readonly monitorIds: pulumi.Output<Record<string, string>>;
     /** ARNs of the CloudWatch alarms. */
@@ -212,9 +214,10 @@ export class MonitoredHost extends pulumi.ComponentResource {
 
         this.instanceId = instance.id;
         this.privateIp = instance.privateIp;
+        this.securityGroupId = securityGroup.id;
         this.monitorIds = pulumi.output(monitorIds);
         this.alarmArns = pulumi.all(alarms.map((a) => a.arn));
-        this.registerOutputs({ instanceId: this.instanceId, privateIp: this.privateIp, monitorIds: this.monitorIds, alarmArns: this.alarmArns });
+        this.registerOutputs({ instanceId: this.instanceId, privateIp: this.privateIp, securityGroupId: this.securityGroupId, monitorIds: this.monitorIds, alarmArns: this.alarmArns });
     }
 }
 

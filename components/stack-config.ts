@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { MailRules, MailRulesError, parseMailRules, unknownRuleTowers } from "../functions/shared/mail-rules";
+import { siteProblems, sitesSchema } from "./site-config";
 
 /**
  * The stack configuration under the `alertline:` namespace, validated once at program start.
@@ -71,6 +75,23 @@ const datadogSchema = z
     })
     .strict();
 
+const mailSchema = z
+    .object({
+        /** Domain SES receives for; verified with DKIM. */
+        domain: z.string().regex(/^(?=.{1,253}$)([a-z0-9](-*[a-z0-9])*\.)+[a-z]{2,}$/, "must be a lowercase domain name such as alerts.example.jp"),
+        /** Local part of the alert address, e.g. "patlite" for patlite@<domain>. */
+        recipient: z.string().regex(/^[a-z0-9][a-z0-9._+-]{0,63}$/, "must be the local part of the alert address, e.g. \"patlite\""),
+        /** Route 53 hosted zone of the domain; without it the DKIM and MX records are output for you to add. */
+        hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,32}$/, "must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ").optional(),
+        /** Make this stack's receipt rule set the active one (only one is active per account and region). */
+        activateRuleSet: z.boolean().default(false),
+        /** Days to keep received mail in the bucket. */
+        retentionDays: z.number().int().min(1, "must be at least 1 day").max(3650).default(90),
+        /** Sender globs allowed to light any tower, e.g. "*@zabbix.example.jp". */
+        allowedSenders: z.array(z.string().min(1)).default([]),
+    })
+    .strict();
+
 /** Non-secret settings, one property per `alertline:<key>`. */
 export const settingsSchema = z
     .object({
@@ -84,9 +105,29 @@ export const settingsSchema = z
             .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`)
             .default(30),
         hosts: z.array(hostSchema).default([]),
+        mail: mailSchema.optional(),
+        /** Path of the mail classification rules, relative to the project root. */
+        mailRules: z.string().regex(/^[\w./-]+\.ya?ml$/, "must be the path of a .yaml rules file relative to the project, e.g. functions/mail-ingest/rules/dev.yaml").optional(),
+        sites: sitesSchema,
     })
     .strict()
     .superRefine((settings, ctx) => {
+        for (const problem of siteProblems(settings.sites, settings.network.cidr, settings.hosts.map((h) => h.name))) {
+            ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+        }
+        if (settings.sites.length > 0 && settings.network.natGateways === "None") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["network", "natGateways"],
+                message: "cannot be None while alertline:sites lists towers: tower-dispatch runs in the private subnets and reaches DynamoDB and SNS through NAT; use Single",
+            });
+        }
+        if (settings.sites.length > 0 && settings.mail === undefined) {
+            ctx.addIssue({ code: "custom", path: ["mail"], message: "is required when alertline:sites lists towers: towers are lit from alert mail" });
+        }
+        if (settings.mail !== undefined && settings.mailRules === undefined) {
+            ctx.addIssue({ code: "custom", path: ["mailRules"], message: "is required with alertline:mail: give the rules file, e.g. functions/mail-ingest/rules/dev.yaml" });
+        }
         const seen = new Map<string, number>();
         settings.hosts.forEach((host, i) => {
             if (seen.has(host.name)) {
@@ -111,6 +152,7 @@ export const settingsSchema = z
 export type AlertlineSettings = z.infer<typeof settingsSchema>;
 export type HostSettings = AlertlineSettings["hosts"][number];
 export type OnCallSettings = AlertlineSettings["oncall"];
+export type MailSettings = NonNullable<AlertlineSettings["mail"]>;
 
 /** Keys of settingsSchema; anything else under `alertline:` is a typo or a secret. */
 export const SETTING_KEYS = Object.keys(settingsSchema.shape) as (keyof AlertlineSettings)[];
@@ -189,7 +231,8 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function showValue(value: unknown): string {
-    if (value === undefined) return "";
+    // Lists and objects are named by their key; printing them would bury the message.
+    if (value === undefined || (value !== null && typeof value === "object")) return "";
     const text = JSON.stringify(value);
     return ` ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
@@ -259,6 +302,8 @@ export function decodeConfigValue(text: string): unknown {
 /** What the program gets from its stack configuration. */
 export interface StackConfig {
     readonly settings: AlertlineSettings;
+    /** Contents of the rules file `alertline:mailRules` names, validated; undefined without mail. */
+    readonly mailRulesYaml: string | undefined;
     /** Secret config values as Pulumi secrets, shape-checked when they resolve. */
     readonly secrets: {
         readonly slackWebhookUrl: pulumi.Output<string>;
@@ -291,13 +336,44 @@ export function loadStackConfig(): StackConfig {
         raw[fullKey.slice("alertline:".length)] = decodeConfigValue(text);
     }
     const settings = parseSettings(raw);
+    const mailRulesYaml = settings.mailRules === undefined ? undefined : readMailRules(settings);
     const onCallSecret = settings.oncall.backend === "opsgenie" ? SECRETS.opsgenieApiKey : SECRETS.jsmDatadogApiKey;
     return {
         settings,
+        mailRulesYaml,
         secrets: {
             slackWebhookUrl: requireCheckedSecret(SECRETS.slackWebhookUrl),
             onCallApiKey: requireCheckedSecret(onCallSecret),
             datadogApiKey: requireCheckedSecret(SECRETS.datadogApiKey),
         },
     };
+}
+
+/** Project root: paths in the config (the rules file) are relative to it, as in a pull request. */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** Reads the rules file and checks it now, so a bad rule fails the preview, not the first alert. */
+function readMailRules(settings: AlertlineSettings): string {
+    const file = path.resolve(PROJECT_ROOT, settings.mailRules!);
+    let text: string;
+    try {
+        text = readFileSync(file, "utf8");
+    } catch (error) {
+        throw new ConfigError([`alertline:mailRules "${settings.mailRules}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): give a path relative to the project root`]);
+    }
+    let rules: MailRules;
+    try {
+        rules = parseMailRules(text, settings.mailRules);
+    } catch (error) {
+        if (error instanceof MailRulesError) throw new ConfigError(error.problems.map((p) => `alertline:mailRules ${settings.mailRules}: ${p}`));
+        throw error;
+    }
+    const towers = settings.sites.flatMap((site) => site.towers.map((t) => t.name));
+    const unknown = unknownRuleTowers(rules, towers);
+    if (unknown.length > 0) {
+        throw new ConfigError(
+            unknown.map(({ rule, tower }) => `alertline:mailRules ${settings.mailRules}: rule "${rule}" names tower "${tower}", which no site in alertline:sites has (towers: ${towers.join(", ") || "none"})`),
+        );
+    }
+    return text;
 }

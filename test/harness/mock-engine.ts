@@ -90,6 +90,8 @@ export interface MockEngineOptions {
     readonly region?: string;
 }
 
+let vpnCounter = 0;
+
 /** The fake cloud: outputs a provider would compute, per resource type. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>, region: string): { id: string; state: Record<string, unknown> } {
     const id = `${name}-id`;
@@ -117,8 +119,40 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             return { id, state: { ...base, plaintext: undefined, ciphertextBlob: Buffer.from(`mock-ciphertext:${name}`).toString("base64") } };
         case "aws:sns/topic:Topic":
             return { id: arnOf("sns", name), state: { ...base, arn: arnOf("sns", name), name } };
-        case "aws:sqs/queue:Queue":
-            return { id: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT_ID}/${name}`, state: { ...base, arn: arnOf("sqs", name), name } };
+        case "aws:sqs/queue:Queue": {
+            const queueName = inputs.fifoQueue ? `${name}.fifo` : name;
+            const url = `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT_ID}/${queueName}`;
+            return { id: url, state: { ...base, arn: arnOf("sqs", queueName), name: queueName, url } };
+        }
+        case "aws:s3/bucket:Bucket":
+            return { id: `${name}-bucket`, state: { ...base, bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` } };
+        case "aws:dynamodb/table:Table":
+            return { id: `${name}-table`, state: { ...base, name: `${name}-table`, arn: arnOf("dynamodb", `table/${name}-table`) } };
+        case "aws:ssm/document:Document":
+            return { id: `${name}-doc`, state: { ...base, name: `${name}-doc`, arn: arnOf("ssm", `document/${name}-doc`) } };
+        case "aws:ses/domainIdentity:DomainIdentity":
+            return { id: String(inputs.domain), state: { ...base, arn: arnOf("ses", `identity/${inputs.domain}`), verificationToken: "mockVerificationToken123=" } };
+        case "aws:ses/domainDkim:DomainDkim":
+            return { id: String(inputs.domain), state: { ...base, dkimTokens: ["dkimtokenone", "dkimtokentwo", "dkimtokenthree"] } };
+        case "aws:ec2/vpnConnection:VpnConnection": {
+            // Documentation addresses and an inside /30 per tunnel, as AWS would assign them.
+            const n = vpnCounter++;
+            return {
+                id: `vpn-${name}`,
+                state: {
+                    ...base,
+                    arn: arnOf("ec2", `vpn-connection/vpn-${name}`),
+                    tunnel1Address: `198.51.100.${2 * n + 1}`,
+                    tunnel2Address: `198.51.100.${2 * n + 2}`,
+                    tunnel1CgwInsideAddress: `169.254.${100 + n}.2`,
+                    tunnel1VgwInsideAddress: `169.254.${100 + n}.1`,
+                    tunnel2CgwInsideAddress: `169.254.${200 + n}.6`,
+                    tunnel2VgwInsideAddress: `169.254.${200 + n}.5`,
+                    tunnel1PresharedKey: `mockPsk.tunnel1_${n}abcdef`,
+                    tunnel2PresharedKey: `mockPsk.tunnel2_${n}abcdef`,
+                },
+            };
+        }
         case "aws:lambda/function:Function":
             return { id: String(inputs.name ?? name), state: { ...base, arn: arnOf("lambda", `function:${inputs.name ?? name}`), name: inputs.name ?? name } };
         case "aws:cloudwatch/logGroup:LogGroup":

@@ -1,0 +1,143 @@
+import { accountIamDecidesStatement } from "./iam-documents";
+
+/**
+ * Policy documents of the mail path, as pure functions. Each grant names the resource and, for KMS,
+ * the service it is used through, so a leaked role cannot decrypt the key's data directly.
+ */
+
+/** The mail key: SES writes mail to the bucket and publishes to the topic with it; Logs encrypts log groups. */
+export function mailKeyPolicy(accountId: string, region: string) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            accountIamDecidesStatement(accountId),
+            {
+                Sid: "SesEncryptsMailAndNotifications",
+                Effect: "Allow",
+                Principal: { Service: "ses.amazonaws.com" },
+                Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+                Resource: "*",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
+            {
+                Sid: "LogsEncryptTheLogGroups",
+                Effect: "Allow",
+                Principal: { Service: `logs.${region}.amazonaws.com` },
+                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                Resource: "*",
+                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*` } },
+            },
+        ],
+    };
+}
+
+/** Only SES, for this account's rule, may write mail; nothing may reach the bucket without TLS. */
+export function mailBucketPolicy(input: { bucketArn: string; accountId: string; region: string; ruleSetName: string; ruleName: string }) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "SesWritesMail",
+                Effect: "Allow",
+                Principal: { Service: "ses.amazonaws.com" },
+                Action: "s3:PutObject",
+                Resource: `${input.bucketArn}/mail/*`,
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": input.accountId },
+                    ArnLike: { "aws:SourceArn": `arn:aws:ses:${input.region}:${input.accountId}:receipt-rule-set/${input.ruleSetName}:receipt-rule/${input.ruleName}` },
+                },
+            },
+            {
+                Sid: "TlsOnly",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [input.bucketArn, `${input.bucketArn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
+    };
+}
+
+/** SES of this account may publish the "mail stored" notifications. */
+export function mailTopicPolicy(topicArn: string, accountId: string) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "AccountSubscribes",
+                Effect: "Allow",
+                Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+                Action: ["sns:Subscribe", "sns:GetTopicAttributes"],
+                Resource: topicArn,
+            },
+            {
+                Sid: "SesPublishes",
+                Effect: "Allow",
+                Principal: { Service: "ses.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: topicArn,
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
+        ],
+    };
+}
+
+function useKeyVia(sid: string, keyArn: string, actions: string[], service: string, region: string) {
+    return { Sid: sid, Effect: "Allow", Action: actions, Resource: keyArn, Condition: { StringEquals: { "kms:ViaService": `${service}.${region}.amazonaws.com` } } };
+}
+
+/** Shared by both functions: logs, the state table, the alert channel. */
+interface CommonGrants {
+    readonly region: string;
+    readonly logGroupArn: string;
+    readonly tableArn: string;
+    readonly mailKeyArn: string;
+    readonly alertTopicArn: string;
+    readonly alertKeyArn: string;
+    readonly deadLetterQueueArn?: string;
+}
+
+function commonStatements(input: CommonGrants, tableActions: string[]) {
+    return [
+        { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${input.logGroupArn}:*` },
+        { Sid: "State", Effect: "Allow", Action: tableActions, Resource: input.tableArn },
+        useKeyVia("StateKey", input.mailKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "dynamodb", input.region),
+        { Sid: "ReportToChannel", Effect: "Allow", Action: "sns:Publish", Resource: input.alertTopicArn },
+        useKeyVia("ChannelKey", input.alertKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sns", input.region),
+    ];
+}
+
+/** mail-ingest: read stored mail, claim it once, queue signal intents, report to the channel. */
+export function ingestFunctionPolicy(input: CommonGrants & { bucketArn: string; signalQueueArn: string; deadLetterQueueArn: string }) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            ...commonStatements(input, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+            { Sid: "ReadMail", Effect: "Allow", Action: "s3:GetObject", Resource: `${input.bucketArn}/mail/*` },
+            useKeyVia("MailKeyForS3", input.mailKeyArn, ["kms:Decrypt"], "s3", input.region),
+            { Sid: "QueueSignals", Effect: "Allow", Action: "sqs:SendMessage", Resource: [input.signalQueueArn, input.deadLetterQueueArn] },
+            useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs", input.region),
+        ],
+    };
+}
+
+/** tower-dispatch: consume the signal queue, keep tower state, relay through SSM where a site says so. */
+export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: string; relay?: { documentArn: string; instanceArns: string[] } }) {
+    const relay = input.relay
+        ? [
+              { Sid: "RelayThroughHosts", Effect: "Allow", Action: "ssm:SendCommand", Resource: [input.relay.documentArn, ...input.relay.instanceArns] },
+              // GetCommandInvocation has no resource-level permissions.
+              { Sid: "ReadRelayResults", Effect: "Allow", Action: "ssm:GetCommandInvocation", Resource: "*" },
+          ]
+        : [];
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            ...commonStatements(input, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+            { Sid: "ConsumeSignals", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: input.signalQueueArn },
+            useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt"], "sqs", input.region),
+            ...relay,
+        ],
+    };
+}

@@ -1,0 +1,394 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { TowerConfig } from "../functions/shared/tower-config";
+import { FUNCTION_RUNTIME, functionCode, lambdaFunctionName } from "./function-code";
+import { serviceAssumeRolePolicy } from "./iam-documents";
+import { dispatchFunctionPolicy, ingestFunctionPolicy, mailBucketPolicy, mailKeyPolicy, mailTopicPolicy } from "./mail-ingest-policies";
+import { DnsRecord, sesDnsRecords } from "./ses-dns";
+import { relayDocumentContent } from "./ssm-relay-document";
+import type { MailSettings } from "./stack-config";
+import { standardTags } from "./tags";
+
+/** Arguments for {@link MailIngest}. */
+export interface MailIngestArgs {
+    /** Environment name, used in names and tags. */
+    readonly environment: string;
+    /** The validated `alertline:mail` settings. */
+    readonly mail: MailSettings;
+    /** Contents of the rules file named by `alertline:mailRules`; packaged with mail-ingest. */
+    readonly rulesYaml: string;
+    /** Every tower of every site, as the functions read it (`towers.json`). */
+    readonly towers: pulumi.Input<TowerConfig[]>;
+    /** VPC and private subnets the dispatcher runs in, to reach the towers over the VPN. */
+    readonly vpcId: pulumi.Input<string>;
+    readonly privateSubnetIds: pulumi.Input<string[]>;
+    /** The alert channel's topic and key: summaries, unreachable towers and alarms go there. */
+    readonly alertTopicArn: pulumi.Input<string>;
+    readonly alertKeyArn: pulumi.Input<string>;
+    /** Instance IDs of hosts that relay signals through SSM (sites with relay: ssm). Default none. */
+    readonly relayInstanceIds?: pulumi.Input<string[]>;
+    /** Days to keep the functions' logs. Default 30. */
+    readonly logRetentionDays?: number;
+}
+
+/**
+ * Alert mail in, tower signals out: SES receives for the alert address (TLS required, scanned),
+ * stores each mail in an encrypted bucket (up to 40 MB, unlike the SNS action's 150 KB) and notifies
+ * a topic; mail-ingest classifies it and queues one intent per tower on a FIFO queue (a message
+ * group per tower); tower-dispatch, inside the VPC, keeps each tower's alerts in DynamoDB and
+ * lights it. Failures land in dead-letter queues whose alarms reach the alert channel.
+ */
+export class MailIngest extends pulumi.ComponentResource {
+    /** The address monitoring tools send alerts to. */
+    declare readonly alertAddress: pulumi.Output<string>;
+    /** Bucket holding every received mail. */
+    declare readonly bucketName: pulumi.Output<string>;
+    /** Receipt rule set; active only if `mail.activateRuleSet`. */
+    declare readonly ruleSetName: pulumi.Output<string>;
+    /** DNS records to add by hand when no hosted zone is configured (else empty). */
+    declare readonly dnsRecordsToAdd: pulumi.Output<DnsRecord[]>;
+    /** FIFO queue of signal intents. */
+    declare readonly signalQueueUrl: pulumi.Output<string>;
+    /** DynamoDB table of tower state and mail idempotency records. */
+    declare readonly stateTableName: pulumi.Output<string>;
+    /** Security group of the dispatcher; sites add their towers' ports to it. */
+    declare readonly dispatcherSecurityGroupId: pulumi.Output<string>;
+
+    constructor(name: string, args: MailIngestArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("alertline:index:MailIngest", name, {}, opts);
+        const env = args.environment;
+        const tags = standardTags(env, name);
+        const identity = aws.getCallerIdentityOutput({}, { parent: this });
+        const region = aws.getRegionOutput({}, { parent: this });
+        const ruleSetName = `alertline-${env}`;
+        const ruleName = `alertline-${env}-alerts`;
+        const alertAddress = `${args.mail.recipient}@${args.mail.domain}`;
+        const retentionDays = args.logRetentionDays ?? 30;
+
+        const key = new aws.kms.Key(
+            `${name}-key`,
+            {
+                description: `alertline ${env} mail ingest: mail, notifications, queues, state, logs`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: pulumi.all([identity.accountId, region.region]).apply(([accountId, regionName]) => JSON.stringify(mailKeyPolicy(accountId, regionName))),
+                tags,
+            },
+            { parent: this },
+        );
+
+        // Mail store: SSE-KMS by default encryption (not the S3 action's kmsKeyArn, which would make
+        // SES encrypt client-side and leave objects only an encryption client can read).
+        const bucket = new aws.s3.Bucket(`${name}-mail`, { forceDestroy: false, tags }, { parent: this });
+        new aws.s3.BucketOwnershipControls(`${name}-mail-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+        const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+            `${name}-mail-public-access`,
+            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            { parent: this },
+        );
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-mail-encryption`,
+            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
+            { parent: this },
+        );
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-mail-lifecycle`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    { id: "expire-mail", status: "Enabled", filter: { prefix: "mail/" }, expiration: { days: args.mail.retentionDays } },
+                    { id: "abort-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+                ],
+            },
+            { parent: this },
+        );
+        const bucketPolicy = new aws.s3.BucketPolicy(
+            `${name}-mail-policy`,
+            {
+                bucket: bucket.id,
+                policy: pulumi
+                    .all([bucket.arn, identity.accountId, region.region])
+                    .apply(([bucketArn, accountId, regionName]) => JSON.stringify(mailBucketPolicy({ bucketArn, accountId, region: regionName, ruleSetName, ruleName }))),
+            },
+            { parent: this, dependsOn: [publicAccessBlock] },
+        );
+
+        const mailTopic = new aws.sns.Topic(`${name}-mail-topic`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
+        const mailTopicPolicyResource = new aws.sns.TopicPolicy(
+            `${name}-mail-topic-policy`,
+            { arn: mailTopic.arn, policy: pulumi.all([mailTopic.arn, identity.accountId]).apply(([arn, accountId]) => JSON.stringify(mailTopicPolicy(arn, accountId))) },
+            { parent: this },
+        );
+
+        // SES: the domain, DKIM, and the DNS that proves both and routes mail to SES.
+        const domain = new aws.ses.DomainIdentity(`${name}-domain`, { domain: args.mail.domain }, { parent: this });
+        const dkim = new aws.ses.DomainDkim(`${name}-dkim`, { domain: domain.domain }, { parent: this });
+        const records = pulumi
+            .all([domain.verificationToken, dkim.dkimTokens, region.region])
+            .apply(([verificationToken, dkimTokens, regionName]) => sesDnsRecords({ domain: args.mail.domain, region: regionName, verificationToken, dkimTokens }));
+        const zoneId = args.mail.hostedZoneId;
+        if (zoneId !== undefined) {
+            // Three DKIM tokens, always: the count is known before SES answers, so preview shows every record.
+            const recordKinds = ["verification", "dkim-1", "dkim-2", "dkim-3", "mx"];
+            recordKinds.forEach((kind, i) => {
+                new aws.route53.Record(
+                    `${name}-dns-${kind}`,
+                    {
+                        zoneId,
+                        name: records.apply((r) => r[i].name),
+                        type: records.apply((r) => r[i].type),
+                        ttl: 600,
+                        records: [records.apply((r) => r[i].value)],
+                    },
+                    { parent: this },
+                );
+            });
+        }
+
+        const ruleSet = new aws.ses.ReceiptRuleSet(`${name}-rule-set`, { ruleSetName }, { parent: this });
+        const rule = new aws.ses.ReceiptRule(
+            `${name}-rule`,
+            {
+                name: ruleName,
+                ruleSetName: ruleSet.ruleSetName,
+                recipients: [alertAddress],
+                enabled: true,
+                scanEnabled: true,
+                tlsPolicy: "Require",
+                s3Actions: [{ position: 1, bucketName: bucket.id, objectKeyPrefix: "mail/", topicArn: mailTopic.arn }],
+            },
+            { parent: this, dependsOn: [bucketPolicy, mailTopicPolicyResource] },
+        );
+        if (args.mail.activateRuleSet) {
+            new aws.ses.ActiveReceiptRuleSet(`${name}-active-rule-set`, { ruleSetName: ruleSet.ruleSetName }, { parent: this, dependsOn: [rule] });
+        }
+
+        const table = new aws.dynamodb.Table(
+            `${name}-state`,
+            {
+                billingMode: "PAY_PER_REQUEST",
+                hashKey: "pk",
+                attributes: [{ name: "pk", type: "S" }],
+                ttl: { attributeName: "expiresAt", enabled: true },
+                serverSideEncryption: { enabled: true, kmsKeyArn: key.arn },
+                pointInTimeRecovery: { enabled: true },
+                tags,
+            },
+            { parent: this },
+        );
+
+        const queue = (suffix: string, extra: Partial<aws.sqs.QueueArgs> = {}) =>
+            new aws.sqs.Queue(`${name}-${suffix}`, { kmsMasterKeyId: key.arn, messageRetentionSeconds: 14 * 24 * 3600, tags, ...extra }, { parent: this });
+        const signalDeadLetters = queue("signals-dlq", { fifoQueue: true });
+        const signalQueue = queue("signals", {
+            fifoQueue: true,
+            // Deduplication per tower (message group) and throughput per group: towers never wait on each other.
+            deduplicationScope: "messageGroup",
+            fifoThroughputLimit: "perMessageGroupId",
+            // Six times the dispatcher's timeout, as Lambda's SQS guidance asks.
+            visibilityTimeoutSeconds: 6 * 60,
+            redrivePolicy: signalDeadLetters.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 5 })),
+        });
+        const ingestDeadLetters = queue("ingest-dlq");
+
+        const logGroup = (role: string, functionName: string) =>
+            new aws.cloudwatch.LogGroup(`${name}-${role}-logs`, { name: `/aws/lambda/${functionName}`, retentionInDays: retentionDays, kmsKeyId: key.arn, tags }, { parent: this });
+
+        // mail-ingest
+        const ingestName = lambdaFunctionName(env, name, "ingest");
+        const ingestLogs = logGroup("ingest", ingestName);
+        const ingestRole = new aws.iam.Role(`${name}-ingest-role`, { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")), tags }, { parent: this });
+        new aws.iam.RolePolicy(
+            `${name}-ingest-policy`,
+            {
+                role: ingestRole.name,
+                policy: pulumi
+                    .output({
+                        region: region.region,
+                        logGroupArn: ingestLogs.arn,
+                        tableArn: table.arn,
+                        mailKeyArn: key.arn,
+                        alertTopicArn: args.alertTopicArn,
+                        alertKeyArn: args.alertKeyArn,
+                        bucketArn: bucket.arn,
+                        signalQueueArn: signalQueue.arn,
+                        deadLetterQueueArn: ingestDeadLetters.arn,
+                    })
+                    .apply((grants) => JSON.stringify(ingestFunctionPolicy(grants))),
+            },
+            { parent: this },
+        );
+        const towersJson = pulumi.output(args.towers).apply((towers) => JSON.stringify(towers, null, 2));
+        const ingest = new aws.lambda.Function(
+            `${name}-ingest`,
+            {
+                name: ingestName,
+                description: "Classifies alert mail and queues PATLITE signal intents",
+                runtime: FUNCTION_RUNTIME,
+                handler: "index.handler",
+                code: functionCode("mail-ingest", {
+                    "rules.yaml": args.rulesYaml,
+                    "towers.json": towersJson,
+                    "ingest.json": JSON.stringify({ environment: env, allowedSenders: args.mail.allowedSenders }, null, 2),
+                }),
+                role: ingestRole.arn,
+                kmsKeyArn: key.arn,
+                // Parsing a 40 MB mail takes memory and time; both are cheap next to a missed alert.
+                timeout: 120,
+                memorySize: 1024,
+                environment: {
+                    variables: {
+                        SIGNAL_QUEUE_URL: signalQueue.url,
+                        ALERT_TOPIC_ARN: args.alertTopicArn,
+                        STATE_TABLE: table.name,
+                        ALERTLINE_ENVIRONMENT: env,
+                        POWERTOOLS_SERVICE_NAME: "mail-ingest",
+                    },
+                },
+                deadLetterConfig: { targetArn: ingestDeadLetters.arn },
+                loggingConfig: { logFormat: "JSON", logGroup: ingestLogs.name },
+                tags,
+            },
+            { parent: this, dependsOn: [ingestLogs] },
+        );
+        new aws.lambda.Permission(
+            `${name}-ingest-invoke`,
+            { action: "lambda:InvokeFunction", function: ingest.name, principal: "sns.amazonaws.com", sourceArn: mailTopic.arn },
+            { parent: this },
+        );
+        new aws.sns.TopicSubscription(`${name}-ingest-subscription`, { topic: mailTopic.arn, protocol: "lambda", endpoint: ingest.arn }, { parent: this });
+
+        // tower-dispatch, in the VPC so the site VPNs reach the towers
+        const relayDocument = new aws.ssm.Document(
+            `${name}-relay-document`,
+            { documentType: "Command", documentFormat: "JSON", content: relayDocumentContent(), tags },
+            { parent: this },
+        );
+        const dispatcherSecurityGroup = new aws.ec2.SecurityGroup(
+            `${name}-dispatch-sg`,
+            {
+                vpcId: args.vpcId,
+                description: "alertline tower-dispatch: no inbound; HTTPS to AWS APIs; sites add their towers",
+                egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to DynamoDB, SNS and SSM" }],
+                tags,
+            },
+            { parent: this },
+        );
+        const dispatchName = lambdaFunctionName(env, name, "dispatch");
+        const dispatchLogs = logGroup("dispatch", dispatchName);
+        const dispatchRole = new aws.iam.Role(`${name}-dispatch-role`, { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")), tags }, { parent: this });
+        new aws.iam.RolePolicyAttachment(
+            `${name}-dispatch-vpc-access`,
+            { role: dispatchRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" },
+            { parent: this },
+        );
+        const relayInstanceIds = pulumi.output(args.relayInstanceIds ?? []);
+        new aws.iam.RolePolicy(
+            `${name}-dispatch-policy`,
+            {
+                role: dispatchRole.name,
+                policy: pulumi
+                    .output({
+                        region: region.region,
+                        accountId: identity.accountId,
+                        logGroupArn: dispatchLogs.arn,
+                        tableArn: table.arn,
+                        mailKeyArn: key.arn,
+                        alertTopicArn: args.alertTopicArn,
+                        alertKeyArn: args.alertKeyArn,
+                        signalQueueArn: signalQueue.arn,
+                        documentArn: relayDocument.arn,
+                        instanceIds: relayInstanceIds,
+                    })
+                    .apply(({ accountId, documentArn, instanceIds, ...grants }) =>
+                        JSON.stringify(
+                            dispatchFunctionPolicy({
+                                ...grants,
+                                relay:
+                                    instanceIds.length === 0
+                                        ? undefined
+                                        : { documentArn, instanceArns: instanceIds.map((id) => `arn:aws:ec2:${grants.region}:${accountId}:instance/${id}`) },
+                            }),
+                        ),
+                    ),
+            },
+            { parent: this },
+        );
+        const dispatch = new aws.lambda.Function(
+            `${name}-dispatch`,
+            {
+                name: dispatchName,
+                description: "Keeps each PATLITE tower's active alerts and lights it",
+                runtime: FUNCTION_RUNTIME,
+                handler: "index.handler",
+                code: functionCode("tower-dispatch", { "towers.json": towersJson }),
+                role: dispatchRole.arn,
+                kmsKeyArn: key.arn,
+                timeout: 60,
+                memorySize: 256,
+                vpcConfig: { subnetIds: args.privateSubnetIds, securityGroupIds: [dispatcherSecurityGroup.id] },
+                environment: {
+                    variables: {
+                        STATE_TABLE: table.name,
+                        ALERT_TOPIC_ARN: args.alertTopicArn,
+                        SSM_RELAY_DOCUMENT: relayDocument.name,
+                        ALERTLINE_ENVIRONMENT: env,
+                        POWERTOOLS_SERVICE_NAME: "tower-dispatch",
+                    },
+                },
+                loggingConfig: { logFormat: "JSON", logGroup: dispatchLogs.name },
+                tags,
+            },
+            { parent: this, dependsOn: [dispatchLogs] },
+        );
+        new aws.lambda.EventSourceMapping(
+            `${name}-dispatch-source`,
+            { eventSourceArn: signalQueue.arn, functionName: dispatch.arn, batchSize: 10, functionResponseTypes: ["ReportBatchItemFailures"] },
+            { parent: this },
+        );
+
+        // Anything that stops the path reaches the alert channel.
+        const alarm = (key: string, description: string, namespace: string, metricName: string, dimensions: pulumi.Input<Record<string, pulumi.Input<string>>>, statistic = "Sum") =>
+            new aws.cloudwatch.MetricAlarm(
+                `${name}-${key}`,
+                {
+                    name: `alertline-${env}-${name}-${key}`,
+                    alarmDescription: description,
+                    namespace,
+                    metricName,
+                    statistic,
+                    period: 300,
+                    evaluationPeriods: 1,
+                    threshold: 0,
+                    comparisonOperator: "GreaterThanThreshold",
+                    treatMissingData: "notBreaching",
+                    dimensions,
+                    alarmActions: [args.alertTopicArn],
+                    okActions: [args.alertTopicArn],
+                    tags,
+                },
+                { parent: this },
+            );
+        alarm("ingest-dlq-alarm", "Alert mail could not be processed and sits in the dead-letter queue: the original is in the mail bucket.", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: ingestDeadLetters.name }, "Maximum");
+        alarm("signals-dlq-alarm", "Tower signals failed five times and sit in the dead-letter queue: some tower may show a stale state.", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: signalDeadLetters.name }, "Maximum");
+        alarm("ingest-errors-alarm", "mail-ingest is failing: alert mail is not reaching the towers.", "AWS/Lambda", "Errors", { FunctionName: ingest.name });
+        alarm("dispatch-errors-alarm", "tower-dispatch is failing: towers are not being updated.", "AWS/Lambda", "Errors", { FunctionName: dispatch.name });
+
+        this.alertAddress = pulumi.output(alertAddress);
+        this.bucketName = bucket.id;
+        this.ruleSetName = ruleSet.ruleSetName;
+        this.dnsRecordsToAdd = zoneId === undefined ? records : pulumi.output([]);
+        this.signalQueueUrl = signalQueue.url;
+        this.stateTableName = table.name;
+        this.dispatcherSecurityGroupId = dispatcherSecurityGroup.id;
+        this.registerOutputs({
+            alertAddress: this.alertAddress,
+            bucketName: this.bucketName,
+            ruleSetName: this.ruleSetName,
+            dnsRecordsToAdd: this.dnsRecordsToAdd,
+            signalQueueUrl: this.signalQueueUrl,
+            stateTableName: this.stateTableName,
+            dispatcherSecurityGroupId: this.dispatcherSecurityGroupId,
+        });
+    }
+}

@@ -1,0 +1,167 @@
+import * as ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { encodeSignal, PatliteEncodingError } from "../functions/shared/patlite/codec";
+import { LAMP_MODES, LAMPS, toSignal } from "../functions/shared/patlite/signal";
+import { DEFAULT_SEVERITY_SIGNALS } from "../functions/shared/severity";
+import { TOWER_PROTOCOLS, TowerConfig } from "../functions/shared/tower-config";
+
+/**
+ * `alertline:sites`: the offices whose PATLITE towers alertline lights. Adding a site is one more
+ * entry here. Cross-checks (overlapping CIDRs, towers outside their site, too many sites on one
+ * VPN gateway) are in {@link siteProblems}, so they report every fault with its key.
+ */
+
+/** Connections a virtual private gateway takes by default; beyond that, a transit gateway. */
+export const MAX_SITES_PER_VPN_GATEWAY = 10;
+
+const name = (what: string) =>
+    z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, `must be 1–24 lowercase letters, digits or '-', starting with a letter (it names the ${what}'s resources)`);
+
+const ipv4 = z.string().refine((v) => ipaddr.IPv4.isValidFourPartDecimal(v), "must be an IPv4 address such as 192.168.10.50");
+const cidr = z.string().refine((v) => {
+    try {
+        const [address, bits] = ipaddr.IPv4.parseCIDR(v);
+        return address.toString() === v.split("/")[0] && ipaddr.IPv4.networkAddressFromCIDR(v).toString() === address.toString() && bits >= 8;
+    } catch {
+        return false;
+    }
+}, "must be an IPv4 network in CIDR form with host bits zero, e.g. 192.168.10.0/24");
+
+const lampMode = z.enum(LAMP_MODES, { message: `must be one of ${LAMP_MODES.join(", ")}` });
+const signalSpec = z
+    .object({
+        ...Object.fromEntries(LAMPS.map((lamp) => [lamp, lampMode.optional()])),
+        buzzer: z.number().int().min(0).max(11, "must be a buzzer pattern 0–11 (0 is silent)").optional(),
+    })
+    .strict();
+
+const towerSchema = z
+    .object({
+        name: name("tower"),
+        host: ipv4,
+        port: z.number().int().min(1).max(65535).default(10000),
+        protocol: z.enum(TOWER_PROTOCOLS, { message: `must be one of ${TOWER_PROTOCOLS.join(", ")} (PHN, PNS for the NH series, PNS for LA6-POE)` }),
+    })
+    .strict();
+
+const siteSchema = z
+    .object({
+        name: name("site"),
+        /** The office LAN that holds the towers. */
+        cidr,
+        /** The office router's public address and BGP ASN; without an ASN the VPN uses static routing. */
+        customerGateway: z.object({ ip: ipv4, bgpAsn: z.number().int().min(1).max(4294967294).optional() }).strict().optional(),
+        /** Attach the VPN to this transit gateway instead of the shared VPN gateway. */
+        transitGatewayId: z.string().regex(/^tgw-[0-9a-f]{8,17}$/, "must be a transit gateway ID such as tgw-0123456789abcdef0").optional(),
+        /** How signals reach the towers: straight from the dispatcher over the VPN, or via SSM on a monitored host. */
+        relay: z.enum(["vpn", "ssm"], { message: "must be vpn or ssm" }).default("vpn"),
+        /** With relay ssm: the `hosts[].name` that sends the signals. */
+        relayHost: z.string().optional(),
+        /** Sender globs allowed to light this site's towers, beyond `mail.allowedSenders`. */
+        allowedSenders: z.array(z.string().min(1)).default([]),
+        /** What the towers show per severity; unnamed severities keep the defaults. */
+        signals: z.object({ critical: signalSpec, warning: signalSpec, info: signalSpec, quiet: signalSpec }).partial().strict().default({}),
+        towers: z.array(towerSchema).min(1, "must list at least one tower (name, host, protocol)"),
+    })
+    .strict();
+
+export const sitesSchema = z.array(siteSchema).default([]);
+export type SiteSettings = z.infer<typeof siteSchema>;
+export type TowerSettings = z.infer<typeof towerSchema>;
+
+/** A problem found across settings: where it is and what to do. */
+export interface SettingsProblem {
+    readonly path: (string | number)[];
+    readonly message: string;
+}
+
+function overlaps(a: string, b: string): boolean {
+    const [na, ba] = ipaddr.IPv4.parseCIDR(a);
+    const [nb, bb] = ipaddr.IPv4.parseCIDR(b);
+    return na.match(nb, Math.min(ba, bb));
+}
+
+/**
+ * Checks that need more than one site: unique names, address plans that can be routed, towers
+ * inside their site, relay hosts that exist, and the VPN gateway's connection limit.
+ */
+export function siteProblems(sites: readonly SiteSettings[], vpcCidr: string, hostNames: readonly string[]): SettingsProblem[] {
+    const problems: SettingsProblem[] = [];
+    const siteNames = new Map<string, number>();
+    const towerNames = new Map<string, string>();
+    sites.forEach((site, i) => {
+        if (siteNames.has(site.name)) {
+            problems.push({ path: ["sites", i, "name"], message: `is used twice (also sites[${siteNames.get(site.name)}]); give every site a unique name` });
+        }
+        siteNames.set(site.name, i);
+        if (overlaps(site.cidr, vpcCidr)) {
+            problems.push({ path: ["sites", i, "cidr"], message: `overlaps the VPC (${vpcCidr}); the VPN could not route it: give the site its own range or move alertline:network.cidr` });
+        }
+        sites.slice(0, i).forEach((other, j) => {
+            if (overlaps(site.cidr, other.cidr)) {
+                problems.push({ path: ["sites", i, "cidr"], message: `overlaps sites[${j}] "${other.name}" (${other.cidr}); sites on one VPN need distinct address ranges` });
+            }
+        });
+        site.towers.forEach((tower, k) => {
+            for (const severity of ["critical", "warning", "info", "quiet"] as const) {
+                const spec = site.signals[severity] ?? DEFAULT_SEVERITY_SIGNALS[severity];
+                try {
+                    encodeSignal(tower.protocol, toSignal(spec));
+                } catch (error) {
+                    if (!(error instanceof PatliteEncodingError)) throw error;
+                    problems.push({
+                        path: ["sites", i, "signals", severity],
+                        message: `cannot be shown by tower "${tower.name}" (${tower.protocol}): ${error.message}; choose what that tower can show or a different protocol`,
+                    });
+                }
+            }
+            if (!ipaddr.IPv4.parse(tower.host).match(ipaddr.IPv4.parseCIDR(site.cidr))) {
+                problems.push({ path: ["sites", i, "towers", k, "host"], message: `is outside the site's network ${site.cidr}; towers are reached through the site's VPN` });
+            }
+            const owner = towerNames.get(tower.name);
+            if (owner !== undefined) {
+                problems.push({ path: ["sites", i, "towers", k, "name"], message: `is used twice (also in site "${owner}"); tower names must be unique in the stack` });
+            }
+            towerNames.set(tower.name, site.name);
+        });
+        if (site.relay === "ssm" && (site.relayHost === undefined || !hostNames.includes(site.relayHost))) {
+            problems.push({
+                path: ["sites", i, "relayHost"],
+                message: `must name one of alertline:hosts (${hostNames.join(", ") || "none defined"}) when relay is ssm`,
+            });
+        }
+        if (site.relay === "vpn" && site.customerGateway === undefined) {
+            problems.push({ path: ["sites", i, "customerGateway"], message: "is required with relay vpn: give the office router's public ip (and bgpAsn for dynamic routing)" });
+        }
+    });
+    const onVpnGateway = sites.filter((s) => s.customerGateway !== undefined && s.transitGatewayId === undefined);
+    if (onVpnGateway.length > MAX_SITES_PER_VPN_GATEWAY) {
+        problems.push({
+            path: ["sites"],
+            message:
+                `puts ${onVpnGateway.length} VPN connections on one VPN gateway, which takes ${MAX_SITES_PER_VPN_GATEWAY}: ` +
+                "attach the further sites to a transit gateway (transitGatewayId) instead",
+        });
+    }
+    return problems;
+}
+
+/**
+ * A tower as the functions read it (`towers.json`): the site's signal choices merged over the
+ * defaults, and the relay host's instance ID for sites that relay through SSM.
+ */
+export function towerConfig(site: SiteSettings, tower: TowerSettings, relayInstanceId?: string): TowerConfig {
+    if (site.relay === "ssm" && relayInstanceId === undefined) {
+        throw new Error(`site "${site.name}" relays through SSM but no instance ID was given for host "${site.relayHost}"`);
+    }
+    return {
+        name: tower.name,
+        site: site.name,
+        host: tower.host,
+        port: tower.port,
+        protocol: tower.protocol,
+        signals: { ...DEFAULT_SEVERITY_SIGNALS, ...site.signals },
+        relay: site.relay === "ssm" ? { kind: "ssm", instanceId: relayInstanceId! } : { kind: "vpn" },
+        allowedSenders: site.allowedSenders,
+    };
+}

@@ -1,0 +1,371 @@
+import picomatch from "picomatch";
+import { parseDocument } from "yaml";
+// zod/mini: the same validation as zod, tree-shaken to a few KB in the Lambda bundle (full zod adds ~440 KB).
+import * as z from "zod/mini";
+import { SEVERITIES, type Severity } from "./severity";
+
+/**
+ * Mail classification rules: one YAML file per environment, packaged with mail-ingest and read by
+ * the `mail` CLI. The first rule whose conditions all hold decides the severity; no match means
+ * `defaultSeverity`. {@link parseMailRules} validates everything up front (every regex compiled,
+ * every glob built) and reports every fault at once with the rule and field it is in;
+ * {@link classify} is then pure and cannot fail.
+ *
+ * ```yaml
+ * defaultSeverity: info
+ * rules:
+ *   - name: zabbix-disaster              # required, unique
+ *     from: "*@zabbix.example.jp"        # glob on the From address, case-insensitive
+ *     subject: "(障害|PROBLEM).*Disaster" # regex, case-insensitive
+ *     body: "Severity: (Disaster|High)"  # regex on the text body, case-insensitive, ^ and $ per line
+ *     severity: critical                 # critical | warning | info | recovery | ignore
+ *     towers: [tokyo-ops]                # only these towers; default all
+ *     key:                               # correlation key; default: the subject without state words
+ *       body: "Original problem ID: (?<eventId>\\d+)"
+ * ```
+ */
+
+/** Where a key regex looks. */
+export const KEY_SOURCES = ["subject", "body"] as const;
+export type KeySource = (typeof KEY_SOURCES)[number];
+
+/**
+ * How a rule builds the correlation key: a regex per source. Named groups give `name=value`,
+ * numbered groups their value, a regex without groups its whole match; parts are joined with
+ * " | " in the order subject, body. When a given regex does not match, the default key is used.
+ */
+export type KeySpec = Partial<Record<KeySource, string>>;
+
+/** One rule as written in the file. */
+export interface MailRuleSpec {
+    readonly name: string;
+    readonly from?: string;
+    readonly subject?: string;
+    readonly body?: string;
+    readonly severity: Severity;
+    readonly towers?: readonly string[];
+    readonly key?: KeySpec;
+}
+
+/** A validated rule with its matchers built. */
+export interface MailRule extends MailRuleSpec {
+    readonly matchFrom?: (address: string) => boolean;
+    readonly subjectRegex?: RegExp;
+    readonly bodyRegex?: RegExp;
+    readonly keyRegexes: readonly { readonly source: KeySource; readonly regex: RegExp }[];
+}
+
+export interface MailRules {
+    readonly defaultSeverity: Severity;
+    readonly rules: readonly MailRule[];
+}
+
+/** What classification needs of a mail: the From address, the subject and the text body. */
+export interface ClassifiableMail {
+    readonly from: string;
+    readonly subject: string;
+    readonly text: string;
+}
+
+export interface Classification {
+    readonly severity: Severity;
+    /** Name of the matching rule, or null when `defaultSeverity` applied. */
+    readonly rule: string | null;
+    /** Correlation key: a problem and its recovery share it. */
+    readonly alertKey: string;
+    /** Where the key came from: the rule's `key` regexes, or the subject without state words. */
+    readonly keySource: "rule" | "subject";
+    /** Towers the rule names, or null for every tower. */
+    readonly towers: readonly string[] | null;
+}
+
+/** Longest alert key kept; longer ones are cut (keys are compared, never shown in full). */
+export const MAX_ALERT_KEY_LENGTH = 512;
+/**
+ * Body text the rules look at. Alert bodies are a few KB; a 40 MB mail must not make a regex walk
+ * forty million characters, so the rest is ignored for matching.
+ */
+export const MAX_CLASSIFY_BODY_CHARS = 1_000_000;
+
+/** Every fault of a rules file, each naming the rule and field and what to do. */
+export class MailRulesError extends Error {
+    constructor(
+        readonly source: string,
+        readonly problems: readonly string[],
+    ) {
+        super(`Invalid mail rules in ${source}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "MailRulesError";
+    }
+}
+
+const RULE_FIELDS = ["name", "from", "subject", "body", "severity", "towers", "key"] as const;
+
+const severitySchema = z.enum(SEVERITIES, {
+    error: (issue) => (issue.input === undefined ? `is required: one of ${SEVERITIES.join(" | ")}` : `${JSON.stringify(issue.input)} is not one of ${SEVERITIES.join(" | ")}`),
+});
+const nonEmpty = (what: string) => z.string({ error: `must be a string (${what})` }).check(z.minLength(1, `must not be empty (${what})`));
+
+const keySchema = z
+    .strictObject(
+        { subject: z.optional(nonEmpty("a regex on the subject")), body: z.optional(nonEmpty("a regex on the body")) },
+        { error: 'must be a mapping such as { subject: "Host: (?<host>\\S+)" } or { body: "..." }' },
+    )
+    .check(z.refine((k) => k.subject !== undefined || k.body !== undefined, "must give a subject or body regex"));
+
+const ruleSchema = z
+    .strictObject(
+        {
+            name: z
+                .string({ error: (issue) => (issue.input === undefined ? "is required: give every rule a unique name" : "must be a string") })
+                .check(z.regex(/^\S(.*\S)?$/, "must be non-empty without leading or trailing spaces")),
+            from: z.optional(nonEmpty('a glob such as "*@zabbix.example.jp"')),
+            subject: z.optional(nonEmpty("a regex")),
+            body: z.optional(nonEmpty("a regex")),
+            severity: severitySchema,
+            towers: z.optional(
+                z
+                    .array(nonEmpty("a tower name"), { error: "must be a list of tower names, e.g. [tokyo-ops]" })
+                    .check(z.minLength(1, "lists no tower, so the rule would light nothing: remove `towers` to mean every tower, or use severity: ignore")),
+            ),
+            key: z.optional(keySchema),
+        },
+        { error: "must be a mapping with name, severity and at least one of from, subject, body" },
+    )
+    .check(
+        z.refine((r) => r.from !== undefined || r.subject !== undefined || r.body !== undefined, {
+            error: "has no condition (from, subject or body), so it would match every mail and hide the rules after it: add a condition, or set defaultSeverity for unmatched mail",
+        }),
+    );
+
+const fileSchema = z.strictObject(
+    {
+        defaultSeverity: z._default(severitySchema, "info"),
+        rules: z._default(z.array(z.unknown(), { error: "must be a list of rules" }), []),
+    },
+    { error: "must be a mapping with defaultSeverity and rules" },
+);
+
+function describePath(path: readonly PropertyKey[], rules: readonly unknown[]): string {
+    let out = "";
+    for (const [i, part] of path.entries()) {
+        if (typeof part === "number") {
+            out += `[${part}]`;
+            const rule = i === 1 && path[0] === "rules" ? rules[part] : undefined;
+            const name = rule && typeof rule === "object" ? (rule as { name?: unknown }).name : undefined;
+            if (typeof name === "string") out += ` ("${name}")`;
+        } else {
+            out += out === "" ? String(part) : `.${String(part)}`;
+        }
+    }
+    return out === "" ? "the file" : out;
+}
+
+function issueMessages(error: { issues: readonly z.core.$ZodIssue[] }, prefix: readonly PropertyKey[], rules: readonly unknown[]): string[] {
+    return error.issues.map((issue) => {
+        const path = [...prefix, ...issue.path];
+        if (issue.code === "unrecognized_keys") {
+            const allowed = prefix.length > 0 && issue.path.length === 0 ? RULE_FIELDS.join(", ") : issue.path.at(-1) === "key" ? KEY_SOURCES.join(", ") : "defaultSeverity, rules";
+            return `${describePath(path, rules)}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; allowed: ${allowed}`;
+        }
+        return `${describePath(path, rules)} ${issue.message}`;
+    });
+}
+
+/** Compiles a rule regex; the error names the pattern and the engine's complaint. */
+function compile(pattern: string, flags: string, where: string, problems: string[]): RegExp | undefined {
+    try {
+        return new RegExp(pattern, flags);
+    } catch (error) {
+        // V8 says "Invalid regular expression: /<pattern>/<flags>: <reason>"; the pattern is shown once, below.
+        const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, "") : String(error);
+        problems.push(`${where}: invalid regular expression /${pattern}/: ${reason}. Fix the pattern (in YAML double quotes a backslash must be doubled: "\\\\d+"; single quotes keep it as is: '\\d+')`);
+        return undefined;
+    }
+}
+
+/**
+ * Validates a parsed rules document. Throws {@link MailRulesError} listing every fault.
+ * `source` names the file in messages.
+ */
+export function validateMailRules(document: unknown, source = "the rules file"): MailRules {
+    const problems: string[] = [];
+    const file = fileSchema.safeParse(document ?? {});
+    if (!file.success) throw new MailRulesError(source, issueMessages(file.error, [], []));
+    const rawRules = file.data.rules;
+    const rules: MailRule[] = [];
+    const seen = new Map<string, number>();
+    rawRules.forEach((raw, index) => {
+        const name = raw && typeof raw === "object" ? (raw as { name?: unknown }).name : undefined;
+        if (typeof name === "string") {
+            const earlier = seen.get(name);
+            if (earlier !== undefined) problems.push(`rules[${index}].name "${name}" is used twice (also rules[${earlier}]); give every rule a unique name`);
+            else seen.set(name, index);
+        }
+        const parsed = ruleSchema.safeParse(raw);
+        if (!parsed.success) {
+            problems.push(...issueMessages(parsed.error, ["rules", index], rawRules));
+            return;
+        }
+        const spec = parsed.data;
+        const where = (field: string) => `rules[${index}] ("${spec.name}").${field}`;
+        const subjectRegex = spec.subject === undefined ? undefined : compile(spec.subject, "i", where("subject"), problems);
+        const bodyRegex = spec.body === undefined ? undefined : compile(spec.body, "im", where("body"), problems);
+        const keyRegexes: { source: KeySource; regex: RegExp }[] = [];
+        for (const source of KEY_SOURCES) {
+            const pattern = spec.key?.[source];
+            if (pattern === undefined) continue;
+            const regex = compile(pattern, source === "body" ? "im" : "i", where(`key.${source}`), problems);
+            if (regex) keyRegexes.push({ source, regex });
+        }
+        let matchFrom: ((address: string) => boolean) | undefined;
+        if (spec.from !== undefined) {
+            try {
+                matchFrom = picomatch(spec.from, { nocase: true, dot: true });
+            } catch (error) {
+                problems.push(`${where("from")}: invalid glob "${spec.from}": ${error instanceof Error ? error.message : String(error)}`);
+            }
+        }
+        rules.push({ ...spec, matchFrom, subjectRegex, bodyRegex, keyRegexes });
+    });
+    if (problems.length > 0) throw new MailRulesError(source, problems);
+    return { defaultSeverity: file.data.defaultSeverity, rules };
+}
+
+/** Parses and validates rules YAML. Throws {@link MailRulesError} for bad YAML or bad rules. */
+export function parseMailRules(yamlText: string, source = "the rules file"): MailRules {
+    const doc = parseDocument(yamlText, { uniqueKeys: true, prettyErrors: true });
+    if (doc.errors.length > 0) {
+        throw new MailRulesError(
+            source,
+            doc.errors.map((e) => {
+                const first = e.message.split("\n")[0].replace(/:\s*$/, "");
+                return `YAML syntax: ${first}${e.linePos && !/line \d+/.test(first) ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ""}`;
+            }),
+        );
+    }
+    return validateMailRules(doc.toJS(), source);
+}
+
+/** Rules naming towers that are not configured; the infrastructure reports these at deploy time. */
+export function unknownRuleTowers(rules: MailRules, towerNames: Iterable<string>): { rule: string; tower: string }[] {
+    const known = new Set(towerNames);
+    return rules.rules.flatMap((rule) => (rule.towers ?? []).filter((t) => !known.has(t)).map((tower) => ({ rule: rule.name, tower })));
+}
+
+// ---- Correlation keys ---------------------------------------------------------------------------
+
+/** Case, width and spacing folded, so "CPU  high" and "ｃｐｕ high" are one key. */
+export function normaliseKeyText(text: string): string {
+    return text.normalize("NFKC").replace(/\s+/g, " ").trim().toLowerCase().slice(0, MAX_ALERT_KEY_LENGTH);
+}
+
+/**
+ * Words that say what state an alert is in rather than which alert it is: the monitoring tools'
+ * (Zabbix, Nagios, Datadog, CloudWatch, Prometheus) in English and Japanese. Severity words are
+ * here too, because tools repeat one alert with a new severity ("is WARNING", then "is CRITICAL").
+ */
+const ASCII_STATE_WORDS = [
+    "problem",
+    "resolved",
+    "recovery",
+    "recovered",
+    "re-triggered",
+    "retriggered",
+    "triggered",
+    "renotify",
+    "ok",
+    "alarm",
+    "insufficient_data",
+    "insufficient data",
+    "no data",
+    "firing",
+    "warn",
+    "warning",
+    "critical",
+    "unknown",
+    "down",
+    "up",
+    "unreachable",
+];
+const JAPANESE_STATE_WORDS = ["障害発生", "障害復旧", "障害", "復旧", "回復", "解決済み", "解決", "解消", "正常化", "正常", "異常", "発生", "警告", "重大", "危険", "注意"];
+
+// Host names keep their letters, digits, '.', '-' and '_', so "db-up-1" and "web.ok.example" survive.
+const STATE_WORD_RE = new RegExp(`(?<![a-z0-9._-])(?:${ASCII_STATE_WORDS.map((w) => w.replace(/[-_ ]/g, "[-_ ]")).join("|")})(?![a-z0-9._-])|${JAPANESE_STATE_WORDS.join("|")}`, "gi");
+const REPLY_PREFIX_RE = /^\s*(?:re|fwd?|fw|aw|tr|sv|vs|返信|転送)\s*(?:\[\d+\])?\s*:\s*/i;
+// Zabbix 5+: "Resolved in 5m 3s: <name>", "Updated problem in 2h: <name>".
+const ZABBIX_DURATION_RE = /^\s*(?:resolved|updated problem)\s+in\s+[^:]{1,40}:\s*/i;
+const EMPTY_BRACKETS_RE = /[[(<{【〔［「『]\s*[:\-|,/]*\s*[\])>}】〕］」』]/g;
+const EDGE_PUNCTUATION_RE = /^[\s:\-–—*|/,.!]+|[\s:\-–—*|/,!]+$/g;
+
+/**
+ * The default correlation key: the subject without reply prefixes and state words, folded by
+ * {@link normaliseKeyText}. "PROBLEM: CPU high on web-1" and "RESOLVED: CPU high on web-1" give
+ * the same key; so do "障害: ..." and "復旧: ...", and Datadog's "[Triggered on {host:a}] X" and
+ * "[Recovered on {host:a}] X".
+ */
+export function defaultAlertKey(subject: string): string {
+    let s = subject.normalize("NFKC");
+    for (let before = ""; before !== s; ) {
+        before = s;
+        s = s.replace(REPLY_PREFIX_RE, "").replace(ZABBIX_DURATION_RE, "");
+    }
+    s = s.replace(STATE_WORD_RE, " ");
+    // Datadog's "[Triggered on {host:a}]" leaves "[ on {host:a}]".
+    s = s.replace(/([[(【［])\s*on\s+/gi, "$1");
+    for (let before = ""; before !== s; ) {
+        before = s;
+        s = s.replace(EMPTY_BRACKETS_RE, " ");
+    }
+    s = s.replace(/\*\*/g, " ").replace(/\s+/g, " ").replace(EDGE_PUNCTUATION_RE, "");
+    const key = normaliseKeyText(s);
+    return key === "" ? normaliseKeyText(subject) || "(no subject)" : key;
+}
+
+/** The key a rule's `key` regexes build, or undefined when one of them does not match. */
+export function ruleAlertKey(rule: Pick<MailRule, "keyRegexes">, mail: Pick<ClassifiableMail, "subject" | "text">): string | undefined {
+    if (rule.keyRegexes.length === 0) return undefined;
+    const parts: string[] = [];
+    for (const { source, regex } of rule.keyRegexes) {
+        const match = regex.exec(source === "subject" ? mail.subject : mail.text.slice(0, MAX_CLASSIFY_BODY_CHARS));
+        if (!match) return undefined;
+        const named = match.groups ? Object.entries(match.groups).filter(([, v]) => v !== undefined) : [];
+        if (named.length > 0) {
+            parts.push(...named.map(([name, value]) => `${name}=${value.trim()}`));
+        } else if (match.length > 1) {
+            parts.push(...match.slice(1).filter((v): v is string => v !== undefined).map((v) => v.trim()));
+        } else {
+            parts.push(match[0].trim());
+        }
+    }
+    const key = normaliseKeyText(parts.join(" | "));
+    return key === "" ? undefined : key;
+}
+
+// ---- Classification -----------------------------------------------------------------------------
+
+function ruleMatches(rule: MailRule, from: string, subject: string, body: string): boolean {
+    if (rule.matchFrom && !rule.matchFrom(from)) return false;
+    if (rule.subjectRegex && !rule.subjectRegex.test(subject)) return false;
+    if (rule.bodyRegex && !rule.bodyRegex.test(body)) return false;
+    return true;
+}
+
+/**
+ * Classifies one mail: the first rule whose given conditions all hold wins; none gives
+ * `defaultSeverity` with rule null and every tower. Pure; never throws.
+ */
+export function classify(mail: ClassifiableMail, rules: MailRules): Classification {
+    const from = (mail.from ?? "").trim().toLowerCase();
+    const subject = mail.subject ?? "";
+    const text = mail.text ?? "";
+    const body = text.length > MAX_CLASSIFY_BODY_CHARS ? text.slice(0, MAX_CLASSIFY_BODY_CHARS) : text;
+    const rule = rules.rules.find((r) => ruleMatches(r, from, subject, body));
+    const ruleKey = rule ? ruleAlertKey(rule, { subject, text: body }) : undefined;
+    return {
+        severity: rule?.severity ?? rules.defaultSeverity,
+        rule: rule?.name ?? null,
+        alertKey: ruleKey ?? defaultAlertKey(subject),
+        keySource: ruleKey === undefined ? "subject" : "rule",
+        towers: rule?.towers ?? null,
+    };
+}

@@ -1,0 +1,118 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { parseMail } from "../mail-ingest/parse-mail";
+import { classify, MailRulesError, parseMailRules, type MailRules } from "../shared/mail-rules";
+
+/**
+ * Checks rules against saved mail, exactly as mail-ingest classifies it (same parser, same rules
+ * code). Prints one JSON line:
+ *
+ *   npm run --silent mail -- classify alert.eml --rules functions/mail-ingest/rules/prod.yaml
+ *   {"severity":"critical","rule":"zabbix-ja-critical","from":"zabbix@zabbix.example.jp","subject":"障害: …","alertKey":"…","keySource":"rule","towers":null,"problems":[]}
+ *
+ * Exit 0 when the mail was classified (a broken mail is still classified; see `problems`), 2 for
+ * bad arguments, an unreadable file or an invalid rules file (the message says what to fix).
+ */
+
+export const USAGE = `usage: npm run --silent mail -- classify <file.eml> --rules <rules.yaml>
+prints {"severity": "...", "rule": "<name or null>", "from": "...", "subject": "...", "alertKey": "...", "keySource": "rule|subject", "towers": [..]|null, "problems": [..]}
+exit 0 when classified, 2 for bad arguments, an unreadable file or invalid rules`;
+
+/** A fault the user must fix; exit 2 with this message. */
+export class MailCliError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "MailCliError";
+    }
+}
+
+export interface ClassifyRequest {
+    readonly file: string;
+    readonly rulesFile: string;
+}
+
+/** Reads `classify <file> --rules <rules>`; throws {@link MailCliError} naming what is missing. Pure. */
+export function parseMailArgs(argv: readonly string[]): ClassifyRequest | "help" {
+    let parsed;
+    try {
+        parsed = parseArgs({ args: [...argv], options: { rules: { type: "string" }, help: { type: "boolean" } }, allowPositionals: true, strict: true });
+    } catch (error) {
+        throw new MailCliError(`${error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, "") : String(error)}\n${USAGE}`);
+    }
+    if (parsed.values.help) return "help";
+    const [command, file, ...extra] = parsed.positionals;
+    if (command !== "classify") throw new MailCliError(`${command === undefined ? "no command given" : `unknown command "${command}"`}: use classify\n${USAGE}`);
+    if (file === undefined) throw new MailCliError(`classify needs the mail file (.eml)\n${USAGE}`);
+    if (extra.length > 0) throw new MailCliError(`classify takes one mail file, got also ${extra.map((e) => `"${e}"`).join(", ")}\n${USAGE}`);
+    if (parsed.values.rules === undefined || parsed.values.rules === "") throw new MailCliError(`--rules <rules.yaml> is required, e.g. --rules functions/mail-ingest/rules/dev.yaml\n${USAGE}`);
+    return { file, rulesFile: parsed.values.rules };
+}
+
+function readOrFail(file: string, what: string): Buffer {
+    try {
+        return readFileSync(file);
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : error instanceof Error ? error.message : String(error);
+        throw new MailCliError(`cannot read the ${what} ${file}: ${why}`);
+    }
+}
+
+export function loadRules(rulesFile: string): MailRules {
+    const text = readOrFail(rulesFile, "rules file").toString("utf8");
+    try {
+        return parseMailRules(text, rulesFile);
+    } catch (error) {
+        if (error instanceof MailRulesError) throw new MailCliError(error.message);
+        throw error;
+    }
+}
+
+/** Classifies one mail file; the object printed by the CLI. */
+export async function classifyFile(request: ClassifyRequest): Promise<Record<string, unknown>> {
+    const rules = loadRules(request.rulesFile);
+    const raw = readOrFail(request.file, "mail file");
+    const mail = await parseMail(raw);
+    const result = classify(mail, rules);
+    return {
+        severity: result.severity,
+        rule: result.rule,
+        from: mail.from,
+        subject: mail.subject,
+        alertKey: result.alertKey,
+        keySource: result.keySource,
+        towers: result.towers,
+        problems: mail.problems,
+    };
+}
+
+export interface CliIo {
+    readonly stdout: (text: string) => void;
+    readonly stderr: (text: string) => void;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function runMailCli(argv: readonly string[], io: CliIo): Promise<number> {
+    try {
+        const request = parseMailArgs(argv);
+        if (request === "help") {
+            io.stdout(`${USAGE}\n`);
+            return 0;
+        }
+        io.stdout(`${JSON.stringify(await classifyFile(request))}\n`);
+        return 0;
+    } catch (error) {
+        if (error instanceof MailCliError) {
+            io.stderr(`mail: ${error.message}\n`);
+            return 2;
+        }
+        io.stderr(`mail: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+        return 1;
+    }
+}
+
+if (require.main === module) {
+    runMailCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then((code) => {
+        process.exitCode = code;
+    });
+}

@@ -1,0 +1,112 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { PatliteSite } from "../../components/patlite-site";
+import { sitesSchema } from "../../components/site-config";
+import { SECURE_TUNNEL } from "../../components/vpn-tunnels";
+import { RecordingEngine } from "../harness/mock-engine";
+import { recordResources } from "../harness/record";
+
+const site = sitesSchema.parse([
+    {
+        name: "tokyo-office",
+        cidr: "192.168.10.0/24",
+        customerGateway: { ip: "203.0.113.10" },
+        towers: [
+            { name: "tokyo-ops", host: "192.168.10.50", protocol: "pns" },
+            { name: "tokyo-noc", host: "192.168.10.51", port: 10001, protocol: "la6" },
+        ],
+    },
+])[0];
+
+let engine: RecordingEngine;
+let routerConfig: string | undefined;
+let routerConfigSecret: boolean;
+beforeAll(async () => {
+    engine = await recordResources(() => {
+        const s = new PatliteSite("site-tokyo-office", {
+            environment: "dev",
+            site,
+            vpcCidr: "10.20.0.0/16",
+            vpnGatewayId: "vgw-shared",
+            senderSecurityGroupId: "sg-dispatcher",
+            alertTopicArn: "arn:aws:sns:ap-northeast-1:123456789012:alerts",
+        });
+        s.routerConfig.apply((c) => (routerConfig = c));
+        pulumi.isSecret(s.routerConfig).then((secret) => (routerConfigSecret = secret));
+    });
+});
+
+const vpn = () => engine.get("aws:ec2/vpnConnection:VpnConnection", "site-tokyo-office-vpn");
+
+describe("PatliteSite VPN", () => {
+    it("connects the office's customer gateway to the shared VPN gateway with static routing", () => {
+        const cgw = engine.get("aws:ec2/customerGateway:CustomerGateway", "site-tokyo-office-cgw");
+        expect(cgw.inputs).toMatchObject({ ipAddress: "203.0.113.10", type: "ipsec.1" });
+        expect(vpn().inputs).toMatchObject({ customerGatewayId: cgw.id, vpnGatewayId: "vgw-shared", staticRoutesOnly: true });
+        expect(vpn().inputs.transitGatewayId).toBeUndefined();
+    });
+
+    it("pins IKEv2, AES-256, SHA-2 and DH 14+ on both tunnels, leaving nothing weak to negotiate", () => {
+        for (const n of [1, 2]) {
+            const tunnel = (field: string) => vpn().inputs[`tunnel${n}${field}`] as (string | number)[];
+            expect(tunnel("IkeVersions")).toEqual(["ikev2"]);
+            for (const phase of ["Phase1", "Phase2"]) {
+                expect(tunnel(`${phase}EncryptionAlgorithms`).every((a) => String(a).startsWith("AES256"))).toBe(true);
+                expect(tunnel(`${phase}IntegrityAlgorithms`).every((a) => String(a).startsWith("SHA2-"))).toBe(true);
+                expect(tunnel(`${phase}DhGroupNumbers`).every((g) => Number(g) >= 14)).toBe(true);
+                expect(tunnel(`${phase}DhGroupNumbers`).length).toBeGreaterThan(0);
+            }
+        }
+        expect(vpn().inputs.tunnel1Phase1EncryptionAlgorithms).toEqual([...SECURE_TUNNEL.phase1EncryptionAlgorithms]);
+    });
+
+    it("routes the site's network into the VPN", () => {
+        expect(engine.get("aws:ec2/vpnConnectionRoute:VpnConnectionRoute", "site-tokyo-office-route").inputs).toEqual({
+            vpnConnectionId: vpn().id,
+            destinationCidrBlock: "192.168.10.0/24",
+        });
+    });
+
+    it("lets the sender reach exactly each tower's port", () => {
+        const rules = engine.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs);
+        expect(rules).toEqual([
+            expect.objectContaining({ securityGroupId: "sg-dispatcher", ipProtocol: "tcp", fromPort: 10000, toPort: 10000, cidrIpv4: "192.168.10.50/32" }),
+            expect.objectContaining({ securityGroupId: "sg-dispatcher", ipProtocol: "tcp", fromPort: 10001, toPort: 10001, cidrIpv4: "192.168.10.51/32" }),
+        ]);
+    });
+
+    it("alarms into the alert channel when the VPN or either tunnel goes down, saying the towers are out of reach", () => {
+        const alarms = engine.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+        expect(alarms.map((a) => a.inputs.dimensions)).toEqual([{ VpnId: vpn().id }, { TunnelIpAddress: vpn().state.tunnel1Address }, { TunnelIpAddress: vpn().state.tunnel2Address }]);
+        for (const alarm of alarms) {
+            expect(alarm.inputs).toMatchObject({ namespace: "AWS/VPN", metricName: "TunnelState", treatMissingData: "breaching", alarmActions: ["arn:aws:sns:ap-northeast-1:123456789012:alerts"] });
+        }
+        expect(String(alarms[0].inputs.alarmDescription)).toContain("PATLITE towers cannot be lit");
+    });
+});
+
+describe("PatliteSite router configuration", () => {
+    it("is a secret built from the connection's real tunnel outputs", () => {
+        expect(routerConfigSecret).toBe(true);
+        const state = vpn().state;
+        expect(routerConfig).toContain(`ipsec ike remote address 1 ${state.tunnel1Address}`);
+        expect(routerConfig).toContain(`ipsec ike remote address 2 ${state.tunnel2Address}`);
+        expect(routerConfig).toContain(`ipsec ike pre-shared-key 2 text ${state.tunnel2PresharedKey}`);
+        expect(routerConfig).toContain(`ip tunnel address ${state.tunnel1CgwInsideAddress}/30`);
+        expect(routerConfig).toContain("ip route 10.20.0.0/16 gateway tunnel 1 hide gateway tunnel 2 hide");
+    });
+});
+
+describe("PatliteSite on a transit gateway with BGP", () => {
+    it("attaches to the transit gateway, routes dynamically, and adds no static route", async () => {
+        const bgpSite = { ...site, customerGateway: { ip: "203.0.113.10", bgpAsn: 65010 }, transitGatewayId: "tgw-0123456789abcdef0" };
+        const tgw = await recordResources(
+            () => new PatliteSite("site-x", { environment: "dev", site: bgpSite, vpcCidr: "10.20.0.0/16", vpnGatewayId: "vgw-shared", senderSecurityGroupId: "sg-d", alertTopicArn: "arn:t" }),
+        );
+        const connection = tgw.get("aws:ec2/vpnConnection:VpnConnection", "site-x-vpn");
+        expect(connection.inputs).toMatchObject({ transitGatewayId: "tgw-0123456789abcdef0", staticRoutesOnly: false });
+        expect(connection.inputs.vpnGatewayId).toBeUndefined();
+        expect(tgw.get("aws:ec2/customerGateway:CustomerGateway", "site-x-cgw").inputs.bgpAsn).toBe("65010");
+        expect(tgw.ofType("aws:ec2/vpnConnectionRoute:VpnConnectionRoute")).toEqual([]);
+    });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { SiteSettings, siteProblems, sitesSchema, towerConfig } from "../../components/site-config";
+import { DEFAULT_SEVERITY_SIGNALS } from "../../functions/shared/severity";
+
+const site = (overrides: Record<string, unknown>): SiteSettings =>
+    sitesSchema.parse([{ name: "tokyo", cidr: "192.168.10.0/24", customerGateway: { ip: "203.0.113.10" }, towers: [{ name: "t1", host: "192.168.10.5", protocol: "pns" }], ...overrides }])[0];
+
+const messages = (sites: SiteSettings[], hosts: string[] = []) => siteProblems(sites, "10.20.0.0/16", hosts).map((p) => `${p.path.join(".")}: ${p.message}`);
+
+describe("siteProblems", () => {
+    it("accepts sites with distinct networks and towers inside them", () => {
+        expect(messages([site({}), site({ name: "osaka", cidr: "192.168.20.0/24", towers: [{ name: "t2", host: "192.168.20.5", protocol: "phn" }] })])).toEqual([]);
+    });
+
+    it("refuses a site network that overlaps the VPC", () => {
+        expect(messages([site({ cidr: "10.20.128.0/24", towers: [{ name: "t1", host: "10.20.128.5", protocol: "pns" }] })])).toEqual([
+            expect.stringMatching(/^sites\.0\.cidr: overlaps the VPC \(10\.20\.0\.0\/16\)/),
+        ]);
+    });
+
+    it("refuses two sites whose networks overlap, naming the other site", () => {
+        const found = messages([site({}), site({ name: "osaka", cidr: "192.168.0.0/16", towers: [{ name: "t2", host: "192.168.20.5", protocol: "phn" }] })]);
+        expect(found).toEqual([expect.stringMatching(/^sites\.1\.cidr: overlaps sites\[0\] "tokyo" \(192\.168\.10\.0\/24\)/)]);
+    });
+
+    it("refuses a tower outside its site's network", () => {
+        expect(messages([site({ towers: [{ name: "t1", host: "192.168.11.5", protocol: "pns" }] })])).toEqual([
+            "sites.0.towers.0.host: is outside the site's network 192.168.10.0/24; towers are reached through the site's VPN",
+        ]);
+    });
+
+    it("refuses the same tower name in two sites", () => {
+        const found = messages([site({}), site({ name: "osaka", cidr: "192.168.20.0/24", towers: [{ name: "t1", host: "192.168.20.5", protocol: "phn" }] })]);
+        expect(found).toEqual([expect.stringContaining('sites.1.towers.0.name: is used twice (also in site "tokyo")')]);
+    });
+
+    it("says to use a transit gateway beyond ten sites on the VPN gateway, and accepts them on one", () => {
+        const many = Array.from({ length: 11 }, (_, i) => site({ name: `s${i}`, cidr: `192.168.${i}.0/24`, towers: [{ name: `t${i}`, host: `192.168.${i}.5`, protocol: "pns" }] }));
+        expect(messages(many)).toEqual([expect.stringMatching(/^sites: puts 11 VPN connections on one VPN gateway, which takes 10: .*transit gateway \(transitGatewayId\)/)]);
+        const withTransit = many.map((s, i) => (i === 10 ? { ...s, transitGatewayId: "tgw-0123456789abcdef0" } : s));
+        expect(messages(withTransit)).toEqual([]);
+    });
+
+    it("requires an existing relay host for relay ssm and a customer gateway for relay vpn", () => {
+        expect(messages([site({ relay: "ssm", relayHost: "nope" })], ["zabbix-proxy"])).toEqual([
+            "sites.0.relayHost: must name one of alertline:hosts (zabbix-proxy) when relay is ssm",
+        ]);
+        expect(messages([site({ customerGateway: undefined })])).toEqual([expect.stringMatching(/^sites\.0\.customerGateway: is required with relay vpn/)]);
+    });
+});
+
+describe("sitesSchema", () => {
+    it("refuses a CIDR with host bits set", () => {
+        expect(sitesSchema.safeParse([{ name: "x", cidr: "192.168.10.1/24", towers: [] }]).success).toBe(false);
+    });
+});
+
+describe("towerConfig", () => {
+    it("merges the site's signals over the defaults and names the relay", () => {
+        const s = site({ relay: "ssm", relayHost: "zabbix-proxy", signals: { critical: { red: "on", buzzer: 2 } } });
+        const config = towerConfig(s, s.towers[0], "i-0abc");
+        expect(config.signals.critical).toEqual({ red: "on", buzzer: 2 });
+        expect(config.signals.warning).toEqual(DEFAULT_SEVERITY_SIGNALS.warning);
+        expect(config.relay).toEqual({ kind: "ssm", instanceId: "i-0abc" });
+        expect(config.port).toBe(10000);
+    });
+});
+
+describe("siteProblems and what towers can show", () => {
+    it("refuses a signal a PHN tower cannot show, naming the severity and the tower", () => {
+        const phn = site({ signals: { warning: { blue: "on" } }, towers: [{ name: "desk", host: "192.168.10.5", protocol: "phn" }] });
+        expect(messages([phn])).toEqual([expect.stringMatching(/^sites\.0\.signals\.warning: cannot be shown by tower "desk" \(phn\): .*blue/)]);
+    });
+
+    it("accepts the defaults on every protocol", () => {
+        for (const protocol of ["phn", "pns", "la6"]) {
+            expect(messages([site({ towers: [{ name: "desk", host: "192.168.10.5", protocol }] })])).toEqual([]);
+        }
+    });
+});

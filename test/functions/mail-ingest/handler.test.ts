@@ -1,0 +1,149 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleFunction } from "../../../components/function-code";
+import { memoisedConfig } from "../../../functions/mail-ingest/handler";
+import { loadIngestConfig, type IngestConfig } from "../../../functions/mail-ingest/ingest";
+import { MailRulesError } from "../../../functions/shared/mail-rules";
+import { startDynamo, startS3Stub, startSnsStub, startSqsStub, type DynamoStub, type S3Stub, type SnsStub, type SqsStub } from "./aws-stubs";
+
+const RULES = readFileSync(join(__dirname, "../../../functions/mail-ingest/rules/dev.yaml"), "utf8");
+const FIXTURES = join(__dirname, "../../fixtures/mail");
+const ENV = { SIGNAL_QUEUE_URL: "http://127.0.0.1:1/q.fifo", ALERT_TOPIC_ARN: "arn:aws:sns:ap-northeast-1:123456789012:alerts", STATE_TABLE: "state" };
+const TOWERS = [{ name: "dev-desk", site: "tokyo-office", host: "192.168.10.50", port: 10000, protocol: "pns", signals: {}, relay: { kind: "vpn" }, allowedSenders: [] }];
+
+function packageDir(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), "mail-ingest-config-"));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+function configDir(overrides: Record<string, string> = {}): string {
+    const dir = packageDir({ "rules.yaml": RULES, "towers.json": JSON.stringify(TOWERS), "ingest.json": JSON.stringify({ environment: "dev", allowedSenders: ["*@zabbix.example.jp"] }), ...overrides });
+    dirs.push(dir);
+    return dir;
+}
+
+describe("loadIngestConfig", () => {
+    it("reads rules.yaml, towers.json and ingest.json beside the function and the environment", () => {
+        const config = loadIngestConfig(configDir(), ENV);
+        expect(config.environment).toBe("dev");
+        expect(config.allowedSenders).toEqual(["*@zabbix.example.jp"]);
+        expect(config.towers).toEqual([{ name: "dev-desk", site: "tokyo-office", allowedSenders: [] }]);
+        expect(config.rules.rules.some((r) => r.name === "test-critical")).toBe(true);
+        expect(config.stateTable).toBe("state");
+    });
+
+    it("names the missing environment variables", () => {
+        expect(() => loadIngestConfig(configDir(), { STATE_TABLE: "s" })).toThrow("mail-ingest needs the environment variables SIGNAL_QUEUE_URL, ALERT_TOPIC_ARN");
+    });
+
+    it("rejects invalid rules with the file's path in the message", () => {
+        const dir = configDir({ "rules.yaml": "rules:\n  - { name: x, severity: loud, subject: a }\n" });
+        expect(() => loadIngestConfig(dir, ENV)).toThrow(MailRulesError);
+        expect(() => loadIngestConfig(dir, ENV)).toThrow(join(dir, "rules.yaml"));
+    });
+
+    it("names a bad towers.json and the field at fault", () => {
+        const dir = configDir({ "towers.json": JSON.stringify([{ name: "t" }]) });
+        expect(() => loadIngestConfig(dir, ENV)).toThrow(/towers\.json is invalid:\n {2}- 0\.site/);
+        const broken = configDir({ "ingest.json": "{" });
+        expect(() => loadIngestConfig(broken, ENV)).toThrow(/ingest\.json is not valid JSON/);
+    });
+
+    it("is read once per container by memoisedConfig", () => {
+        let loads = 0;
+        const config = memoisedConfig(() => {
+            loads += 1;
+            return { environment: "dev" } as IngestConfig;
+        });
+        config();
+        config();
+        expect(loads).toBe(1);
+    });
+});
+
+/**
+ * The function as Lambda runs it: the bundle the infrastructure ships (bundleFunction) as index.js
+ * with its configuration files beside it, loaded in a fresh Node process with Lambda-like
+ * environment variables and its default dependencies (real SDK clients found through
+ * AWS_ENDPOINT_URL_*, Powertools Logger on stdout), against the local peers.
+ */
+describe("the bundled mail-ingest", () => {
+    let workDir: string;
+    let s3: S3Stub;
+    let sqs: SqsStub;
+    let sns: SnsStub;
+    let dynamo: DynamoStub;
+
+    beforeAll(async () => {
+        [s3, sqs, sns, dynamo] = await Promise.all([startS3Stub(), startSqsStub(), startSnsStub(), startDynamo("alertline-dev-state")]);
+        workDir = configDir();
+        writeFileSync(join(workDir, "index.js"), bundleFunction("mail-ingest"));
+    });
+    afterAll(async () => {
+        await Promise.all([s3?.close(), sqs?.close(), sns?.close(), dynamo?.close()]);
+    });
+
+    function invoke(messages: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+        const script = `
+            const { handler } = require(${JSON.stringify(join(workDir, "index.js"))});
+            const context = { functionName: "alertline-dev-mail-ingest", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30000 };
+            (async () => {
+                for (const message of JSON.parse(process.argv[1])) {
+                    await handler({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "n-1", Message: message } }] }, context);
+                }
+                process.stdout.write("\\nHANDLER_RESOLVED\\n");
+            })().catch((e) => { process.stdout.write("\\nHANDLER_REJECTED " + e.message + "\\n"); process.exitCode = 1; });
+        `;
+        const env = {
+            PATH: process.env.PATH ?? "",
+            AWS_REGION: "ap-northeast-1",
+            AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
+            AWS_SECRET_ACCESS_KEY: "local-test-secret",
+            AWS_ENDPOINT_URL_S3: s3.endpoint,
+            AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+            AWS_ENDPOINT_URL_SNS: sns.endpoint,
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+            AWS_CONFIG_FILE: join(workDir, "no-aws-config"),
+            AWS_SHARED_CREDENTIALS_FILE: join(workDir, "no-aws-credentials"),
+            AWS_EC2_METADATA_DISABLED: "true",
+            AWS_MAX_ATTEMPTS: "1",
+            SIGNAL_QUEUE_URL: sqs.queueUrl,
+            ALERT_TOPIC_ARN: sns.topicArn,
+            STATE_TABLE: dynamo.table,
+        };
+        return new Promise((resolve) => {
+            execFile(process.execPath, ["-e", script, JSON.stringify(messages)], { env, timeout: 10_000 }, (error, stdout, stderr) => {
+                resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+            });
+        });
+    }
+
+    it("lights the configured tower once for a mail delivered twice, and logs JSON lines", async () => {
+        const notification = JSON.parse(readFileSync(join(FIXTURES, "ses-s3-notification.json"), "utf8"));
+        notification.receipt.action.bucketName = "mail-bucket";
+        s3.put("mail-bucket", notification.receipt.action.objectKey, readFileSync(join(FIXTURES, "zabbix-ja-problem.eml")));
+        const message = JSON.stringify(notification);
+
+        const result = await invoke([message, message]);
+        expect(result.stdout).toContain("HANDLER_RESOLVED");
+        expect(result.code).toBe(0);
+        expect(sqs.batches).toHaveLength(1);
+        expect(sqs.queue.map((e) => e.MessageGroupId)).toEqual(["dev-desk"]);
+        expect(JSON.parse(sqs.queue[0].MessageBody)).toMatchObject({ tower: "dev-desk", site: "tokyo-office", severity: "critical", rule: "zabbix-ja-critical" });
+        expect(sns.published).toHaveLength(1);
+        expect(JSON.parse(sns.published[0].message).title).toBe("[CRITICAL] 障害: web-01 のCPU使用率が90%を超えています");
+
+        const logs = `${result.stdout}\n${result.stderr}`.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+        expect(logs.every((l) => l.service === "mail-ingest")).toBe(true);
+        expect(logs.filter((l) => l.message === "Mail classified")).toHaveLength(1);
+        expect(logs.filter((l) => l.message.includes("duplicate delivery ignored"))).toHaveLength(1);
+    }, 20_000);
+});

@@ -1,0 +1,170 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { addressIn, decodeEncodedWords, isKnownCharset, MAX_TEXT_CHARS, parseMail, readHeadersDirectly } from "../../../functions/mail-ingest/parse-mail";
+
+const FIXTURES = join(__dirname, "../../fixtures/mail");
+const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
+
+describe("parseMail: Japanese mail", () => {
+    it("decodes an ISO-2022-JP subject, sender name and body", async () => {
+        const mail = await parseMail(fixture("zabbix-ja-problem.eml"));
+        expect(mail.subject).toBe("障害: web-01 のCPU使用率が90%を超えています");
+        expect(mail.fromDisplay).toContain("Zabbix 監視サーバ");
+        expect(mail.from).toBe("zabbix@zabbix.example.jp");
+        expect(mail.text).toContain("深刻度: 重度の障害");
+        expect(mail.text).toContain("元の障害ID: 123456");
+        expect(mail.problems).toEqual([]);
+    });
+
+    it("decodes a Shift_JIS subject and 8-bit body, half-width katakana included", async () => {
+        const mail = await parseMail(fixture("zabbix-sjis-disaster.eml"));
+        expect(mail.subject).toBe("障害: db-01 MySQLが停止しています");
+        expect(mail.text).toContain("深刻度: 致命的な障害");
+        expect(mail.text).toContain("ｻｰﾋﾞｽ: mysqld (ﾎﾟｰﾄ 3306)");
+        expect(mail.problems).toEqual([]);
+    });
+
+    it("decodes UTF-8 encoded-words split across folded lines and a base64 body", async () => {
+        const mail = await parseMail(fixture("newsletter.eml"));
+        expect(mail.subject).toBe("【ニュースレター】5月のアップデート情報");
+        expect(mail.text).toContain("5月のアップデート情報をお届けします。");
+    });
+});
+
+describe("parseMail: transfer encodings and HTML", () => {
+    it("decodes a base64 body", async () => {
+        expect((await parseMail(fixture("zabbix-en-problem.eml"))).text).toContain("Severity: Average\nOperational data: not available (0)");
+    });
+
+    it("decodes quoted-printable with soft line breaks and UTF-8 escapes", async () => {
+        const mail = await parseMail(fixture("datadog-triggered.eml"));
+        expect(mail.text).toContain("CPU usage is above 90% on web-03 for the last 5 minutes — check the batch jobs.");
+        expect(mail.text).toContain("avg(last_5m):avg:system.cpu.user{env:prod} by {host} > 90");
+        expect(readFileSync(join(FIXTURES, "datadog-triggered.eml"), "latin1")).toMatch(/=\r\n/);
+    });
+
+    it("prefers the text part of multipart/alternative over the HTML", async () => {
+        const mail = await parseMail(fixture("datadog-triggered.eml"));
+        expect(mail.text).not.toContain("<h2");
+        expect(mail.text).toContain("%%%");
+    });
+
+    it("turns an HTML-only mail into text", async () => {
+        const mail = await parseMail(fixture("html-only.eml"));
+        expect(mail.text).toMatch(/your monitor is down/i);
+        expect(mail.text).toContain("Connection Timeout");
+        expect(mail.text).toContain("ECチーム");
+        expect(mail.text).not.toMatch(/<td>|<style>|td \{/);
+        expect(mail.problems).toEqual([]);
+    });
+});
+
+describe("parseMail: broken mail never throws", () => {
+    it("uses the raw body when the MIME boundary is wrong", async () => {
+        const mail = await parseMail(fixture("malformed-boundary.eml"));
+        expect(mail.subject).toBe("Backup job failed on batch-1");
+        expect(mail.text).toContain("ERROR: backup of /var/lib/mysql failed (exit code 2)");
+        expect(mail.text).not.toContain("--==BOUNDARY-B==");
+        expect(mail.problems).toEqual(["no text part could be found in the MIME structure (a broken boundary?); the raw body was used for the rules"]);
+    });
+
+    it("reports a missing From header", async () => {
+        const mail = await parseMail(fixture("missing-from.eml"));
+        expect(mail.from).toBe("");
+        expect(mail.subject).toBe("PROBLEM: disk /var almost full on batch-1");
+        expect(mail.problems).toEqual(["the mail has no From header"]);
+    });
+
+    it("reports an unknown charset and still returns the ASCII text", async () => {
+        const mail = await parseMail(fixture("unknown-charset.eml"));
+        expect(mail.text).toContain("Length: 15234 (limit 10000)");
+        expect(mail.problems).toEqual(['unknown charset "x-legacy-8bit": text in it was read as UTF-8 and may be garbled']);
+    });
+
+    it("reports an empty body", async () => {
+        const mail = await parseMail(fixture("empty-body.eml"));
+        expect(mail.subject).toBe("Cron <root@batch-1> /usr/local/bin/rotate-logs");
+        expect(mail.text).toBe("");
+        expect(mail.problems).toEqual(["the mail has an empty body"]);
+    });
+
+    it("reports an empty mail", async () => {
+        expect(await parseMail(Buffer.alloc(0))).toMatchObject({ from: "", subject: "", text: "", problems: ["the mail is empty (0 bytes)"] });
+    });
+
+    it("reports text without headers and keeps the text", async () => {
+        const mail = await parseMail(Buffer.from("CRITICAL disk full on db-1\r\nsecond line\r\n"));
+        expect(mail.text).toContain("CRITICAL disk full on db-1");
+        expect(mail.problems).toContain("no mail headers were found (the message does not start with header lines)");
+        expect(mail.problems).toContain("the mail has no From header");
+    });
+
+    it("falls back to reading headers directly when mailparser gives up (a header over its 1 MB limit)", async () => {
+        const raw = Buffer.concat([
+            Buffer.from("From: Zabbix <zabbix@zabbix.example.jp>\r\nSubject: =?ISO-2022-JP?B?GyRCPmMzMhsoQjogd2ViLTAx?=\r\nX-Junk: "),
+            Buffer.alloc(1_200_000, "a"),
+            Buffer.from("\r\n\r\nSeverity: High\r\n"),
+        ]);
+        const mail = await parseMail(raw);
+        expect(mail.from).toBe("zabbix@zabbix.example.jp");
+        expect(mail.subject).toBe("障害: web-01");
+        expect(mail.text).toContain("Severity: High");
+        expect(mail.problems[0]).toMatch(/^the MIME structure could not be parsed \(mailparser: Max header size/);
+    });
+
+    it("falls back when a mail has more parts than mailparser allows", async () => {
+        const parts = "--X\r\nContent-Type: text/plain\r\n\r\npart\r\n".repeat(1200);
+        const mail = await parseMail(Buffer.from(`From: a@example.com\r\nSubject: many\r\nContent-Type: multipart/mixed; boundary="X"\r\n\r\n${parts}--X--\r\n`));
+        expect(mail.subject).toBe("many");
+        expect(mail.problems[0]).toMatch(/could not be parsed.*child nodes/);
+    });
+
+    it("strips tags from HTML too large for html-to-text instead of failing", async () => {
+        const html = `<html><body><h1>Disk full</h1><p>${"filler ".repeat(400_000)}</p></body></html>`;
+        const mail = await parseMail(Buffer.from(`From: a@example.com\r\nSubject: big html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${html}\r\n`));
+        expect(mail.text.startsWith("Disk full")).toBe(true);
+        expect(mail.text).not.toContain("<p>");
+        expect(mail.problems[0]).toMatch(/HTML body is too large to convert/);
+    });
+
+    it("parses a 40 MB mail and cuts its text", async () => {
+        const line = "0123456789 abcdefghij ABCDEFGHIJ 0123456789 abcdefghij ABCDEFGHIJ 0123456789\r\n";
+        const head = "From: a@example.com\r\nSubject: huge\r\nContent-Type: text/plain\r\n\r\nSeverity: High\r\n";
+        const raw = Buffer.from(head + line.repeat(Math.ceil((40 * 1024 * 1024) / line.length)));
+        const mail = await parseMail(raw);
+        expect(mail.sizeBytes).toBe(raw.length);
+        expect(mail.text.length).toBe(MAX_TEXT_CHARS);
+        expect(mail.text.startsWith("Severity: High")).toBe(true);
+        expect(mail.problems).toHaveLength(1);
+        expect(mail.problems[0]).toMatch(/^the text body is \d+ characters \(mail of 40\.0 MB\); the first 1000000 were used$/);
+    }, 20_000);
+
+    it("reports a mail with only an attachment", async () => {
+        const raw = Buffer.from(
+            'From: a@example.com\r\nSubject: report\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=r.pdf\r\n\r\nJVBERi0xLjQK\r\n--B--\r\n',
+        );
+        expect((await parseMail(raw)).problems).toEqual(["the mail has no text body, only 1 attachment"]);
+    });
+});
+
+describe("parse-mail helpers", () => {
+    it("decodes encoded-words in B and Q form, joining adjacent words", () => {
+        expect(decodeEncodedWords("=?UTF-8?B?6Zqc5a6z?= =?UTF-8?Q?=E5=BE=A9=E6=97=A7?= done")).toBe("障害復旧 done");
+        expect(decodeEncodedWords("=?ISO-2022-JP?B?GyRCPmMzMhsoQg==?=: x")).toBe("障害: x");
+        expect(decodeEncodedWords("=?x-unknown?Q?plain_text?=")).toBe("plain text");
+    });
+
+    it("reads folded headers and finds addresses", () => {
+        const { headers, bodyStart } = readHeadersDirectly(Buffer.from("Subject: a\r\n b\r\nFrom: \"Ops, Team\" <ops@example.jp>\r\n\r\nbody"));
+        expect(headers.get("subject")).toBe("a b");
+        expect(addressIn(headers.get("from") ?? "")).toBe("ops@example.jp");
+        expect(bodyStart).toBe(Buffer.byteLength("Subject: a\r\n b\r\nFrom: \"Ops, Team\" <ops@example.jp>\r\n\r\n"));
+        expect(addressIn("plain@example.jp (Plain)")).toBe("plain@example.jp");
+    });
+
+    it("knows the charsets mailparser decodes", () => {
+        for (const known of ["ISO-2022-JP", "iso-2022-jp", "Shift_JIS", "cp932", "EUC-JP", "utf-8", "us-ascii", "windows-1252"]) expect(isKnownCharset(known)).toBe(true);
+        expect(isKnownCharset("x-legacy-8bit")).toBe(false);
+    });
+});

@@ -1,0 +1,272 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseMail } from "../../../functions/mail-ingest/parse-mail";
+import {
+    classify,
+    defaultAlertKey,
+    MAX_CLASSIFY_BODY_CHARS,
+    MailRulesError,
+    parseMailRules,
+    unknownRuleTowers,
+    validateMailRules,
+    type MailRules,
+} from "../../../functions/shared/mail-rules";
+
+const RULES_DIR = join(__dirname, "../../../functions/mail-ingest/rules");
+const FIXTURES = join(__dirname, "../../fixtures/mail");
+
+function problemsOf(yaml: string): string[] {
+    try {
+        parseMailRules(yaml, "test.yaml");
+    } catch (error) {
+        expect(error).toBeInstanceOf(MailRulesError);
+        return [...(error as MailRulesError).problems];
+    }
+    throw new Error("expected the rules to be rejected");
+}
+
+const mail = (from: string, subject: string, text = "") => ({ from, subject, text });
+
+describe("rules validation", () => {
+    it("accepts the documented format and defaults defaultSeverity to info", () => {
+        const rules = parseMailRules(`
+rules:
+  - name: zabbix-disaster
+    from: "*@zabbix.example.jp"
+    subject: "(障害|PROBLEM).*Disaster"
+    body: "Severity: (Disaster|High)"
+    severity: critical
+    towers: [tokyo-ops]
+`);
+        expect(rules.defaultSeverity).toBe("info");
+        expect(rules.rules.map((r) => r.name)).toEqual(["zabbix-disaster"]);
+    });
+
+    it("names the rule and field of a bad regex, shows the regex and the engine's reason", () => {
+        const [problem] = problemsOf('rules:\n  - name: broken\n    subject: "(障害|PROBLEM"\n    severity: critical\n');
+        expect(problem).toContain('rules[0] ("broken").subject');
+        expect(problem).toContain("/(障害|PROBLEM/");
+        expect(problem).toMatch(/Unterminated group/);
+    });
+
+    it("checks key regexes too", () => {
+        const [problem] = problemsOf('rules:\n  - name: k\n    subject: x\n    severity: info\n    key: { body: "Host: (?<host" }\n');
+        expect(problem).toContain('rules[0] ("k").key.body');
+        expect(problem).toContain("/Host: (?<host/");
+    });
+
+    it("rejects a duplicate name, naming both places", () => {
+        const problems = problemsOf("rules:\n  - { name: a, subject: x, severity: info }\n  - { name: b, subject: y, severity: info }\n  - { name: a, subject: z, severity: info }\n");
+        expect(problems).toEqual(['rules[2].name "a" is used twice (also rules[0]); give every rule a unique name']);
+    });
+
+    it("rejects an unknown severity with the value and the allowed ones", () => {
+        const [problem] = problemsOf("rules:\n  - { name: a, subject: x, severity: critcal }\n");
+        expect(problem).toBe('rules[0] ("a").severity "critcal" is not one of critical | warning | info | recovery | ignore');
+    });
+
+    it("requires a name and says so", () => {
+        expect(problemsOf("rules:\n  - { subject: x, severity: info }\n")).toEqual(["rules[0].name is required: give every rule a unique name"]);
+    });
+
+    it("names a misspelt field and lists the allowed ones", () => {
+        const [problem] = problemsOf("rules:\n  - { name: a, subjct: x, from: '*@x', severity: info }\n");
+        expect(problem).toContain('unknown field "subjct"');
+        expect(problem).toContain("allowed: name, from, subject, body, severity, towers, key");
+    });
+
+    it("names misspelt keys of the file and of a key, and a rule that is not a mapping", () => {
+        expect(problemsOf("defaultSeverty: info\nrules: []\n")).toEqual(['the file: unknown field "defaultSeverty"; allowed: defaultSeverity, rules']);
+        expect(problemsOf("rules:\n  - { name: a, subject: x, severity: info, key: { subjct: y, body: z } }\n")).toEqual(['rules[0] ("a").key: unknown field "subjct"; allowed: subject, body']);
+        expect(problemsOf('rules:\n  - "just a string"\n')).toEqual(["rules[0] must be a mapping with name, severity and at least one of from, subject, body"]);
+    });
+
+    it("rejects a rule without any condition, which would swallow every mail", () => {
+        const [problem] = problemsOf("rules:\n  - { name: all, severity: critical }\n");
+        expect(problem).toMatch(/^rules\[0\] \("all"\) has no condition/);
+        expect(problem).toContain("defaultSeverity");
+    });
+
+    it("rejects an empty towers list", () => {
+        expect(problemsOf("rules:\n  - { name: a, subject: x, severity: info, towers: [] }\n")[0]).toMatch(/towers lists no tower/);
+    });
+
+    it("rejects a key without a regex, and a bad defaultSeverity", () => {
+        expect(problemsOf("rules:\n  - { name: a, subject: x, severity: info, key: {} }\n")[0]).toMatch(/key must give a subject or body regex/);
+        expect(problemsOf("defaultSeverity: loud\nrules: []\n")[0]).toBe('defaultSeverity "loud" is not one of critical | warning | info | recovery | ignore');
+    });
+
+    it("reports every fault at once, and YAML syntax errors with their line", () => {
+        expect(problemsOf("rules:\n  - { name: a, subject: '(', severity: info }\n  - { name: b, severity: nope, body: x }\n")).toHaveLength(2);
+        expect(problemsOf("rules: [\n")[0]).toMatch(/^YAML syntax: .*line 2/);
+    });
+
+    it("accepts an empty document as no rules", () => {
+        expect(validateMailRules(null)).toEqual({ defaultSeverity: "info", rules: [] });
+    });
+
+    it("lists rules naming towers that are not configured", () => {
+        const rules = parseMailRules("rules:\n  - { name: a, subject: x, severity: info, towers: [tokyo-ops, nagoya] }\n");
+        expect(unknownRuleTowers(rules, ["tokyo-ops"])).toEqual([{ rule: "a", tower: "nagoya" }]);
+    });
+});
+
+describe("classify", () => {
+    const rules: MailRules = parseMailRules(`
+defaultSeverity: info
+rules:
+  - name: zabbix-recovery
+    from: "*@zabbix.example.jp"
+    subject: "^(復旧|RESOLVED)"
+    severity: recovery
+  - name: zabbix-disaster
+    from: "*@zabbix.example.jp"
+    subject: "(障害|PROBLEM)"
+    body: "Severity: (Disaster|High)"
+    severity: critical
+    towers: [tokyo-ops]
+  - name: zabbix-other
+    from: "*@zabbix.example.jp"
+    subject: "(障害|PROBLEM)"
+    severity: warning
+  - name: keyed
+    subject: "^Host down"
+    severity: critical
+    key: { subject: "Host: (?<host>\\\\S+)", body: "Trigger: (?<trigger>.+)$" }
+  - name: numbered
+    subject: "^Job failed"
+    severity: warning
+    key: { subject: "job (\\\\S+) on (\\\\S+)" }
+`);
+
+    it("takes the first rule whose conditions all hold", () => {
+        expect(classify(mail("zabbix@zabbix.example.jp", "PROBLEM: disk full", "Severity: High"), rules)).toMatchObject({ severity: "critical", rule: "zabbix-disaster", towers: ["tokyo-ops"] });
+        expect(classify(mail("zabbix@zabbix.example.jp", "PROBLEM: disk full", "Severity: Average"), rules)).toMatchObject({ severity: "warning", rule: "zabbix-other", towers: null });
+        expect(classify(mail("zabbix@zabbix.example.jp", "RESOLVED: disk full", "Severity: High"), rules)).toMatchObject({ severity: "recovery", rule: "zabbix-recovery" });
+    });
+
+    it("matches the From glob without regard to case, and only whole addresses", () => {
+        expect(classify(mail("Zabbix@ZABBIX.Example.JP", "障害: x", ""), rules).rule).toBe("zabbix-other");
+        expect(classify(mail("zabbix@zabbix.example.jp.evil.test", "障害: x", ""), rules).rule).toBeNull();
+    });
+
+    it("matches subject and body case-insensitively, ^ and $ per body line", () => {
+        expect(classify(mail("zabbix@zabbix.example.jp", "problem: x", "Info\nseverity: disaster\n"), rules).rule).toBe("zabbix-disaster");
+    });
+
+    it("gives the default severity, no rule and every tower when nothing matches", () => {
+        expect(classify(mail("someone@example.com", "hello", "world"), rules)).toEqual({ severity: "info", rule: null, alertKey: "hello", keySource: "subject", towers: null });
+    });
+
+    it("builds the key from named groups in subject then body", () => {
+        const c = classify(mail("x@y", "Host down Host: web-01", "Trigger: Ping lost\nmore"), rules);
+        expect(c.alertKey).toBe("host=web-01 | trigger=ping lost");
+        expect(c.keySource).toBe("rule");
+    });
+
+    it("builds the key from numbered groups", () => {
+        expect(classify(mail("x@y", "Job failed: job nightly on batch-1", ""), rules).alertKey).toBe("nightly | batch-1");
+    });
+
+    it("falls back to the subject key when a key regex does not match", () => {
+        const c = classify(mail("x@y", "Host down somewhere", "no trigger line"), rules);
+        expect(c.keySource).toBe("subject");
+        expect(c.alertKey).toBe("host somewhere");
+    });
+
+    it("looks at no more than the first MAX_CLASSIFY_BODY_CHARS of a body", () => {
+        const late = `${"x".repeat(MAX_CLASSIFY_BODY_CHARS)}\nSeverity: High`;
+        expect(classify(mail("zabbix@zabbix.example.jp", "PROBLEM: x", late), rules).rule).toBe("zabbix-other");
+    });
+
+    it("copes with a mail missing everything", () => {
+        expect(classify({ from: "", subject: "", text: "" }, rules)).toEqual({ severity: "info", rule: null, alertKey: "(no subject)", keySource: "subject", towers: null });
+    });
+});
+
+describe("default alert key", () => {
+    const pairs: [string, string][] = [
+        ["PROBLEM: CPU high on web-1", "RESOLVED: CPU high on web-1"],
+        ["障害: web-01 のCPU使用率が高い", "復旧: web-01 のCPU使用率が高い"],
+        ["【障害発生】db-1 応答なし", "【障害復旧】db-1 応答なし"],
+        ["[Triggered on {host:web-03}] High CPU usage on web-03", "[Recovered on {host:web-03}] High CPU usage on web-03"],
+        ['ALARM: "cpu-high" in Asia Pacific (Tokyo)', 'OK: "cpu-high" in Asia Pacific (Tokyo)'],
+        ["** PROBLEM Service Alert: web-04/HTTP is CRITICAL **", "** RECOVERY Service Alert: web-04/HTTP is OK **"],
+        ["Problem: Zabbix agent on app-02 is not available", "Resolved in 5m 0s: Zabbix agent on app-02 is not available"],
+        ["[ALARM] Disk full", "Re: Fwd: [OK] Disk full"],
+        ["[Warn] Queue depth", "[Triggered] Queue depth"],
+    ];
+    it.each(pairs)("gives %j and %j the same key", (problem, recovery) => {
+        expect(defaultAlertKey(recovery)).toBe(defaultAlertKey(problem));
+    });
+
+    it("keeps what tells alerts apart: hosts, names, host names containing state words", () => {
+        expect(defaultAlertKey("PROBLEM: CPU high on web-1")).not.toBe(defaultAlertKey("PROBLEM: CPU high on web-2"));
+        expect(defaultAlertKey("PROBLEM: db-up-1 slow")).toContain("db-up-1");
+        expect(defaultAlertKey("PROBLEM: CPU high on web-1")).toBe("cpu high on web-1");
+    });
+
+    it("folds full-width characters and case", () => {
+        expect(defaultAlertKey("障害: ＷＥＢ－０１ ダウン")).toBe(defaultAlertKey("障害: web-01 ダウン"));
+    });
+});
+
+describe("the stacks' rules files on the fixture mails", () => {
+    // Expected outcomes written by reading each mail and the rules' comments, not by running the code.
+    const expected: [file: string, severity: string, rule: string | null][] = [
+        ["zabbix-ja-problem.eml", "critical", "zabbix-ja-critical"], // 深刻度: 重度の障害 (High)
+        ["zabbix-ja-recovery.eml", "recovery", "zabbix-ja-recovery"],
+        ["zabbix-sjis-disaster.eml", "critical", "zabbix-ja-critical"], // 致命的な障害 (Disaster)
+        ["zabbix-en-problem.eml", "warning", "zabbix-en-warning"], // Severity: Average
+        ["zabbix-en-recovery.eml", "recovery", "zabbix-en-recovery"],
+        ["datadog-triggered.eml", "critical", "datadog-triggered"],
+        ["datadog-recovered.eml", "recovery", "datadog-recovered"],
+        ["cloudwatch-alarm.eml", "critical", "cloudwatch-alarm"],
+        ["cloudwatch-ok.eml", "recovery", "cloudwatch-ok"],
+        ["nagios-problem.eml", "critical", "nagios-critical"], // State: CRITICAL
+        ["nagios-recovery.eml", "recovery", "nagios-recovery"],
+        ["html-only.eml", "critical", "uptime-down"], // "Your monitor is DOWN", only in the HTML
+        ["newsletter.eml", "ignore", "ignore-vendor-newsletters"],
+        ["malformed-boundary.eml", "warning", "batch-backup-failed"], // "ERROR: backup" in the unreachable part
+        ["missing-from.eml", "info", null], // no From: no rule can match on sender
+        ["unknown-charset.eml", "warning", "legacy-monitor-warning"],
+        ["empty-body.eml", "info", null],
+    ];
+    const recoveries: [problem: string, recovery: string][] = [
+        ["zabbix-ja-problem.eml", "zabbix-ja-recovery.eml"],
+        ["zabbix-en-problem.eml", "zabbix-en-recovery.eml"],
+        ["datadog-triggered.eml", "datadog-recovered.eml"],
+        ["cloudwatch-alarm.eml", "cloudwatch-ok.eml"],
+        ["nagios-problem.eml", "nagios-recovery.eml"],
+    ];
+
+    for (const env of ["prod", "dev"]) {
+        const rules = parseMailRules(readFileSync(join(RULES_DIR, `${env}.yaml`), "utf8"), `${env}.yaml`);
+        const classified = async (file: string) => classify(await parseMail(readFileSync(join(FIXTURES, file))), rules);
+
+        it.each(expected)(`${env}.yaml classifies %s as %s (rule %s)`, async (file, severity, rule) => {
+            const result = await classified(file);
+            expect({ severity: result.severity, rule: result.rule }).toEqual({ severity, rule });
+        });
+
+        it.each(recoveries)(`${env}.yaml gives %s and %s the same alert key`, async (problem, recovery) => {
+            const [p, r] = await Promise.all([classified(problem), classified(recovery)]);
+            expect(r.alertKey).toBe(p.alertKey);
+            expect(p.alertKey).not.toBe("");
+        });
+
+        it(`${env}.yaml keys different Zabbix problems apart`, async () => {
+            const [a, b] = await Promise.all([classified("zabbix-ja-problem.eml"), classified("zabbix-sjis-disaster.eml")]);
+            expect(a.alertKey).not.toBe(b.alertKey);
+        });
+    }
+
+    it("dev.yaml lights a tower from a hand-sent test mail and clears it", () => {
+        const rules = parseMailRules(readFileSync(join(RULES_DIR, "dev.yaml"), "utf8"));
+        const on = classify(mail("me@example.com", "[alertline-test] critical: tower check 1"), rules);
+        const off = classify(mail("me@example.com", "[alertline-test] recovery: tower check 1"), rules);
+        expect(on).toMatchObject({ severity: "critical", rule: "test-critical" });
+        expect(off).toMatchObject({ severity: "recovery", rule: "test-recovery", alertKey: on.alertKey });
+    });
+});

@@ -1,0 +1,208 @@
+import { execFile } from "node:child_process";
+import * as net from "node:net";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { toSignal } from "../../../functions/shared/patlite/signal";
+import type { TowerProtocol } from "../../../functions/shared/tower-config";
+import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
+import { parsePatliteArgs, resultLine, runPatlite, UsageError, type SendRequest } from "../../../functions/tools/patlite";
+
+const run = promisify(execFile);
+const root = path.resolve(__dirname, "..", "..", "..");
+
+/** Runs the operator CLI as a child process, as `npm run --silent patlite --` does. */
+async function patlite(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+        const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "functions/tools/patlite.ts", ...args], { cwd: root });
+        return { code: 0, stdout, stderr };
+    } catch (error) {
+        const e = error as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+}
+
+const emulators: TowerEmulator[] = [];
+afterEach(async () => {
+    await Promise.all(emulators.splice(0).map((e) => e.close()));
+});
+async function tower(protocol: TowerProtocol): Promise<TowerEmulator> {
+    const emulator = await startTowerEmulator({ protocol });
+    emulators.push(emulator);
+    return emulator;
+}
+
+async function closedPort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+}
+
+/** The manuals' examples: flags an operator types, and the bytes the manual prints for them. */
+const MANUAL_EXAMPLES: { protocol: TowerProtocol; flags: string[]; sent: string }[] = [
+    { protocol: "pns", flags: ["--red", "on", "--amber", "flash1", "--green", "flash2", "--buzzer", "4"], sent: "58 58 53 00 00 06 01 02 03 00 00 04" },
+    { protocol: "phn", flags: ["--red", "on", "--amber", "flash1", "--green", "on", "--buzzer", "2"], sent: "57 55" },
+    { protocol: "la6", flags: ["--colors", "green,blue,off,white,red", "--flash", "off", "--buzzer", "11"], sent: "41 42 44 00 00 07 04 06 00 09 01 00 0B" },
+];
+
+function request(args: string[]): SendRequest {
+    const parsed = parsePatliteArgs(args);
+    if (parsed === "help") throw new Error("unexpected help");
+    return parsed;
+}
+
+function usageError(args: string[]): UsageError {
+    try {
+        parsePatliteArgs(args);
+    } catch (error) {
+        if (error instanceof UsageError) return error;
+        throw error;
+    }
+    throw new Error(`no usage error for ${args.join(" ")}`);
+}
+
+describe("npm run patlite -- send (child process against an emulated tower)", () => {
+    it("sends the manuals' exact bytes and prints them with ack true", async () => {
+        await Promise.all(
+            MANUAL_EXAMPLES.map(async ({ protocol, flags, sent }) => {
+                const t = await tower(protocol);
+                const { code, stdout } = await patlite("send", "--host", "127.0.0.1", "--port", String(t.port), "--protocol", protocol, ...flags);
+                expect(stdout.endsWith("\n"), protocol).toBe(true);
+                expect(stdout.trim().split("\n"), protocol).toHaveLength(1);
+                expect(JSON.parse(stdout), protocol).toEqual({ ack: true, sent });
+                expect(code, protocol).toBe(0);
+                expect(t.commands.map((c) => c.toString("hex")), protocol).toEqual([sent.replace(/ /g, "").toLowerCase()]);
+            }),
+        );
+    }, 20_000);
+
+    it("prints ack false and exits 1 when the tower answers NAK", async () => {
+        const t = await tower("pns");
+        t.failNext(1, "nak");
+        const { code, stdout } = await patlite("send", "--host", "127.0.0.1", "--port", String(t.port), "--protocol", "pns", "--red", "on", "--attempts", "1");
+        expect(code).toBe(1);
+        const line = JSON.parse(stdout);
+        expect(line).toMatchObject({ ack: false, sent: "58 58 53 00 00 06 01 00 00 00 00 00" });
+        expect(line.error).toContain(`127.0.0.1:${t.port} answered NAK (15)`);
+        expect(t.state()).toEqual(toSignal({}));
+    }, 15_000);
+
+    it("prints ack false with an error naming host:port when nothing listens", async () => {
+        const port = await closedPort();
+        const { code, stdout } = await patlite("send", "--host", "127.0.0.1", "--port", String(port), "--protocol", "la6", "--clear", "--attempts", "1");
+        expect(code).toBe(1);
+        const line = JSON.parse(stdout);
+        expect(line.ack).toBe(false);
+        expect(line.sent).toBe("41 42 43 00 00 00");
+        expect(line.error).toContain(`127.0.0.1:${port}`);
+        expect(line.error).toContain("connection refused");
+    }, 15_000);
+
+    it("exits 2 with a usage message naming the bad flag, printing nothing on stdout", async () => {
+        const bad = await patlite("send", "--host", "127.0.0.1", "--protocol", "phn", "--blue", "on");
+        expect(bad.code).toBe(2);
+        expect(bad.stdout).toBe("");
+        expect(bad.stderr).toContain("--blue");
+        expect(bad.stderr).toContain("usage: npm run --silent patlite -- send");
+        const unknown = await patlite("send", "--host", "127.0.0.1", "--protocol", "pns", "--purple", "on");
+        expect(unknown.code).toBe(2);
+        expect(unknown.stderr).toContain("--purple");
+    }, 15_000);
+
+    it("works through the npm script", async () => {
+        const t = await tower("pns");
+        const { stdout } = await run("npm", ["run", "--silent", "patlite", "--", "send", "--host", "127.0.0.1", "--port", String(t.port), "--protocol", "pns", "--green", "on"], { cwd: root });
+        expect(JSON.parse(stdout)).toEqual({ ack: true, sent: "58 58 53 00 00 06 00 00 01 00 00 00" });
+        expect(t.state()).toEqual(toSignal({ green: "on" }));
+    }, 15_000);
+});
+
+describe("argument parsing", () => {
+    it("turns the manuals' flags into the manuals' bytes", () => {
+        for (const { protocol, flags, sent } of MANUAL_EXAMPLES) {
+            const parsed = request(["send", "--host", "10.20.30.40", "--protocol", protocol, ...flags]);
+            expect(parsed.payload.toString("hex")).toBe(sent.replace(/ /g, "").toLowerCase());
+            expect(parsed.address).toEqual({ host: "10.20.30.40", port: 10000, protocol });
+        }
+    });
+
+    it("takes LA6 colours by name or number, and flash on", () => {
+        const byNumber = request(["send", "--host", "h", "--protocol", "la6", "--colors", "4,6,0,9,1", "--flash", "on", "--buzzer", "3"]);
+        const byName = request(["send", "--host", "h", "--protocol", "la6", "--colors", "Green,blue,off,white,RED", "--flash", "on", "--buzzer", "3"]);
+        expect(byName.payload).toEqual(byNumber.payload);
+        expect([...byNumber.payload.subarray(6)]).toEqual([4, 6, 0, 9, 1, 1, 3]);
+    });
+
+    it("maps lamp flags onto LA6 tiers", () => {
+        expect([...request(["send", "--host", "h", "--protocol", "la6", "--red", "flash1", "--buzzer", "1"]).payload.subarray(6)]).toEqual([1, 0, 0, 0, 0, 1, 1]);
+    });
+
+    it("sends each protocol's clear for --clear", () => {
+        expect(request(["send", "--host", "h", "--protocol", "pns", "--clear"]).payload.toString("hex")).toBe("585843000000");
+        expect(request(["send", "--host", "h", "--protocol", "phn", "--clear"]).payload.toString("hex")).toBe("5700");
+    });
+
+    it("passes --port, --timeout and --attempts through", () => {
+        const parsed = request(["send", "--host", "h", "--port", "10001", "--protocol", "pns", "--timeout", "500", "--attempts", "1"]);
+        expect(parsed.address.port).toBe(10001);
+        expect(parsed.options).toEqual({ timeoutMs: 500, attempts: 1 });
+    });
+
+    const bad: [string, string[], RegExp][] = [
+        ["--host", ["send", "--protocol", "pns"], /--host is required/],
+        ["--protocol", ["send", "--host", "h"], /--protocol is required: one of phn, pns, la6/],
+        ["--protocol", ["send", "--host", "h", "--protocol", "nh"], /--protocol must be one of phn, pns, la6, got "nh"/],
+        ["--port", ["send", "--host", "h", "--protocol", "pns", "--port", "0"], /--port must be a whole number from 1 to 65535, got "0"/],
+        ["--port", ["send", "--host", "h", "--protocol", "pns", "--port", "ten"], /--port must be a whole number/],
+        ["--red", ["send", "--host", "h", "--protocol", "pns", "--red", "blink"], /--red must be off, on, flash1, flash2, got "blink"/],
+        ["--blue", ["send", "--host", "h", "--protocol", "phn", "--blue", "on"], /PHN cannot show the blue lamp/],
+        ["--buzzer", ["send", "--host", "h", "--protocol", "pns", "--buzzer", "5"], /buzzer patterns 1–4/],
+        ["--buzzer", ["send", "--host", "h", "--protocol", "phn", "--buzzer", "3"], /buzzer patterns 1–2/],
+        ["--buzzer", ["send", "--host", "h", "--protocol", "la6", "--colors", "1,0,0,0,0", "--buzzer", "12"], /buzzer patterns 1–11/],
+        ["--buzzer", ["send", "--host", "h", "--protocol", "pns", "--buzzer=-1"], /--buzzer must be a whole number/],
+        ["--buzzer", ["send", "--host", "h", "--protocol", "pns", "--buzzer", "-1"], /--buzzer/],
+        ["--colors", ["send", "--host", "h", "--protocol", "pns", "--colors", "1,0,0,0,0"], /--colors is for --protocol la6 only/],
+        ["--colors", ["send", "--host", "h", "--protocol", "la6", "--colors", "1,0,0,0"], /--colors needs 5 tier colours/],
+        ["--colors", ["send", "--host", "h", "--protocol", "la6", "--colors", "1,0,0,0,pink"], /"pink" is not an LA6 colour/],
+        ["--flash", ["send", "--host", "h", "--protocol", "la6", "--flash", "on"], /--flash goes with --colors/],
+        ["--flash", ["send", "--host", "h", "--protocol", "la6", "--colors", "1,0,0,0,0", "--flash", "yes"], /--flash must be on or off/],
+        ["--red", ["send", "--host", "h", "--protocol", "la6", "--colors", "1,0,0,0,0", "--red", "on"], /either --colors or lamp flags/],
+        ["--red", ["send", "--host", "h", "--protocol", "pns", "--clear", "--red", "on"], /--clear turns everything off; it cannot be combined with --red/],
+        ["--bogus", ["send", "--host", "h", "--protocol", "pns", "--bogus"], /Unknown option '--bogus'/],
+        ["--red", ["send", "--host", "h", "--protocol", "pns", "--red"], /--red/],
+    ];
+    for (const [flag, args, message] of bad) {
+        it(`names ${flag} for: ${args.slice(1).join(" ")}`, () => {
+            const error = usageError(args);
+            expect(error.flag).toBe(flag);
+            expect(error.message).toMatch(message);
+        });
+    }
+
+    it("wants the send command and nothing loose", () => {
+        expect(usageError([]).message).toMatch(/missing command: the only command is send/);
+        expect(usageError(["light", "--host", "h"]).message).toMatch(/unknown command "light"/);
+        expect(usageError(["send", "on", "--host", "h", "--protocol", "pns"]).message).toMatch(/unexpected argument "on"/);
+        expect(parsePatliteArgs(["--help"])).toBe("help");
+    });
+});
+
+describe("output", () => {
+    it("is one JSON line, with error only when there is one", async () => {
+        expect(resultLine({ ack: true, sent: "57 55" })).toBe('{"ack": true, "sent": "57 55"}');
+        expect(JSON.parse(resultLine({ ack: false, sent: "57 55", error: 'said "no"' }))).toEqual({ ack: false, sent: "57 55", error: 'said "no"' });
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await runPatlite(["send", "--host", "h", "--protocol", "pns"], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) }, async (_address, payload) => ({
+            ack: false,
+            attempts: 3,
+            sent: payload.toString("hex"),
+            error: "h:10000 answered NAK (15); gave up after 3 attempts",
+        }));
+        expect(code).toBe(1);
+        expect(out).toEqual(['{"ack": false, "sent": "585853000006000000000000", "error": "h:10000 answered NAK (15); gave up after 3 attempts"}\n']);
+        expect(err).toEqual([]);
+    });
+});
