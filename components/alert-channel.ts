@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_RUNTIME, functionCode, lambdaFunctionName } from "./function-code";
-import { accountIamDecidesStatement, serviceAssumeRolePolicy } from "./iam-documents";
+import { accountIamDecidesStatement, logsEncryptStatement, serviceAssumeRolePolicy } from "./iam-documents";
 import { OnCallRouting, OnCallSettings } from "./oncall-routing";
 import { standardTags } from "./tags";
 
@@ -210,14 +210,7 @@ export function channelKeyPolicy(accountId: string, region: string, publisherSer
                 Resource: "*",
                 Condition: { StringEquals: { "aws:SourceAccount": accountId } },
             },
-            {
-                Sid: "LogsEncryptTheLogGroups",
-                Effect: "Allow",
-                Principal: { Service: `logs.${region}.amazonaws.com` },
-                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                Resource: "*",
-                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*` } },
-            },
+            logsEncryptStatement(accountId, region),
         ],
     };
 }

@@ -18,3 +18,15 @@ export function serviceAssumeRolePolicy(service: string) {
         Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
     };
 }
+
+/** Key-policy statement that lets CloudWatch Logs encrypt this account's log groups in a region. */
+export function logsEncryptStatement(accountId: string, region: string) {
+    return {
+        Sid: "LogsEncryptTheLogGroups",
+        Effect: "Allow",
+        Principal: { Service: `logs.${region}.amazonaws.com` },
+        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        Resource: "*",
+        Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*` } },
+    };
+}

@@ -1,4 +1,4 @@
-import { accountIamDecidesStatement } from "./iam-documents";
+import { accountIamDecidesStatement, logsEncryptStatement } from "./iam-documents";
 
 /**
  * Policy documents of the mail path, as pure functions. Each grant names the resource and, for KMS,
@@ -19,14 +19,7 @@ export function mailKeyPolicy(accountId: string, region: string) {
                 Resource: "*",
                 Condition: { StringEquals: { "aws:SourceAccount": accountId } },
             },
-            {
-                Sid: "LogsEncryptTheLogGroups",
-                Effect: "Allow",
-                Principal: { Service: `logs.${region}.amazonaws.com` },
-                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                Resource: "*",
-                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*` } },
-            },
+            logsEncryptStatement(accountId, region),
         ],
     };
 }
