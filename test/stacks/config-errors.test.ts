@@ -27,4 +27,22 @@ describe("a bad stack config fails the program with the key's name", () => {
     it("refuses an unknown top-level setting", async () => {
         await expect(evaluateProgram("dev", { "alertline:host": [{ name: "web" }] })).rejects.toThrow(/alertline:host is not a known setting/);
     });
+
+    it("names a rule that points at a tower no site has", async () => {
+        await expect(evaluateProgram("dev", { "alertline:mailRules": "test/fixtures/rules/unknown-tower.yaml" })).rejects.toThrow(
+            'alertline:mailRules test/fixtures/rules/unknown-tower.yaml: rule "osaka-only" names tower "osaka-ops", which no site in alertline:sites has (towers: dev-desk)',
+        );
+    });
+
+    it("names a rule whose regex does not compile", async () => {
+        await expect(evaluateProgram("dev", { "alertline:mailRules": "test/fixtures/rules/bad-regex.yaml" })).rejects.toThrow(/alertline:mailRules test\/fixtures\/rules\/bad-regex\.yaml: .*broken.*\(unclosed/);
+    });
+
+    it("names a site network that overlaps the VPC", async () => {
+        await expect(
+            evaluateProgram("dev", {
+                "alertline:sites": [{ name: "tokyo-office", cidr: "10.20.5.0/24", customerGateway: { ip: "203.0.113.10" }, towers: [{ name: "dev-desk", host: "10.20.5.9", protocol: "pns" }] }],
+            }),
+        ).rejects.toThrow(/alertline:sites\[0\]\.cidr "10\.20\.5\.0\/24" overlaps the VPC \(10\.20\.0\.0\/16\)/);
+    });
 });

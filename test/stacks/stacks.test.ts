@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { SECRETS } from "../../components/stack-config";
 import { evaluateProgram } from "../harness/fresh-program";
 import type { StackEvaluation } from "../harness/evaluate";
-import { reveal } from "../harness/mock-engine";
+import { reveal, SecretValue } from "../harness/mock-engine";
 import { PROJECT_ROOT } from "../harness/stack-files";
 
 const WEBHOOK_TOKEN = "stack-test-webhook-token";
@@ -108,6 +108,27 @@ describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<st
         }
     });
 
+    it("gives every configured site a VPN with secure options on both tunnels and a secret router configuration", () => {
+        const sites = stackFile(stack).config["alertline:sites"] as { name: string; customerGateway?: unknown }[];
+        const vpns = all("aws:ec2/vpnConnection:VpnConnection");
+        expect(vpns).toHaveLength(sites.filter((s) => s.customerGateway !== undefined).length);
+        for (const vpn of vpns) {
+            expect(vpn.inputs.tunnel1IkeVersions).toEqual(["ikev2"]);
+            expect(vpn.inputs.tunnel2IkeVersions).toEqual(["ikev2"]);
+        }
+        expect(evaluation.outputs.siteRouterConfigs).toBeInstanceOf(SecretValue);
+        const configs = (evaluation.outputs.siteRouterConfigs as SecretValue).value as Record<string, string>;
+        expect(Object.keys(configs).sort()).toEqual(sites.map((s) => s.name).sort());
+        for (const text of Object.values(configs)) expect(text).toContain("tunnel select 2");
+    });
+
+    it("receives alert mail over TLS with scanning, into an encrypted bucket", () => {
+        const rules = all("aws:ses/receiptRule:ReceiptRule");
+        expect(rules).toHaveLength(1);
+        expect(rules[0].inputs).toMatchObject({ tlsPolicy: "Require", scanEnabled: true });
+        expect(all("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).toHaveLength(1);
+    });
+
     it("holds no secret values in the committed stack file", () => {
         const keys = Object.keys(stackFile(stack).config);
         for (const secret of Object.values(SECRETS)) expect(keys).not.toContain(secret.key);
@@ -123,5 +144,20 @@ describe("the stacks differ where the environments do", () => {
         expect((dev["alertline:slack"] as { channel: string }).channel).toBe("#alerts-dev");
         expect((prod["alertline:hosts"] as unknown[]).length).toBeGreaterThan(1);
         expect((dev["alertline:network"] as { natGateways: string }).natGateways).toBe("Single");
+    });
+});
+
+describe("the prod stack's relayed site", () => {
+    it("lets the relay host, not the dispatcher, reach the relayed site's tower, and packages the relay in towers.json", async () => {
+        const prod = await evaluateProgram("prod", secretsGiven);
+        const hostSg = prod.engine.get("aws:ec2/securityGroup:SecurityGroup", "host-zabbix-proxy-sg");
+        const rule = prod.engine.get("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "site-customer-a-customer-a-floor-egress");
+        expect(rule.inputs).toMatchObject({ securityGroupId: hostSg.id, cidrIpv4: "172.16.5.20/32", fromPort: 10000 });
+        const dispatcherSg = prod.engine.get("aws:ec2/securityGroup:SecurityGroup", "mail-dispatch-sg");
+        const tokyo = prod.engine.get("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "site-tokyo-office-tokyo-ops-egress");
+        expect(tokyo.inputs.securityGroupId).toBe(dispatcherSg.id);
+        const policy = JSON.parse(String(prod.engine.get("aws:iam/rolePolicy:RolePolicy", "mail-dispatch-policy").inputs.policy));
+        const relay = policy.Statement.find((s: { Sid: string }) => s.Sid === "RelayThroughHosts");
+        expect(relay.Resource).toContain(`arn:aws:ec2:ap-northeast-1:123456789012:instance/${prod.engine.get("aws:ec2/instance:Instance", "host-zabbix-proxy-instance").id}`);
     });
 });
