@@ -109,6 +109,10 @@ export const settingsSchema = z
         /** Path of the mail classification rules, relative to the project root. */
         mailRules: z.string().regex(/^[\w./-]+\.ya?ml$/, "must be the path of a .yaml rules file relative to the project, e.g. functions/mail-ingest/rules/dev.yaml").optional(),
         sites: sitesSchema,
+        /** Policy name → enforcement level for this stack; CI passes it to `--policy-pack-config`. */
+        policyLevels: z
+            .record(z.string().regex(/^[a-z0-9-]+$/, "must be a policy name such as sns-topic-encrypted"), z.enum(["advisory", "mandatory", "disabled"], { message: "must be advisory, mandatory or disabled" }))
+            .default({}),
     })
     .strict()
     .superRefine((settings, ctx) => {

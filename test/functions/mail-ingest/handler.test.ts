@@ -7,7 +7,10 @@ import { bundleFunction } from "../../../components/function-code";
 import { memoisedConfig } from "../../../functions/mail-ingest/handler";
 import { loadIngestConfig, type IngestConfig } from "../../../functions/mail-ingest/ingest";
 import { MailRulesError } from "../../../functions/shared/mail-rules";
-import { startDynamo, startS3Stub, startSnsStub, startSqsStub, type DynamoStub, type S3Stub, type SnsStub, type SqsStub } from "./aws-stubs";
+import { startStateTable, type LocalStateTable } from "../../../functions/tools/local-aws/dynamo";
+import { startS3Stub, type S3Stub } from "../../../functions/tools/local-aws/s3";
+import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
+import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
 
 const RULES = readFileSync(join(__dirname, "../../../functions/mail-ingest/rules/dev.yaml"), "utf8");
 const FIXTURES = join(__dirname, "../../fixtures/mail");
@@ -80,10 +83,10 @@ describe("the bundled mail-ingest", () => {
     let s3: S3Stub;
     let sqs: SqsStub;
     let sns: SnsStub;
-    let dynamo: DynamoStub;
+    let dynamo: LocalStateTable;
 
     beforeAll(async () => {
-        [s3, sqs, sns, dynamo] = await Promise.all([startS3Stub(), startSqsStub(), startSnsStub(), startDynamo("alertline-dev-state")]);
+        [s3, sqs, sns, dynamo] = await Promise.all([startS3Stub(), startSqsStub(), startSnsStub(), startStateTable("alertline-dev-state")]);
         workDir = configDir();
         writeFileSync(join(workDir, "index.js"), bundleFunction("mail-ingest"));
     });
@@ -138,8 +141,8 @@ describe("the bundled mail-ingest", () => {
         expect(sqs.batches).toHaveLength(1);
         expect(sqs.queue.map((e) => e.MessageGroupId)).toEqual(["dev-desk"]);
         expect(JSON.parse(sqs.queue[0].MessageBody)).toMatchObject({ tower: "dev-desk", site: "tokyo-office", severity: "critical", rule: "zabbix-ja-critical" });
-        expect(sns.published).toHaveLength(1);
-        expect(JSON.parse(sns.published[0].message).title).toBe("[CRITICAL] 障害: web-01 のCPU使用率が90%を超えています");
+        expect(sns.messages).toHaveLength(1);
+        expect(JSON.parse(sns.messages[0].message).title).toBe("[CRITICAL] 障害: web-01 のCPU使用率が90%を超えています");
 
         const logs = `${result.stdout}\n${result.stderr}`.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
         expect(logs.every((l) => l.service === "mail-ingest")).toBe(true);

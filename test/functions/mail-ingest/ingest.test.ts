@@ -8,7 +8,10 @@ import { IDEMPOTENCY_TTL_SECONDS, MailBusyError, mailStateKey, type IngestConfig
 import { parseMailRules } from "../../../functions/shared/mail-rules";
 import type { SignalIntent } from "../../../functions/shared/signal-intent";
 import { parseSnsMessage } from "../../../functions/slack-notifier/alert-parse";
-import { startDynamo, startS3Stub, startSnsStub, startSqsStub, type DynamoStub, type S3Stub, type SnsStub, type SqsStub } from "./aws-stubs";
+import { MAIL_INGEST_TRANSLATION, startStateTable, type LocalStateTable } from "../../../functions/tools/local-aws/dynamo";
+import { startS3Stub, type S3Stub } from "../../../functions/tools/local-aws/s3";
+import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
+import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
 
 /**
  * mail-ingest end to end through its handler, with real SDK clients against real local peers:
@@ -29,7 +32,7 @@ const ALLOWED = ["*@zabbix.example.jp", "alert@dtdg.co", "no-reply@sns.amazonaws
 let s3: S3Stub;
 let sqs: SqsStub;
 let sns: SnsStub;
-let dynamo: DynamoStub;
+let dynamo: LocalStateTable;
 let clock: number;
 let lines: { level: string; message: string; attributes: Record<string, unknown>[] }[];
 let handler: ReturnType<typeof createHandler>;
@@ -82,10 +85,10 @@ function deliver(mail: Buffer, messageId: string, opts: { verdictsFrom?: string 
 }
 
 const intentsOnQueue = (): SignalIntent[] => sqs.queue.map((e) => JSON.parse(e.MessageBody));
-const summaries = (): Record<string, unknown>[] => sns.published.map((p) => JSON.parse(p.message));
+const summaries = (): Record<string, unknown>[] => sns.messages.map((p) => JSON.parse(p.message));
 
 async function stateItem(messageId: string): Promise<Record<string, unknown> | undefined> {
-    return (await dynamo.doc.send(new GetCommand({ TableName: dynamo.table, Key: { pk: mailStateKey(messageId) }, ConsistentRead: true }))).Item;
+    return (await dynamo.documentClient.send(new GetCommand({ TableName: dynamo.table, Key: { pk: mailStateKey(messageId) }, ConsistentRead: true }))).Item;
 }
 
 function makeHandler(overrides: Partial<IngestConfig> = {}) {
@@ -103,7 +106,7 @@ function makeHandler(overrides: Partial<IngestConfig> = {}) {
         s3: s3.client(),
         sqs: sqs.client(),
         sns: sns.client(),
-        ddb: dynamo.doc,
+        ddb: dynamo.documentClientWith(MAIL_INGEST_TRANSLATION),
         logger,
         now: () => clock,
         config: () => config,
@@ -111,7 +114,7 @@ function makeHandler(overrides: Partial<IngestConfig> = {}) {
 }
 
 beforeEach(async () => {
-    [s3, sqs, sns, dynamo] = await Promise.all([startS3Stub(), startSqsStub(), startSnsStub(), startDynamo()]);
+    [s3, sqs, sns, dynamo] = await Promise.all([startS3Stub(), startSqsStub(), startSnsStub(), startStateTable()]);
     clock = Date.parse("2024-05-21T09:45:30.000Z");
     lines = [];
     handler = makeHandler();
@@ -150,8 +153,8 @@ describe("mail-ingest: a trusted alert mail", () => {
     it("publishes one summary the alert channel renders with the severity, subject and where the original is", async () => {
         await handler(event(deliver(fixture("zabbix-ja-problem.eml"), "msg-ja-2")), context());
 
-        expect(sns.published).toHaveLength(1);
-        expect(sns.published[0].topicArn).toBe(sns.topicArn);
+        expect(sns.messages).toHaveLength(1);
+        expect(sns.messages[0].topicArn).toBe(sns.topicArn);
         const summary = summaries()[0];
         expect(summary.title).toBe("[CRITICAL] 障害: web-01 のCPU使用率が90%を超えています");
         expect(summary.state).toBe("ALARM");
@@ -162,7 +165,7 @@ describe("mail-ingest: a trusted alert mail", () => {
         expect(String(summary.reason)).toContain("深刻度: 重度の障害");
         expect(summary.problems).toBeUndefined();
 
-        const rendered = parseSnsMessage(sns.published[0].message);
+        const rendered = parseSnsMessage(sns.messages[0].message);
         expect(rendered.state).toBe("ALARM");
         expect(rendered.title).toBe(summary.title);
     });
@@ -209,7 +212,7 @@ describe("mail-ingest: duplicates and crashes", () => {
         expect(second).toEqual([{ kind: "duplicate", messageId: "msg-dup" }]);
         expect(sqs.batches).toHaveLength(1);
         expect(sqs.queue).toHaveLength(2);
-        expect(sns.published).toHaveLength(1);
+        expect(sns.messages).toHaveLength(1);
         expect(lines.some((l) => l.message.includes("duplicate delivery ignored"))).toBe(true);
     });
 
@@ -224,25 +227,25 @@ describe("mail-ingest: duplicates and crashes", () => {
         clock += 60_000; // Lambda's retry comes later
         expect(await handler(event(record), context())).toEqual([{ kind: "duplicate", messageId: "msg-race" }]);
         expect(sqs.batches).toHaveLength(1);
-        expect(sns.published).toHaveLength(1);
+        expect(sns.messages).toHaveLength(1);
     });
 
     it("throws when SQS fails after the claim, releases the claim, and the retry sends the intents once", async () => {
         const record = deliver(fixture("cloudwatch-alarm.eml"), "msg-sqs-fail");
         sqs.failNext(1, "InternalFailure");
         await expect(handler(event(record), context())).rejects.toThrow();
-        expect(sns.published).toHaveLength(0);
+        expect(sns.messages).toHaveLength(0);
         expect((await stateItem("msg-sqs-fail"))?.leaseUntil).toBe(0);
 
         clock += 60_000;
         await handler(event(record), context());
         expect(sqs.queue.map((e) => e.MessageGroupId).sort()).toEqual(["osaka-noc", "tokyo-ops"]);
-        expect(sns.published).toHaveLength(1);
+        expect(sns.messages).toHaveLength(1);
         expect((await stateItem("msg-sqs-fail"))?.attempts).toBe(2);
     });
 
     it("takes over a claim whose invocation died without releasing it, once its lease has run out", async () => {
-        await dynamo.doc.send(
+        await dynamo.documentClient.send(
             new PutCommand({
                 TableName: dynamo.table,
                 Item: { pk: mailStateKey("msg-crashed"), state: "claimed", leaseUntil: clock - 1000, attempts: 1, expiresAt: Math.floor(clock / 1000) + 3600 },
@@ -254,7 +257,7 @@ describe("mail-ingest: duplicates and crashes", () => {
     });
 
     it("refuses a claim that is still live, so the delivery is retried rather than dropped", async () => {
-        await dynamo.doc.send(
+        await dynamo.documentClient.send(
             new PutCommand({ TableName: dynamo.table, Item: { pk: mailStateKey("msg-live"), state: "claimed", leaseUntil: clock + 30_000, attempts: 1, expiresAt: 0 } }),
         );
         await expect(handler(event(deliver(fixture("nagios-problem.eml"), "msg-live")), context())).rejects.toBeInstanceOf(MailBusyError);
@@ -271,7 +274,7 @@ describe("mail-ingest: duplicates and crashes", () => {
         clock += 60_000;
         await handler(event(record), context());
         expect(sqs.batches).toHaveLength(1);
-        expect(sns.published).toHaveLength(1);
+        expect(sns.messages).toHaveLength(1);
         expect((await stateItem("msg-sns-fail"))?.state).toBe("done");
     });
 
@@ -341,7 +344,7 @@ describe("mail-ingest: bad input never throws", () => {
         expect(summary.rule).toBe("(none matched: default severity)");
         expect(String(summary.problems)).toMatch(/the text body is \d+ characters \(mail of 40\.0 MB\)/);
         expect(String(summary.reason).length).toBeLessThan(2000);
-        expect(sns.published[0].message.length).toBeLessThan(256 * 1024);
+        expect(sns.messages[0].message.length).toBeLessThan(256 * 1024);
     }, 20_000);
 
     it("keeps intents and the summary within SQS's and SNS's 256 KB for a mail with an enormous subject and many problems", async () => {
@@ -353,7 +356,7 @@ describe("mail-ingest: bad input never throws", () => {
         expect(sqs.batches).toHaveLength(1);
         const batchBytes = sqs.batches[0].entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody), 0);
         expect(batchBytes).toBeLessThan(256 * 1024);
-        expect(Buffer.byteLength(sns.published[0].message)).toBeLessThan(256 * 1024);
+        expect(Buffer.byteLength(sns.messages[0].message)).toBeLessThan(256 * 1024);
         expect(String(summaries()[0].problems)).toMatch(/\(190 more\)$/);
     });
 
@@ -375,13 +378,13 @@ describe("mail-ingest: bad input never throws", () => {
     it("skips SES's subscription confirmation quietly", async () => {
         const outcomes = await handler(event(snsRecord(JSON.stringify({ notificationType: "AmazonSnsSubscriptionSucceeded", message: "You have successfully subscribed" }))), context());
         expect(outcomes).toEqual([{ kind: "not-a-mail", notificationType: "AmazonSnsSubscriptionSucceeded" }]);
-        expect(sns.published).toHaveLength(0);
+        expect(sns.messages).toHaveLength(0);
     });
 
     it("drops an ignored newsletter: no intent, no post, but recorded as done", async () => {
         await handler(event(deliver(fixture("newsletter.eml"), "msg-news")), context());
         expect(sqs.batches).toHaveLength(0);
-        expect(sns.published).toHaveLength(0);
+        expect(sns.messages).toHaveLength(0);
         expect((await stateItem("msg-news"))?.state).toBe("done");
         expect(lines.some((l) => l.message === "Mail ignored by rule")).toBe(true);
     });
@@ -393,7 +396,7 @@ describe("mail-ingest: AWS failures throw so Lambda retries", () => {
         s3.failWith({ status: 503, code: "SlowDown" });
         await expect(handler(event(record), context())).rejects.toThrow();
         expect(sqs.batches).toHaveLength(0);
-        expect(sns.published).toHaveLength(0);
+        expect(sns.messages).toHaveLength(0);
         expect((await stateItem("msg-s3-down"))?.leaseUntil).toBe(0);
 
         s3.failWith(undefined);
@@ -406,7 +409,7 @@ describe("mail-ingest: AWS failures throw so Lambda retries", () => {
         await dynamo.close();
         await expect(handler(event(record), context())).rejects.toThrow();
         expect(sqs.batches).toHaveLength(0);
-        expect(sns.published).toHaveLength(0);
-        dynamo = await startDynamo(); // afterEach closes it again
+        expect(sns.messages).toHaveLength(0);
+        dynamo = await startStateTable(); // afterEach closes it again
     });
 });

@@ -7,9 +7,9 @@ import { bundleFunction } from "../../../components/function-code";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import type { TowerConfig } from "../../../functions/shared/tower-config";
 import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
-import { startDynalite, type LocalDynamo } from "./dynalite";
+import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
 import { expectedSignal, makeIntent, sqsRecord } from "./harness";
-import { startSnsStub, type SnsStub } from "./sns-stub";
+import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
 
 /**
  * The function as Lambda runs it: the bundle the infrastructure ships (bundleFunction) as index.js

@@ -7,8 +7,8 @@ import type { TowerConfig, TowerProtocol } from "../../../functions/shared/tower
 import { createHandler, type DispatcherDeps, type DispatcherLogger } from "../../../functions/tower-dispatch/handler";
 import type { RelayOptions } from "../../../functions/tower-dispatch/relay";
 import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
-import type { LocalDynamo } from "./dynalite";
-import { startSnsStub, type SnsStub } from "./sns-stub";
+import type { LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
 
 /**
  * Wires the real tower-dispatch handler to real local peers: dynalite (started once per file by

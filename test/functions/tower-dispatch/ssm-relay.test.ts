@@ -2,7 +2,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import { replyFromOutput } from "../../../functions/tower-dispatch/relay";
-import { startDynalite, type LocalDynamo } from "./dynalite";
+import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
 import { expectedSignal, lambdaContext, makeIntent, sqsEvent, startHarness, type Harness } from "./harness";
 import { startSsmStub, type SsmStub } from "./ssm-stub";
 

@@ -1,0 +1,197 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createTransport } from "nodemailer";
+import { afterEach, describe, expect, it } from "vitest";
+import { DARK, sameSignal, toSignal, type TowerSignal } from "../../../functions/shared/patlite/signal";
+import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
+import { loadLocalStack, parsePipelineArgs, startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from "../../../functions/tools/local-pipeline";
+
+/**
+ * `npm start` driven from code: the real SMTP server, SES wrapping, mail-ingest, the local FIFO
+ * queue, tower-dispatch, PATLITE emulators over TCP and slack-notifier, with the dev stack's own
+ * configuration. Mail goes in over SMTP with nodemailer; the tests watch the emulators and the
+ * Slack sink. The clock is real (tower-dispatch expires alerts by it), so waits are short polls.
+ */
+
+const FIXTURES = join(__dirname, "../../fixtures/mail");
+const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
+const CRITICAL = toSignal(DEFAULT_SEVERITY_SIGNALS.critical);
+const QUIET = toSignal(DEFAULT_SEVERITY_SIGNALS.quiet);
+/** On the dev allow list (`*@zabbix.example.jp`). */
+const ALLOWED_SENDER = "ops@zabbix.example.jp";
+
+let pipeline: LocalPipeline | undefined;
+let lines: string[];
+
+afterEach(async () => {
+    await pipeline?.close();
+    pipeline = undefined;
+});
+
+async function start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+    lines = [];
+    pipeline = await startLocalPipeline({ smtpPort: 0, log: (line) => void lines.push(line), ...options });
+    return pipeline;
+}
+
+/** Sends over real SMTP; resolves when the server answered the end of DATA. */
+async function send(p: LocalPipeline, mail: { raw: Buffer } | { from: string; subject: string; text: string; messageId?: string }, to = p.alertAddress): Promise<string> {
+    const transport = createTransport({ host: p.smtpHost, port: p.smtpPort, secure: false, ignoreTLS: true });
+    try {
+        const info =
+            "raw" in mail
+                ? await transport.sendMail({ envelope: { from: "relay@example.net", to: [to] }, raw: mail.raw })
+                : await transport.sendMail({ from: mail.from, to, subject: mail.subject, text: mail.text, messageId: mail.messageId });
+        return info.response;
+    } finally {
+        transport.close();
+    }
+}
+
+/** Polls until the condition holds; resolves to the milliseconds it took. Fails after `limitMs`. */
+async function until(condition: () => boolean, what: string, limitMs = 3000): Promise<number> {
+    const started = performance.now();
+    while (!condition()) {
+        if (performance.now() - started > limitMs) throw new Error(`not within ${limitMs} ms: ${what}\n${lines.join("\n")}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    return performance.now() - started;
+}
+
+const shows = (p: LocalPipeline, signal: TowerSignal, tower = devTower(p)) => () => sameSignal(p.towers.find((t) => t.name === tower)!.emulator.state(), signal);
+const devTower = (p: LocalPipeline) => p.towers[0].name;
+const emulator = (p: LocalPipeline) => p.towers[0].emulator;
+const slackNaming = (p: LocalPipeline, subject: string) => () => p.slackMessages.some((m) => m.text.includes(subject));
+
+describe("npm start (dev stack)", () => {
+    it("runs one emulator per tower of the dev stack, on loopback", async () => {
+        const p = await start();
+        expect(p.towers.map((t) => [t.name, t.protocol, t.stackAddress])).toEqual([["dev-desk", "pns", "192.168.10.50:10000"]]);
+        expect(p.towers[0].emulator.host).toBe("127.0.0.1");
+        expect(p.alertAddress).toBe("patlite@alerts-dev.example.jp");
+        expect(p.smtpHost).toBe("127.0.0.1");
+    });
+
+    it("lights the tower with the critical signal less than a second after the SMTP transaction, and tells Slack", async () => {
+        const p = await start();
+        const subject = "[alertline-test] critical: disk full";
+        const response = await send(p, { from: ALLOWED_SENDER, subject, text: "disk / is 98% full" });
+        const toLit = await until(shows(p, CRITICAL), "the tower shows the critical signal");
+
+        expect(toLit).toBeLessThan(1000);
+        expect(response).toMatch(/^250 /);
+        expect(emulator(p).commands).toHaveLength(1);
+        await until(slackNaming(p, subject), "Slack names the subject");
+        expect(lines).toContain(`[${devTower(p)}] red:flash1 buzzer:1`);
+    });
+
+    it("returns the tower to quiet on the recovery mail", async () => {
+        const p = await start();
+        await send(p, { from: ALLOWED_SENDER, subject: "[alertline-test] critical: disk full", text: "disk / is 98% full" });
+        await until(shows(p, CRITICAL), "critical");
+        await send(p, { from: ALLOWED_SENDER, subject: "[alertline-test] recovery: disk full", text: "disk / is 60% full" });
+        await until(shows(p, QUIET), "quiet after the recovery");
+        expect(emulator(p).commands).toHaveLength(2);
+    });
+
+    it("lights and clears the tower for the Datadog fixtures sent as they are", async () => {
+        const p = await start();
+        await send(p, { raw: fixture("datadog-triggered.eml") });
+        await until(shows(p, CRITICAL), "critical for [Triggered on {host:web-03}]");
+        await send(p, { raw: fixture("datadog-recovered.eml") });
+        await until(shows(p, QUIET), "quiet for [Recovered on {host:web-03}]");
+        await until(slackNaming(p, "High CPU usage on web-03"), "Slack names the monitor");
+    });
+
+    it("lights the tower once for the same mail sent twice", async () => {
+        const p = await start();
+        const mail = { from: ALLOWED_SENDER, subject: "[alertline-test] critical: disk full", text: "disk / is 98% full", messageId: "<same.mail@zabbix.example.jp>" };
+        await send(p, mail);
+        await until(shows(p, CRITICAL), "critical");
+        await send(p, mail);
+        await until(() => p.slackMessages.length === 2, "the second mail reaches Slack");
+        await p.settled();
+
+        expect(emulator(p).commands).toHaveLength(1);
+        expect(sameSignal(emulator(p).state(), CRITICAL)).toBe(true);
+    });
+
+    it("does not light the tower for a sender off the allow list, but posts the mail to Slack", async () => {
+        const p = await start();
+        const subject = "[alertline-test] critical: disk full";
+        await send(p, { from: "mallory@attacker.example", subject, text: "open this" });
+        await until(slackNaming(p, subject), "Slack names the subject");
+        await p.settled();
+
+        expect(emulator(p).commands).toHaveLength(0);
+        expect(sameSignal(emulator(p).state(), DARK)).toBe(true);
+        expect(p.slackMessages[0].text).toMatch(/untrusted/i);
+    });
+
+    it("does not light the tower when SES's verdicts fail (--verdicts fail), but posts the mail to Slack", async () => {
+        const p = await start({ verdicts: "fail" });
+        const subject = "[alertline-test] critical: disk full";
+        await send(p, { from: ALLOWED_SENDER, subject, text: "disk / is 98% full" });
+        await until(slackNaming(p, subject), "Slack names the subject");
+        await p.settled();
+
+        expect(emulator(p).commands).toHaveLength(0);
+        expect(p.slackMessages[0].text).toMatch(/untrusted/i);
+    });
+
+    it("takes every mail fixture without a failed invocation; only the newsletter stays out of Slack", async () => {
+        const p = await start();
+        const files = readdirSync(FIXTURES).filter((f) => f.endsWith(".eml"));
+        for (const file of files) expect(await send(p, { raw: fixture(file) })).toMatch(/^250 /);
+        await until(() => p.slackMessages.length >= files.length - 1, "a Slack message per fixture but the newsletter");
+        await p.settled();
+
+        expect(p.slackMessages).toHaveLength(files.length - 1);
+        // Function errors, failed invocations (retried by the local SNS or SQS) and dead letters.
+        expect(lines.filter((line) => /^\[[\w-]+\] ERROR |^\[[\w-]+\] invocation \d+ failed|^\[tower-dispatch\] the batch failed|^\[sqs\]/.test(line))).toEqual([]);
+    });
+
+    it("refuses mail for another address at RCPT TO, naming the alert address", async () => {
+        const p = await start();
+        await expect(send(p, { from: ALLOWED_SENDER, subject: "x", text: "x" }, "someone@alerts-dev.example.jp")).rejects.toThrow(/550.*patlite@alerts-dev\.example\.jp/);
+        expect(p.slackMessages).toHaveLength(0);
+    });
+});
+
+describe("npm start (prod stack)", () => {
+    it("runs a tower relayed through SSM as a direct one, and says so", () => {
+        const stack = loadLocalStack("prod");
+        const relayed = stack.towers.filter((t) => t.note !== undefined);
+        expect(relayed.length).toBeGreaterThan(0);
+        for (const tower of stack.towers) expect(tower.config.relay).toEqual({ kind: "vpn" });
+        expect(relayed[0].note).toMatch(/SSM/);
+    });
+
+    it("lights every prod tower, each protocol and each site's own critical signal, for a Zabbix disaster", async () => {
+        const p = await start({ stack: "prod" });
+        expect(new Set(p.towers.map((t) => t.protocol))).toEqual(new Set(["pns", "la6", "phn"]));
+        await send(p, { raw: fixture("zabbix-ja-problem.eml") });
+        const sites = loadLocalStack("prod").settings.sites;
+        for (const tower of p.towers) {
+            const site = sites.find((s) => s.name === tower.site)!;
+            const expected = toSignal({ ...DEFAULT_SEVERITY_SIGNALS, ...site.signals }.critical);
+            await until(shows(p, expected, tower.name), `${tower.name} shows its site's critical signal`);
+        }
+    });
+});
+
+describe("parsePipelineArgs", () => {
+    it("defaults to the dev stack on port 2525 with passing verdicts", () => {
+        expect(parsePipelineArgs([])).toEqual({ stack: "dev", smtpPort: 2525, verdicts: "pass" });
+    });
+
+    it("names a bad port or verdict", () => {
+        expect(() => parsePipelineArgs(["--smtp-port", "70000"])).toThrow(/--smtp-port must be a port number/);
+        expect(() => parsePipelineArgs(["--verdicts", "maybe"])).toThrow(/--verdicts must be pass or fail/);
+        expect(() => parsePipelineArgs(["--bogus"])).toThrow(/usage: npm start/);
+    });
+
+    it("names an unknown stack and lists the real ones", async () => {
+        await expect(startLocalPipeline({ stack: "staging", smtpPort: 0, log: () => undefined })).rejects.toThrow(/no stack file Pulumi\.staging\.yaml.*dev/);
+    });
+});
