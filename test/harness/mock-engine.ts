@@ -40,6 +40,10 @@ export interface Registration {
     readonly id: string;
     /** The state the mock answered with. */
     readonly state: Record<string, unknown>;
+    /** URNs this resource depends on: `dependsOn` and every resource whose outputs reached its inputs. */
+    readonly dependencies?: readonly string[];
+    /** Per input property, the URNs of the resources its value came from. */
+    readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
 }
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -240,6 +244,8 @@ export class RecordingEngine implements pulumi.runtime.Mocks {
                         custom: req.getCustom(),
                         inputs,
                         state: decodeWireValue(res.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                        dependencies: req.getDependenciesList(),
+                        propertyDependencies: propertyDependenciesOf(req),
                     });
                 }
                 cb(err, res);
@@ -276,6 +282,14 @@ interface RegisterRequest {
     getParent(): string;
     getCustom(): boolean;
     getObject(): Struct | undefined;
+    getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
+}
+
+function propertyDependenciesOf(req: RegisterRequest): Record<string, string[]> {
+    const result: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((value, key) => (result[key] = value.getUrnsList()));
+    return result;
 }
 interface RegisterResponse {
     getUrn(): string;
