@@ -343,7 +343,7 @@ export class MailIngest extends pulumi.ComponentResource {
         );
         new aws.lambda.EventSourceMapping(
             `${name}-dispatch-source`,
-            { eventSourceArn: signalQueue.arn, functionName: dispatch.arn, batchSize: 10, functionResponseTypes: ["ReportBatchItemFailures"] },
+            { eventSourceArn: signalQueue.arn, functionName: dispatch.arn, batchSize: 10, functionResponseTypes: ["ReportBatchItemFailures"], tags },
             { parent: this },
         );
 

@@ -1,7 +1,9 @@
+import * as pulumi from "@pulumi/pulumi";
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { runPlan } from "./plan";
 import { countsByType, resourceTree } from "./plan-format";
 import type { Registration } from "./mock-engine";
 
@@ -37,6 +39,7 @@ describe("npm run plan", () => {
         // secrets never leave as values, not even the plan's own placeholders
         expect(stdout).not.toContain("offline-plan-placeholder");
         expect(stdout).toContain('"plaintext": "[secret]"');
+        expect(document.violations).toEqual([]);
     });
 
     it("prints a tree by component, counts by type and the outputs for a person", async () => {
@@ -45,6 +48,29 @@ describe("npm run plan", () => {
         expect(stdout).toMatch(/├─ alertline:index:MonitoredHost {2}host-zabbix-proxy/);
         expect(stdout).toMatch(/^ {2}\s*3 {2}aws:ec2\/instance:Instance$/m);
         expect(stdout).toMatch(/^ {2}hostInstanceIds: \{"zabbix-proxy":/m);
+        expect(stdout).toContain("Policy verdicts (alertline-guardrails): no violations.");
+    });
+
+    it("exits 1 on a mandatory violation, after printing the plan with the verdict", async () => {
+        vi.resetModules();
+        const result = await runPlan("dev", {
+            json: true,
+            loadProgram: async () => {
+                pulumi.runtime.registerStackTransformation((args) => {
+                    if (args.type !== "aws:sns/topic:Topic" || args.name !== "alerts-topic") return undefined;
+                    const { kmsMasterKeyId: _, ...props } = args.props;
+                    return { props, opts: args.opts };
+                });
+                return import("../../index");
+            },
+        });
+        expect(result.code).toBe(1);
+        const violations = JSON.parse(result.stdout).violations as { policy: string; name: string; level: string }[];
+        expect(violations.map((v) => `${v.policy} ${v.name} ${v.level}`).sort()).toEqual([
+            "alert-topics-customer-managed-key alerts-topic mandatory",
+            "sns-topic-encrypted alerts-topic mandatory",
+        ]);
+        expect(result.stderr).toContain("2 mandatory policy violation(s)");
     });
 
     it("fails with a clear message and status 1 for a stack that has no file", async () => {

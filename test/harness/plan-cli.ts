@@ -1,13 +1,8 @@
 import { parseArgs } from "node:util";
-import { evaluateStack } from "./evaluate";
-import { planJson, planText } from "./plan-format";
+import { runPlan } from "./plan";
 import { listStacks } from "./stack-files";
 
-/**
- * `npm run plan -- --stack dev [--json]`: the real program with the real Pulumi.<stack>.yaml under
- * the mock engine the tests use. Prints what `pulumi preview` would create; exits 1 with the
- * program's own message on a bad config.
- */
+/** `npm run plan -- --stack dev [--json]`: see runPlan. */
 async function main(): Promise<number> {
     const { values } = parseArgs({
         options: { stack: { type: "string", default: "dev" }, json: { type: "boolean", default: false }, help: { type: "boolean", default: false } },
@@ -16,15 +11,10 @@ async function main(): Promise<number> {
         process.stdout.write(`usage: npm run plan -- --stack <${listStacks().join("|")}> [--json]\n`);
         return 0;
     }
-    const stack = values.stack ?? "dev";
-    try {
-        const evaluation = await evaluateStack(stack, { loadProgram: () => import("../../index") });
-        process.stdout.write(`${values.json ? planJson(evaluation) : planText(evaluation)}\n`);
-        return 0;
-    } catch (error) {
-        process.stderr.write(`alertline plan for stack "${stack}" failed:\n${error instanceof Error ? error.message : String(error)}\n`);
-        return 1;
-    }
+    const result = await runPlan(values.stack ?? "dev", { json: values.json });
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    return result.code;
 }
 
 main().then((code) => process.exit(code));

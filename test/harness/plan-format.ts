@@ -1,14 +1,16 @@
 import type { StackEvaluation } from "./evaluate";
 import type { Registration } from "./mock-engine";
+import type { Violation } from "./policy-runner";
 
 /** The plan as one JSON document, for tools. Secrets serialise as "[secret]". */
-export function planJson(evaluation: StackEvaluation): string {
+export function planJson(evaluation: StackEvaluation, violations: readonly Violation[]): string {
     return JSON.stringify(
         {
             stack: evaluation.stack,
             resources: evaluation.engine.registrations.map((r) => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent ?? null, inputs: r.inputs })),
             outputs: evaluation.outputs,
             placeholders: evaluation.config.placeholders,
+            violations: violations.map((v) => ({ policy: v.policy, type: v.type, name: v.name, level: v.level, message: v.message })),
         },
         null,
         2,
@@ -47,8 +49,20 @@ function showOutput(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** The plan for a person: what would be created, how much of it, and what the stack exports. */
-export function planText(evaluation: StackEvaluation): string {
+/** Policy verdicts for a person: mandatory first, one block per violation. */
+export function verdictLines(violations: readonly Violation[]): string[] {
+    if (violations.length === 0) return ["Policy verdicts (alertline-guardrails): no violations."];
+    const sorted = [...violations].sort((a, b) => Number(a.level !== "mandatory") - Number(b.level !== "mandatory") || a.policy.localeCompare(b.policy));
+    const mandatoryCount = sorted.filter((v) => v.level === "mandatory").length;
+    return [
+        `Policy verdicts (alertline-guardrails): ${mandatoryCount} mandatory, ${sorted.length - mandatoryCount} advisory.`,
+        ...sorted.map((v) => `  [${v.level}] ${v.policy}  ${v.type}  ${v.name}
+      ${v.message}`),
+    ];
+}
+
+/** The plan for a person: what would be created, how much of it, what the stack exports, and the verdicts. */
+export function planText(evaluation: StackEvaluation, violations: readonly Violation[]): string {
     const regs = evaluation.engine.registrations;
     const counts = countsByType(regs);
     const width = Math.max(...counts.map(([, n]) => String(n).length));
@@ -66,6 +80,8 @@ export function planText(evaluation: StackEvaluation): string {
         "",
         "Outputs:",
         ...Object.entries(evaluation.outputs).map(([k, v]) => `  ${k}: ${showOutput(v)}`),
+        "",
+        ...verdictLines(violations),
     ];
     return lines.join("\n");
 }

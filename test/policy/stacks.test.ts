@@ -1,0 +1,99 @@
+import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { parse } from "yaml";
+import { evaluateStack, StackEvaluation } from "../harness/evaluate";
+import { evaluateProgram } from "../harness/fresh-program";
+import { formatViolations, runPolicies, Violation } from "../harness/policy-runner";
+import { PROJECT_ROOT } from "../harness/stack-files";
+
+/** Each real stack is evaluated once per file: the weakened test's baseline is the same dev run. */
+const realStacks = new Map<string, Promise<StackEvaluation>>();
+function realStack(stack: string): Promise<StackEvaluation> {
+    if (!realStacks.has(stack)) realStacks.set(stack, evaluateProgram(stack));
+    return realStacks.get(stack)!;
+}
+
+/** `policy type name level`, sorted: what a verdict is about, without its wording. */
+const keys = (violations: readonly Violation[]) => violations.map((v) => `${v.policy} ${v.type} ${v.name} ${v.level}`).sort();
+
+describe.each(["dev", "prod"])("the real %s stack under alertline-guardrails", (stack) => {
+    let violations: Violation[];
+    let types: Set<string>;
+
+    beforeAll(async () => {
+        const evaluation = await realStack(stack);
+        violations = runPolicies(evaluation.engine.registrations);
+        types = new Set(evaluation.engine.registrations.map((r) => r.type));
+    });
+
+    it("holds resources of every kind the pack checks, so passing means something", () => {
+        for (const type of [
+            "aws:sns/topic:Topic",
+            "aws:sqs/queue:Queue",
+            "aws:s3/bucket:Bucket",
+            "aws:dynamodb/table:Table",
+            "aws:cloudwatch/logGroup:LogGroup",
+            "aws:ec2/instance:Instance",
+            "aws:kms/key:Key",
+            "aws:ses/receiptRule:ReceiptRule",
+            "aws:ec2/vpnConnection:VpnConnection",
+            "aws:ec2/securityGroup:SecurityGroup",
+            "aws:lambda/function:Function",
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+        ]) {
+            expect(types).toContain(type);
+        }
+    });
+
+    it("has no violation at all: every registered resource passes every policy", () => {
+        expect(violations, formatViolations(violations)).toEqual([]);
+    });
+});
+
+describe("a deliberately weakened dev stack", () => {
+    const hostName = (parse(readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")).config["alertline:hosts"] as { name: string }[])[0].name;
+    const groupName = `host-${hostName}-sg`;
+    let baseline: Violation[];
+    let weakened: Violation[];
+
+    beforeAll(async () => {
+        baseline = runPolicies((await realStack("dev")).engine.registrations);
+        vi.resetModules();
+        const evaluation = await evaluateStack("dev", {
+            loadProgram: async () => {
+                // Applies to every resource the program declares from here on, before the engine sees it.
+                pulumi.runtime.registerStackTransformation((args) => {
+                    if (args.type === "aws:sns/topic:Topic" && args.name === "alerts-topic") {
+                        const { kmsMasterKeyId: _, ...props } = args.props;
+                        return { props, opts: args.opts };
+                    }
+                    if (args.type === "aws:ec2/securityGroup:SecurityGroup" && args.name === groupName) {
+                        const ssh = { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"], description: "SSH from anywhere" };
+                        return { props: { ...args.props, ingress: [...(args.props.ingress ?? []), ssh] }, opts: args.opts };
+                    }
+                    return undefined;
+                });
+                return import("../../index");
+            },
+        });
+        weakened = runPolicies(evaluation.engine.registrations);
+    });
+
+    it("yields exactly an unencrypted alert topic (twice: at rest, and as the alarms' target) and the world-open SSH rule, beyond the real stack's own verdicts", () => {
+        const added = keys(weakened).filter((k) => !keys(baseline).includes(k));
+        expect(added).toEqual(
+            [
+                "alert-topics-customer-managed-key aws:sns/topic:Topic alerts-topic mandatory",
+                "security-group-no-world-admin-ports aws:ec2/securityGroup:SecurityGroup " + groupName + " mandatory",
+                "sns-topic-encrypted aws:sns/topic:Topic alerts-topic mandatory",
+            ].sort(),
+        );
+        expect(keys(weakened)).toEqual([...keys(baseline), ...added].sort());
+        const ssh = weakened.find((v) => v.policy === "security-group-no-world-admin-ports")!;
+        expect(ssh.message).toContain("22 (SSH)");
+        const target = weakened.find((v) => v.policy === "alert-topics-customer-managed-key")!;
+        expect(target.message).toContain("CloudWatch");
+    });
+});
