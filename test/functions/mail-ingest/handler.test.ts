@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +10,7 @@ import { startStateTable, type LocalStateTable } from "../../../functions/tools/
 import { startS3Stub, type S3Stub } from "../../../functions/tools/local-aws/s3";
 import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
 import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
+import { invokeBundle, localAwsEnv } from "../lambda-runtime";
 
 const RULES = readFileSync(join(__dirname, "../../../functions/mail-ingest/rules/dev.yaml"), "utf8");
 const FIXTURES = join(__dirname, "../../fixtures/mail");
@@ -94,38 +94,18 @@ describe("the bundled mail-ingest", () => {
         await Promise.all([s3?.close(), sqs?.close(), sns?.close(), dynamo?.close()]);
     });
 
-    function invoke(messages: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-        const script = `
-            const { handler } = require(${JSON.stringify(join(workDir, "index.js"))});
-            const context = { functionName: "alertline-dev-mail-ingest", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30000 };
-            (async () => {
-                for (const message of JSON.parse(process.argv[1])) {
-                    await handler({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "n-1", Message: message } }] }, context);
-                }
-                process.stdout.write("\\nHANDLER_RESOLVED\\n");
-            })().catch((e) => { process.stdout.write("\\nHANDLER_REJECTED " + e.message + "\\n"); process.exitCode = 1; });
-        `;
-        const env = {
-            PATH: process.env.PATH ?? "",
-            AWS_REGION: "ap-northeast-1",
-            AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
-            AWS_SECRET_ACCESS_KEY: "local-test-secret",
-            AWS_ENDPOINT_URL_S3: s3.endpoint,
-            AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-            AWS_ENDPOINT_URL_SNS: sns.endpoint,
-            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-            AWS_CONFIG_FILE: join(workDir, "no-aws-config"),
-            AWS_SHARED_CREDENTIALS_FILE: join(workDir, "no-aws-credentials"),
-            AWS_EC2_METADATA_DISABLED: "true",
-            AWS_MAX_ATTEMPTS: "1",
-            SIGNAL_QUEUE_URL: sqs.queueUrl,
-            ALERT_TOPIC_ARN: sns.topicArn,
-            STATE_TABLE: dynamo.table,
-        };
-        return new Promise((resolve) => {
-            execFile(process.execPath, ["-e", script, JSON.stringify(messages)], { env, timeout: 10_000 }, (error, stdout, stderr) => {
-                resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-            });
+    function invoke(messages: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+        return invokeBundle({
+            bundlePath: join(workDir, "index.js"),
+            functionName: "alertline-dev-mail-ingest",
+            events: messages.map((message) => ({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "n-1", Message: message } }] })),
+            env: {
+                ...localAwsEnv(workDir, { S3: s3.endpoint, SQS: sqs.endpoint, SNS: sns.endpoint, DYNAMODB: dynamo.endpoint }),
+                SIGNAL_QUEUE_URL: sqs.queueUrl,
+                ALERT_TOPIC_ARN: sns.topicArn,
+                STATE_TABLE: dynamo.table,
+            },
+            remainingMs: 30_000,
         });
     }
 

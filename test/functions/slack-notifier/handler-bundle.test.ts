@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { bundleFunction } from "../../../components/function-code";
 import { WEBHOOK_CIPHERTEXT_ENV } from "../../../functions/slack-notifier/webhook-secret";
 import { SLACK_OK, startSlackSink, type SlackSink } from "../shared/slack-sink";
 import { startKmsStub, type KmsStub } from "./kms-stub";
+import { invokeBundle, localAwsEnv } from "../lambda-runtime";
 
 /**
  * The function as Lambda runs it: the very bundle the infrastructure ships (bundleFunction), loaded
@@ -35,38 +35,18 @@ afterAll(async () => {
 
 /** Invokes the bundle's `handler` once per message in one process (one container), like Lambda would. */
 function invokeInFreshProcess(messages: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const script = `
-        const { handler } = require(${JSON.stringify(bundlePath)});
-        const context = {
-            functionName: ${JSON.stringify(FUNCTION_NAME)}, functionVersion: "$LATEST", memoryLimitInMB: "256",
-            invokedFunctionArn: "arn:aws:lambda:ap-northeast-1:123456789012:function:${FUNCTION_NAME}",
-            awsRequestId: "req-1", logGroupName: "/aws/lambda/x", logStreamName: "s", callbackWaitsForEmptyEventLoop: true,
-            getRemainingTimeInMillis: () => 10000,
-        };
-        (async () => {
-            for (const message of JSON.parse(process.argv[1])) {
-                await handler({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "m-1", Subject: null, Message: message } }] }, context);
-            }
-            process.stdout.write("\\nHANDLER_RESOLVED\\n");
-        })().catch((e) => { process.stdout.write("\\nHANDLER_REJECTED " + e.message + "\\n"); process.exitCode = 1; });
-    `;
-    const env = {
-        PATH: process.env.PATH ?? "",
-        AWS_REGION: "ap-northeast-1",
-        AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
-        AWS_SECRET_ACCESS_KEY: "local-test-secret",
-        AWS_ENDPOINT_URL_KMS: kms.endpoint,
-        AWS_CONFIG_FILE: join(workDir, "no-aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE: join(workDir, "no-aws-credentials"),
-        AWS_EC2_METADATA_DISABLED: "true",
-        AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
-        [WEBHOOK_CIPHERTEXT_ENV]: kms.encrypt(slack.webhookUrl, { LambdaFunctionName: FUNCTION_NAME }),
-        ALERTLINE_ENVIRONMENT: "dev",
-    };
-    return new Promise((resolve) => {
-        execFile(process.execPath, ["-e", script, JSON.stringify(messages)], { env, timeout: 8000 }, (error, stdout, stderr) => {
-            resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-        });
+    return invokeBundle({
+        bundlePath,
+        functionName: FUNCTION_NAME,
+        events: messages.map((message) => ({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "m-1", Subject: null, Message: message } }] })),
+        env: {
+            ...localAwsEnv(workDir, { KMS: kms.endpoint }),
+            AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
+            [WEBHOOK_CIPHERTEXT_ENV]: kms.encrypt(slack.webhookUrl, { LambdaFunctionName: FUNCTION_NAME }),
+            ALERTLINE_ENVIRONMENT: "dev",
+        },
+        remainingMs: 10_000,
+        timeoutMs: 8000,
     });
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
-import type { Context, SNSEvent } from "aws-lambda";
+import type { SNSEvent } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { redactWebhookUrl, SlackDeliveryError } from "../../../functions/shared/slack-webhook";
 import { createHandler, type NotifierLogger } from "../../../functions/slack-notifier/handler";
@@ -9,6 +9,7 @@ import { createWebhookUrlSource, WEBHOOK_CIPHERTEXT_ENV } from "../../../functio
 import { SLACK_OK, startSlackSink, type SlackSink } from "../shared/slack-sink";
 import { slackLimitViolations } from "../shared/slack-limits";
 import { startKmsStub, type KmsStub } from "./kms-stub";
+import { lambdaContext } from "../lambda-runtime";
 
 const FUNCTION_NAME = "alertline-dev-slack-notifier";
 const fixture = (name: string): string => readFileSync(join(__dirname, "../../fixtures/slack-notifier", name), "utf8");
@@ -35,23 +36,6 @@ function snsEvent(message: string, subject: string | null = null): SNSEvent {
                 },
             },
         ],
-    };
-}
-
-function lambdaContext(remainingMs: number): Context {
-    return {
-        functionName: FUNCTION_NAME,
-        functionVersion: "$LATEST",
-        invokedFunctionArn: `arn:aws:lambda:ap-northeast-1:123456789012:function:${FUNCTION_NAME}`,
-        memoryLimitInMB: "256",
-        awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e812345678",
-        logGroupName: `/aws/lambda/${FUNCTION_NAME}`,
-        logStreamName: "2024/05/21/[$LATEST]abcdef",
-        callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => remainingMs,
-        done: () => undefined,
-        fail: () => undefined,
-        succeed: () => undefined,
     };
 }
 
@@ -104,7 +88,7 @@ afterEach(async () => {
 describe("slack-notifier handler", () => {
     it("posts a CloudWatch alarm to Slack as valid JSON with text and blocks", async () => {
         const alarm = JSON.parse(fixture("cloudwatch-alarm.json"));
-        await handler(snsEvent(fixture("cloudwatch-alarm.json"), `ALARM: "${alarm.AlarmName}" in Asia Pacific (Tokyo)`), lambdaContext(10_000));
+        await handler(snsEvent(fixture("cloudwatch-alarm.json"), `ALARM: "${alarm.AlarmName}" in Asia Pacific (Tokyo)`), lambdaContext(FUNCTION_NAME, 10_000));
 
         expect(slack.requests).toHaveLength(1);
         const body = JSON.parse(slack.requests[0].body);
@@ -117,7 +101,7 @@ describe("slack-notifier handler", () => {
     });
 
     it("decrypts the webhook through KMS with the function name as encryption context", async () => {
-        await handler(snsEvent("hello"), lambdaContext(10_000));
+        await handler(snsEvent("hello"), lambdaContext(FUNCTION_NAME, 10_000));
         expect(kms.requests).toHaveLength(1);
         expect(kms.requests[0].target).toBe("TrentService.Decrypt");
         expect(kms.requests[0].body.EncryptionContext?.LambdaFunctionName).toBe(FUNCTION_NAME);
@@ -125,7 +109,7 @@ describe("slack-notifier handler", () => {
 
     it("decrypts once for several invocations in one container", async () => {
         for (const name of ["cloudwatch-alarm.json", "cloudwatch-ok.json", "datadog-webhook.json"]) {
-            await handler(snsEvent(fixture(name)), lambdaContext(10_000));
+            await handler(snsEvent(fixture(name)), lambdaContext(FUNCTION_NAME, 10_000));
         }
         expect(slack.requests).toHaveLength(3);
         expect(kms.requests).toHaveLength(1);
@@ -133,7 +117,7 @@ describe("slack-notifier handler", () => {
 
     it("waits Retry-After through the injected sleep on 429, then posts once successfully", async () => {
         slack.answer({ status: 429, body: "rate_limited", headers: { "Retry-After": "1" } }, SLACK_OK);
-        await handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(10_000));
+        await handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(FUNCTION_NAME, 10_000));
         expect(sleeps).toEqual([1000]);
         expect(slack.requests).toHaveLength(2);
         expect(slack.requests[1].body).toBe(slack.requests[0].body);
@@ -141,20 +125,20 @@ describe("slack-notifier handler", () => {
 
     it("throws on a 429 whose Retry-After does not fit the remaining time, so Lambda retries later", async () => {
         slack.answer({ status: 429, body: "rate_limited", headers: { "Retry-After": "30" } }, SLACK_OK);
-        await expect(handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(10_000))).rejects.toBeInstanceOf(SlackDeliveryError);
+        await expect(handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(FUNCTION_NAME, 10_000))).rejects.toBeInstanceOf(SlackDeliveryError);
         expect(sleeps).toEqual([]);
         expect(slack.requests).toHaveLength(1);
     });
 
     it("throws on 500 rollup_error, so Lambda retries and then dead-letters the event", async () => {
         slack.answer({ status: 500, body: "rollup_error" });
-        await expect(handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(10_000))).rejects.toThrow(/500 rollup_error/);
+        await expect(handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(FUNCTION_NAME, 10_000))).rejects.toThrow(/500 rollup_error/);
         expect(slack.requests).toHaveLength(1);
     });
 
     it("resolves on 404 channel_not_found after one clear log line, without retrying", async () => {
         slack.answer({ status: 404, body: "channel_not_found" });
-        await expect(handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(10_000))).resolves.toBeUndefined();
+        await expect(handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(FUNCTION_NAME, 10_000))).resolves.toBeUndefined();
         expect(slack.requests).toHaveLength(1);
         expect(sleeps).toEqual([]);
         const errors = lines.filter((l) => l.level === "error");
@@ -164,8 +148,8 @@ describe("slack-notifier handler", () => {
     });
 
     it("posts readable messages for non-JSON text and truncated JSON", async () => {
-        await handler(snsEvent(fixture("plain-text.txt"), "Backup failed"), lambdaContext(10_000));
-        await handler(snsEvent(fixture("truncated.json")), lambdaContext(10_000));
+        await handler(snsEvent(fixture("plain-text.txt"), "Backup failed"), lambdaContext(FUNCTION_NAME, 10_000));
+        await handler(snsEvent(fixture("truncated.json")), lambdaContext(FUNCTION_NAME, 10_000));
         const [text, truncated] = slackBodies();
         expect(text.blocks[0].text.text).toContain("Backup failed");
         expect(JSON.stringify(text)).toContain("disk full");
@@ -175,7 +159,7 @@ describe("slack-notifier handler", () => {
 
     it("still posts a minimal text message for a record it cannot read at all", async () => {
         const unreadable = { Records: [{}, { Sns: { Message: 10n } }] } as unknown as SNSEvent;
-        await handler(unreadable, lambdaContext(10_000));
+        await handler(unreadable, lambdaContext(FUNCTION_NAME, 10_000));
         expect(slack.requests).toHaveLength(2);
         for (const body of slackBodies()) {
             expect(body.text).toContain("could not be formatted");
@@ -184,7 +168,7 @@ describe("slack-notifier handler", () => {
     });
 
     it("resolves without posting when the event has no records", async () => {
-        await handler({} as SNSEvent, lambdaContext(10_000));
+        await handler({} as SNSEvent, lambdaContext(FUNCTION_NAME, 10_000));
         expect(slack.requests).toHaveLength(0);
         expect(lines.some((l) => l.level === "warn")).toBe(true);
     });
@@ -200,7 +184,7 @@ describe("slack-notifier handler", () => {
         ];
         for (const script of answers) {
             slack.answer(...script);
-            await handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(10_000)).catch((e: Error) => thrown.push(`${e.message}\n${e.stack}`));
+            await handler(snsEvent(fixture("cloudwatch-alarm.json")), lambdaContext(FUNCTION_NAME, 10_000)).catch((e: Error) => thrown.push(`${e.message}\n${e.stack}`));
         }
         expect(thrown).toHaveLength(2);
         expect(lines.length).toBeGreaterThanOrEqual(5);

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +9,7 @@ import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools
 import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
 import { expectedSignal, makeIntent, sqsRecord } from "./harness";
 import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
+import { invokeBundle, localAwsEnv } from "../lambda-runtime";
 
 /**
  * The function as Lambda runs it: the bundle the infrastructure ships (bundleFunction) as index.js
@@ -41,34 +41,18 @@ afterAll(async () => {
     rmSync(workDir, { recursive: true, force: true });
 });
 
-function invoke(dir: string, event: unknown): Promise<{ stdout: string; stderr: string }> {
-    const script = `
-        const { handler } = require(${JSON.stringify(join(dir, "index.js"))});
-        const context = { functionName: "alertline-dev-mail-dispatch", awsRequestId: "req-1", getRemainingTimeInMillis: () => 60000 };
-        handler(JSON.parse(process.argv[1]), context).then(
-            (result) => process.stdout.write("\\nRESULT " + JSON.stringify(result) + "\\n"),
-            (error) => process.stdout.write("\\nREJECTED " + error.message + "\\n"),
-        );
-    `;
-    const env = {
-        PATH: process.env.PATH ?? "",
-        AWS_REGION: "ap-northeast-1",
-        AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
-        AWS_SECRET_ACCESS_KEY: "local-test-secret",
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_ENDPOINT_URL_SNS: sns.endpoint,
-        AWS_ENDPOINT_URL_SSM: "http://127.0.0.1:9",
-        AWS_MAX_ATTEMPTS: "1",
-        AWS_CONFIG_FILE: join(workDir, "no-aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE: join(workDir, "no-aws-credentials"),
-        AWS_EC2_METADATA_DISABLED: "true",
-        STATE_TABLE: TABLE,
-        ALERT_TOPIC_ARN: sns.topicArn,
-        SSM_RELAY_DOCUMENT: "alertline-dev-patlite-relay",
-        ALERTLINE_ENVIRONMENT: "dev",
-    };
-    return new Promise((resolve) => {
-        execFile(process.execPath, ["-e", script, JSON.stringify(event)], { env, timeout: 10_000 }, (_error, stdout, stderr) => resolve({ stdout, stderr }));
+function invoke(dir: string, event: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return invokeBundle({
+        bundlePath: join(dir, "index.js"),
+        functionName: "alertline-dev-mail-dispatch",
+        events: [event],
+        env: {
+            ...localAwsEnv(workDir, { DYNAMODB: dynamo.endpoint, SNS: sns.endpoint, SSM: "http://127.0.0.1:9" }),
+            STATE_TABLE: TABLE,
+            ALERT_TOPIC_ARN: sns.topicArn,
+            SSM_RELAY_DOCUMENT: "alertline-dev-patlite-relay",
+            ALERTLINE_ENVIRONMENT: "dev",
+        },
     });
 }
 

@@ -9,6 +9,7 @@ import type { RelayOptions } from "../../../functions/tower-dispatch/relay";
 import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
 import type { LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
 import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
+import { lambdaContext as sharedLambdaContext } from "../lambda-runtime";
 
 /**
  * Wires the real tower-dispatch handler to real local peers: dynalite (started once per file by
@@ -183,21 +184,7 @@ export function sqsEvent(items: readonly (SignalIntent | SQSRecord)[]): SQSEvent
 }
 
 export function lambdaContext(): Context {
-    const name = "alertline-dev-tower-dispatch";
-    return {
-        functionName: name,
-        functionVersion: "$LATEST",
-        invokedFunctionArn: `arn:aws:lambda:ap-northeast-1:123456789012:function:${name}`,
-        memoryLimitInMB: "256",
-        awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e812345678",
-        logGroupName: `/aws/lambda/${name}`,
-        logStreamName: "2024/05/21/[$LATEST]abcdef",
-        callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => 60_000,
-        done: () => undefined,
-        fail: () => undefined,
-        succeed: () => undefined,
-    };
+    return sharedLambdaContext("alertline-dev-tower-dispatch");
 }
 
 /** The full signal a spec means, written out here (independently of toSignal) for expectations. */
