@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import * as net from "node:net";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,6 +6,7 @@ import { toSignal } from "../../../functions/shared/patlite/signal";
 import type { TowerProtocol } from "../../../functions/shared/tower-config";
 import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
 import { parsePatliteArgs, resultLine, runPatlite, UsageError, type SendRequest } from "../../../functions/tools/patlite";
+import { closedPort } from "../closed-port";
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, "..", "..", "..");
@@ -32,13 +32,6 @@ async function tower(protocol: TowerProtocol): Promise<TowerEmulator> {
     return emulator;
 }
 
-async function closedPort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-}
 
 /** The manuals' examples: flags an operator types, and the bytes the manual prints for them. */
 const MANUAL_EXAMPLES: { protocol: TowerProtocol; flags: string[]; sent: string }[] = [

@@ -5,6 +5,7 @@ import { sendCommand, sendSignal, type TowerAddress } from "../../../../function
 import { toSignal } from "../../../../functions/shared/patlite/signal";
 import type { TowerProtocol } from "../../../../functions/shared/tower-config";
 import { startTowerEmulator, type TowerEmulator } from "../../../../functions/tools/patlite-emulator";
+import { closedPort } from "../../closed-port";
 
 const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -23,14 +24,6 @@ function recordingSleep() {
     return { sleeps, sleep: async (ms: number) => void sleeps.push(ms) };
 }
 
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-}
 
 /** A TCP server that answers every command with fixed bytes. */
 async function answering(bytes: Buffer): Promise<number> {
