@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
-import { FUNCTION_RUNTIME, functionCode, lambdaFunctionName } from "./function-code";
-import { accountIamDecidesStatement, logsEncryptStatement, serviceAssumeRolePolicy } from "./iam-documents";
+import { lambdaFunctionName } from "./function-code";
+import { accountIamDecidesStatement, logsEncryptStatement } from "./iam-documents";
 import { OnCallRouting, OnCallSettings } from "./oncall-routing";
+import { serviceFunction } from "./service-function";
 import { standardTags } from "./tags";
 
 /** Arguments for {@link AlertChannel}. */
@@ -82,30 +83,6 @@ export class AlertChannel extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const logGroup = new aws.cloudwatch.LogGroup(
-            `${name}-notifier-logs`,
-            { name: `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays ?? 30, kmsKeyId: key.arn, tags },
-            { parent: this },
-        );
-
-        const role = new aws.iam.Role(
-            `${name}-notifier-role`,
-            { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")), tags },
-            { parent: this },
-        );
-        new aws.iam.RolePolicy(
-            `${name}-notifier-policy`,
-            {
-                role: role.name,
-                policy: pulumi
-                    .all([logGroup.arn, key.arn, deadLetterQueue.arn, region.region])
-                    .apply(([logGroupArn, keyArn, queueArn, regionName]) =>
-                        JSON.stringify(notifierPolicy({ logGroupArn, keyArn, deadLetterQueueArn: queueArn, functionName, region: regionName })),
-                    ),
-            },
-            { parent: this },
-        );
-
         // The console's "encryption helpers" use the same context, so an operator can re-encrypt a
         // rotated webhook by hand in an emergency and the function still decrypts it.
         const webhookCiphertext = new aws.kms.Ciphertext(
@@ -118,32 +95,28 @@ export class AlertChannel extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const notifier = new aws.lambda.Function(
-            `${name}-notifier`,
-            {
-                name: functionName,
-                description: "Posts alert channel messages (CloudWatch, Datadog, alertline) to Slack",
-                runtime: FUNCTION_RUNTIME,
-                handler: "index.handler",
-                code: functionCode("slack-notifier"),
-                role: role.arn,
-                kmsKeyArn: key.arn,
-                timeout: 60,
-                memorySize: 256,
-                environment: {
-                    variables: {
-                        SLACK_WEBHOOK_CIPHERTEXT: webhookCiphertext.ciphertextBlob,
-                        ALERTLINE_ENVIRONMENT: args.environment,
-                        POWERTOOLS_SERVICE_NAME: "slack-notifier",
-                    },
-                },
-                deadLetterConfig: { targetArn: deadLetterQueue.arn },
-                loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
-                tags,
+        const notifier = serviceFunction(this, `${name}-notifier`, {
+            functionName,
+            description: "Posts alert channel messages (CloudWatch, Datadog, alertline) to Slack",
+            source: "slack-notifier",
+            keyArn: key.arn,
+            logRetentionDays: args.logRetentionDays ?? 30,
+            environment: {
+                SLACK_WEBHOOK_CIPHERTEXT: webhookCiphertext.ciphertextBlob,
+                ALERTLINE_ENVIRONMENT: args.environment,
+                POWERTOOLS_SERVICE_NAME: "slack-notifier",
             },
-            // The log group must exist first, or Lambda creates an unencrypted one with no retention.
-            { parent: this, dependsOn: [logGroup] },
-        );
+            timeoutSeconds: 60,
+            memoryMb: 256,
+            deadLetterQueueArn: deadLetterQueue.arn,
+            policy: (logGroupArn) =>
+                pulumi
+                    .all([logGroupArn, key.arn, deadLetterQueue.arn, region.region])
+                    .apply(([logGroupArn, keyArn, queueArn, regionName]) =>
+                        JSON.stringify(notifierPolicy({ logGroupArn, keyArn, deadLetterQueueArn: queueArn, functionName, region: regionName })),
+                    ),
+            tags,
+        });
 
         new aws.lambda.Permission(
             `${name}-notifier-invoke`,

@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { TowerConfig } from "../functions/shared/tower-config";
-import { FUNCTION_RUNTIME, functionCode, lambdaFunctionName } from "./function-code";
-import { serviceAssumeRolePolicy } from "./iam-documents";
+import { lambdaFunctionName } from "./function-code";
 import { dispatchFunctionPolicy, ingestFunctionPolicy, mailBucketPolicy, mailKeyPolicy, mailTopicPolicy } from "./mail-ingest-policies";
 import { DnsRecord, sesDnsRecords } from "./ses-dns";
+import { serviceFunction } from "./service-function";
 import { relayDocumentContent } from "./ssm-relay-document";
 import type { MailSettings } from "./stack-config";
 import { standardTags } from "./tags";
@@ -191,21 +191,36 @@ export class MailIngest extends pulumi.ComponentResource {
         });
         const ingestDeadLetters = queue("ingest-dlq");
 
-        const logGroup = (role: string, functionName: string) =>
-            new aws.cloudwatch.LogGroup(`${name}-${role}-logs`, { name: `/aws/lambda/${functionName}`, retentionInDays: retentionDays, kmsKeyId: key.arn, tags }, { parent: this });
-
         // mail-ingest
         const ingestName = lambdaFunctionName(env, name, "ingest");
-        const ingestLogs = logGroup("ingest", ingestName);
-        const ingestRole = new aws.iam.Role(`${name}-ingest-role`, { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")), tags }, { parent: this });
-        new aws.iam.RolePolicy(
-            `${name}-ingest-policy`,
-            {
-                role: ingestRole.name,
-                policy: pulumi
+        const towersJson = pulumi.output(args.towers).apply((towers) => JSON.stringify(towers, null, 2));
+        const ingest = serviceFunction(this, `${name}-ingest`, {
+            functionName: ingestName,
+            description: "Classifies alert mail and queues PATLITE signal intents",
+            source: "mail-ingest",
+            files: {
+                "rules.yaml": args.rulesYaml,
+                "towers.json": towersJson,
+                "ingest.json": JSON.stringify({ environment: env, allowedSenders: args.mail.allowedSenders }, null, 2),
+            },
+            keyArn: key.arn,
+            logRetentionDays: retentionDays,
+            environment: {
+                SIGNAL_QUEUE_URL: signalQueue.url,
+                ALERT_TOPIC_ARN: args.alertTopicArn,
+                STATE_TABLE: table.name,
+                ALERTLINE_ENVIRONMENT: env,
+                POWERTOOLS_SERVICE_NAME: "mail-ingest",
+            },
+            // Parsing a 40 MB mail takes memory and time; both are cheap next to a missed alert.
+            timeoutSeconds: 120,
+            memoryMb: 1024,
+            deadLetterQueueArn: ingestDeadLetters.arn,
+            policy: (logGroupArn) =>
+                pulumi
                     .output({
                         region: region.region,
-                        logGroupArn: ingestLogs.arn,
+                        logGroupArn,
                         tableArn: table.arn,
                         mailKeyArn: key.arn,
                         alertTopicArn: args.alertTopicArn,
@@ -215,42 +230,8 @@ export class MailIngest extends pulumi.ComponentResource {
                         deadLetterQueueArn: ingestDeadLetters.arn,
                     })
                     .apply((grants) => JSON.stringify(ingestFunctionPolicy(grants))),
-            },
-            { parent: this },
-        );
-        const towersJson = pulumi.output(args.towers).apply((towers) => JSON.stringify(towers, null, 2));
-        const ingest = new aws.lambda.Function(
-            `${name}-ingest`,
-            {
-                name: ingestName,
-                description: "Classifies alert mail and queues PATLITE signal intents",
-                runtime: FUNCTION_RUNTIME,
-                handler: "index.handler",
-                code: functionCode("mail-ingest", {
-                    "rules.yaml": args.rulesYaml,
-                    "towers.json": towersJson,
-                    "ingest.json": JSON.stringify({ environment: env, allowedSenders: args.mail.allowedSenders }, null, 2),
-                }),
-                role: ingestRole.arn,
-                kmsKeyArn: key.arn,
-                // Parsing a 40 MB mail takes memory and time; both are cheap next to a missed alert.
-                timeout: 120,
-                memorySize: 1024,
-                environment: {
-                    variables: {
-                        SIGNAL_QUEUE_URL: signalQueue.url,
-                        ALERT_TOPIC_ARN: args.alertTopicArn,
-                        STATE_TABLE: table.name,
-                        ALERTLINE_ENVIRONMENT: env,
-                        POWERTOOLS_SERVICE_NAME: "mail-ingest",
-                    },
-                },
-                deadLetterConfig: { targetArn: ingestDeadLetters.arn },
-                loggingConfig: { logFormat: "JSON", logGroup: ingestLogs.name },
-                tags,
-            },
-            { parent: this, dependsOn: [ingestLogs] },
-        );
+            tags,
+        });
         new aws.lambda.Permission(
             `${name}-ingest-invoke`,
             { action: "lambda:InvokeFunction", function: ingest.name, principal: "sns.amazonaws.com", sourceArn: mailTopic.arn },
@@ -275,23 +256,31 @@ export class MailIngest extends pulumi.ComponentResource {
             { parent: this },
         );
         const dispatchName = lambdaFunctionName(env, name, "dispatch");
-        const dispatchLogs = logGroup("dispatch", dispatchName);
-        const dispatchRole = new aws.iam.Role(`${name}-dispatch-role`, { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")), tags }, { parent: this });
-        new aws.iam.RolePolicyAttachment(
-            `${name}-dispatch-vpc-access`,
-            { role: dispatchRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" },
-            { parent: this },
-        );
         const relayInstanceIds = pulumi.output(args.relayInstanceIds ?? []);
-        new aws.iam.RolePolicy(
-            `${name}-dispatch-policy`,
-            {
-                role: dispatchRole.name,
-                policy: pulumi
+        const dispatch = serviceFunction(this, `${name}-dispatch`, {
+            functionName: dispatchName,
+            description: "Keeps each PATLITE tower's active alerts and lights it",
+            source: "tower-dispatch",
+            files: { "towers.json": towersJson },
+            keyArn: key.arn,
+            logRetentionDays: retentionDays,
+            environment: {
+                STATE_TABLE: table.name,
+                ALERT_TOPIC_ARN: args.alertTopicArn,
+                SSM_RELAY_DOCUMENT: relayDocument.name,
+                ALERTLINE_ENVIRONMENT: env,
+                POWERTOOLS_SERVICE_NAME: "tower-dispatch",
+            },
+            timeoutSeconds: 60,
+            memoryMb: 256,
+            vpcConfig: { subnetIds: args.privateSubnetIds, securityGroupIds: [dispatcherSecurityGroup.id] },
+            managedPolicies: { "vpc-access": "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" },
+            policy: (logGroupArn) =>
+                pulumi
                     .output({
                         region: region.region,
                         accountId: identity.accountId,
-                        logGroupArn: dispatchLogs.arn,
+                        logGroupArn,
                         tableArn: table.arn,
                         mailKeyArn: key.arn,
                         alertTopicArn: args.alertTopicArn,
@@ -311,36 +300,8 @@ export class MailIngest extends pulumi.ComponentResource {
                             }),
                         ),
                     ),
-            },
-            { parent: this },
-        );
-        const dispatch = new aws.lambda.Function(
-            `${name}-dispatch`,
-            {
-                name: dispatchName,
-                description: "Keeps each PATLITE tower's active alerts and lights it",
-                runtime: FUNCTION_RUNTIME,
-                handler: "index.handler",
-                code: functionCode("tower-dispatch", { "towers.json": towersJson }),
-                role: dispatchRole.arn,
-                kmsKeyArn: key.arn,
-                timeout: 60,
-                memorySize: 256,
-                vpcConfig: { subnetIds: args.privateSubnetIds, securityGroupIds: [dispatcherSecurityGroup.id] },
-                environment: {
-                    variables: {
-                        STATE_TABLE: table.name,
-                        ALERT_TOPIC_ARN: args.alertTopicArn,
-                        SSM_RELAY_DOCUMENT: relayDocument.name,
-                        ALERTLINE_ENVIRONMENT: env,
-                        POWERTOOLS_SERVICE_NAME: "tower-dispatch",
-                    },
-                },
-                loggingConfig: { logFormat: "JSON", logGroup: dispatchLogs.name },
-                tags,
-            },
-            { parent: this, dependsOn: [dispatchLogs] },
-        );
+            tags,
+        });
         new aws.lambda.EventSourceMapping(
             `${name}-dispatch-source`,
             { eventSourceArn: signalQueue.arn, functionName: dispatch.arn, batchSize: 10, functionResponseTypes: ["ReportBatchItemFailures"], tags },

@@ -42,6 +42,13 @@ describe("npm run plan", () => {
         expect(document.violations).toEqual([]);
     });
 
+    it("hands over the whole document through a pipe, however long (prod's is over 128 KB)", async () => {
+        const { code, stdout } = await plan("--stack", "prod", "--json");
+        expect(code).toBe(0);
+        expect(stdout.length).toBeGreaterThan(131072);
+        expect(JSON.parse(stdout).stack).toBe("prod");
+    });
+
     it("prints a tree by component, counts by type and the outputs for a person", async () => {
         const { code, stdout } = await plan("--stack", "prod");
         expect(code).toBe(0);

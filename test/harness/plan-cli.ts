@@ -12,8 +12,9 @@ async function main(): Promise<number> {
         return 0;
     }
     const result = await runPlan(values.stack ?? "dev", { json: values.json });
-    process.stdout.write(result.stdout);
     process.stderr.write(result.stderr);
+    // On a pipe stdout is asynchronous: exit only once the whole plan has been handed over.
+    await new Promise<void>((resolve) => process.stdout.write(result.stdout, () => resolve()));
     return result.code;
 }
 
