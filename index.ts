@@ -30,11 +30,13 @@ const alerts = new AlertChannel("alerts", {
 });
 
 // Hosts take the private subnets in turn, so a second host lands in another availability zone.
+// External hosts (not created here) get their Datadog monitors only.
 const hosts = settings.hosts.map(
     (host, i) =>
         new MonitoredHost(`host-${host.name}`, {
             environment,
             hostName: host.name,
+            external: host.external === undefined ? undefined : { scope: host.external.datadogHost !== undefined ? [`host:${host.external.datadogHost}`] : host.external.tags! },
             vpcId: network.vpcId,
             subnetId: network.privateSubnetIds.apply((ids) => ids[i % ids.length]),
             instanceType: host.instanceType,
@@ -49,13 +51,16 @@ const hosts = settings.hosts.map(
 );
 
 const hostNamed = (name: string) => hosts[settings.hosts.findIndex((h) => h.name === name)];
+// Validation lets only EC2 hosts relay, so these are always set for them.
+const relayInstanceId = (name: string) => hostNamed(name).instanceId as pulumi.Output<string>;
+const relaySecurityGroupId = (name: string) => hostNamed(name).securityGroupId as pulumi.Output<string>;
 
 // Towers as the functions read them; a site that relays through SSM names its relay host's instance.
 const towers = pulumi
     .all(
         settings.sites.map((site) =>
             pulumi
-                .output(site.relay === "ssm" ? hostNamed(site.relayHost!).instanceId : undefined)
+                .output(site.relay === "ssm" ? relayInstanceId(site.relayHost!) : undefined)
                 .apply((relayInstanceId) => site.towers.map((tower) => towerConfig(site, tower, relayInstanceId))),
         ),
     )
@@ -73,7 +78,7 @@ const mail =
               privateSubnetIds: network.privateSubnetIds,
               alertTopicArn: alerts.topicArn,
               alertKeyArn: alerts.keyArn,
-              relayInstanceIds: pulumi.all(settings.sites.filter((s) => s.relay === "ssm").map((s) => hostNamed(s.relayHost!).instanceId)),
+              relayInstanceIds: pulumi.all(settings.sites.filter((s) => s.relay === "ssm").map((s) => relayInstanceId(s.relayHost!))),
               logRetentionDays: settings.logRetentionDays,
           });
 
@@ -86,20 +91,20 @@ const sites = settings.sites.map(
             vpnGatewayId: network.vpnGatewayId,
             vpnGatewayAsn: settings.network.vpnGatewayAsn,
             // Validation guarantees mail exists whenever sites do.
-            senderSecurityGroupId: site.relay === "ssm" ? hostNamed(site.relayHost!).securityGroupId : mail!.dispatcherSecurityGroupId,
+            senderSecurityGroupId: site.relay === "ssm" ? relaySecurityGroupId(site.relayHost!) : mail!.dispatcherSecurityGroupId,
             alertTopicArn: alerts.topicArn,
         }),
 );
 
-const byHost = <T>(pick: (host: MonitoredHost) => pulumi.Output<T>) =>
-    pulumi.output(Object.fromEntries(settings.hosts.map((host, i) => [host.name, pick(hosts[i])])));
+const byHost = <T>(pick: (host: MonitoredHost) => pulumi.Output<T>, which = settings.hosts) =>
+    pulumi.output(Object.fromEntries(which.map((host) => [host.name, pick(hostNamed(host.name))])));
 
 export const alertTopicArn = alerts.topicArn;
 export const notifierFunctionName = alerts.notifierFunctionName;
 export const datadogHandles = alerts.datadogHandles;
 export const vpcId = network.vpcId;
 export const vpnGatewayId = network.vpnGatewayId;
-export const hostInstanceIds = byHost((h) => h.instanceId);
+export const hostInstanceIds = byHost((h) => h.instanceId, settings.hosts.filter((h) => h.external === undefined));
 export const hostMonitorIds = byHost((h) => h.monitorIds);
 export const alertAddress = mail?.alertAddress;
 export const mailBucketName = mail?.bucketName;

@@ -13,6 +13,8 @@ export interface HostMonitorInput {
     readonly processes: readonly string[];
     /** CPU user percentage that raises an alert. */
     readonly cpuThresholdPercent: number;
+    /** Datadog scope of the host's data. Default: the tags alertline's Agent config sets (hostScope). */
+    readonly scope?: readonly string[];
 }
 
 /** One `datadog.Monitor`, named by `key` within its host. */
@@ -62,7 +64,7 @@ export function withNotify(message: string, notify: string): string {
 
 /** Monitors for one host: process-up per process, agent-up with no-data, CPU. */
 export function hostMonitorSpecs(input: HostMonitorInput): MonitorSpec[] {
-    const scope = hostScope(input.environment, input.hostName);
+    const scope = [...(input.scope ?? hostScope(input.environment, input.hostName))];
     const tags = monitorTags(input.environment, input.hostName);
     const prefix = `[alertline ${input.environment}] ${input.hostName}`;
 

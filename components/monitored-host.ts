@@ -12,10 +12,12 @@ export interface MonitoredHostArgs {
     readonly environment: string;
     /** The host's alertline name (config `hosts[].name`). */
     readonly hostName: string;
-    /** VPC the host lives in. */
-    readonly vpcId: pulumi.Input<string>;
-    /** Private subnet for the host; it gets no public IP. */
-    readonly subnetId: pulumi.Input<string>;
+    /** A host alertline does not create: only its monitors, over this Datadog scope. Default: alertline creates an EC2 host. */
+    readonly external?: { readonly scope: readonly string[] };
+    /** VPC the host lives in (EC2 hosts). */
+    readonly vpcId?: pulumi.Input<string>;
+    /** Private subnet for the host; it gets no public IP (EC2 hosts). */
+    readonly subnetId?: pulumi.Input<string>;
     /** EC2 instance type. Default "t3.small". */
     readonly instanceType?: string;
     /** Processes Datadog must see running. Default ["chronyd", "sshd"]. */
@@ -24,27 +26,29 @@ export interface MonitoredHostArgs {
     readonly cpuThresholdPercent?: number;
     /** Root volume size in GiB. Default 20. */
     readonly rootVolumeGiB?: number;
-    /** Datadog API key; stored only in an SSM SecureString that the host reads at boot. */
-    readonly datadogApiKey: pulumi.Input<string>;
+    /** Datadog API key; stored only in an SSM SecureString that the host reads at boot (EC2 hosts). */
+    readonly datadogApiKey?: pulumi.Input<string>;
     /** Datadog site the Agent reports to. Default "datadoghq.com". */
     readonly datadogSite?: string;
-    /** Alert channel topic that the CloudWatch alarms publish to. */
-    readonly alertTopicArn: pulumi.Input<string>;
+    /** Alert channel topic that the CloudWatch alarms publish to (EC2 hosts). */
+    readonly alertTopicArn?: pulumi.Input<string>;
     /** Datadog notification handles of the alert channel, appended to every monitor message. */
     readonly notify: pulumi.Input<string>;
 }
 
 /**
- * An EC2 host watched by Datadog: private, IMDSv2-only, encrypted with its own key, reachable only
- * through Session Manager, with Datadog monitors and CloudWatch alarms routed to the alert channel.
+ * A host watched by Datadog, with monitors routed to the alert channel. By default alertline
+ * creates it: an EC2 instance, private, IMDSv2-only, encrypted with its own key, reachable only
+ * through Session Manager, with CloudWatch alarms too. An `external` host (existing EC2, on
+ * premises, Alibaba Cloud ECS) gets the monitors only.
  */
 export class MonitoredHost extends pulumi.ComponentResource {
-    /** EC2 instance ID. */
-    declare readonly instanceId: pulumi.Output<string>;
-    /** Private IP address. */
-    declare readonly privateIp: pulumi.Output<string>;
+    /** EC2 instance ID (undefined for an external host). */
+    declare readonly instanceId: pulumi.Output<string | undefined>;
+    /** Private IP address (undefined for an external host). */
+    declare readonly privateIp: pulumi.Output<string | undefined>;
     /** The host's security group; a site that relays through this host adds its tower rules here. */
-    declare readonly securityGroupId: pulumi.Output<string>;
+    declare readonly securityGroupId: pulumi.Output<string | undefined>;
     /** Datadog monitor IDs by purpose (`process-chronyd`, `agent-up`, `cpu`). */
     declare readonly monitorIds: pulumi.Output<Record<string, string>>;
     /** ARNs of the CloudWatch alarms. */
@@ -56,6 +60,40 @@ export class MonitoredHost extends pulumi.ComponentResource {
         const processes = args.processes ?? ["chronyd", "sshd"];
         const cpuThreshold = args.cpuThresholdPercent ?? 80;
         const instanceType = args.instanceType ?? "t3.small";
+
+        const monitorIds: Record<string, pulumi.Output<string>> = {};
+        const specs = hostMonitorSpecs({ environment: args.environment, hostName: args.hostName, processes, cpuThresholdPercent: cpuThreshold, scope: args.external?.scope });
+        for (const spec of specs) {
+            const monitor = new datadog.Monitor(
+                `${name}-${spec.key}`,
+                {
+                    name: spec.name,
+                    type: spec.type,
+                    query: spec.query,
+                    // The handles come from the alert channel's resources, so monitors wait for them.
+                    message: pulumi.output(args.notify).apply((notify) => withNotify(spec.message, notify)),
+                    monitorThresholds: thresholdsAsText(spec.thresholds),
+                    notifyNoData: spec.notifyNoData,
+                    noDataTimeframe: spec.noDataTimeframeMinutes,
+                    priority: spec.priority,
+                    includeTags: true,
+                    tags: spec.tags,
+                },
+                { parent: this },
+            );
+            monitorIds[spec.key] = monitor.id;
+        }
+
+        this.monitorIds = pulumi.output(monitorIds);
+        if (args.external !== undefined) {
+            this.instanceId = pulumi.output(undefined);
+            this.privateIp = pulumi.output(undefined);
+            this.securityGroupId = pulumi.output(undefined);
+            this.alarmArns = pulumi.output([]);
+            this.registerOutputs({ monitorIds: this.monitorIds });
+            return;
+        }
+        const { vpcId, subnetId, datadogApiKey, alertTopicArn } = requireEc2Args(args);
         const identity = aws.getCallerIdentityOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this });
 
@@ -80,7 +118,7 @@ export class MonitoredHost extends pulumi.ComponentResource {
                 keyId: key.arn,
                 // A plain secret argument, not `valueWo`: Pulumi keeps a write-only input in state as a
                 // secret all the same, and a secret argument also shows a rotated key as a diff.
-                value: pulumi.secret(args.datadogApiKey),
+                value: pulumi.secret(datadogApiKey),
                 tags,
             },
             { parent: this },
@@ -116,7 +154,7 @@ export class MonitoredHost extends pulumi.ComponentResource {
         const securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
             {
-                vpcId: args.vpcId,
+                vpcId,
                 description: `alertline ${args.hostName}: no inbound; HTTPS out`,
                 egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to Datadog, SSM and package repositories" }],
                 tags,
@@ -141,7 +179,7 @@ export class MonitoredHost extends pulumi.ComponentResource {
             {
                 ami: ami.id,
                 instanceType,
-                subnetId: args.subnetId,
+                subnetId,
                 associatePublicIpAddress: false,
                 vpcSecurityGroupIds: [securityGroup.id],
                 iamInstanceProfile: profile.name,
@@ -166,28 +204,6 @@ export class MonitoredHost extends pulumi.ComponentResource {
             { parent: this, ignoreChanges: ["ami"], dependsOn: [apiKeyParameter] },
         );
 
-        const monitorIds: Record<string, pulumi.Output<string>> = {};
-        for (const spec of hostMonitorSpecs({ environment: args.environment, hostName: args.hostName, processes, cpuThresholdPercent: cpuThreshold })) {
-            const monitor = new datadog.Monitor(
-                `${name}-${spec.key}`,
-                {
-                    name: spec.name,
-                    type: spec.type,
-                    query: spec.query,
-                    // The handles come from the alert channel's resources, so monitors wait for them.
-                    message: pulumi.output(args.notify).apply((notify) => withNotify(spec.message, notify)),
-                    monitorThresholds: thresholdsAsText(spec.thresholds),
-                    notifyNoData: spec.notifyNoData,
-                    noDataTimeframe: spec.noDataTimeframeMinutes,
-                    priority: spec.priority,
-                    includeTags: true,
-                    tags: spec.tags,
-                },
-                { parent: this },
-            );
-            monitorIds[spec.key] = monitor.id;
-        }
-
         const alarms = cloudWatchAlarmSpecs(args.hostName, cpuThreshold).map(
             (spec) =>
                 new aws.cloudwatch.MetricAlarm(
@@ -204,8 +220,8 @@ export class MonitoredHost extends pulumi.ComponentResource {
                         comparisonOperator: spec.comparisonOperator,
                         treatMissingData: spec.treatMissingData,
                         dimensions: { InstanceId: instance.id },
-                        alarmActions: [args.alertTopicArn],
-                        okActions: [args.alertTopicArn],
+                        alarmActions: [alertTopicArn],
+                        okActions: [alertTopicArn],
                         tags,
                     },
                     { parent: this },
@@ -215,10 +231,19 @@ export class MonitoredHost extends pulumi.ComponentResource {
         this.instanceId = instance.id;
         this.privateIp = instance.privateIp;
         this.securityGroupId = securityGroup.id;
-        this.monitorIds = pulumi.output(monitorIds);
         this.alarmArns = pulumi.all(alarms.map((a) => a.arn));
         this.registerOutputs({ instanceId: this.instanceId, privateIp: this.privateIp, securityGroupId: this.securityGroupId, monitorIds: this.monitorIds, alarmArns: this.alarmArns });
     }
+}
+
+/** The arguments only an EC2 host needs; their absence is a wiring mistake, named here. */
+function requireEc2Args(args: MonitoredHostArgs) {
+    const { vpcId, subnetId, datadogApiKey, alertTopicArn } = args;
+    const missing = Object.entries({ vpcId, subnetId, datadogApiKey, alertTopicArn }).filter(([, v]) => v === undefined).map(([k]) => k);
+    if (missing.length > 0) {
+        throw new Error(`MonitoredHost "${args.hostName}" is an EC2 host but lacks ${missing.join(", ")}; pass them, or mark the host external`);
+    }
+    return { vpcId: vpcId!, subnetId: subnetId!, datadogApiKey: datadogApiKey!, alertTopicArn: alertTopicArn! };
 }
 
 /** The Datadog provider takes thresholds as decimal strings. */

@@ -34,6 +34,15 @@ const hostSchema = z
         processes: z.array(processName).min(1, "must name at least one process to watch, e.g. [chronyd, sshd]").default(["chronyd", "sshd"]),
         cpuThresholdPercent: z.number().gt(0, "must be above 0").max(100, "must be at most 100").default(80),
         rootVolumeGiB: z.number().int("must be a whole number of GiB").min(8, "must be at least 8 GiB (the Amazon Linux 2023 image needs it)").max(16384).default(20),
+        /** A host alertline does not create (existing EC2, on premises, Alibaba Cloud ECS): only its Datadog monitors. */
+        external: z
+            .object({
+                datadogHost: z.string().regex(/^[\w.:-]{1,255}$/, "must be the host name Datadog shows for it").optional(),
+                tags: z.array(z.string().regex(/^[\w.:/-]{1,200}$/, "must be a Datadog tag such as role:db")).min(1, "must list at least one tag").optional(),
+            })
+            .strict()
+            .refine((e) => (e.datadogHost === undefined) !== (e.tags === undefined), "must give either datadogHost or tags (the Datadog scope of the host), not both or neither")
+            .optional(),
     })
     .strict();
 
@@ -116,7 +125,9 @@ export const settingsSchema = z
     })
     .strict()
     .superRefine((settings, ctx) => {
-        for (const problem of siteProblems(settings.sites, settings.network.cidr, settings.hosts.map((h) => h.name))) {
+        // Only hosts alertline runs can relay through SSM.
+        const relayCandidates = settings.hosts.filter((h) => h.external === undefined).map((h) => h.name);
+        for (const problem of siteProblems(settings.sites, settings.network.cidr, relayCandidates)) {
             ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
         }
         if (settings.sites.length > 0 && settings.network.natGateways === "None") {

@@ -95,3 +95,22 @@ describe("requiredSecrets", () => {
         expect(SECRETS.slackWebhookUrl.check("http://example.com/hook")).toMatch(/hooks\.slack\.com/);
     });
 });
+
+describe("external hosts", () => {
+    it("take a Datadog host name or tags, not both", () => {
+        expect(parseSettings({ ...valid, hosts: [{ name: "nas", external: { datadogHost: "nas01" } }] }).hosts[0].external).toEqual({ datadogHost: "nas01" });
+        const [problem] = problems({ ...valid, hosts: [{ name: "nas", external: { datadogHost: "nas01", tags: ["role:nas"] } }] });
+        expect(problem).toMatch(/^alertline:hosts\[0\]\.external must give either datadogHost or tags/);
+    });
+
+    it("cannot relay a site's signals: SSM needs a host alertline runs", () => {
+        const found = problems({
+            ...valid,
+            hosts: [{ name: "nas", external: { tags: ["role:nas"] } }],
+            mail: { domain: "alerts.example.jp", recipient: "patlite" },
+            mailRules: "functions/mail-ingest/rules/dev.yaml",
+            sites: [{ name: "s", cidr: "192.168.10.0/24", relay: "ssm", relayHost: "nas", towers: [{ name: "t", host: "192.168.10.5", protocol: "pns" }] }],
+        });
+        expect(found).toEqual([expect.stringMatching(/^alertline:sites\[0\]\.relayHost "nas" must name one of alertline:hosts \(none defined\)/)]);
+    });
+});

@@ -36,7 +36,9 @@ function stackFile(stack: string): { config: Record<string, unknown> } {
 
 describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<stack>.yaml", (stack) => {
     let evaluation: StackEvaluation;
-    const hostNames = (stackFile(stack).config["alertline:hosts"] as { name: string }[]).map((h) => h.name);
+    const hostEntries = stackFile(stack).config["alertline:hosts"] as { name: string; external?: unknown }[];
+    const hostNames = hostEntries.map((h) => h.name);
+    const ec2HostNames = hostEntries.filter((h) => h.external === undefined).map((h) => h.name);
 
     beforeAll(async () => {
         evaluation = await evaluateProgram(stack, secretsGiven);
@@ -46,7 +48,7 @@ describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<st
 
     it("declares one monitored host per config entry", () => {
         expect(all("alertline:index:MonitoredHost").map((h) => h.name)).toEqual(hostNames.map((n) => `host-${n}`));
-        expect(all("aws:ec2/instance:Instance")).toHaveLength(hostNames.length);
+        expect(all("aws:ec2/instance:Instance").map((i) => i.name)).toEqual(ec2HostNames.map((n) => `host-${n}-instance`));
     });
 
     it("requires IMDSv2 on every instance and encrypts every root volume with a KMS key", () => {
@@ -76,9 +78,9 @@ describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<st
         expect(opensSshToTheWorld({ fromPort: 0, toPort: 65535, protocol: "tcp", ipv6CidrBlocks: ["::/0"] })).toBe(true);
     });
 
-    it("watches chronyd and sshd on every host with process monitors", () => {
+    it("watches chronyd and sshd on every host alertline runs with process monitors", () => {
         const monitors = all("datadog:index/monitor:Monitor");
-        for (const host of hostNames) {
+        for (const host of ec2HostNames) {
             const queries = monitors.filter((m) => m.name.startsWith(`host-${host}-`)).map((m) => String(m.inputs.query));
             expect(queries.some((q) => q.includes('"process:chronyd"'))).toBe(true);
             expect(queries.some((q) => q.includes('"process:sshd"'))).toBe(true);
@@ -102,9 +104,12 @@ describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<st
 
     it("exports the topic, the hosts' instance IDs and their monitor IDs", () => {
         expect(evaluation.outputs.alertTopicArn).toMatch(/^arn:aws:sns:/);
-        expect(Object.keys(evaluation.outputs.hostInstanceIds as object)).toEqual(hostNames);
-        for (const ids of Object.values(evaluation.outputs.hostMonitorIds as Record<string, Record<string, string>>)) {
-            expect(Object.keys(ids)).toEqual(expect.arrayContaining(["process-chronyd", "process-sshd", "agent-up", "cpu"]));
+        expect(Object.keys(evaluation.outputs.hostInstanceIds as object)).toEqual(ec2HostNames);
+        const monitorIds = evaluation.outputs.hostMonitorIds as Record<string, Record<string, string>>;
+        expect(Object.keys(monitorIds)).toEqual(hostNames);
+        for (const host of hostEntries as { name: string; processes?: string[] }[]) {
+            const processes = host.processes ?? ["chronyd", "sshd"];
+            expect(Object.keys(monitorIds[host.name]).sort()).toEqual(["agent-up", "cpu", ...processes.map((p) => `process-${p}`)].sort());
         }
     });
 
@@ -144,6 +149,21 @@ describe("the stacks differ where the environments do", () => {
         expect((dev["alertline:slack"] as { channel: string }).channel).toBe("#alerts-dev");
         expect((prod["alertline:hosts"] as unknown[]).length).toBeGreaterThan(1);
         expect((dev["alertline:network"] as { natGateways: string }).natGateways).toBe("Single");
+    });
+});
+
+describe("the prod stack's external hosts", () => {
+    it("get their monitors, scoped by Datadog host name or tags, and nothing else", async () => {
+        const prod = await evaluateProgram("prod", secretsGiven);
+        for (const [host, scope] of [["onprem-nas", '"host:nas01.office.example.jp"'], ["ali-web", '"cloud_provider:alibaba","role:web"']]) {
+            const component = prod.engine.get("alertline:index:MonitoredHost", `host-${host}`);
+            const children = prod.engine.childrenOf(component);
+            expect(new Set(children.map((c) => c.type))).toEqual(new Set(["datadog:index/monitor:Monitor"]));
+            const processCheck = children.find((c) => c.name === `host-${host}-process-chronyd`)!;
+            expect(String(processCheck.inputs.query)).toBe(`"process.up".over(${scope},"process:chronyd").by("host").last(2).count_by_status()`);
+            expect(children.map((c) => c.name)).toContain(`host-${host}-agent-up`);
+        }
+        expect(prod.engine.ofType("aws:ec2/instance:Instance").map((i) => i.name)).not.toContain("host-onprem-nas-instance");
     });
 });
 
