@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlertChannel } from "./components/alert-channel";
+import { AlibabaDatadogIntegration } from "./components/alibaba-integration";
 import { MailIngest } from "./components/mail-ingest";
 import { MonitoredHost } from "./components/monitored-host";
 import { SharedNetwork } from "./components/network";
@@ -96,6 +97,8 @@ const sites = settings.sites.map(
         }),
 );
 
+const alibaba = settings.alibaba === undefined ? undefined : new AlibabaDatadogIntegration("alibaba", { environment, accountId: settings.alibaba.accountId });
+
 const byHost = <T>(pick: (host: MonitoredHost) => pulumi.Output<T>, which = settings.hosts) =>
     pulumi.output(Object.fromEntries(which.map((host) => [host.name, pick(hostNamed(host.name))])));
 
@@ -107,6 +110,8 @@ export const vpnGatewayId = network.vpnGatewayId;
 export const hostInstanceIds = byHost((h) => h.instanceId, settings.hosts.filter((h) => h.external === undefined));
 export const hostMonitorIds = byHost((h) => h.monitorIds);
 export const alertAddress = mail?.alertAddress;
+/** What to enter in Datadog's Alibaba Cloud integration tile (secret). */
+export const alibabaDatadogTile = alibaba?.datadogTile;
 export const mailBucketName = mail?.bucketName;
 export const dnsRecordsToAdd = mail?.dnsRecordsToAdd;
 /** Per site: the YAMAHA RTX configuration to paste on the office router (secret: it holds the pre-shared keys). */

@@ -118,6 +118,11 @@ export const settingsSchema = z
         /** Path of the mail classification rules, relative to the project root. */
         mailRules: z.string().regex(/^[\w./-]+\.ya?ml$/, "must be the path of a .yaml rules file relative to the project, e.g. functions/mail-ingest/rules/dev.yaml").optional(),
         sites: sitesSchema,
+        /** Datadog's Alibaba Cloud integration: a read-only RAM user and key for its tile. Default off. */
+        alibaba: z
+            .object({ accountId: z.string().regex(/^\d{10,20}$/, "must be the numeric Alibaba Cloud account ID (Account Center)") })
+            .strict()
+            .optional(),
         /** Policy name → enforcement level for this stack; CI passes it to `--policy-pack-config`. */
         policyLevels: z
             .record(z.string().regex(/^[a-z0-9-]+$/, "must be a policy name such as sns-topic-encrypted"), z.enum(["advisory", "mandatory", "disabled"], { message: "must be advisory, mandatory or disabled" }))

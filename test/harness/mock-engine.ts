@@ -138,6 +138,10 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             return { id: String(inputs.domain), state: { ...base, arn: arnOf("ses", `identity/${inputs.domain}`), verificationToken: "mockVerificationToken123=" } };
         case "aws:ses/domainDkim:DomainDkim":
             return { id: String(inputs.domain), state: { ...base, dkimTokens: ["dkimtokenone", "dkimtokentwo", "dkimtokenthree"] } };
+        case "alicloud:ram/accessKey:AccessKey":
+            return { id: `LTAI-${name}`, state: { ...base, secret: `mock-alibaba-secret-${name}`, status: "Active" } };
+        case "alicloud:ram/user:User":
+            return { id: `ram-${name}`, state: { ...base } };
         case "aws:ec2/vpnConnection:VpnConnection": {
             // Documentation addresses and an inside /30 per tunnel, as AWS would assign them.
             const n = vpnCounter++;

@@ -165,6 +165,21 @@ describe("the prod stack's external hosts", () => {
         }
         expect(prod.engine.ofType("aws:ec2/instance:Instance").map((i) => i.name)).not.toContain("host-onprem-nas-instance");
     });
+
+    it("come with a read-only RAM user for Datadog's Alibaba Cloud tile, whose key leaves only as a secret", async () => {
+        const prod = await evaluateProgram("prod", secretsGiven);
+        const user = prod.engine.get("alicloud:ram/user:User", "alibaba-user");
+        const attachments = prod.engine.ofType("alicloud:ram/userPolicyAttachment:UserPolicyAttachment");
+        expect(attachments.map((a) => a.inputs.policyName)).toContain("AliyunCloudMonitorReadOnlyAccess");
+        for (const a of attachments) {
+            expect(a.inputs).toMatchObject({ userName: user.state.name, policyType: "System" });
+            expect(String(a.inputs.policyName)).toMatch(/ReadOnlyAccess$/);
+        }
+        const key = prod.engine.get("alicloud:ram/accessKey:AccessKey", "alibaba-key");
+        expect(prod.outputs.alibabaDatadogTile).toBeInstanceOf(SecretValue);
+        expect((prod.outputs.alibabaDatadogTile as SecretValue).value).toEqual({ accountId: "5123456789012345", accessKeyId: key.id, accessKeySecret: key.state.secret });
+        expect(JSON.stringify(prod.outputs)).not.toContain(String(key.state.secret));
+    });
 });
 
 describe("the prod stack's relayed site", () => {
