@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlertChannel } from "./components/alert-channel";
 import { AlibabaDatadogIntegration } from "./components/alibaba-integration";
+import { AwsAlertSources } from "./components/aws-alert-sources";
 import { MailIngest } from "./components/mail-ingest";
 import { MonitoredHost } from "./components/monitored-host";
 import { SharedNetwork } from "./components/network";
@@ -28,7 +29,14 @@ const alerts = new AlertChannel("alerts", {
     onCall: settings.oncall,
     onCallApiKey: secrets.onCallApiKey,
     logRetentionDays: settings.logRetentionDays,
+    // EventBridge and Budgets publish only if the topic and its key let them.
+    publisherServices:
+        settings.awsSources === undefined ? ["cloudwatch.amazonaws.com"] : ["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"],
 });
+
+if (settings.awsSources !== undefined) {
+    new AwsAlertSources("aws-sources", { environment, topicArn: alerts.topicArn, ...settings.awsSources });
+}
 
 // Hosts take the private subnets in turn, so a second host lands in another availability zone.
 // External hosts (not created here) get their Datadog monitors only.

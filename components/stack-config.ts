@@ -101,6 +101,31 @@ const mailSchema = z
     })
     .strict();
 
+const awsSourcesSchema = z
+    .object({
+        guardDutyMinSeverity: z
+            .number()
+            .min(1, "must be from 1 to 10 (GuardDuty bands: Low 1, Medium 4, High 7, Critical 9)")
+            .max(10, "must be from 1 to 10 (GuardDuty bands: Low 1, Medium 4, High 7, Critical 9)")
+            .default(7),
+        securityHub: z.boolean().default(true),
+        health: z.boolean().default(true),
+        backup: z.boolean().default(true),
+        budget: z
+            .object({
+                monthlyUsd: z.number().gt(0, "must be the monthly limit in US dollars, above 0, e.g. 500"),
+                thresholdsPercent: z
+                    .array(z.number().gt(0, "must be a percentage of the limit above 0, e.g. 80"))
+                    .min(1, "must list at least one percentage, e.g. [80, 100]")
+                    .max(5, "must list at most 5 percentages (each makes an actual and a forecasted notification; AWS allows 10)")
+                    .refine((ts) => new Set(ts).size === ts.length, "must list each percentage once")
+                    .default([80, 100]),
+            })
+            .strict()
+            .optional(),
+    })
+    .strict();
+
 /** Non-secret settings, one property per `alertline:<key>`. */
 export const settingsSchema = z
     .object({
@@ -118,6 +143,8 @@ export const settingsSchema = z
         /** Path of the mail classification rules, relative to the project root. */
         mailRules: z.string().regex(/^[\w./-]+\.ya?ml$/, "must be the path of a .yaml rules file relative to the project, e.g. functions/mail-ingest/rules/dev.yaml").optional(),
         sites: sitesSchema,
+        /** GuardDuty, Security Hub, Health, Backup and Budgets into the alert channel. Default off. */
+        awsSources: awsSourcesSchema.optional(),
         /** Datadog's Alibaba Cloud integration: a read-only RAM user and key for its tile. Default off. */
         alibaba: z
             .object({ accountId: z.string().regex(/^\d{10,20}$/, "must be the numeric Alibaba Cloud account ID (Account Center)") })

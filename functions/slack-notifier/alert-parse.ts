@@ -1,8 +1,10 @@
 import type { AlertField, AlertState, AlertSummary } from "../shared/slack-message";
+import { parseAwsEvent, parseBudgetNotification } from "./aws-events";
 
 /**
- * Reads whatever arrives on the alert topic (CloudWatch alarms, Datadog webhooks, other alertline
- * functions, someone testing with `aws sns publish`) into an {@link AlertSummary}. Publishers are
+ * Reads whatever arrives on the alert topic (CloudWatch alarms, Datadog webhooks, AWS service
+ * events and Budgets notifications (see ./aws-events), other alertline functions, someone testing
+ * with `aws sns publish`) into an {@link AlertSummary}. Publishers are
  * not under our control, so nothing is trusted: every field is read with a type check, and input
  * that matches no known shape still becomes a readable summary. {@link parseSnsMessage} never throws.
  */
@@ -340,11 +342,13 @@ export function parseSnsMessage(message: string, subject?: string): AlertSummary
         try {
             parsed = JSON.parse(body);
         } catch {
-            return parsePlainText(body, cleanSubject, body);
+            return parseBudgetNotification(body, cleanSubject) ?? parsePlainText(body, cleanSubject, body);
         }
         if (!isObject(parsed)) return parsePlainText(body, cleanSubject, parsed);
         if (isCloudWatchAlarm(parsed)) return parseCloudWatch(parsed, cleanSubject);
         if (isDatadog(parsed)) return parseDatadog(parsed, cleanSubject);
+        const awsEvent = parseAwsEvent(parsed);
+        if (awsEvent !== undefined) return awsEvent;
         return parseGenericJson(parsed, cleanSubject);
     } catch {
         // A shape nobody foresaw; a readable message beats a lost alert.

@@ -196,3 +196,18 @@ describe("the prod stack's relayed site", () => {
         expect(relay.Resource).toContain(`arn:aws:ec2:ap-northeast-1:123456789012:instance/${prod.engine.get("aws:ec2/instance:Instance", "host-zabbix-proxy-instance").id}`);
     });
 });
+
+describe("the stacks' AWS alert sources", () => {
+    it("send GuardDuty, Security Hub, Health, Backup and Budgets to the alert topic, which lets EventBridge and Budgets publish", async () => {
+        const dev = await evaluateProgram("dev", secretsGiven);
+        const topic = dev.engine.get("aws:sns/topic:Topic", "alerts-topic");
+        const targets = dev.engine.ofType("aws:cloudwatch/eventTarget:EventTarget");
+        expect(targets.length).toBe(4);
+        for (const target of targets) expect(target.inputs.arn).toBe(topic.state.arn);
+        const budget = dev.engine.ofType("aws:budgets/budget:Budget")[0];
+        expect(JSON.stringify(budget.inputs.notifications)).toContain(String(topic.state.arn));
+        const keyPolicy = JSON.parse(String(dev.engine.get("aws:kms/key:Key", "alerts-key").inputs.policy));
+        const publishers = keyPolicy.Statement.find((s: { Sid: string }) => s.Sid === "PublishersEncryptForTheTopic");
+        expect(publishers.Principal.Service).toEqual(["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"]);
+    });
+});

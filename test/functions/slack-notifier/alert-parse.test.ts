@@ -182,9 +182,10 @@ describe("other JSON", () => {
         expect(summary.details).not.toContain('"key0"');
     });
 
-    it("reads region and account of an EventBridge-shaped event", () => {
-        const summary = parseSnsMessage(JSON.stringify({ "detail-type": "GuardDuty Finding", source: "aws.guardduty", account: "123456789012", region: "eu-west-1", detail: { severity: 8 } }));
-        expect(summary.title).toBe("GuardDuty Finding");
+    it("reads region and account of an EventBridge event from a service without its own recogniser", () => {
+        const summary = parseSnsMessage(JSON.stringify({ "detail-type": "EC2 Instance State-change Notification", source: "aws.ec2", account: "123456789012", region: "eu-west-1", detail: { state: "stopped" } }));
+        expect(summary.source).toBe("sns");
+        expect(summary.title).toBe("EC2 Instance State-change Notification");
         expect(summary.region).toBe("eu-west-1");
         expect(summary.account).toBe("123456789012");
     });
