@@ -29,6 +29,7 @@ const alerts = new AlertChannel("alerts", {
     onCall: settings.oncall,
     onCallApiKey: secrets.onCallApiKey,
     logRetentionDays: settings.logRetentionDays,
+    floodControl: settings.floodControl,
     // EventBridge and Budgets publish only if the topic and its key let them.
     publisherServices:
         settings.awsSources === undefined ? ["cloudwatch.amazonaws.com"] : ["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"],

@@ -25,6 +25,31 @@ export interface AlertChannelArgs {
     readonly logRetentionDays?: number;
     /** AWS services allowed to publish to the topic (and use its key). Default ["cloudwatch.amazonaws.com"]. */
     readonly publisherServices?: readonly string[];
+    /** Flood control: repeats of one alert within a window post once plus one "repeated ×N" notice. Default {@link DEFAULT_FLOOD_CONTROL}. */
+    readonly floodControl?: FloodControlSettings;
+}
+
+/** How repeats are held back (slack-notifier's flood control); see functions/slack-notifier/flood-control.ts. */
+export interface FloodControlSettings {
+    /** Window length in seconds, 0 to 86400; 0 turns flood control off (no table is created). Default 300. */
+    readonly windowSeconds?: number;
+    /** The repeat count that posts the window's second and last message, at least 2. Default 10. */
+    readonly repeatNoticeAfter?: number;
+}
+
+export const DEFAULT_FLOOD_CONTROL = { windowSeconds: 300, repeatNoticeAfter: 10 } as const;
+
+/** Checked flood settings with defaults filled in; throws naming the bad value and the allowed range. */
+export function floodControlSettings(settings: FloodControlSettings = {}): Required<FloodControlSettings> {
+    const windowSeconds = settings.windowSeconds ?? DEFAULT_FLOOD_CONTROL.windowSeconds;
+    const repeatNoticeAfter = settings.repeatNoticeAfter ?? DEFAULT_FLOOD_CONTROL.repeatNoticeAfter;
+    if (!Number.isInteger(windowSeconds) || windowSeconds < 0 || windowSeconds > 86_400) {
+        throw new Error(`floodControl.windowSeconds is ${windowSeconds}: it must be a whole number of seconds from 0 (off) to 86400.`);
+    }
+    if (!Number.isInteger(repeatNoticeAfter) || repeatNoticeAfter < 2) {
+        throw new Error(`floodControl.repeatNoticeAfter is ${repeatNoticeAfter}: it must be a whole number of at least 2 (the repeat that posts the second message).`);
+    }
+    return { windowSeconds, repeatNoticeAfter };
 }
 
 /**
@@ -40,6 +65,8 @@ export class AlertChannel extends pulumi.ComponentResource {
     declare readonly notifierFunctionName: pulumi.Output<string>;
     /** ARN of the notifier's dead-letter queue. */
     declare readonly deadLetterQueueArn: pulumi.Output<string>;
+    /** Name of the flood-control table; undefined when flood control is off. */
+    declare readonly floodTableName: pulumi.Output<string> | undefined;
     /** Datadog notification handles (`@opsgenie-… @slack-…`) that route a monitor to this channel. */
     declare readonly datadogHandles: pulumi.Output<string>;
 
@@ -50,6 +77,7 @@ export class AlertChannel extends pulumi.ComponentResource {
         const publishers = args.publisherServices ?? ["cloudwatch.amazonaws.com"];
         const identity = aws.getCallerIdentityOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this });
+        const flood = floodControlSettings(args.floodControl);
 
         const key = new aws.kms.Key(
             `${name}-key`,
@@ -95,6 +123,27 @@ export class AlertChannel extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Counts repeats across invocations and containers; items expire (TTL) once their window is over.
+        const floodTable =
+            flood.windowSeconds === 0
+                ? undefined
+                : new aws.dynamodb.Table(
+                      `${name}-flood`,
+                      {
+                          billingMode: "PAY_PER_REQUEST",
+                          hashKey: "pk",
+                          attributes: [{ name: "pk", type: "S" }],
+                          ttl: { attributeName: "expiresAt", enabled: true },
+                          serverSideEncryption: { enabled: true, kmsKeyArn: key.arn },
+                          tags,
+                      },
+                      { parent: this },
+                  );
+        const floodEnvironment: Record<string, pulumi.Input<string>> =
+            floodTable === undefined
+                ? { FLOOD_WINDOW_SECONDS: "0" }
+                : { FLOOD_TABLE: floodTable.name, FLOOD_WINDOW_SECONDS: String(flood.windowSeconds), FLOOD_REPEAT_NOTICE_AFTER: String(flood.repeatNoticeAfter) };
+
         const notifier = serviceFunction(this, `${name}-notifier`, {
             functionName,
             description: "Posts alert channel messages (CloudWatch, Datadog, alertline) to Slack",
@@ -105,15 +154,16 @@ export class AlertChannel extends pulumi.ComponentResource {
                 SLACK_WEBHOOK_CIPHERTEXT: webhookCiphertext.ciphertextBlob,
                 ALERTLINE_ENVIRONMENT: args.environment,
                 POWERTOOLS_SERVICE_NAME: "slack-notifier",
+                ...floodEnvironment,
             },
             timeoutSeconds: 60,
             memoryMb: 256,
             deadLetterQueueArn: deadLetterQueue.arn,
             policy: (logGroupArn) =>
                 pulumi
-                    .all([logGroupArn, key.arn, deadLetterQueue.arn, region.region])
-                    .apply(([logGroupArn, keyArn, queueArn, regionName]) =>
-                        JSON.stringify(notifierPolicy({ logGroupArn, keyArn, deadLetterQueueArn: queueArn, functionName, region: regionName })),
+                    .all([logGroupArn, key.arn, deadLetterQueue.arn, region.region, floodTable?.arn])
+                    .apply(([logGroupArn, keyArn, queueArn, regionName, floodTableArn]) =>
+                        JSON.stringify(notifierPolicy({ logGroupArn, keyArn, deadLetterQueueArn: queueArn, functionName, region: regionName, floodTableArn })),
                     ),
             tags,
         });
@@ -148,6 +198,7 @@ export class AlertChannel extends pulumi.ComponentResource {
         this.keyArn = key.arn;
         this.notifierFunctionName = notifier.name;
         this.deadLetterQueueArn = deadLetterQueue.arn;
+        this.floodTableName = floodTable?.name;
         this.datadogHandles = pulumi
             .all([onCall.datadogHandle, slackChannel.accountName, slackChannel.channelName])
             .apply(([onCallHandle, account, channel]) => `${onCallHandle} ${slackHandle(account, channel)}`);
@@ -156,6 +207,7 @@ export class AlertChannel extends pulumi.ComponentResource {
             keyArn: this.keyArn,
             notifierFunctionName: this.notifierFunctionName,
             deadLetterQueueArn: this.deadLetterQueueArn,
+            floodTableName: this.floodTableName,
             datadogHandles: this.datadogHandles,
         });
     }
@@ -212,8 +264,24 @@ export function topicPolicy(topicArn: string, accountId: string, publisherServic
     };
 }
 
-/** What the notifier may do: write its logs, decrypt its own webhook, and dead-letter events. */
-export function notifierPolicy(input: { logGroupArn: string; keyArn: string; deadLetterQueueArn: string; functionName: string; region: string }) {
+/**
+ * What the notifier may do: write its logs, decrypt its own webhook, dead-letter events, and (with
+ * flood control) count repeats in its own table, the only DynamoDB call it makes.
+ */
+export function notifierPolicy(input: { logGroupArn: string; keyArn: string; deadLetterQueueArn: string; functionName: string; region: string; floodTableArn?: string }) {
+    const flood =
+        input.floodTableArn === undefined
+            ? []
+            : [
+                  { Sid: "FloodCounts", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: input.floodTableArn },
+                  {
+                      Sid: "FloodTableKey",
+                      Effect: "Allow",
+                      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                      Resource: input.keyArn,
+                      Condition: { StringEquals: { "kms:ViaService": `dynamodb.${input.region}.amazonaws.com` } },
+                  },
+              ];
     return {
         Version: "2012-10-17",
         Statement: [
@@ -233,6 +301,7 @@ export function notifierPolicy(input: { logGroupArn: string; keyArn: string; dea
                 Resource: input.keyArn,
                 Condition: { StringEquals: { "kms:ViaService": `sqs.${input.region}.amazonaws.com` } },
             },
+            ...flood,
         ],
     };
 }

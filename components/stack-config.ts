@@ -138,6 +138,14 @@ export const settingsSchema = z
             .number()
             .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`)
             .default(30),
+        /** The same alert repeating within a window posts once, then once more with its count. */
+        floodControl: z
+            .object({
+                windowSeconds: z.number().int().min(0, "must be 0 (off) or more seconds").max(86_400, "must be at most 86400 seconds (one day)").default(300),
+                repeatNoticeAfter: z.number().int().min(2, "must be at least 2 (the repeat that posts the second message)").default(10),
+            })
+            .strict()
+            .default({ windowSeconds: 300, repeatNoticeAfter: 10 }),
         hosts: z.array(hostSchema).default([]),
         mail: mailSchema.optional(),
         /** Path of the mail classification rules, relative to the project root. */

@@ -1,9 +1,12 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SNSEvent, SNSEventRecord } from "aws-lambda";
-import { buildSlackMessage, minimalSlackMessage, type SlackWebhookPayload } from "../shared/slack-message";
+import { buildSlackMessage, minimalSlackMessage, type AlertSummary, type SlackWebhookPayload } from "../shared/slack-message";
 import { postToSlack, SlackDeliveryError, type SlackLogger } from "../shared/slack-webhook";
 import { parseSnsMessage } from "./alert-parse";
+import { createDynamoFloodControl, FLOOD_TABLE_ENV, floodKey, floodPolicyFromEnv, repeatNoticeSummary, type FloodControl, type FloodDecision } from "./flood-control";
 import { createWebhookUrlSource } from "./webhook-secret";
 
 /**
@@ -11,6 +14,7 @@ import { createWebhookUrlSource } from "./webhook-secret";
  * the parser, the formatter and the webhook client together and maps their outcomes to Lambda's:
  * returning means done (delivered, or dropped because Slack will never take it); throwing means
  * "retry this event later" (Lambda's asynchronous retries, then the dead-letter queue).
+ * With flood control (./flood-control), repeats of one alert within a window are counted instead of posted.
  */
 
 export interface NotifierLogger extends SlackLogger {
@@ -28,17 +32,50 @@ export interface NotifierDeps {
     readonly sleep?: (ms: number) => Promise<void>;
     readonly fetch?: typeof fetch;
     readonly safetyMarginMs?: number;
+    /** Flood control; absent (or a failing table) means every event is posted. */
+    readonly flood?: FloodControl;
 }
 
-/** Formats one record; any failure falls back to plain text so that no input can cost an alert. */
-function payloadFor(record: SNSEventRecord, deps: NotifierDeps): SlackWebhookPayload {
+/** The record's message text, as SNS delivered it. */
+function messageOf(record: SNSEventRecord): string {
+    const sns = record.Sns;
+    return typeof sns.Message === "string" ? sns.Message : JSON.stringify(sns.Message) ?? "";
+}
+
+/** Parses one record; undefined (logged) when even that fails, so the caller falls back to plain text. */
+function summaryFor(record: SNSEventRecord, deps: NotifierDeps): { summary: AlertSummary; message: string } | undefined {
     try {
-        const sns = record.Sns;
-        const message = typeof sns.Message === "string" ? sns.Message : JSON.stringify(sns.Message) ?? "";
-        return buildSlackMessage(parseSnsMessage(message, sns.Subject ?? undefined), { environment: deps.environment });
+        const message = messageOf(record);
+        return { summary: parseSnsMessage(message, record.Sns.Subject ?? undefined), message };
     } catch (error) {
         deps.logger.error("Could not format the alert; posting it as plain text", { error: String(error) });
-        return minimalSlackMessage(`:grey_question: An alert arrived that could not be formatted.\n${describeRecord(record)}`);
+        return undefined;
+    }
+}
+
+/** Formats one summary; any failure falls back to plain text so that no input can cost an alert. */
+function payloadFor(record: SNSEventRecord, summary: AlertSummary | undefined, deps: NotifierDeps): SlackWebhookPayload {
+    try {
+        if (summary !== undefined) return buildSlackMessage(summary, { environment: deps.environment });
+    } catch (error) {
+        deps.logger.error("Could not format the alert; posting it as plain text", { error: String(error) });
+    }
+    return minimalSlackMessage(`:grey_question: An alert arrived that could not be formatted.\n${describeRecord(record)}`);
+}
+
+/**
+ * Asks flood control about one alert. Undefined means "post as usual": no flood control, no
+ * summary to key on, or a storage failure (logged; an alert is never dropped for want of a count).
+ */
+async function floodDecisionFor(summary: AlertSummary, message: string, deps: NotifierDeps, nowMs: number, snsMessageId: string | undefined): Promise<{ key: string; decision: FloodDecision } | undefined> {
+    if (deps.flood === undefined) return undefined;
+    let key: string | undefined;
+    try {
+        key = floodKey(summary, message);
+        return { key, decision: await deps.flood.record(key, nowMs) };
+    } catch (error) {
+        deps.logger.error("Flood control failed; posting the alert anyway", { snsMessageId, floodKey: key, error: String(error) });
+        return undefined;
     }
 }
 
@@ -72,10 +109,18 @@ export function createHandler(deps: NotifierDeps): (event: SNSEvent, context: Co
         // SNS delivers one record per invocation; should there be more, a throw retries them all,
         // so they go one by one and stop at the first failure worth retrying.
         for (const record of records) {
-            const payload = payloadFor(record, deps);
             const snsMessageId = messageIdOf(record);
-            const url = await deps.webhookUrl();
+            const parsed = summaryFor(record, deps);
+            const flood = parsed === undefined ? undefined : await floodDecisionFor(parsed.summary, parsed.message, deps, now(), snsMessageId);
+            if (flood?.decision.action === "suppress") {
+                deps.logger.info("Not posting a repeat of an alert already posted in this window", { snsMessageId, floodKey: flood.key, count: flood.decision.count });
+                continue;
+            }
+            const summary =
+                flood?.decision.action === "notice" && parsed !== undefined ? repeatNoticeSummary(parsed.summary, flood.decision, now(), deps.flood!.policy) : parsed?.summary;
+            const payload = payloadFor(record, summary, deps);
             try {
+                const url = await deps.webhookUrl();
                 const outcome = await postToSlack(url, payload, {
                     deadline,
                     logger: deps.logger,
@@ -85,22 +130,51 @@ export function createHandler(deps: NotifierDeps): (event: SNSEvent, context: Co
                     safetyMarginMs: deps.safetyMarginMs,
                     logAttributes: { snsMessageId },
                 });
-                if (outcome.kind === "delivered") deps.logger.info("Posted the alert to Slack", { snsMessageId, attempts: outcome.attempts });
+                if (outcome.kind === "delivered") deps.logger.info("Posted the alert to Slack", { snsMessageId, attempts: outcome.attempts, repeatCount: flood?.decision.count });
             } catch (error) {
                 if (error instanceof SlackDeliveryError) {
                     deps.logger.error(`Slack delivery failed; Lambda will retry the event: ${error.message}`, { snsMessageId, status: error.status, failure: error.failure });
                 }
+                // The window's first post did not arrive: forget the window so the retry is not taken for a repeat.
+                if (flood?.decision.action === "post") await releaseWindow(flood.key, flood.decision.windowStart, deps, snsMessageId);
                 throw error;
             }
         }
     };
 }
 
+async function releaseWindow(key: string, windowStart: number, deps: NotifierDeps, snsMessageId: string | undefined): Promise<void> {
+    try {
+        await deps.flood?.release(key, windowStart);
+    } catch (error) {
+        deps.logger.error("Could not reopen the flood window after a failed post; repeats of this alert may be held until the window ends", { snsMessageId, floodKey: key, error: String(error) });
+    }
+}
+
+/**
+ * Flood control from the environment the component sets: none without FLOOD_TABLE or with a
+ * window of 0 seconds, and none (logged) when the settings are invalid, since posting every
+ * event loses nothing.
+ */
+export function floodControlFromEnv(env: NodeJS.ProcessEnv, logger: NotifierLogger, client: () => DynamoDBDocumentClient): FloodControl | undefined {
+    const table = env[FLOOD_TABLE_ENV];
+    if (table === undefined || table === "") return undefined;
+    try {
+        const policy = floodPolicyFromEnv(env);
+        return policy.windowSeconds === 0 ? undefined : createDynamoFloodControl(client(), table, policy);
+    } catch (error) {
+        logger.error(`Flood control is off: ${(error as Error).message}`);
+        return undefined;
+    }
+}
+
+const defaultLogger = new Logger({ serviceName: "slack-notifier" });
 const defaultDeps: NotifierDeps = {
     // One client per container, reused by every invocation; region and credentials come from Lambda's environment.
     webhookUrl: createWebhookUrlSource(new KMSClient({})),
-    logger: new Logger({ serviceName: "slack-notifier" }),
+    logger: defaultLogger,
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
+    flood: floodControlFromEnv(process.env, defaultLogger, () => DynamoDBDocumentClient.from(new DynamoDBClient({}))),
 };
 
 export const handler = createHandler(defaultDeps);

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AlertChannel, AlertChannelArgs, channelKeyPolicy, slackHandle } from "../../components/alert-channel";
+import { AlertChannel, AlertChannelArgs, channelKeyPolicy, DEFAULT_FLOOD_CONTROL, floodControlSettings, notifierPolicy, slackHandle } from "../../components/alert-channel";
 import { JSM_DATADOG_API_URL } from "../../components/oncall-routing";
 import { RecordingEngine, reveal, SecretValue } from "../harness/mock-engine";
 import { policyDocument, recordResources } from "../harness/record";
@@ -105,6 +105,56 @@ describe("AlertChannel notifier", () => {
     });
 });
 
+describe("AlertChannel flood control", () => {
+    const table = () => engine.get("aws:dynamodb/table:Table", "alerts-flood");
+    const env = () => (fn().inputs.environment as { variables: Record<string, string> }).variables;
+
+    it("keeps repeat counts in an on-demand table encrypted with the channel key, with TTL on expiresAt", () => {
+        expect(table().inputs).toMatchObject({
+            billingMode: "PAY_PER_REQUEST",
+            hashKey: "pk",
+            attributes: [{ name: "pk", type: "S" }],
+            ttl: { attributeName: "expiresAt", enabled: true },
+            serverSideEncryption: { enabled: true, kmsKeyArn: key().state.arn },
+        });
+        expect(table().inputs.tags).toEqual(key().inputs.tags);
+    });
+
+    it("tells the notifier the table and the default policy", () => {
+        expect(env().FLOOD_TABLE).toBe(table().state.name);
+        expect(env().FLOOD_WINDOW_SECONDS).toBe(String(DEFAULT_FLOOD_CONTROL.windowSeconds));
+        expect(env().FLOOD_REPEAT_NOTICE_AFTER).toBe(String(DEFAULT_FLOOD_CONTROL.repeatNoticeAfter));
+    });
+
+    it("lets the notifier only update items of that table, and use the key only through DynamoDB", () => {
+        const policy = policyDocument(engine.get("aws:iam/rolePolicy:RolePolicy", "alerts-notifier-policy").inputs.policy);
+        const dynamoStatements = policy.Statement.filter((s) => [s.Action].flat().some((a: string) => a.startsWith("dynamodb:")));
+        expect(dynamoStatements).toEqual([{ Sid: "FloodCounts", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: table().state.arn }]);
+        const viaDynamo = policy.Statement.find((s) => s.Sid === "FloodTableKey")!;
+        expect(viaDynamo.Resource).toBe(key().state.arn);
+        expect(viaDynamo.Condition.StringEquals["kms:ViaService"]).toMatch(/^dynamodb\.[a-z0-9-]+\.amazonaws\.com$/);
+    });
+
+    it("passes configured settings through, and with a zero window creates no table and grants no DynamoDB", async () => {
+        const custom = await recordResources(() => new AlertChannel("alerts", channelArgs({ floodControl: { windowSeconds: 120, repeatNoticeAfter: 4 } })));
+        const vars = (custom.get("aws:lambda/function:Function", "alerts-notifier").inputs.environment as { variables: Record<string, string> }).variables;
+        expect([vars.FLOOD_WINDOW_SECONDS, vars.FLOOD_REPEAT_NOTICE_AFTER]).toEqual(["120", "4"]);
+
+        const off = await recordResources(() => new AlertChannel("alerts", channelArgs({ floodControl: { windowSeconds: 0 } })));
+        expect(off.registrations.filter((r) => r.type === "aws:dynamodb/table:Table")).toEqual([]);
+        const offVars = (off.get("aws:lambda/function:Function", "alerts-notifier").inputs.environment as { variables: Record<string, string> }).variables;
+        expect(offVars.FLOOD_TABLE).toBeUndefined();
+        expect(offVars.FLOOD_WINDOW_SECONDS).toBe("0");
+        expect(off.get("aws:iam/rolePolicy:RolePolicy", "alerts-notifier-policy").inputs.policy).not.toContain("dynamodb");
+    });
+
+    it("refuses bad settings with the field and the allowed range", () => {
+        expect(floodControlSettings()).toEqual(DEFAULT_FLOOD_CONTROL);
+        expect(() => floodControlSettings({ windowSeconds: -1 })).toThrow(/floodControl\.windowSeconds.*0 \(off\) to 86400/);
+        expect(() => floodControlSettings({ repeatNoticeAfter: 1 })).toThrow(/floodControl\.repeatNoticeAfter.*at least 2/);
+    });
+});
+
 describe("AlertChannel routing", () => {
     it("adds the Slack channel to Datadog and routes to it and to Opsgenie", () => {
         expect(engine.get("datadog:slack/channel:Channel", "alerts-datadog-slack").inputs).toMatchObject({ accountName: "acme-monitoring", channelName: "#alerts-dev" });
@@ -135,6 +185,16 @@ describe("AlertChannel with the jsm backend", () => {
 });
 
 describe("pure helpers", () => {
+    it("notifierPolicy grants DynamoDB only with a flood table, and only on that table", () => {
+        const base = { logGroupArn: "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/f", keyArn: "arn:aws:kms:eu-west-1:111122223333:key/k", deadLetterQueueArn: "arn:aws:sqs:eu-west-1:111122223333:q", functionName: "f", region: "eu-west-1" };
+        expect(JSON.stringify(notifierPolicy(base))).not.toContain("dynamodb");
+        const tableArn = "arn:aws:dynamodb:eu-west-1:111122223333:table/alertline-dev-alerts-flood";
+        const statements = notifierPolicy({ ...base, floodTableArn: tableArn }).Statement as Record<string, any>[];
+        const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes("dynamodb:"));
+        expect(dynamo.map((s) => s.Resource)).toEqual([tableArn]);
+        expect(statements.find((s) => s.Sid === "FloodTableKey")?.Condition).toEqual({ StringEquals: { "kms:ViaService": "dynamodb.eu-west-1.amazonaws.com" } });
+    });
+
     it("slackHandle drops the channel's #", () => {
         expect(slackHandle("acme", "#alerts-dev")).toBe("@slack-acme-alerts-dev");
     });
