@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
 import { lambdaFunctionName } from "./function-code";
-import { accountIamDecidesStatement, logsEncryptStatement } from "./iam-documents";
+import { accountIamDecidesStatement, logsEncryptStatement, useKeyVia } from "./iam-documents";
 import { OnCallRouting, OnCallSettings } from "./oncall-routing";
 import { serviceFunction } from "./service-function";
 import { standardTags } from "./tags";
@@ -274,13 +274,7 @@ export function notifierPolicy(input: { logGroupArn: string; keyArn: string; dea
             ? []
             : [
                   { Sid: "FloodCounts", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: input.floodTableArn },
-                  {
-                      Sid: "FloodTableKey",
-                      Effect: "Allow",
-                      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-                      Resource: input.keyArn,
-                      Condition: { StringEquals: { "kms:ViaService": `dynamodb.${input.region}.amazonaws.com` } },
-                  },
+                  useKeyVia("FloodTableKey", input.keyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "dynamodb", input.region),
               ];
     return {
         Version: "2012-10-17",
@@ -294,13 +288,7 @@ export function notifierPolicy(input: { logGroupArn: string; keyArn: string; dea
                 Condition: { StringEquals: { "kms:EncryptionContext:LambdaFunctionName": input.functionName } },
             },
             { Sid: "DeadLetter", Effect: "Allow", Action: "sqs:SendMessage", Resource: input.deadLetterQueueArn },
-            {
-                Sid: "EncryptDeadLetters",
-                Effect: "Allow",
-                Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-                Resource: input.keyArn,
-                Condition: { StringEquals: { "kms:ViaService": `sqs.${input.region}.amazonaws.com` } },
-            },
+            useKeyVia("EncryptDeadLetters", input.keyArn, ["kms:GenerateDataKey", "kms:Decrypt"], "sqs", input.region),
             ...flood,
         ],
     };

@@ -30,3 +30,8 @@ export function logsEncryptStatement(accountId: string, region: string) {
         Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*` } },
     };
 }
+
+/** Lets a role use a key only through one AWS service in one region (`kms:ViaService`). */
+export function useKeyVia(sid: string, keyArn: string, actions: string[], service: string, region: string) {
+    return { Sid: sid, Effect: "Allow", Action: actions, Resource: keyArn, Condition: { StringEquals: { "kms:ViaService": `${service}.${region}.amazonaws.com` } } };
+}

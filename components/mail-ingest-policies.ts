@@ -1,4 +1,4 @@
-import { accountIamDecidesStatement, logsEncryptStatement } from "./iam-documents";
+import { accountIamDecidesStatement, logsEncryptStatement, useKeyVia } from "./iam-documents";
 
 /**
  * Policy documents of the mail path, as pure functions. Each grant names the resource and, for KMS,
@@ -74,10 +74,6 @@ export function mailTopicPolicy(topicArn: string, accountId: string) {
             },
         ],
     };
-}
-
-function useKeyVia(sid: string, keyArn: string, actions: string[], service: string, region: string) {
-    return { Sid: sid, Effect: "Allow", Action: actions, Resource: keyArn, Condition: { StringEquals: { "kms:ViaService": `${service}.${region}.amazonaws.com` } } };
 }
 
 /** Shared by both functions: logs, the state table, the alert channel. */
