@@ -209,9 +209,6 @@ export type HostSettings = AlertlineSettings["hosts"][number];
 export type OnCallSettings = AlertlineSettings["oncall"];
 export type MailSettings = NonNullable<AlertlineSettings["mail"]>;
 
-/** Keys of settingsSchema; anything else under `alertline:` is a typo or a secret. */
-export const SETTING_KEYS = Object.keys(settingsSchema.shape) as (keyof AlertlineSettings)[];
-
 /** A secret the stack needs, how to set it, and what the offline plan uses in its place. */
 export interface SecretSpec {
     /** Full config key, e.g. `alertline:slackWebhookUrl`. */
@@ -354,6 +351,21 @@ export function decodeConfigValue(text: string): unknown {
     }
 }
 
+/**
+ * The `alertline:` settings of a config map (`namespace:key` → text, as Pulumi hands it to the
+ * program), decoded for parseSettings. Unknown keys stay in, so parseSettings names typos; secrets
+ * stay out. `environment` defaults to the stack name.
+ */
+export function rawSettings(config: Record<string, string>, stack: string): Record<string, unknown> {
+    const raw: Record<string, unknown> = { environment: stack };
+    const secretKeys = new Set<string>(Object.values(SECRETS).map((s) => s.key));
+    for (const [fullKey, text] of Object.entries(config)) {
+        if (!fullKey.startsWith("alertline:") || secretKeys.has(fullKey)) continue;
+        raw[fullKey.slice("alertline:".length)] = decodeConfigValue(text);
+    }
+    return raw;
+}
+
 /** What the program gets from its stack configuration. */
 export interface StackConfig {
     readonly settings: AlertlineSettings;
@@ -383,14 +395,7 @@ function requireCheckedSecret(spec: SecretSpec): pulumi.Output<string> {
  * config fails `pulumi preview` (and the offline plan) before any resource is declared.
  */
 export function loadStackConfig(): StackConfig {
-    const all = pulumi.runtime.allConfig();
-    const raw: Record<string, unknown> = { environment: pulumi.getStack() };
-    const secretKeys = new Set<string>(Object.values(SECRETS).map((s) => s.key));
-    for (const [fullKey, text] of Object.entries(all)) {
-        if (!fullKey.startsWith("alertline:") || secretKeys.has(fullKey)) continue;
-        raw[fullKey.slice("alertline:".length)] = decodeConfigValue(text);
-    }
-    const settings = parseSettings(raw);
+    const settings = parseSettings(rawSettings(pulumi.runtime.allConfig(), pulumi.getStack()));
     const mailRulesYaml = settings.mailRules === undefined ? undefined : readMailRules(settings);
     const onCallSecret = settings.oncall.backend === "opsgenie" ? SECRETS.opsgenieApiKey : SECRETS.jsmDatadogApiKey;
     return {

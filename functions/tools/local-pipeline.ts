@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { decodeConfigValue, parseSettings, SETTING_KEYS, type AlertlineSettings } from "../../components/stack-config";
+import { parseSettings, rawSettings, type AlertlineSettings } from "../../components/stack-config";
 import { towerConfig } from "../../components/site-config";
 import { PROJECT_ROOT, readStackConfig } from "../../test/harness/stack-files";
 import { createHandler as createIngestHandler } from "../mail-ingest/handler";
@@ -106,12 +106,7 @@ export interface LocalStack {
  */
 export function loadLocalStack(stack: string): LocalStack {
     const { config } = readStackConfig(stack);
-    const raw: Record<string, unknown> = { environment: stack };
-    for (const key of SETTING_KEYS) {
-        const text = config[`alertline:${key}`];
-        if (text !== undefined) raw[key] = decodeConfigValue(text);
-    }
-    const settings = parseSettings(raw);
+    const settings = parseSettings(rawSettings(config, stack));
     if (settings.mail === undefined || settings.mailRules === undefined) {
         throw new PipelineUsageError(`stack ${stack} has no alertline:mail and alertline:mailRules in Pulumi.${stack}.yaml: it receives no mail, so npm start has nothing to run`);
     }

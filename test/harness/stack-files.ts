@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { decodeConfigValue, parseSettings, requiredSecrets, SETTING_KEYS } from "../../components/stack-config";
+import { parseSettings, rawSettings, requiredSecrets } from "../../components/stack-config";
 
 /** Repository root: where Pulumi.yaml lives. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -63,13 +63,8 @@ function isSecure(value: unknown): boolean {
 
 /** Settings if they parse; otherwise undefined, and the program itself reports the problem. */
 function tryParseSettings(config: Record<string, string>) {
-    const raw: Record<string, unknown> = { environment: "placeholder" };
-    for (const key of SETTING_KEYS) {
-        const text = config[`alertline:${key}`];
-        if (text !== undefined) raw[key] = decodeConfigValue(text);
-    }
     try {
-        return parseSettings(raw);
+        return parseSettings(rawSettings(config, "placeholder"));
     } catch {
         return undefined;
     }
