@@ -28,6 +28,7 @@ const alerts = new AlertChannel("alerts", {
     datadogSlackAccount: settings.slack.datadogAccount,
     onCall: settings.oncall,
     onCallApiKey: secrets.onCallApiKey,
+    onCallAlertsApiKey: secrets.onCallAlertsApiKey,
     logRetentionDays: settings.logRetentionDays,
     floodControl: settings.floodControl,
     // EventBridge and Budgets publish only if the topic and its key let them.
@@ -90,6 +91,9 @@ const mail =
               alertKeyArn: alerts.keyArn,
               relayInstanceIds: pulumi.all(settings.sites.filter((s) => s.relay === "ssm").map((s) => relayInstanceId(s.relayHost!))),
               logRetentionDays: settings.logRetentionDays,
+              onCall: alerts.onCall,
+              canary: settings.canary,
+              towerProbe: settings.towerProbe,
           });
 
 const sites = settings.sites.map(
@@ -103,6 +107,7 @@ const sites = settings.sites.map(
             // Validation guarantees mail exists whenever sites do.
             senderSecurityGroupId: site.relay === "ssm" ? relaySecurityGroupId(site.relayHost!) : mail!.dispatcherSecurityGroupId,
             alertTopicArn: alerts.topicArn,
+            towerProbe: settings.towerProbe,
         }),
 );
 
@@ -122,6 +127,11 @@ export const alertAddress = mail?.alertAddress;
 /** What to enter in Datadog's Alibaba Cloud integration tile (secret). */
 export const alibabaDatadogTile = alibaba?.datadogTile;
 export const mailBucketName = mail?.bucketName;
+/** Where the on-call backend's outgoing webhook posts acknowledgements, and its header token (secret). */
+export const ackWebhookUrl = mail?.ackWebhookUrl;
+export const ackWebhookToken = mail?.ackWebhookToken;
+/** The on-call heartbeat the mail-path canary keeps alive. */
+export const mailPathHeartbeat = mail?.heartbeatName;
 export const dnsRecordsToAdd = mail?.dnsRecordsToAdd;
 /** Per site: the YAMAHA RTX configuration to paste on the office router (secret: it holds the pre-shared keys). */
 export const siteRouterConfigs = pulumi.output(Object.fromEntries(settings.sites.map((site, i) => [site.name, sites[i].routerConfig])));

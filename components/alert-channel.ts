@@ -2,8 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
 import { lambdaFunctionName } from "./function-code";
-import { accountIamDecidesStatement, logsEncryptStatement, useKeyVia } from "./iam-documents";
-import { OnCallRouting, OnCallSettings } from "./oncall-routing";
+import { accountIamDecidesStatement, decryptOwnSecretsStatement, logsEncryptStatement, useKeyVia } from "./iam-documents";
+import { OnCallLink, OnCallRouting, OnCallSettings } from "./oncall-routing";
 import { serviceFunction } from "./service-function";
 import { standardTags } from "./tags";
 
@@ -21,6 +21,8 @@ export interface AlertChannelArgs {
     readonly onCall: OnCallSettings;
     /** API key for the on-call backend (Opsgenie configuration key, or the JSM Datadog integration key). */
     readonly onCallApiKey: pulumi.Input<string>;
+    /** JSM only: key of the API integration alertline's functions page through. Default none. */
+    readonly onCallAlertsApiKey?: pulumi.Input<string>;
     /** Days to keep the notifier's logs. Default 30. */
     readonly logRetentionDays?: number;
     /** AWS services allowed to publish to the topic (and use its key). Default ["cloudwatch.amazonaws.com"]. */
@@ -69,6 +71,8 @@ export class AlertChannel extends pulumi.ComponentResource {
     declare readonly floodTableName: pulumi.Output<string> | undefined;
     /** Datadog notification handles (`@opsgenie-… @slack-…`) that route a monitor to this channel. */
     declare readonly datadogHandles: pulumi.Output<string>;
+    /** How alertline's own functions page on-call (mail that lit a tower, the canary's heartbeat). */
+    declare readonly onCall: OnCallLink;
 
     constructor(name: string, args: AlertChannelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("alertline:index:AlertChannel", name, {}, opts);
@@ -190,7 +194,7 @@ export class AlertChannel extends pulumi.ComponentResource {
         );
         const onCall = new OnCallRouting(
             `${name}-oncall`,
-            { environment: args.environment, settings: args.onCall, apiKey: args.onCallApiKey },
+            { environment: args.environment, settings: args.onCall, apiKey: args.onCallApiKey, alertsApiKey: args.onCallAlertsApiKey },
             { parent: this },
         );
 
@@ -199,6 +203,7 @@ export class AlertChannel extends pulumi.ComponentResource {
         this.notifierFunctionName = notifier.name;
         this.deadLetterQueueArn = deadLetterQueue.arn;
         this.floodTableName = floodTable?.name;
+        this.onCall = onCall.link;
         this.datadogHandles = pulumi
             .all([onCall.datadogHandle, slackChannel.accountName, slackChannel.channelName])
             .apply(([onCallHandle, account, channel]) => `${onCallHandle} ${slackHandle(account, channel)}`);
@@ -280,13 +285,7 @@ export function notifierPolicy(input: { logGroupArn: string; keyArn: string; dea
         Version: "2012-10-17",
         Statement: [
             { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${input.logGroupArn}:*` },
-            {
-                Sid: "DecryptOwnWebhook",
-                Effect: "Allow",
-                Action: "kms:Decrypt",
-                Resource: input.keyArn,
-                Condition: { StringEquals: { "kms:EncryptionContext:LambdaFunctionName": input.functionName } },
-            },
+            decryptOwnSecretsStatement("DecryptOwnWebhook", input.keyArn, input.functionName),
             { Sid: "DeadLetter", Effect: "Allow", Action: "sqs:SendMessage", Resource: input.deadLetterQueueArn },
             useKeyVia("EncryptDeadLetters", input.keyArn, ["kms:GenerateDataKey", "kms:Decrypt"], "sqs", input.region),
             ...flood,

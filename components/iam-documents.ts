@@ -35,3 +35,17 @@ export function logsEncryptStatement(accountId: string, region: string) {
 export function useKeyVia(sid: string, keyArn: string, actions: string[], service: string, region: string) {
     return { Sid: sid, Effect: "Allow", Action: actions, Resource: keyArn, Condition: { StringEquals: { "kms:ViaService": `${service}.${region}.amazonaws.com` } } };
 }
+
+/**
+ * Lets a function decrypt the secrets encrypted for it alone: KMS checks the encryption context
+ * `{LambdaFunctionName: <its name>}` that the components encrypt with.
+ */
+export function decryptOwnSecretsStatement(sid: string, keyArn: string, functionName: string) {
+    return {
+        Sid: sid,
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: keyArn,
+        Condition: { StringEquals: { "kms:EncryptionContext:LambdaFunctionName": functionName } },
+    };
+}

@@ -1,4 +1,4 @@
-import { accountIamDecidesStatement, logsEncryptStatement, useKeyVia } from "./iam-documents";
+import { accountIamDecidesStatement, decryptOwnSecretsStatement, logsEncryptStatement, useKeyVia } from "./iam-documents";
 
 /**
  * Policy documents of the mail path, as pure functions. Each grant names the resource and, for KMS,
@@ -97,8 +97,11 @@ function commonStatements(input: CommonGrants, tableActions: string[]) {
     ];
 }
 
-/** mail-ingest: read stored mail, claim it once, queue signal intents, report to the channel. */
-export function ingestFunctionPolicy(input: CommonGrants & { bucketArn: string; signalQueueArn: string; deadLetterQueueArn: string }) {
+/**
+ * mail-ingest: read stored mail, claim it once, queue signal intents, report to the channel, and
+ * (when it pages on-call) decrypt the on-call key encrypted for it.
+ */
+export function ingestFunctionPolicy(input: CommonGrants & { bucketArn: string; signalQueueArn: string; deadLetterQueueArn: string; onCallKeyFor?: string }) {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -107,9 +110,13 @@ export function ingestFunctionPolicy(input: CommonGrants & { bucketArn: string; 
             useKeyVia("MailKeyForS3", input.mailKeyArn, ["kms:Decrypt"], "s3", input.region),
             { Sid: "QueueSignals", Effect: "Allow", Action: "sqs:SendMessage", Resource: [input.signalQueueArn, input.deadLetterQueueArn] },
             useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs", input.region),
+            ...(input.onCallKeyFor === undefined ? [] : [decryptOwnSecretsStatement("DecryptOnCallKey", input.mailKeyArn, input.onCallKeyFor)]),
         ],
     };
 }
+
+/** Namespace of the tower probe's metric; the dispatcher may write this namespace only. */
+export const TOWER_METRIC_NAMESPACE = "alertline/Towers";
 
 /** tower-dispatch: consume the signal queue, keep tower state, relay through SSM where a site says so. */
 export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: string; relay?: { documentArn: string; instanceArns: string[] } }) {
@@ -126,7 +133,46 @@ export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: s
             ...commonStatements(input, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
             { Sid: "ConsumeSignals", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: input.signalQueueArn },
             useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt"], "sqs", input.region),
+            // PutMetricData has no resource-level permissions; the namespace condition is the limit.
+            {
+                Sid: "PublishTowerReachability",
+                Effect: "Allow",
+                Action: "cloudwatch:PutMetricData",
+                Resource: "*",
+                Condition: { StringEquals: { "cloudwatch:namespace": TOWER_METRIC_NAMESPACE } },
+            },
             ...relay,
+        ],
+    };
+}
+
+/** ack-webhook: queue recovery intents on the signal queue, decrypt its own shared secret, write its logs. */
+export function ackFunctionPolicy(input: { region: string; logGroupArn: string; mailKeyArn: string; signalQueueArn: string; functionName: string }) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${input.logGroupArn}:*` },
+            { Sid: "QueueClears", Effect: "Allow", Action: "sqs:SendMessage", Resource: input.signalQueueArn },
+            useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs", input.region),
+            decryptOwnSecretsStatement("DecryptOwnSecret", input.mailKeyArn, input.functionName),
+        ],
+    };
+}
+
+/** mail-canary: send one mail from the canary address of the mail domain, write its logs. */
+export function canaryFunctionPolicy(input: { logGroupArn: string; identityArn: string; fromAddress: string }) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${input.logGroupArn}:*` },
+            {
+                Sid: "SendCanaryMail",
+                Effect: "Allow",
+                // SESv2 SendEmail with raw content is authorised as ses:SendEmail; SendRawEmail covers the v1 API.
+                Action: ["ses:SendEmail", "ses:SendRawEmail"],
+                Resource: input.identityArn,
+                Condition: { StringEquals: { "ses:FromAddress": input.fromAddress } },
+            },
         ],
     };
 }

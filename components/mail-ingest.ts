@@ -1,12 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { TowerConfig } from "../functions/shared/tower-config";
+import { ONCALL_API_KEY_ENV, ONCALL_API_URL_ENV } from "../functions/shared/oncall-alerts";
+import { ackEndpoint } from "./ack-endpoint";
 import { lambdaFunctionName } from "./function-code";
+import { mailCanary, rateExpression } from "./mail-canary";
+import type { OnCallLink } from "./oncall-routing";
 import { dispatchFunctionPolicy, ingestFunctionPolicy, mailBucketPolicy, mailKeyPolicy, mailTopicPolicy } from "./mail-ingest-policies";
 import { DnsRecord, sesDnsRecords } from "./ses-dns";
 import { serviceFunction } from "./service-function";
 import { relayDocumentContent } from "./ssm-relay-document";
-import type { MailSettings } from "./stack-config";
+import type { CanarySettings, MailSettings, TowerProbeSettings } from "./stack-config";
 import { standardTags } from "./tags";
 
 /** Arguments for {@link MailIngest}. */
@@ -29,6 +33,16 @@ export interface MailIngestArgs {
     readonly relayInstanceIds?: pulumi.Input<string[]>;
     /** Days to keep the functions' logs. Default 30. */
     readonly logRetentionDays?: number;
+    /**
+     * How the functions page on-call (the alert channel's link): mail that lit a tower becomes an
+     * alert whose alias is its correlation key, the canary pings a heartbeat, acknowledgements come
+     * back through a webhook. Default: none (no paging, no heartbeat, no acknowledgement endpoint).
+     */
+    readonly onCall?: OnCallLink;
+    /** The canary mail and its heartbeat. Default: off. */
+    readonly canary?: CanarySettings;
+    /** The dispatcher's scheduled tower probe. Default: off. */
+    readonly towerProbe?: TowerProbeSettings;
 }
 
 /**
@@ -53,6 +67,12 @@ export class MailIngest extends pulumi.ComponentResource {
     declare readonly stateTableName: pulumi.Output<string>;
     /** Security group of the dispatcher; sites add their towers' ports to it. */
     declare readonly dispatcherSecurityGroupId: pulumi.Output<string>;
+    /** URL the on-call backend's outgoing webhook posts acknowledgements to (undefined without on-call). */
+    declare readonly ackWebhookUrl: pulumi.Output<string | undefined>;
+    /** Shared token of that webhook, sent as X-Alertline-Token (secret; undefined without on-call). */
+    declare readonly ackWebhookToken: pulumi.Output<string | undefined>;
+    /** Name of the on-call heartbeat the canary keeps alive (undefined when the canary is off). */
+    declare readonly heartbeatName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: MailIngestArgs, opts?: pulumi.ComponentResourceOptions) {
         super("alertline:index:MailIngest", name, {}, opts);
@@ -194,6 +214,38 @@ export class MailIngest extends pulumi.ComponentResource {
         // mail-ingest
         const ingestName = lambdaFunctionName(env, name, "ingest");
         const towersJson = pulumi.output(args.towers).apply((towers) => JSON.stringify(towers, null, 2));
+        const onCallKey = args.onCall?.alertsApiKey;
+        const onCallEnvironment: Record<string, pulumi.Input<string>> =
+            onCallKey === undefined
+                ? {}
+                : {
+                      [ONCALL_API_URL_ENV]: args.onCall!.alertsApiUrl,
+                      [ONCALL_API_KEY_ENV]: new aws.kms.Ciphertext(
+                          `${name}-ingest-oncall-key`,
+                          { keyId: key.arn, plaintext: onCallKey, context: { LambdaFunctionName: ingestName } },
+                          { parent: this },
+                      ).ciphertextBlob,
+                  };
+        const canary =
+            args.canary?.enabled === true
+                ? mailCanary(this, `${name}-canary`, {
+                      environment: env,
+                      component: name,
+                      keyArn: key.arn,
+                      domain: args.mail.domain,
+                      alertAddress,
+                      identityArn: domain.arn,
+                      settings: args.canary,
+                      logRetentionDays: retentionDays,
+                      onCall: args.onCall,
+                      tags,
+                  })
+                : undefined;
+        const ingestFile = {
+            environment: env,
+            allowedSenders: args.mail.allowedSenders,
+            ...(canary === undefined ? {} : { canarySender: canary.sender, heartbeatName: canary.heartbeatName }),
+        };
         const ingest = serviceFunction(this, `${name}-ingest`, {
             functionName: ingestName,
             description: "Classifies alert mail and queues PATLITE signal intents",
@@ -201,7 +253,7 @@ export class MailIngest extends pulumi.ComponentResource {
             files: {
                 "rules.yaml": args.rulesYaml,
                 "towers.json": towersJson,
-                "ingest.json": JSON.stringify({ environment: env, allowedSenders: args.mail.allowedSenders }, null, 2),
+                "ingest.json": JSON.stringify(ingestFile, null, 2),
             },
             keyArn: key.arn,
             logRetentionDays: retentionDays,
@@ -211,6 +263,7 @@ export class MailIngest extends pulumi.ComponentResource {
                 STATE_TABLE: table.name,
                 ALERTLINE_ENVIRONMENT: env,
                 POWERTOOLS_SERVICE_NAME: "mail-ingest",
+                ...onCallEnvironment,
             },
             // Parsing a 40 MB mail takes memory and time; both are cheap next to a missed alert.
             timeoutSeconds: 120,
@@ -229,7 +282,7 @@ export class MailIngest extends pulumi.ComponentResource {
                         signalQueueArn: signalQueue.arn,
                         deadLetterQueueArn: ingestDeadLetters.arn,
                     })
-                    .apply((grants) => JSON.stringify(ingestFunctionPolicy(grants))),
+                    .apply((grants) => JSON.stringify(ingestFunctionPolicy({ ...grants, onCallKeyFor: onCallKey === undefined ? undefined : ingestName }))),
             tags,
         });
         new aws.lambda.Permission(
@@ -308,6 +361,38 @@ export class MailIngest extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // The probe: the dispatcher reads every tower's status on a schedule (a metric per tower; PatliteSite alarms on it).
+        if (args.towerProbe?.enabled === true) {
+            const probeSchedule = new aws.cloudwatch.EventRule(
+                `${name}-probe-schedule`,
+                { description: `alertline ${env}: tower reachability probe`, scheduleExpression: rateExpression(args.towerProbe.intervalMinutes), tags },
+                { parent: this },
+            );
+            new aws.cloudwatch.EventTarget(`${name}-probe-target`, { rule: probeSchedule.name, arn: dispatch.arn }, { parent: this });
+            new aws.lambda.Permission(
+                `${name}-probe-invoke`,
+                { action: "lambda:InvokeFunction", function: dispatch.name, principal: "events.amazonaws.com", sourceArn: probeSchedule.arn },
+                { parent: this },
+            );
+        }
+
+        // Acknowledged or closed in on-call: the tower alert is cleared.
+        const ack =
+            args.onCall === undefined
+                ? undefined
+                : ackEndpoint(this, `${name}-ack`, {
+                      environment: env,
+                      component: name,
+                      keyArn: key.arn,
+                      region: region.region,
+                      towersJson,
+                      signalQueueUrl: signalQueue.url,
+                      signalQueueArn: signalQueue.arn,
+                      logRetentionDays: retentionDays,
+                      onCall: args.onCall,
+                      tags,
+                  });
+
         // Anything that stops the path reaches the alert channel.
         const alarm = (key: string, description: string, namespace: string, metricName: string, dimensions: pulumi.Input<Record<string, pulumi.Input<string>>>, statistic = "Sum") =>
             new aws.cloudwatch.MetricAlarm(
@@ -334,6 +419,12 @@ export class MailIngest extends pulumi.ComponentResource {
         alarm("signals-dlq-alarm", "Tower signals failed five times and sit in the dead-letter queue: some tower may show a stale state.", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: signalDeadLetters.name }, "Maximum");
         alarm("ingest-errors-alarm", "mail-ingest is failing: alert mail is not reaching the towers.", "AWS/Lambda", "Errors", { FunctionName: ingest.name });
         alarm("dispatch-errors-alarm", "tower-dispatch is failing: towers are not being updated.", "AWS/Lambda", "Errors", { FunctionName: dispatch.name });
+        if (canary !== undefined) {
+            alarm("canary-errors-alarm", "The mail-path canary could not send its test mail through SES: the heartbeat will expire and page on-call until it can.", "AWS/Lambda", "Errors", { FunctionName: canary.functionName });
+        }
+        if (ack !== undefined) {
+            alarm("ack-errors-alarm", "The acknowledgement endpoint is failing: acknowledging an alert in on-call may not silence its tower.", "AWS/Lambda", "Errors", { FunctionName: ack.functionName });
+        }
 
         this.alertAddress = pulumi.output(alertAddress);
         this.bucketName = bucket.id;
@@ -342,7 +433,13 @@ export class MailIngest extends pulumi.ComponentResource {
         this.signalQueueUrl = signalQueue.url;
         this.stateTableName = table.name;
         this.dispatcherSecurityGroupId = dispatcherSecurityGroup.id;
+        this.ackWebhookUrl = pulumi.output(ack?.url);
+        this.ackWebhookToken = pulumi.secret(pulumi.output(ack?.token));
+        this.heartbeatName = pulumi.output(canary?.heartbeatName);
         this.registerOutputs({
+            ackWebhookUrl: this.ackWebhookUrl,
+            ackWebhookToken: this.ackWebhookToken,
+            heartbeatName: this.heartbeatName,
             alertAddress: this.alertAddress,
             bucketName: this.bucketName,
             ruleSetName: this.ruleSetName,

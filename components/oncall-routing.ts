@@ -1,6 +1,7 @@
 import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
-import { OpsgenieApiIntegration, OpsgenieTeam } from "./opsgenie";
+import { onCallApiUrl } from "../functions/shared/oncall-alerts";
+import { OpsgenieApiIntegration, OpsgenieConnectionArgs, OpsgenieTeam } from "./opsgenie";
 import { opsgenieApiUrl } from "./opsgenie-api";
 import type { OnCallSettings } from "./stack-config";
 
@@ -25,6 +26,23 @@ export interface OnCallRoutingArgs {
      * Datadog integration. With `jsm`: the API key of the Datadog integration created in JSM.
      */
     readonly apiKey: pulumi.Input<string>;
+    /**
+     * With `jsm`: the key of an API integration created in JSM, which alertline's functions page
+     * and ping heartbeats through. Ignored with `opsgenie` (the stack creates that integration).
+     * Default: none (the functions do not page).
+     */
+    readonly alertsApiKey?: pulumi.Input<string>;
+}
+
+/** How alertline's own functions reach on-call, and (Opsgenie only) what lets other components add heartbeats and webhooks. */
+export interface OnCallLink {
+    readonly backend: OnCallSettings["backend"];
+    /** Base URL of the alert API (Opsgenie's region, or JSM's integration API). */
+    readonly alertsApiUrl: string;
+    /** Key of the API integration the functions use (secret); undefined when none is configured. */
+    readonly alertsApiKey: pulumi.Output<string> | undefined;
+    /** Opsgenie only: the configuration connection and the team, for heartbeats and the acknowledgement webhook. */
+    readonly opsgenie?: { readonly connection: OpsgenieConnectionArgs; readonly teamId: pulumi.Output<string> };
 }
 
 /**
@@ -37,6 +55,8 @@ export class OnCallRouting extends pulumi.ComponentResource {
     declare readonly datadogHandle: pulumi.Output<string>;
     /** Opsgenie team ID (undefined with `jsm`, whose team is managed in JSM). */
     declare readonly teamId: pulumi.Output<string | undefined>;
+    /** How alertline's functions page this team (see {@link OnCallLink}). */
+    declare readonly link: OnCallLink;
 
     constructor(name: string, args: OnCallRoutingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("alertline:index:OnCallRouting", name, {}, opts);
@@ -62,7 +82,19 @@ export class OnCallRouting extends pulumi.ComponentResource {
                 { name: serviceName, opsgenieApiKey: integration.apiKey, region: settings.region },
                 { parent: this },
             );
+            // alertline's own alerts (mail that lit a tower, heartbeats) come through an API integration of the same team.
+            const alertsIntegration = new OpsgenieApiIntegration(
+                `${name}-alerts-integration`,
+                { name: `${serviceName}-alertline`, type: "API", ownerTeamId: team.id, enabled: true, connection },
+                { parent: this },
+            );
             teamId = team.id;
+            this.link = {
+                backend: "opsgenie",
+                alertsApiUrl: onCallApiUrl("opsgenie", settings.region),
+                alertsApiKey: alertsIntegration.apiKey,
+                opsgenie: { connection, teamId: team.id },
+            };
         } else {
             serviceObject = new datadog.opsgenie.ServiceObject(
                 `${name}-datadog-service`,
@@ -70,6 +102,11 @@ export class OnCallRouting extends pulumi.ComponentResource {
                 { parent: this },
             );
             teamId = pulumi.output(undefined);
+            this.link = {
+                backend: "jsm",
+                alertsApiUrl: onCallApiUrl("jsm"),
+                alertsApiKey: args.alertsApiKey === undefined ? undefined : pulumi.secret(args.alertsApiKey),
+            };
         }
 
         this.datadogHandle = pulumi.interpolate`@opsgenie-${serviceObject.name}`;

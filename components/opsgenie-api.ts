@@ -95,9 +95,19 @@ export function retryDelayMs(attempt: number, retryAfter?: string | null): numbe
     return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 16_000);
 }
 
-/** Replaces every occurrence of the secret so an error message can be shown or logged. */
-export function redact(text: string, secret: string): string {
-    return secret.length === 0 ? text : text.split(secret).join("[redacted]");
+/** What an error message must not repeat: the API key alone, or with other secrets such as webhook header values. */
+export type Secrets = string | readonly string[];
+
+/**
+ * Replaces every occurrence of each secret so an error message can be shown or logged. One pass,
+ * longest secret first: a secret containing a shorter one goes whole, and a short secret cannot
+ * match inside a `[redacted]` already put in.
+ */
+export function redact(text: string, secrets: Secrets): string {
+    const ordered = (typeof secrets === "string" ? [secrets] : [...secrets]).filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    if (ordered.length === 0) return text;
+    const anySecret = new RegExp(ordered.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+    return text.replace(anySecret, "[redacted]");
 }
 
 /** The `message` (and field `errors`) of an Opsgenie error body, or the start of a non-JSON body. */
@@ -136,29 +146,29 @@ function hintFor(status: number, attempts: number): string {
     return "Opsgenie answered in a way alertline does not expect; check the request in Opsgenie's API docs.";
 }
 
-/** `Opsgenie POST /v2/teams answered 422: <message> — <hint>`, with the API key removed wherever it appears. */
-export function failureMessage(request: OpsgenieRequest, answer: OpsgenieAnswer, apiKey: string, attempts = 1): string {
+/** `Opsgenie POST /v2/teams answered 422: <message> — <hint>`, with the API key (and any other secret) removed wherever it appears. */
+export function failureMessage(request: OpsgenieRequest, answer: OpsgenieAnswer, secrets: Secrets, attempts = 1): string {
     const message = `Opsgenie ${requestLabel(request)} answered ${answer.status}: ${errorMessageOf(answer.bodyText)} — ${hintFor(answer.status, attempts)}`;
-    return redact(message, apiKey);
+    return redact(message, secrets);
 }
 
 /** For when no HTTP answer came at all (refused connection, DNS, timeout). */
-export function unreachableMessage(request: OpsgenieRequest, apiUrl: string, reason: string, apiKey: string, attempts: number): string {
+export function unreachableMessage(request: OpsgenieRequest, apiUrl: string, reason: string, secrets: Secrets, attempts: number): string {
     return redact(
         `Opsgenie ${requestLabel(request)} could not reach ${apiUrl} in ${attempts} attempt${attempts === 1 ? "" : "s"}: ${reason} — check connection.apiUrl and the network.`,
-        apiKey,
+        secrets,
     );
 }
 
 /** Parses a 2xx answer's JSON object, or throws naming the operation. */
-export function successBody(request: OpsgenieRequest, answer: OpsgenieAnswer, apiKey: string, attempts = 1): Record<string, unknown> {
-    if (answer.status < 200 || answer.status > 299) throw new Error(failureMessage(request, answer, apiKey, attempts));
+export function successBody(request: OpsgenieRequest, answer: OpsgenieAnswer, secrets: Secrets, attempts = 1): Record<string, unknown> {
+    if (answer.status < 200 || answer.status > 299) throw new Error(failureMessage(request, answer, secrets, attempts));
     if (answer.bodyText.trim() === "") return {};
     let parsed: unknown;
     try {
         parsed = JSON.parse(answer.bodyText);
     } catch {
-        throw new Error(redact(`Opsgenie ${requestLabel(request)} answered ${answer.status} with a body that is not JSON: ${answer.bodyText.slice(0, 200)}`, apiKey));
+        throw new Error(redact(`Opsgenie ${requestLabel(request)} answered ${answer.status} with a body that is not JSON: ${answer.bodyText.slice(0, 200)}`, secrets));
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new Error(`Opsgenie ${requestLabel(request)} answered ${answer.status} with JSON that is not an object.`);
@@ -188,6 +198,8 @@ function requiredString(request: OpsgenieRequest, data: Record<string, unknown>,
 
 function idPath(prefix: string, id: string): string {
     if (id === "") throw new Error(`An Opsgenie id is empty where ${prefix}/{id} needs one.`);
+    // encodeURIComponent keeps dots, and URL resolution would turn `/v2/heartbeats/..` into `/v2/`.
+    if (id === "." || id === "..") throw new Error(`An Opsgenie id "${id}" would address something other than ${prefix}/{id}.`);
     return `${prefix}/${encodeURIComponent(id)}`;
 }
 
@@ -257,12 +269,64 @@ export function parseTeam(request: OpsgenieRequest, body: Record<string, unknown
 
 // ---------------------------------------------------------------- integrations
 
-/** What alertline manages of an API-based integration (API, Datadog, …). */
+/** The integration type that posts alerts to a URL instead of taking them in with an API key. */
+export const WEBHOOK_TYPE = "Webhook";
+
+/** What alertline manages of an API-based integration (API, Datadog, Webhook, …). */
 export interface IntegrationFields {
     readonly name: string;
     readonly type: string;
     readonly enabled: boolean;
     readonly ownerTeamId?: string;
+    /** Where a Webhook integration posts alerts; only for type Webhook, and required there. */
+    readonly webhookUrl?: string;
+    /** HTTP headers a Webhook integration sends (a shared token, usually): secret. Only for type Webhook. */
+    readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Checks webhook headers without ever quoting a value (values carry tokens): names must be HTTP
+ * tokens, values one line of text, so nothing can smuggle an extra header into Opsgenie's request.
+ */
+export function webhookHeaders(value: unknown): Readonly<Record<string, string>> {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        throw new Error(`Opsgenie integration headers must be an object of header name to text value; got ${Array.isArray(value) ? "an array" : typeof value}.`);
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, headerValue] of Object.entries(value as Record<string, unknown>)) {
+        if (!HEADER_NAME.test(name)) {
+            throw new Error(`Opsgenie integration headers name "${name}" is not an HTTP header name: use letters, digits and - (e.g. "X-Alertline-Token").`);
+        }
+        if (typeof headerValue !== "string") {
+            throw new Error(`Opsgenie integration headers["${name}"] must be text; got ${typeof headerValue}.`);
+        }
+        if (/[\r\n\0]/.test(headerValue)) {
+            throw new Error(`Opsgenie integration headers["${name}"] holds a line break or NUL (value not shown): put the value on one line.`);
+        }
+        headers[name] = headerValue;
+    }
+    return headers;
+}
+
+/** The values of webhook headers, which error messages must redact like the API key. */
+export function headerSecrets(...headers: (Readonly<Record<string, unknown>> | undefined)[]): string[] {
+    return headers.flatMap((h) => (typeof h === "object" && h !== null ? Object.values(h).filter((v): v is string => typeof v === "string") : []));
+}
+
+function webhookUrlField(webhookUrl: unknown): string {
+    let url: URL | undefined;
+    try {
+        url = typeof webhookUrl === "string" ? new URL(webhookUrl) : undefined;
+    } catch {
+        url = undefined;
+    }
+    if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
+        throw new Error(`Opsgenie integration webhookUrl "${String(webhookUrl)}" is not an http(s) URL: give the full address Opsgenie should post alerts to, e.g. https://hooks.example.com/opsgenie.`);
+    }
+    return webhookUrl as string;
 }
 
 /** Validates resolved integration inputs and applies the official provider's defaults (type "API", enabled true). */
@@ -271,8 +335,10 @@ export function integrationFields(input: {
     readonly type?: unknown;
     readonly enabled?: unknown;
     readonly ownerTeamId?: unknown;
+    readonly webhookUrl?: unknown;
+    readonly headers?: unknown;
 }): IntegrationFields {
-    const { name, type, enabled, ownerTeamId } = input;
+    const { name, type, enabled, ownerTeamId, webhookUrl, headers } = input;
     if (typeof name !== "string" || name.trim() === "" || name.length > 250) {
         throw new Error(`Opsgenie integration name "${String(name)}" is invalid: use 1 to 250 characters, unique in the account.`);
     }
@@ -285,7 +351,30 @@ export function integrationFields(input: {
     if (ownerTeamId !== undefined && (typeof ownerTeamId !== "string" || ownerTeamId === "")) {
         throw new Error("Opsgenie integration ownerTeamId is empty: pass a team's id (for example team.id) or leave it out for a global integration.");
     }
-    return { name, type: type ?? "API", enabled: enabled ?? true, ...(ownerTeamId === undefined ? {} : { ownerTeamId }) };
+    const fields = { name, type: type ?? "API", enabled: enabled ?? true, ...(ownerTeamId === undefined ? {} : { ownerTeamId }) };
+    if (fields.type !== WEBHOOK_TYPE) {
+        if (webhookUrl !== undefined || headers !== undefined) {
+            throw new Error(
+                `Opsgenie integration "${name}" has type "${fields.type}", but webhookUrl and headers apply only to type "${WEBHOOK_TYPE}": set type "${WEBHOOK_TYPE}" or leave them out.`,
+            );
+        }
+        return fields;
+    }
+    if (webhookUrl === undefined) {
+        throw new Error(`Opsgenie integration "${name}" has type "${WEBHOOK_TYPE}" but no webhookUrl: give the URL Opsgenie should post alerts to.`);
+    }
+    return { ...fields, webhookUrl: webhookUrlField(webhookUrl), headers: headers === undefined ? {} : webhookHeaders(headers) };
+}
+
+/**
+ * What a Webhook integration adds to the create and update bodies. Opsgenie posts the alert with
+ * its description and details so the receiver sees the whole alert.
+ * Unconfirmed: field names follow the Opsgenie Go SDK's WebhookIntegration (create) and
+ * ForceUpdateAllFields (update); check against the Integration API if the create is refused.
+ */
+function webhookBody(integration: IntegrationFields): Record<string, unknown> {
+    if (integration.type !== WEBHOOK_TYPE) return {};
+    return { url: integration.webhookUrl, addAlertDescription: true, addAlertDetails: true, headers: { ...integration.headers } };
 }
 
 /**
@@ -299,7 +388,7 @@ export function createIntegrationRequest(integration: IntegrationFields): Opsgen
         body.ownerTeam = { id: integration.ownerTeamId };
         body.responders = [{ type: "team", id: integration.ownerTeamId }];
     }
-    return { method: "POST", path: "/v2/integrations", body };
+    return { method: "POST", path: "/v2/integrations", body: { ...body, ...webhookBody(integration) } };
 }
 
 export function getIntegrationRequest(id: string): OpsgenieRequest {
@@ -320,7 +409,8 @@ export function updateIntegrationRequest(id: string, current: Readonly<Record<st
     for (const [field, value] of Object.entries(current)) {
         if (field !== "_readOnly" && !readOnly.includes(field)) body[field] = value;
     }
-    Object.assign(body, { id, name: integration.name, type: integration.type, enabled: integration.enabled });
+    // A Webhook's headers are sent whole (`{}` when none) so that removing one removes it from Opsgenie too.
+    Object.assign(body, { id, name: integration.name, type: integration.type, enabled: integration.enabled }, webhookBody(integration));
     return { method: "PUT", path: idPath("/v2/integrations", id), body };
 }
 
@@ -335,6 +425,8 @@ export interface IntegrationState {
     readonly enabled?: boolean;
     readonly ownerTeamId?: string;
     readonly apiKey?: string;
+    readonly webhookUrl?: string;
+    readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The raw `data` of a GET answer, which PUT must send back. */
@@ -346,7 +438,8 @@ export function integrationData(request: OpsgenieRequest, body: Record<string, u
  * Create and GET answer `{data: {id, name, enabled, type, …}}`. The Go SDK and the official
  * provider take the new key from the create answer's `data.apiKey`; the opsgenie-oas spec does
  * not list apiKey there, and whether GET returns it is unconfirmed, so apiKey is optional here.
- * The owner comes as `ownerTeam: {id, name}` (GET) or `teamId` (list answers).
+ * The owner comes as `ownerTeam: {id, name}` (GET) or `teamId` (list answers). A Webhook
+ * integration's GET holds `url` and `headers` (unconfirmed beyond the Go SDK's field names).
  */
 export function parseIntegration(request: OpsgenieRequest, body: Record<string, unknown>): IntegrationState {
     const data = dataOf(request, body);
@@ -355,6 +448,12 @@ export function parseIntegration(request: OpsgenieRequest, body: Record<string, 
         (typeof ownerTeam === "object" && ownerTeam !== null ? stringField(ownerTeam as Record<string, unknown>, "id") : undefined) ??
         stringField(data, "teamId");
     const apiKey = stringField(data, "apiKey");
+    const webhookUrl = stringField(data, "url");
+    const headers = data.headers;
+    const stringHeaders =
+        typeof headers === "object" && headers !== null && !Array.isArray(headers) && Object.values(headers).every((v) => typeof v === "string")
+            ? (headers as Record<string, string>)
+            : undefined;
     return {
         id: requiredString(request, data, "id"),
         name: requiredString(request, data, "name"),
@@ -362,6 +461,8 @@ export function parseIntegration(request: OpsgenieRequest, body: Record<string, 
         ...(typeof data.enabled === "boolean" ? { enabled: data.enabled } : {}),
         ...(ownerTeamId === undefined ? {} : { ownerTeamId }),
         ...(apiKey === undefined ? {} : { apiKey }),
+        ...(webhookUrl === undefined ? {} : { webhookUrl }),
+        ...(stringHeaders === undefined ? {} : { headers: stringHeaders }),
     };
 }
 
@@ -373,4 +474,191 @@ export function missingApiKeyMessage(id: string, name: string, cleanup: string):
         "Check that connection.apiKey has Configuration access (Settings > API key management); if Opsgenie still hides integration keys, " +
         "create the integration in the Opsgenie UI and give its key to alertline as a secret instead."
     );
+}
+
+// ---------------------------------------------------------------- heartbeats
+
+export type HeartbeatIntervalUnit = "minutes" | "hours" | "days";
+export type AlertPriority = "P1" | "P2" | "P3" | "P4" | "P5";
+
+const INTERVAL_UNITS: readonly string[] = ["minutes", "hours", "days"];
+const ALERT_PRIORITIES: readonly string[] = ["P1", "P2", "P3", "P4", "P5"];
+
+/** Opsgenie's priority for a heartbeat's alert when none is given, as for any alert. */
+export const DEFAULT_ALERT_PRIORITY: AlertPriority = "P3";
+
+/** Unconfirmed: Opsgenie's documented default message is "<heartbeat name> is expired"; alertline sends it explicitly. */
+export function defaultHeartbeatAlertMessage(name: string): string {
+    return `${name} is expired`;
+}
+
+/**
+ * What alertline manages of a heartbeat. The name is also its id in every URL. Defaults are
+ * applied here and always sent, so state and Opsgenie agree on them and the PATCH (which is
+ * partial) can put a field back to its default.
+ */
+export interface HeartbeatFields {
+    readonly name: string;
+    readonly description: string;
+    readonly interval: number;
+    readonly intervalUnit: HeartbeatIntervalUnit;
+    readonly enabled: boolean;
+    readonly ownerTeamId?: string;
+    readonly alertMessage: string;
+    readonly alertTags: readonly string[];
+    readonly alertPriority: AlertPriority;
+}
+
+export interface HeartbeatInput {
+    readonly name?: unknown;
+    readonly description?: unknown;
+    readonly interval?: unknown;
+    readonly intervalUnit?: unknown;
+    readonly enabled?: unknown;
+    readonly ownerTeamId?: unknown;
+    readonly alertMessage?: unknown;
+    readonly alertTags?: unknown;
+    readonly alertPriority?: unknown;
+}
+
+/**
+ * Validates resolved heartbeat inputs and applies defaults (description "", enabled true, no tags,
+ * priority P3, message "<name> is expired"). Limits: name as for teams (it is a path segment),
+ * description 10000 (opsgenie-oas), alert message 130 and 20 tags (the alert it opens).
+ */
+export function heartbeatFields(input: HeartbeatInput): HeartbeatFields {
+    const { name, description, interval, intervalUnit, enabled, ownerTeamId, alertMessage, alertTags, alertPriority } = input;
+    if (typeof name !== "string" || !/^[A-Za-z0-9 _.-]{1,100}$/.test(name) || /^\.+$/.test(name)) {
+        throw new Error(
+            `Opsgenie heartbeat name "${String(name)}" is invalid: use 1 to 100 letters, digits, spaces, '_', '.' or '-' (not only dots); it is unique in the account and part of the ping URL.`,
+        );
+    }
+    if (description !== undefined && (typeof description !== "string" || description.length > 10_000)) {
+        throw new Error(`Opsgenie heartbeat description must be text of at most 10000 characters; got ${typeof description === "string" ? `${description.length} characters` : typeof description}.`);
+    }
+    if (typeof interval !== "number" || !Number.isInteger(interval) || interval < 1) {
+        const shown = typeof interval === "string" ? `${JSON.stringify(interval)} (text)` : String(interval);
+        throw new Error(`Opsgenie heartbeat interval ${shown} is invalid: use a whole number of 1 or more, counted in intervalUnit.`);
+    }
+    if (typeof intervalUnit !== "string" || !INTERVAL_UNITS.includes(intervalUnit)) {
+        throw new Error(`Opsgenie heartbeat intervalUnit "${String(intervalUnit)}" is invalid: use "minutes", "hours" or "days".`);
+    }
+    if (enabled !== undefined && typeof enabled !== "boolean") {
+        throw new Error(`Opsgenie heartbeat enabled must be true or false; got ${typeof enabled}.`);
+    }
+    if (ownerTeamId !== undefined && (typeof ownerTeamId !== "string" || ownerTeamId === "")) {
+        throw new Error("Opsgenie heartbeat ownerTeamId is empty: pass a team's id (for example team.id) or leave it out.");
+    }
+    if (alertMessage !== undefined && (typeof alertMessage !== "string" || alertMessage.trim() === "" || alertMessage.length > 130)) {
+        throw new Error(`Opsgenie heartbeat alertMessage must be 1 to 130 characters (an alert message's limit); got ${typeof alertMessage === "string" ? `${alertMessage.length} characters` : typeof alertMessage}.`);
+    }
+    if (alertTags !== undefined && (!Array.isArray(alertTags) || alertTags.some((t) => typeof t !== "string" || t.trim() === ""))) {
+        throw new Error("Opsgenie heartbeat alertTags must be a list of non-empty texts.");
+    }
+    if (Array.isArray(alertTags) && alertTags.length > 20) {
+        throw new Error(`Opsgenie heartbeat alertTags has ${alertTags.length} tags: an alert takes at most 20.`);
+    }
+    if (alertPriority !== undefined && (typeof alertPriority !== "string" || !ALERT_PRIORITIES.includes(alertPriority))) {
+        throw new Error(`Opsgenie heartbeat alertPriority "${String(alertPriority)}" is invalid: use "P1" (highest) to "P5" (lowest).`);
+    }
+    return {
+        name,
+        description: description ?? "",
+        interval,
+        intervalUnit: intervalUnit as HeartbeatIntervalUnit,
+        enabled: enabled ?? true,
+        ...(ownerTeamId === undefined ? {} : { ownerTeamId }),
+        alertMessage: alertMessage ?? defaultHeartbeatAlertMessage(name),
+        alertTags: (alertTags as string[] | undefined) ?? [],
+        alertPriority: (alertPriority as AlertPriority | undefined) ?? DEFAULT_ALERT_PRIORITY,
+    };
+}
+
+function heartbeatBody(heartbeat: HeartbeatFields): Record<string, unknown> {
+    return {
+        name: heartbeat.name,
+        description: heartbeat.description,
+        interval: heartbeat.interval,
+        intervalUnit: heartbeat.intervalUnit,
+        enabled: heartbeat.enabled,
+        ...(heartbeat.ownerTeamId === undefined ? {} : { ownerTeam: { id: heartbeat.ownerTeamId } }),
+        alertMessage: heartbeat.alertMessage,
+        alertTags: [...heartbeat.alertTags],
+        alertPriority: heartbeat.alertPriority,
+    };
+}
+
+/**
+ * Unconfirmed: the Go SDK refuses a heartbeat without ownerTeam, while the opsgenie-oas spec and
+ * the official provider leave it optional; Opsgenie's answer decides, and its message is passed on.
+ */
+export function createHeartbeatRequest(heartbeat: HeartbeatFields): OpsgenieRequest {
+    return { method: "POST", path: "/v2/heartbeats", body: heartbeatBody(heartbeat) };
+}
+
+export function getHeartbeatRequest(name: string): OpsgenieRequest {
+    return { method: "GET", path: idPath("/v2/heartbeats", name) };
+}
+
+/** PATCH is partial, so every managed field is sent; the name is in the body too, as the Go SDK sends it. */
+export function updateHeartbeatRequest(name: string, heartbeat: HeartbeatFields): OpsgenieRequest {
+    return { method: "PATCH", path: idPath("/v2/heartbeats", name), body: heartbeatBody(heartbeat) };
+}
+
+export function deleteHeartbeatRequest(name: string): OpsgenieRequest {
+    return { method: "DELETE", path: idPath("/v2/heartbeats", name) };
+}
+
+/** A heartbeat as GET reports it; fields the answer leaves out are absent. */
+export interface HeartbeatState {
+    readonly name: string;
+    readonly description: string;
+    readonly interval?: number;
+    readonly intervalUnit?: string;
+    readonly enabled?: boolean;
+    readonly ownerTeamId?: string;
+    readonly alertMessage?: string;
+    readonly alertTags?: readonly string[];
+    readonly alertPriority?: string;
+}
+
+/** Create answers 201 `{data: {name, enabled, expired, …}}`; the name Opsgenie stored, if it says. */
+export function createdHeartbeatName(body: Record<string, unknown>): string | undefined {
+    const data = body.data;
+    return typeof data === "object" && data !== null ? stringField(data as Record<string, unknown>, "name") : undefined;
+}
+
+/**
+ * GET answers `{data: {name, description, interval, intervalUnit, enabled, expired, ownerTeam: {id, name},
+ * alertMessage, alertTags, alertPriority}}` (Go SDK heartbeat.Heartbeat; the spec lists fewer fields).
+ */
+export function parseHeartbeat(request: OpsgenieRequest, body: Record<string, unknown>): HeartbeatState {
+    const data = dataOf(request, body);
+    const ownerTeam = data.ownerTeam;
+    const ownerTeamId = typeof ownerTeam === "object" && ownerTeam !== null ? stringField(ownerTeam as Record<string, unknown>, "id") : undefined;
+    const intervalUnit = stringField(data, "intervalUnit");
+    const alertMessage = stringField(data, "alertMessage");
+    const alertPriority = stringField(data, "alertPriority");
+    const tags = data.alertTags;
+    return {
+        name: requiredString(request, data, "name"),
+        description: stringField(data, "description") ?? "",
+        ...(typeof data.interval === "number" ? { interval: data.interval } : {}),
+        ...(intervalUnit === undefined ? {} : { intervalUnit }),
+        ...(typeof data.enabled === "boolean" ? { enabled: data.enabled } : {}),
+        ...(ownerTeamId === undefined ? {} : { ownerTeamId }),
+        ...(alertMessage === undefined ? {} : { alertMessage }),
+        ...(Array.isArray(tags) ? { alertTags: tags.filter((t): t is string => typeof t === "string") } : {}),
+        ...(alertPriority === undefined ? {} : { alertPriority }),
+    };
+}
+
+/**
+ * Alert tags are a set (the official provider's schema): order and repeats do not count as a
+ * change, and none is no tags. Anything but a list (the engine's unknown marker at preview) differs.
+ */
+export function sameTags(a: unknown, b: unknown): boolean {
+    const canonical = (tags: unknown) =>
+        tags === undefined ? "[]" : Array.isArray(tags) ? JSON.stringify([...new Set(tags.map(String))].sort()) : `not a list: ${String(tags)}`;
+    return canonical(a) === canonical(b);
 }

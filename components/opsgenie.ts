@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as api from "./opsgenie-api";
 
 /**
- * Opsgenie team and API integration as a `pulumi.dynamic` provider over the REST API, because
- * `@pulumi/opsgenie` cannot be installed here. Argument and output names follow
- * `opsgenie.Team` / `opsgenie.ApiIntegration` so the official provider can replace these later;
+ * Opsgenie team, API integration and heartbeat as `pulumi.dynamic` providers over the REST API,
+ * because `@pulumi/opsgenie` cannot be installed here. Argument and output names follow
+ * `opsgenie.Team` / `opsgenie.ApiIntegration` / `opsgenie.Heartbeat` so the official provider can replace these later;
  * `connection` is what that provider takes as provider config.
  *
  * Pulumi serialises each provider object at registration and runs it in a separate process, so
@@ -41,8 +41,26 @@ export interface OpsgenieApiIntegrationState {
     readonly type?: string;
     readonly enabled?: boolean;
     readonly ownerTeamId?: string;
+    /** Type Webhook only. */
+    readonly webhookUrl?: string;
+    /** Type Webhook only; secret. */
+    readonly headers?: Readonly<Record<string, string>>;
     readonly connection: api.OpsgenieConnection;
     readonly apiKey?: string;
+}
+
+/** Inputs and outputs of a heartbeat as the provider sees them (resolved, secrets unwrapped). */
+export interface OpsgenieHeartbeatState {
+    readonly name: string;
+    readonly description?: string;
+    readonly interval: number;
+    readonly intervalUnit: api.HeartbeatIntervalUnit;
+    readonly enabled?: boolean;
+    readonly ownerTeamId?: string;
+    readonly alertMessage?: string;
+    readonly alertTags?: readonly string[];
+    readonly alertPriority?: api.AlertPriority;
+    readonly connection: api.OpsgenieConnection;
 }
 
 interface Answer extends api.OpsgenieAnswer {
@@ -53,8 +71,16 @@ function waitFor(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** One request with retries on 429, 5xx and network failures; any HTTP answer after that is returned. */
-async function send(connection: api.OpsgenieConnection, request: api.OpsgenieRequest, options: OpsgenieProviderOptions): Promise<Answer> {
+/**
+ * One request with retries on 429, 5xx and network failures; any HTTP answer after that is returned.
+ * Errors never repeat the API key, nor `alsoSecret` (webhook header values).
+ */
+async function send(
+    connection: api.OpsgenieConnection,
+    request: api.OpsgenieRequest,
+    options: OpsgenieProviderOptions,
+    alsoSecret: readonly string[] = [],
+): Promise<Answer> {
     const maxAttempts = Math.max(1, options.maxAttempts ?? api.DEFAULT_MAX_ATTEMPTS);
     const sleep = options.sleep ?? waitFor;
     const url = api.requestUrl(connection.apiUrl, request);
@@ -75,7 +101,7 @@ async function send(connection: api.OpsgenieConnection, request: api.OpsgenieReq
             }
             const cause = (error as { cause?: { code?: string; message?: string } }).cause;
             const reason = cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
-            throw new Error(api.unreachableMessage(request, connection.apiUrl, reason, connection.apiKey, attempt));
+            throw new Error(api.unreachableMessage(request, connection.apiUrl, reason, [connection.apiKey, ...alsoSecret], attempt));
         }
         if (api.isRetryableStatus(answer.status) && attempt < maxAttempts) {
             await sleep(api.retryDelayMs(attempt, answer.retryAfter));
@@ -86,9 +112,14 @@ async function send(connection: api.OpsgenieConnection, request: api.OpsgenieReq
 }
 
 /** Sends and returns the parsed body of a 2xx answer; anything else becomes an error naming the operation. */
-async function call(connection: api.OpsgenieConnection, request: api.OpsgenieRequest, options: OpsgenieProviderOptions): Promise<Record<string, unknown>> {
-    const answer = await send(connection, request, options);
-    return api.successBody(request, answer, connection.apiKey, answer.attempts);
+async function call(
+    connection: api.OpsgenieConnection,
+    request: api.OpsgenieRequest,
+    options: OpsgenieProviderOptions,
+    alsoSecret: readonly string[] = [],
+): Promise<Record<string, unknown>> {
+    const answer = await send(connection, request, options, alsoSecret);
+    return api.successBody(request, answer, [connection.apiKey, ...alsoSecret], answer.attempts);
 }
 
 /** Like `call`, but a 404 means the entity is gone and yields undefined. */
@@ -96,10 +127,11 @@ async function callUnlessGone(
     connection: api.OpsgenieConnection,
     request: api.OpsgenieRequest,
     options: OpsgenieProviderOptions,
+    alsoSecret: readonly string[] = [],
 ): Promise<Record<string, unknown> | undefined> {
-    const answer = await send(connection, request, options);
+    const answer = await send(connection, request, options, alsoSecret);
     if (answer.status === 404) return undefined;
-    return api.successBody(request, answer, connection.apiKey, answer.attempts);
+    return api.successBody(request, answer, [connection.apiKey, ...alsoSecret], answer.attempts);
 }
 
 /** The engine sends this string for values not known yet (during preview). */
@@ -117,6 +149,13 @@ function connectionDiff(olds: { connection?: unknown }, news: { connection?: unk
     }
     const replace = oldConnection?.apiUrl !== newConnection.apiUrl;
     return { replace, changed: replace || oldConnection?.apiKey !== newConnection.apiKey };
+}
+
+/** Header maps compared by content; none and `{}` are the same. UNKNOWN (preview) differs from everything. */
+function sameHeaders(a: unknown, b: unknown): boolean {
+    const canonical = (headers: unknown) =>
+        typeof headers === "object" && headers !== null ? JSON.stringify(Object.entries(headers).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : String(headers ?? "[]");
+    return canonical(a) === canonical(b);
 }
 
 /** Provider object for {@link OpsgenieTeam}; exported so tests can drive it against a local server. */
@@ -180,32 +219,44 @@ export function opsgenieApiIntegrationProvider(
         async create(inputs) {
             const connection = api.checkConnection(inputs.connection);
             const wanted = api.integrationFields(inputs);
+            const secrets = api.headerSecrets(wanted.headers);
             const createRequest = api.createIntegrationRequest(wanted);
-            const created = api.parseIntegration(createRequest, await call(connection, createRequest, options));
+            const created = api.parseIntegration(createRequest, await call(connection, createRequest, options, secrets));
             try {
                 // The official provider enables after creating; do the same unless the answer already matches.
                 if (created.enabled !== wanted.enabled) {
-                    await call(connection, api.setIntegrationEnabledRequest(created.id, wanted.enabled), options);
+                    await call(connection, api.setIntegrationEnabledRequest(created.id, wanted.enabled), options, secrets);
                 }
                 // Unconfirmed whether the create answer holds the new key (the spec omits it, the Go SDK reads it):
-                // if it does not, read the integration back before giving up.
+                // if it does not, read the integration back before giving up. A Webhook integration only sends,
+                // so it may have no key at all and needs none.
                 let apiKey = created.apiKey;
-                if (apiKey === undefined) {
+                const needsKey = wanted.type !== api.WEBHOOK_TYPE;
+                if (apiKey === undefined && needsKey) {
                     const getRequest = api.getIntegrationRequest(created.id);
-                    apiKey = api.parseIntegration(getRequest, await call(connection, getRequest, options)).apiKey;
+                    apiKey = api.parseIntegration(getRequest, await call(connection, getRequest, options, secrets)).apiKey;
                 }
-                if (apiKey === undefined) {
+                if (apiKey === undefined && needsKey) {
                     throw Object.assign(new Error(api.missingApiKeyMessage(created.id, wanted.name, "")), { missingApiKey: true });
                 }
                 return {
                     id: created.id,
-                    outs: { name: wanted.name, type: wanted.type, enabled: wanted.enabled, ownerTeamId: wanted.ownerTeamId, connection, apiKey },
+                    outs: {
+                        name: wanted.name,
+                        type: wanted.type,
+                        enabled: wanted.enabled,
+                        ownerTeamId: wanted.ownerTeamId,
+                        webhookUrl: wanted.webhookUrl,
+                        headers: wanted.headers,
+                        connection,
+                        apiKey,
+                    },
                 };
             } catch (error) {
                 // Create must leave nothing behind when it fails, or the integration is orphaned outside state.
                 let cleanup: string;
                 try {
-                    await callUnlessGone(connection, api.deleteIntegrationRequest(created.id), options);
+                    await callUnlessGone(connection, api.deleteIntegrationRequest(created.id), options, secrets);
                     cleanup = `alertline deleted integration ${created.id} again.`;
                 } catch (deleteError) {
                     cleanup = `Deleting it again failed too (${(deleteError as Error).message}); delete integration ${created.id} in Opsgenie by hand.`;
@@ -220,7 +271,7 @@ export function opsgenieApiIntegrationProvider(
         async read(id, props) {
             const connection = api.checkConnection(props?.connection);
             const request = api.getIntegrationRequest(id);
-            const body = await callUnlessGone(connection, request, options);
+            const body = await callUnlessGone(connection, request, options, api.headerSecrets(props?.headers));
             // An empty id tells the engine the resource no longer exists (refresh drops it from state).
             if (body === undefined) return { id: "" };
             const live = api.parseIntegration(request, body);
@@ -236,6 +287,10 @@ export function opsgenieApiIntegrationProvider(
                     // that would replace the integration (owner) or blank the key Datadog uses.
                     ownerTeamId: live.ownerTeamId ?? props?.ownerTeamId,
                     apiKey: live.apiKey ?? props?.apiKey,
+                    // Only a Webhook's are managed; elsewhere a url in the answer is Opsgenie's, not ours.
+                    ...(live.type === api.WEBHOOK_TYPE
+                        ? { webhookUrl: live.webhookUrl ?? props?.webhookUrl, headers: live.headers ?? props?.headers }
+                        : {}),
                 },
             };
         },
@@ -247,7 +302,11 @@ export function opsgenieApiIntegrationProvider(
             if ((olds.type ?? "API") !== (news.type ?? "API")) replaces.push("type");
             if (olds.ownerTeamId !== news.ownerTeamId) replaces.push("ownerTeamId");
             if (connection.replace) replaces.push("connection");
-            const inPlace = olds.name !== news.name || (olds.enabled ?? true) !== (news.enabled ?? true);
+            const inPlace =
+                olds.name !== news.name ||
+                (olds.enabled ?? true) !== (news.enabled ?? true) ||
+                olds.webhookUrl !== news.webhookUrl ||
+                !sameHeaders(olds.headers, news.headers);
             const changed = replaces.length > 0 || inPlace || connection.changed;
             // Integration names are unique per account, so the old one must go before its replacement is created.
             return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
@@ -257,20 +316,124 @@ export function opsgenieApiIntegrationProvider(
             const connection = api.checkConnection(news.connection);
             const before = api.integrationFields(olds);
             const after = api.integrationFields(news);
-            if (before.name !== after.name || before.enabled !== after.enabled) {
+            // Old values too: GET returns them and a refused PUT may echo them.
+            const secrets = api.headerSecrets(before.headers, after.headers);
+            if (
+                before.name !== after.name ||
+                before.enabled !== after.enabled ||
+                before.webhookUrl !== after.webhookUrl ||
+                !sameHeaders(before.headers, after.headers)
+            ) {
                 const getRequest = api.getIntegrationRequest(id);
-                const current = api.integrationData(getRequest, await call(connection, getRequest, options));
-                await call(connection, api.updateIntegrationRequest(id, current, after), options);
+                const current = api.integrationData(getRequest, await call(connection, getRequest, options, secrets));
+                await call(connection, api.updateIntegrationRequest(id, current, after), options, secrets);
             }
             return {
-                outs: { name: after.name, type: after.type, enabled: after.enabled, ownerTeamId: after.ownerTeamId, connection, apiKey: olds.apiKey },
+                outs: {
+                    name: after.name,
+                    type: after.type,
+                    enabled: after.enabled,
+                    ownerTeamId: after.ownerTeamId,
+                    webhookUrl: after.webhookUrl,
+                    headers: after.headers,
+                    connection,
+                    apiKey: olds.apiKey,
+                },
             };
         },
 
         async delete(id, props) {
             const connection = api.checkConnection(props.connection);
             // 404: already gone, which is what delete wants.
-            await callUnlessGone(connection, api.deleteIntegrationRequest(id), options);
+            await callUnlessGone(connection, api.deleteIntegrationRequest(id), options, api.headerSecrets(props.headers));
+        },
+    };
+}
+
+/**
+ * Whether anything a PATCH would send differs, with defaults applied but nothing validated (at
+ * preview values may be UNKNOWN, and state read back from Opsgenie need not pass alertline's checks).
+ * The name is not compared: a new name is a new heartbeat.
+ */
+function heartbeatDiffers(olds: Partial<OpsgenieHeartbeatState>, news: Partial<OpsgenieHeartbeatState>): boolean {
+    const settled = (s: Partial<OpsgenieHeartbeatState>) =>
+        JSON.stringify([
+            s.description ?? "",
+            s.interval,
+            s.intervalUnit,
+            s.enabled ?? true,
+            s.ownerTeamId,
+            s.alertMessage ?? (typeof s.name === "string" ? api.defaultHeartbeatAlertMessage(s.name) : s.name),
+            s.alertPriority ?? api.DEFAULT_ALERT_PRIORITY,
+        ]);
+    return settled(olds) !== settled(news) || !api.sameTags(olds.alertTags, news.alertTags);
+}
+
+/** Provider object for {@link OpsgenieHeartbeat}; exported so tests can drive it against a local server. The id is the name. */
+export function opsgenieHeartbeatProvider(
+    options: OpsgenieProviderOptions = {},
+): pulumi.dynamic.ResourceProvider<OpsgenieHeartbeatState, OpsgenieHeartbeatState> {
+    return {
+        async create(inputs) {
+            const connection = api.checkConnection(inputs.connection);
+            const heartbeat = api.heartbeatFields(inputs);
+            const body = await call(connection, api.createHeartbeatRequest(heartbeat), options);
+            // Every later request addresses the heartbeat by the name Opsgenie stored.
+            const id = api.createdHeartbeatName(body) ?? heartbeat.name;
+            return { id, outs: { ...heartbeat, alertTags: [...heartbeat.alertTags], connection } };
+        },
+
+        async read(id, props) {
+            const connection = api.checkConnection(props?.connection);
+            const request = api.getHeartbeatRequest(id);
+            const body = await callUnlessGone(connection, request, options);
+            // An empty id tells the engine the resource no longer exists (refresh drops it from state).
+            if (body === undefined) return { id: "" };
+            const live = api.parseHeartbeat(request, body);
+            return {
+                id,
+                props: {
+                    ...props,
+                    connection,
+                    name: live.name,
+                    description: live.description,
+                    // Where GET leaves a field out, keep what state had rather than report drift that is not there.
+                    interval: live.interval ?? props!.interval,
+                    intervalUnit: (live.intervalUnit ?? props?.intervalUnit) as api.HeartbeatIntervalUnit,
+                    enabled: live.enabled ?? props?.enabled,
+                    ownerTeamId: live.ownerTeamId ?? props?.ownerTeamId,
+                    alertMessage: live.alertMessage ?? props?.alertMessage,
+                    alertTags: live.alertTags === undefined || api.sameTags(live.alertTags, props?.alertTags) ? props?.alertTags : live.alertTags,
+                    alertPriority: (live.alertPriority ?? props?.alertPriority) as api.AlertPriority | undefined,
+                },
+            };
+        },
+
+        async diff(_id, olds, news) {
+            const connection = connectionDiff(olds, news);
+            const replaces: string[] = [];
+            if (olds.name !== news.name) replaces.push("name");
+            // A partial PATCH cannot take the owner away, so a heartbeat that loses its owner is made anew without one.
+            if (olds.ownerTeamId !== undefined && news.ownerTeamId === undefined) replaces.push("ownerTeamId");
+            if (connection.replace) replaces.push("connection");
+            const changed = replaces.length > 0 || heartbeatDiffers(olds, news) || connection.changed;
+            // Heartbeat names are unique per account, so the old one must go before its replacement is created.
+            return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
+        },
+
+        async update(id, olds, news) {
+            const connection = api.checkConnection(news.connection);
+            const heartbeat = api.heartbeatFields(news);
+            if (heartbeatDiffers(olds, news)) {
+                await call(connection, api.updateHeartbeatRequest(id, heartbeat), options);
+            }
+            return { outs: { ...heartbeat, alertTags: [...heartbeat.alertTags], connection } };
+        },
+
+        async delete(id, props) {
+            const connection = api.checkConnection(props.connection);
+            // 404: already gone, which is what delete wants.
+            await callUnlessGone(connection, api.deleteHeartbeatRequest(id), options);
         },
     };
 }
@@ -278,6 +441,15 @@ export function opsgenieApiIntegrationProvider(
 // One provider object each, so Pulumi serialises each once (it caches by object).
 const teamProvider = opsgenieTeamProvider();
 const apiIntegrationProvider = opsgenieApiIntegrationProvider();
+const heartbeatProvider = opsgenieHeartbeatProvider();
+
+/** Whether a value is known when the resource is declared: no Output or Promise anywhere in it. */
+function isKnown(value: unknown): boolean {
+    if (pulumi.Output.isInstance(value) || value instanceof Promise) return false;
+    if (Array.isArray(value)) return value.every(isKnown);
+    if (typeof value === "object" && value !== null) return Object.values(value).every(isKnown);
+    return true;
+}
 
 /** The connection as a resource input: the key always secret, the URL readable in diffs when it can be. */
 function secretKeyConnection(connection: pulumi.Input<OpsgenieConnectionArgs>): pulumi.Input<OpsgenieConnectionArgs> {
@@ -328,11 +500,18 @@ export interface OpsgenieApiIntegrationArgs {
     readonly ownerTeamId?: pulumi.Input<string>;
     /** Whether the integration accepts alerts. Default true. */
     readonly enabled?: pulumi.Input<boolean>;
+    /** Type "Webhook" only, and required there: the http(s) URL Opsgenie posts each alert to. Changes update in place. */
+    readonly webhookUrl?: pulumi.Input<string>;
+    /** Type "Webhook" only: headers Opsgenie sends with each post, e.g. a shared token. Kept secret. Changes update in place. Default none. */
+    readonly headers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Opsgenie API key and base URL (provider config in the official provider); the key stays secret. */
     readonly connection: pulumi.Input<OpsgenieConnectionArgs>;
 }
 
-/** An Opsgenie API-based integration (API, Datadog, …) whose `apiKey` senders use to create alerts. */
+/**
+ * An Opsgenie API-based integration (API, Datadog, …) whose `apiKey` senders use to create alerts,
+ * or a Webhook integration (`type: "Webhook"`) through which Opsgenie posts alerts to `webhookUrl`.
+ */
 export class OpsgenieApiIntegration extends pulumi.dynamic.Resource {
     /** Integration name. */
     declare readonly name: pulumi.Output<string>;
@@ -342,13 +521,28 @@ export class OpsgenieApiIntegration extends pulumi.dynamic.Resource {
     declare readonly ownerTeamId: pulumi.Output<string | undefined>;
     /** Whether the integration accepts alerts. */
     declare readonly enabled: pulumi.Output<boolean>;
-    /** The integration's API key (secret), which senders such as Datadog use. */
+    /**
+     * The integration's API key (secret), which senders such as Datadog use. Undefined for a
+     * Webhook integration when Opsgenie returns no key for it (a Webhook only sends).
+     */
     declare readonly apiKey: pulumi.Output<string>;
+    /** Where a Webhook integration posts alerts; undefined for other types. */
+    declare readonly webhookUrl: pulumi.Output<string | undefined>;
+    /** Headers a Webhook integration sends (secret); `{}` when none, undefined for other types. */
+    declare readonly headers: pulumi.Output<Record<string, string> | undefined>;
 
     constructor(name: string, args: OpsgenieApiIntegrationArgs, opts?: pulumi.CustomResourceOptions) {
         const plain = (value: unknown) => (typeof value === "string" || typeof value === "boolean" ? value : undefined);
-        if (typeof args.name === "string") {
-            api.integrationFields({ name: args.name, type: plain(args.type), enabled: plain(args.enabled), ownerTeamId: plain(args.ownerTeamId) });
+        // type, webhookUrl and headers are checked against each other, so only when all three are known.
+        if (typeof args.name === "string" && isKnown(args.type) && isKnown(args.webhookUrl) && isKnown(args.headers)) {
+            api.integrationFields({
+                name: args.name,
+                type: args.type,
+                enabled: plain(args.enabled),
+                ownerTeamId: plain(args.ownerTeamId),
+                webhookUrl: args.webhookUrl,
+                headers: args.headers,
+            });
         }
         super(
             apiIntegrationProvider,
@@ -358,15 +552,82 @@ export class OpsgenieApiIntegration extends pulumi.dynamic.Resource {
                 type: args.type ?? "API",
                 ownerTeamId: args.ownerTeamId,
                 enabled: args.enabled ?? true,
+                webhookUrl: args.webhookUrl,
+                headers: args.headers === undefined ? undefined : pulumi.secret(args.headers),
                 connection: secretKeyConnection(args.connection),
                 apiKey: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey", "connection"] },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey", "headers", "connection"] },
             "opsgenie",
             "ApiIntegration",
         );
-        // The engine keeps apiKey secret in state (additionalSecretOutputs); this keeps it secret in the program too,
-        // including under engines or mocks that do not apply additionalSecretOutputs.
+        // The engine keeps apiKey and headers secret in state (additionalSecretOutputs); this keeps them secret in the
+        // program too, including under engines or mocks that do not apply additionalSecretOutputs.
         this.apiKey = pulumi.secret(this.apiKey);
+        this.headers = pulumi.secret(this.headers);
+    }
+}
+
+/** Arguments for {@link OpsgenieHeartbeat}; names match `opsgenie.HeartbeatArgs`. */
+export interface OpsgenieHeartbeatArgs {
+    /** Heartbeat name: 1–100 letters, digits, spaces, `_`, `.`, `-`; unique in the account, used in the ping URL. Changing it replaces the heartbeat. */
+    readonly name: pulumi.Input<string>;
+    /** What the heartbeat watches. Default "". */
+    readonly description?: pulumi.Input<string>;
+    /** How long Opsgenie waits for a ping before alerting, in `intervalUnit`: a whole number ≥ 1. */
+    readonly interval: pulumi.Input<number>;
+    /** Unit of `interval`. */
+    readonly intervalUnit: pulumi.Input<api.HeartbeatIntervalUnit>;
+    /** Whether Opsgenie watches the heartbeat. Default true. */
+    readonly enabled?: pulumi.Input<boolean>;
+    /** Team that owns the heartbeat. Default none; removing it later replaces the heartbeat. */
+    readonly ownerTeamId?: pulumi.Input<string>;
+    /** Message of the alert opened when pings stop, at most 130 characters. Default "<name> is expired". */
+    readonly alertMessage?: pulumi.Input<string>;
+    /** Tags of that alert, at most 20; order does not matter. Default none. */
+    readonly alertTags?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Priority of that alert, "P1" (highest) to "P5". Default "P3". */
+    readonly alertPriority?: pulumi.Input<api.AlertPriority>;
+    /** Opsgenie API key and base URL (provider config in the official provider); the key stays secret. */
+    readonly connection: pulumi.Input<OpsgenieConnectionArgs>;
+}
+
+/** An Opsgenie heartbeat: Opsgenie alerts when nothing pings `/v2/heartbeats/{name}/ping` for one interval. */
+export class OpsgenieHeartbeat extends pulumi.dynamic.Resource {
+    /** Heartbeat name, also its id. */
+    declare readonly name: pulumi.Output<string>;
+    declare readonly description: pulumi.Output<string>;
+    declare readonly interval: pulumi.Output<number>;
+    declare readonly intervalUnit: pulumi.Output<api.HeartbeatIntervalUnit>;
+    declare readonly enabled: pulumi.Output<boolean>;
+    /** Id of the owning team, if any. */
+    declare readonly ownerTeamId: pulumi.Output<string | undefined>;
+    /** Message of the alert opened when pings stop (the default filled in). */
+    declare readonly alertMessage: pulumi.Output<string>;
+    declare readonly alertTags: pulumi.Output<string[]>;
+    declare readonly alertPriority: pulumi.Output<api.AlertPriority>;
+
+    constructor(name: string, args: OpsgenieHeartbeatArgs, opts?: pulumi.CustomResourceOptions) {
+        const { connection, ...fields } = args;
+        if (isKnown(fields)) api.heartbeatFields(fields);
+        super(
+            heartbeatProvider,
+            name,
+            {
+                name: args.name,
+                description: args.description ?? "",
+                interval: args.interval,
+                intervalUnit: args.intervalUnit,
+                enabled: args.enabled ?? true,
+                ownerTeamId: args.ownerTeamId,
+                alertMessage: args.alertMessage,
+                alertTags: args.alertTags ?? [],
+                alertPriority: args.alertPriority ?? api.DEFAULT_ALERT_PRIORITY,
+                connection: secretKeyConnection(connection),
+            },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            "opsgenie",
+            "Heartbeat",
+        );
     }
 }

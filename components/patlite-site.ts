@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { TOWER_METRIC_NAMESPACE } from "./mail-ingest-policies";
 import type { SiteSettings } from "./site-config";
+import type { TowerProbeSettings } from "./stack-config";
 import { standardTags } from "./tags";
 import { secureTunnelOptions } from "./vpn-tunnels";
 import { yamahaRtxConfig } from "./yamaha-rtx-config";
@@ -19,8 +21,10 @@ export interface PatliteSiteArgs {
     readonly vpnGatewayAsn?: number;
     /** Security group of whatever sends the signals: the dispatcher (relay vpn) or the relay host (relay ssm). */
     readonly senderSecurityGroupId: pulumi.Input<string>;
-    /** Alert channel topic for the tunnel alarms. */
+    /** Alert channel topic for the tunnel and tower alarms. */
     readonly alertTopicArn: pulumi.Input<string>;
+    /** The dispatcher's tower probe; with it each tower gets an "unreachable" alarm. Default: off. */
+    readonly towerProbe?: TowerProbeSettings;
 }
 
 /**
@@ -56,6 +60,17 @@ export class PatliteSite extends pulumi.ComponentResource {
                 { parent: this },
             );
         });
+
+        if (args.towerProbe?.enabled === true) {
+            for (const tower of site.towers) {
+                const spec = towerReachabilityAlarm(args.environment, site.name, tower.name, args.towerProbe);
+                new aws.cloudwatch.MetricAlarm(
+                    `${name}-${tower.name}-unreachable`,
+                    { ...spec, alarmActions: [args.alertTopicArn], okActions: [args.alertTopicArn], tags },
+                    { parent: this },
+                );
+            }
+        }
 
         if (site.customerGateway === undefined) {
             this.vpnConnectionId = pulumi.output(undefined);
@@ -177,4 +192,29 @@ export function tunnelAlarmSpecs(siteName: string): { key: string; tunnel?: 1 | 
             description: `VPN tunnel 2 to ${siteName} is down; tunnel 1 carries the signals, with no redundancy left.`,
         },
     ];
+}
+
+/** The metric tower-dispatch's probe writes: 1 when the tower answered its status read, 0 when not. */
+export const TOWER_REACHABLE_METRIC = "TowerReachable";
+
+/**
+ * A tower that missed `alarmAfterMisses` probes in a row. No data counts as a miss: a probe that
+ * stopped running cannot vouch for the tower either.
+ */
+export function towerReachabilityAlarm(environment: string, siteName: string, towerName: string, probe: Pick<TowerProbeSettings, "intervalMinutes" | "alarmAfterMisses">) {
+    return {
+        name: `alertline-${environment}-${siteName}-${towerName}-unreachable`,
+        alarmDescription:
+            `PATLITE tower ${towerName} at ${siteName} has not answered its status read for ${probe.alarmAfterMisses} probes (every ${probe.intervalMinutes} min): ` +
+            `it cannot be lit. Check its power and LAN cable, then the site's VPN.`,
+        namespace: TOWER_METRIC_NAMESPACE,
+        metricName: TOWER_REACHABLE_METRIC,
+        dimensions: { Environment: environment, Tower: towerName },
+        statistic: "Maximum",
+        period: probe.intervalMinutes * 60,
+        evaluationPeriods: probe.alarmAfterMisses,
+        threshold: 1,
+        comparisonOperator: "LessThanThreshold",
+        treatMissingData: "breaching",
+    };
 }

@@ -126,6 +126,31 @@ const awsSourcesSchema = z
     })
     .strict();
 
+/**
+ * The alerting path watching itself: a test mail through SES every interval; mail-ingest recognises
+ * it and pings an on-call heartbeat, which pages when no canary arrived for heartbeatMinutes.
+ */
+const canarySchema = z
+    .object({
+        enabled: z.boolean().default(true),
+        intervalMinutes: z.number().int("must be a whole number of minutes").min(1, "must be at least 1 minute").max(1440, "must be at most 1440 minutes (one day)").default(10),
+        heartbeatMinutes: z.number().int("must be a whole number of minutes").min(2, "must be at least 2 minutes").max(10080, "must be at most 10080 minutes (one week)").default(30),
+    })
+    .strict()
+    .refine((c) => c.heartbeatMinutes >= 2 * c.intervalMinutes, {
+        message: "must be at least twice intervalMinutes, so one late or lost canary does not page on-call",
+        path: ["heartbeatMinutes"],
+    });
+
+/** Tower reachability: a read-status command to every tower on a schedule, a metric, an alarm per tower. */
+const towerProbeSchema = z
+    .object({
+        enabled: z.boolean().default(true),
+        intervalMinutes: z.number().int("must be a whole number of minutes").min(1, "must be at least 1 minute").max(60, "must be at most 60 minutes").default(5),
+        alarmAfterMisses: z.number().int().min(1, "must be at least 1 probe").max(10, "must be at most 10 probes").default(3),
+    })
+    .strict();
+
 /** Non-secret settings, one property per `alertline:<key>`. */
 export const settingsSchema = z
     .object({
@@ -158,6 +183,10 @@ export const settingsSchema = z
             .object({ accountId: z.string().regex(/^\d{10,20}$/, "must be the numeric Alibaba Cloud account ID (Account Center)") })
             .strict()
             .optional(),
+        /** Canary mail and on-call heartbeat for the mail path (needs alertline:mail). Default on, every 10 minutes. */
+        canary: canarySchema.default(canarySchema.parse({})),
+        /** Scheduled tower reachability probe (needs alertline:sites). Default on, every 5 minutes. */
+        towerProbe: towerProbeSchema.default(towerProbeSchema.parse({})),
         /** Policy name → enforcement level for this stack; CI passes it to `--policy-pack-config`. */
         policyLevels: z
             .record(z.string().regex(/^[a-z0-9-]+$/, "must be a policy name such as sns-topic-encrypted"), z.enum(["advisory", "mandatory", "disabled"], { message: "must be advisory, mandatory or disabled" }))
@@ -208,6 +237,8 @@ export type AlertlineSettings = z.infer<typeof settingsSchema>;
 export type HostSettings = AlertlineSettings["hosts"][number];
 export type OnCallSettings = AlertlineSettings["oncall"];
 export type MailSettings = NonNullable<AlertlineSettings["mail"]>;
+export type CanarySettings = AlertlineSettings["canary"];
+export type TowerProbeSettings = AlertlineSettings["towerProbe"];
 
 /** A secret the stack needs, how to set it, and what the offline plan uses in its place. */
 export interface SecretSpec {
@@ -243,6 +274,12 @@ export const SECRETS = {
         placeholder: "00000000-0000-4000-8000-0000placehold",
         check: (v: string) => (/^[A-Za-z0-9-]{20,64}$/.test(v) ? undefined : "must be the JSM integration's API key (a UUID)"),
     },
+    jsmAlertsApiKey: {
+        key: "alertline:jsmAlertsApiKey",
+        description: "API key of an API integration created in Jira Service Management: alertline's functions create alerts and ping the mail-path heartbeat with it",
+        placeholder: "00000000-0000-4000-8000-0000placehold",
+        check: (v: string) => (/^[A-Za-z0-9-]{20,64}$/.test(v) ? undefined : "must be the JSM API integration's key (a UUID)"),
+    },
     datadogApiKey: {
         key: "datadog:apiKey",
         description: "Datadog API key: used by the Datadog provider and, through SSM, by the Agent on each host",
@@ -256,10 +293,19 @@ export const SECRETS = {
     },
 } as const satisfies Record<string, SecretSpec>;
 
-/** The secrets a given configuration needs; the on-call backend decides which key. */
-export function requiredSecrets(settings: Pick<AlertlineSettings, "oncall">): SecretSpec[] {
-    const onCallKey = settings.oncall.backend === "opsgenie" ? SECRETS.opsgenieApiKey : SECRETS.jsmDatadogApiKey;
-    return [SECRETS.slackWebhookUrl, onCallKey, SECRETS.datadogApiKey, SECRETS.datadogAppKey];
+/**
+ * The secrets a given configuration needs; the on-call backend decides which keys. With Opsgenie
+ * alertline creates the API integration its functions page through; JSM has no API for that, so
+ * with mail (whose functions page) its key is a secret too.
+ */
+export function requiredSecrets(settings: Pick<AlertlineSettings, "oncall" | "mail">): SecretSpec[] {
+    const onCallKeys =
+        settings.oncall.backend === "opsgenie"
+            ? [SECRETS.opsgenieApiKey]
+            : settings.mail === undefined
+              ? [SECRETS.jsmDatadogApiKey]
+              : [SECRETS.jsmDatadogApiKey, SECRETS.jsmAlertsApiKey];
+    return [SECRETS.slackWebhookUrl, ...onCallKeys, SECRETS.datadogApiKey, SECRETS.datadogAppKey];
 }
 
 /** Raised when the stack configuration is invalid; `problems` holds one line per fault. */
@@ -375,6 +421,8 @@ export interface StackConfig {
     readonly secrets: {
         readonly slackWebhookUrl: pulumi.Output<string>;
         readonly onCallApiKey: pulumi.Output<string>;
+        /** JSM only, with mail: the API integration key alertline's functions page through. */
+        readonly onCallAlertsApiKey: pulumi.Output<string> | undefined;
         readonly datadogApiKey: pulumi.Output<string>;
     };
 }
@@ -404,6 +452,7 @@ export function loadStackConfig(): StackConfig {
         secrets: {
             slackWebhookUrl: requireCheckedSecret(SECRETS.slackWebhookUrl),
             onCallApiKey: requireCheckedSecret(onCallSecret),
+            onCallAlertsApiKey: requiredSecrets(settings).includes(SECRETS.jsmAlertsApiKey) ? requireCheckedSecret(SECRETS.jsmAlertsApiKey) : undefined,
             datadogApiKey: requireCheckedSecret(SECRETS.datadogApiKey),
         },
     };

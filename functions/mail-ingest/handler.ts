@@ -1,18 +1,22 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SNSEvent } from "aws-lambda";
+import type { OnCallClient } from "../shared/oncall-alerts";
+import { onCallClientFromEnv } from "../shared/oncall-env";
 import { ingestRecord, loadIngestConfig, type IngestConfig, type IngestDeps, type IngestLogger, type IngestOutcome } from "./ingest";
 
 /**
  * mail-ingest: SES stores each alert mail in S3 and notifies the mail topic; this function turns
  * each notification into signal intents (FIFO queue, one message group per tower) and a summary on
- * the alert channel. It only wires {@link ingestRecord} to the clients and maps outcomes to
+ * the alert channel, and pages on-call for mail that lit a tower (the canary mail pings the on-call
+ * heartbeat instead). It only wires {@link ingestRecord} to the clients and maps outcomes to
  * Lambda's: returning means handled (including mail it could not read, which is reported);
- * throwing means "retry this event" (an AWS service failed).
+ * throwing means "retry this event" (an AWS service or on-call failed in a way a retry may fix).
  */
 
 export interface HandlerLogger extends IngestLogger {
@@ -20,10 +24,16 @@ export interface HandlerLogger extends IngestLogger {
     addContext?(context: Context): void;
 }
 
-export interface HandlerDeps extends Omit<IngestDeps, "config" | "logger"> {
+export interface HandlerDeps extends Omit<IngestDeps, "config" | "logger" | "onCall"> {
     readonly logger: HandlerLogger;
     /** The configuration, read once per container (memoise inside). */
     readonly config: () => IngestConfig;
+    /**
+     * The on-call client, built once per container (memoise inside); undefined or returning
+     * undefined: on-call is off. A function so that a configuration mistake fails an invocation with
+     * its message instead of the container's start.
+     */
+    readonly onCall?: () => OnCallClient | undefined;
 }
 
 export function createHandler(deps: HandlerDeps): (event: SNSEvent, context: Context) => Promise<IngestOutcome[]> {
@@ -31,7 +41,8 @@ export function createHandler(deps: HandlerDeps): (event: SNSEvent, context: Con
     return async (event, context) => {
         deps.logger.addContext?.(context);
         const config = deps.config();
-        const ingestDeps: IngestDeps = { ...deps, config };
+        const onCall = deps.onCall?.();
+        const ingestDeps: IngestDeps = { ...deps, config, onCall };
         const remaining = typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : undefined;
         const deadline = remaining === undefined ? undefined : now() + remaining;
         const records = Array.isArray(event?.Records) ? event.Records : [];
@@ -50,10 +61,17 @@ export function memoisedConfig(load: () => IngestConfig): () => IngestConfig {
     return () => (config ??= load());
 }
 
+/** Builds the on-call client from the environment at the first invocation and keeps it (a failure is not kept). */
+export function memoisedOnCall(build: () => OnCallClient | undefined): () => OnCallClient | undefined {
+    let built: { client: OnCallClient | undefined } | undefined;
+    return () => (built ??= { client: build() }).client;
+}
+
 /**
  * Default dependencies: one client of each kind per container; region, credentials and endpoints
  * come from Lambda's environment. The configuration files sit beside the bundle (index.js):
- * rules.yaml, towers.json, ingest.json.
+ * rules.yaml, towers.json, ingest.json. On-call: ONCALL_API_URL and ONCALL_API_KEY_CIPHERTEXT
+ * (KMS ciphertext, decrypted at the first page), both or neither.
  */
 function defaultDeps(): HandlerDeps {
     return {
@@ -63,6 +81,7 @@ function defaultDeps(): HandlerDeps {
         sns: new SNSClient({}),
         logger: new Logger({ serviceName: "mail-ingest" }),
         config: memoisedConfig(() => loadIngestConfig(__dirname)),
+        onCall: memoisedOnCall(() => onCallClientFromEnv(new KMSClient({}))),
     };
 }
 

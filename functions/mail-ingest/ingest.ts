@@ -8,21 +8,26 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as z from "zod/mini";
 import { classify, defaultAlertKey, parseMailRules, type Classification, type MailRules } from "../shared/mail-rules";
+import type { OnCallClient } from "../shared/oncall-alerts";
 import { mayLightTower, type SenderCheck, type SesVerdicts } from "../shared/sender-policy";
 import { intentDeduplicationId, type SignalIntent } from "../shared/signal-intent";
 import type { Severity } from "../shared/severity";
 import type { TowerConfig } from "../shared/tower-config";
+import { canaryAgeMs, canaryVerdict, impostorWarning } from "./canary";
+import { onCallActionFor, page, type PageReport } from "./on-call-page";
 import { parseMail, type ParsedAlertMail } from "./parse-mail";
 import { decodeSnsContent, readSesNotification, verdictsOf, type MailSource, type SesReceivedNotification } from "./ses-event";
 
 /**
  * The mail-ingest flow for one SNS record: read the SES notification, claim the mail in DynamoDB
  * (so a duplicate delivery does nothing), fetch the raw MIME, parse, classify, check the sender,
- * put one signal intent per target tower on the FIFO queue and one summary on the alert topic.
+ * put one signal intent per target tower on the FIFO queue, page on-call for a mail that lit a tower
+ * (when on-call is configured) and put one summary on the alert topic. The canary mail instead pings
+ * the on-call heartbeat and nothing else.
  *
  * Lambda semantics: a mail-content problem never throws (it is classified by the default rule and
- * reported, the original stays in S3); an AWS failure (S3, SQS, SNS, DynamoDB) throws, so Lambda
- * retries the event.
+ * reported, the original stays in S3); an AWS failure (S3, SQS, SNS, DynamoDB) or an on-call failure
+ * that a later try may fix (unreachable, 429, 5xx) throws, so Lambda retries the event.
  */
 
 /** Logger methods used; Powertools' Logger fits, tests pass a recording one. */
@@ -48,6 +53,10 @@ export interface IngestConfig {
     readonly alertTopicArn: string;
     /** State table: `pk` string key, TTL attribute `expiresAt` (env STATE_TABLE). */
     readonly stateTable: string;
+    /** The canary's From address (ingest.json `canarySender`); unset: no mail is the canary. */
+    readonly canarySender?: string;
+    /** The on-call heartbeat the canary pings (ingest.json `heartbeatName`); unset: the canary pings nothing. */
+    readonly heartbeatName?: string;
 }
 
 export interface IngestDeps {
@@ -57,6 +66,8 @@ export interface IngestDeps {
     readonly sns: Pick<SNSClient, "send">;
     readonly logger: IngestLogger;
     readonly config: IngestConfig;
+    /** On-call alerts and heartbeat; undefined: on-call is off (no paging, no heartbeat). */
+    readonly onCall?: OnCallClient;
     /** Clock in epoch milliseconds. Default Date.now. */
     readonly now?: () => number;
 }
@@ -78,6 +89,11 @@ export type IngestOutcome =
           readonly intents: readonly SignalIntent[];
           readonly summary: MailSummary | undefined;
       }
+    /**
+     * alertline's canary passed the checks: no intents, no summary, no page. `heartbeat` is
+     * "pinged", "not configured" (no on-call or no heartbeatName) or the ping's problem.
+     */
+    | { readonly kind: "canary"; readonly messageId: string; readonly canaryId: string; readonly heartbeat: "pinged" | "not configured" | (string & {}) }
     /** Already done by an earlier delivery. */
     | { readonly kind: "duplicate"; readonly messageId: string }
     /** A notification that is not a mail (e.g. SES's subscription confirmation). */
@@ -127,9 +143,20 @@ const towersSchema = z.array(
     }),
     { error: "must be a JSON array of towers ({name, site, allowedSenders, ...})" },
 );
+/**
+ * A bare address whose local part holds no glob character: the canary sender is compared exactly
+ * and also fed to the sender check, which reads its list as globs.
+ */
+const CANARY_SENDER = /^[A-Za-z0-9._%+=-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const ingestFileSchema = z.looseObject({
     environment: z.string().check(z.minLength(1, "must name the environment")),
     allowedSenders: z._default(z.array(z.string(), { error: "must be a list of sender globs" }), []),
+    canarySender: z.optional(z.string({ error: "must be the canary's From address" }).check(z.regex(CANARY_SENDER, "must be the canary's bare From address, e.g. alertline-canary@alerts.example.jp (letters, digits and . _ % + = - before the @)"))),
+    heartbeatName: z.optional(
+        z
+            .string({ error: "must be the on-call heartbeat's name" })
+            .check(z.regex(/^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u, "must be the on-call heartbeat's name: not empty, no control characters, no leading or trailing spaces"), z.maxLength(200, "must be at most 200 characters")),
+    ),
 });
 
 function readJson(file: string): unknown {
@@ -162,9 +189,14 @@ export function loadIngestConfig(dir: string, env: NodeJS.ProcessEnv = process.e
     const ingestFile = path.join(dir, "ingest.json");
     const ingest = ingestFileSchema.safeParse(readJson(ingestFile));
     if (!ingest.success) throw zodProblems(ingestFile, ingest.error);
+    if (ingest.data.heartbeatName !== undefined && ingest.data.canarySender === undefined) {
+        throw new Error(`${ingestFile} is invalid:\n  - heartbeatName needs canarySender: without it no mail is the canary, the heartbeat is never pinged and on-call is paged when it expires; set both or neither`);
+    }
     return {
         environment: ingest.data.environment,
         allowedSenders: ingest.data.allowedSenders,
+        ...(ingest.data.canarySender !== undefined ? { canarySender: ingest.data.canarySender } : {}),
+        ...(ingest.data.heartbeatName !== undefined ? { heartbeatName: ingest.data.heartbeatName } : {}),
         rules,
         towers: towers.data,
         signalQueueUrl: env.SIGNAL_QUEUE_URL as string,
@@ -286,6 +318,10 @@ export interface MailSummary {
     readonly environment: string;
     readonly receivedAt: string;
     readonly towersNotLit?: string;
+    /** What on-call was told ("paged (alias …)", "closed (alias …)", "not paged: …"); only with on-call configured. */
+    readonly onCall?: string;
+    /** The canary id a mail claimed (only for a mail that claimed to be the canary and failed the checks). */
+    readonly canaryId?: string;
 }
 
 export function describeSource(source: MailSource): string {
@@ -302,6 +338,8 @@ export function buildSummary(args: {
     source: MailSource;
     environment: string;
     extraProblems?: readonly string[];
+    /** What on-call was told; omitted when on-call is not configured. */
+    onCall?: string;
 }): MailSummary {
     const { analysis, intents } = args;
     const { mail, classification } = analysis;
@@ -324,6 +362,7 @@ export function buildSummary(args: {
         from: clip(mail.fromDisplay || mail.from || "(none)"),
         rule: classification.rule ?? "(none matched: default severity)",
         towersLit: lit.size > 0 ? [...lit].join(", ") : classification.severity === "ignore" ? "none (ignored)" : anyTarget ? "none (sender not trusted)" : "none (no tower configured)",
+        ...(args.onCall !== undefined ? { onCall: clip(args.onCall) } : {}),
         trusted: !untrusted,
         senderCheck: check.reasons.join("; "),
         original: describeSource(args.source),
@@ -334,6 +373,20 @@ export function buildSummary(args: {
         receivedAt: args.receivedAt,
         // Failures come first in a check's reasons, so the first one says why a tower stayed dark.
         ...(notLit.length > 0 && lit.size > 0 ? { towersNotLit: notLit.map((d) => `${d.tower.name} (${d.check.reasons[0]})`).join(", ") } : {}),
+    };
+}
+
+/** The summary of a mail that claimed to be the canary and failed the checks: a warning; nothing lit, nothing pinged. */
+export function impostorSummary(base: MailSummary, canaryId: string, reasons: readonly string[]): MailSummary {
+    return {
+        ...base,
+        title: "A mail claiming to be alertline's canary failed the sender check",
+        state: "WARN",
+        reason: impostorWarning(reasons),
+        towersLit: "none (claims to be the canary)",
+        trusted: false,
+        senderCheck: reasons.join("; "),
+        canaryId: clip(canaryId),
     };
 }
 
@@ -514,19 +567,63 @@ export async function ingestNotification(notification: SesReceivedNotification, 
     }
     try {
         const fetched = await fetchRaw(deps, source);
-        const analysis = await analyseMail(fetched.raw, verdictsOf(notification.receipt), config);
-        const intents = buildIntents(analysis, messageId, receivedAt);
+        const verdicts = verdictsOf(notification.receipt);
+        const analysis = await analyseMail(fetched.raw, verdicts, config);
+        const canary = canaryVerdict(analysis.mail, verdicts, config.canarySender);
+        if (canary.kind === "canary") return await ingestCanary(deps, analysis.mail, messageId, receivedAt, canary.canaryId);
+        // A mail claiming to be the canary never lights a tower, whatever else it would pass.
+        const intents = canary.kind === "impostor" ? [] : buildIntents(analysis, messageId, receivedAt);
         if (intents.length > 0 && !claim.intentsSent) {
             await sendIntents(deps, intents);
             await setMailState(deps.ddb, config.stateTable, messageId, "intents-sent");
         }
         const { severity, rule } = analysis.classification;
         let summary: MailSummary | undefined;
-        if (severity === "ignore") {
+        let paging: PageReport | undefined;
+        if (canary.kind === "impostor") {
+            logger.warn("A mail claiming to be the canary failed the sender check; it lit no tower and pinged nothing", { messageId, canaryId: canary.canaryId, from: analysis.mail.from, reasons: canary.reasons });
+            const base = buildSummary({
+                analysis,
+                intents,
+                messageId,
+                receivedAt,
+                source,
+                environment: config.environment,
+                extraProblems: fetched.problems,
+                onCall: deps.onCall === undefined ? undefined : "not paged: a mail claiming to be the canary never pages",
+            });
+            summary = impostorSummary(base, canary.canaryId, canary.reasons);
+            await publish(deps, summary);
+        } else if (severity === "ignore") {
             // Ignored mail (newsletters) stays in S3 and in this log line; posting it would be the noise the rule removes.
             logger.info("Mail ignored by rule", { messageId, rule, from: analysis.mail.from, subject: analysis.mail.subject });
         } else {
-            summary = buildSummary({ analysis, intents, messageId, receivedAt, source, environment: config.environment, extraProblems: fetched.problems });
+            // Paged before the summary, so that a refusal is in it; a retryable failure throws and the retry pages again (on-call deduplicates by alias).
+            if (deps.onCall !== undefined) {
+                const action = onCallActionFor({
+                    severity,
+                    alertKey: analysis.classification.alertKey,
+                    rule,
+                    subject: analysis.mail.subject,
+                    from: analysis.mail.fromDisplay || analysis.mail.from,
+                    text: analysis.mail.text,
+                    intents,
+                    messageId,
+                    environment: config.environment,
+                    original: describeSource(source),
+                });
+                paging = await page(deps.onCall, action, logger, messageId);
+            }
+            summary = buildSummary({
+                analysis,
+                intents,
+                messageId,
+                receivedAt,
+                source,
+                environment: config.environment,
+                extraProblems: paging?.problem === undefined ? fetched.problems : [...fetched.problems, paging.problem],
+                onCall: paging?.onCall,
+            });
             await publish(deps, summary);
         }
         await setMailState(deps.ddb, config.stateTable, messageId, "done", { doneAt: new Date((deps.now ?? Date.now)()).toISOString(), severity, rule: rule ?? "(default)", intents: intents.length });
@@ -537,6 +634,7 @@ export async function ingestNotification(notification: SesReceivedNotification, 
             alertKey: analysis.classification.alertKey,
             towersLit: intents.map((i) => i.tower),
             trusted: summary?.trusted ?? analysis.environmentCheck.trusted,
+            onCall: paging?.onCall,
             problems: [...analysis.problems, ...fetched.problems],
             resumedAttempt: claim.attempts > 1 ? claim.attempts : undefined,
         });
@@ -548,4 +646,34 @@ export async function ingestNotification(notification: SesReceivedNotification, 
         });
         throw error;
     }
+}
+
+/**
+ * The canary passed the checks: ping the heartbeat (when configured) and finish. Nothing goes to the
+ * towers or the channel. A failed ping is logged, not thrown: the heartbeat expiring pages on-call,
+ * which is the right signal when alertline cannot reach on-call.
+ */
+async function ingestCanary(deps: IngestDeps, mail: ParsedAlertMail, messageId: string, receivedAt: string, canaryId: string): Promise<IngestOutcome> {
+    const { config, logger, onCall } = deps;
+    let heartbeat = "not configured";
+    if (onCall !== undefined && config.heartbeatName !== undefined) {
+        const result = await onCall.pingHeartbeat(config.heartbeatName);
+        if (result.ok) {
+            heartbeat = "pinged";
+        } else {
+            heartbeat = result.problem;
+            logger.error("Could not ping the canary's heartbeat; on-call is paged if it expires", {
+                messageId,
+                canaryId,
+                heartbeatName: config.heartbeatName,
+                status: result.status,
+                retryable: result.retryable,
+                problem: result.problem,
+            });
+        }
+    }
+    await setMailState(deps.ddb, config.stateTable, messageId, "done", { doneAt: new Date((deps.now ?? Date.now)()).toISOString(), canaryId, heartbeat: clip(heartbeat) });
+    const ageMs = canaryAgeMs(receivedAt, mail.date);
+    logger.info("Canary received", { messageId, canaryId, ageMs, ageSeconds: ageMs === undefined ? undefined : Math.round(ageMs / 1000), sentAt: mail.date, receivedAt, heartbeat });
+    return { kind: "canary", messageId, canaryId, heartbeat };
 }

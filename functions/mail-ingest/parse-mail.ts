@@ -26,6 +26,11 @@ export interface ParsedAlertMail {
     readonly date?: string;
     /** The Message-ID header, if any (not SES's message ID). */
     readonly messageIdHeader?: string;
+    /**
+     * The `X-Alertline-Canary` header (the canary's id), present only when the mail carries it. Anyone
+     * can write this header: it is a claim, which mail-ingest checks against the canary's sender.
+     */
+    readonly canaryId?: string;
     readonly sizeBytes: number;
     /** What could not be read, in words for the alert channel; empty for a clean mail. */
     readonly problems: string[];
@@ -37,6 +42,11 @@ export const MAX_TEXT_CHARS = 1_000_000;
 export const MAX_HTML_TO_TEXT = 2 * 1024 * 1024;
 /** How much of the raw mail is scanned for charset names and, when MIME parsing fails, for headers. */
 const SCAN_BYTES = 2 * 1024 * 1024;
+
+/** The header alertline's canary mail carries; its value is the canary's id. */
+export const CANARY_HEADER = "x-alertline-canary";
+/** Longest canary id kept; the canary's own ids are short, a forged header may not be. */
+export const MAX_CANARY_ID_CHARS = 200;
 
 /** Work mailparser would do that nobody reads here: HTML renderings of text, links, inlined images. */
 export const PARSER_OPTIONS: SimpleParserOptions = {
@@ -204,6 +214,13 @@ export async function parseMail(input: Buffer | Uint8Array | string): Promise<Pa
     }
 }
 
+/** The canary id from a header value as mailparser or the direct reader gives it (a repeated header: the first). */
+export function canaryIdOf(value: unknown): string | undefined {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first !== "string") return undefined;
+    return first.trim().slice(0, MAX_CANARY_ID_CHARS);
+}
+
 function fallbackParse(raw: Buffer, problems: string[]): ParsedAlertMail {
     const { headers, bodyStart } = readHeadersDirectly(raw);
     const fromHeader = decodeEncodedWords(headers.get("from") ?? "");
@@ -212,7 +229,8 @@ function fallbackParse(raw: Buffer, problems: string[]): ParsedAlertMail {
     if (!headers.has("subject")) problems.push("the mail has no Subject header");
     const text = rawBodyText(raw, bodyStart);
     if (text === "") problems.push("the mail has an empty body");
-    return { from: addressIn(fromHeader), fromDisplay: fromHeader, subject, text, sizeBytes: raw.length, problems };
+    const canaryId = canaryIdOf(headers.get(CANARY_HEADER));
+    return { from: addressIn(fromHeader), fromDisplay: fromHeader, subject, text, sizeBytes: raw.length, problems, ...(canaryId !== undefined ? { canaryId } : {}) };
 }
 
 async function parseNonEmpty(raw: Buffer, problems: string[]): Promise<ParsedAlertMail> {
@@ -254,6 +272,7 @@ async function parseNonEmpty(raw: Buffer, problems: string[]): Promise<ParsedAle
         text = text.slice(0, MAX_TEXT_CHARS);
     }
 
+    const canaryId = canaryIdOf(parsed.headers?.get(CANARY_HEADER));
     return {
         from: from.address,
         fromDisplay: from.display,
@@ -261,6 +280,7 @@ async function parseNonEmpty(raw: Buffer, problems: string[]): Promise<ParsedAle
         text,
         date: parsed.date instanceof Date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : undefined,
         messageIdHeader: typeof parsed.messageId === "string" ? parsed.messageId : undefined,
+        ...(canaryId !== undefined ? { canaryId } : {}),
         sizeBytes: raw.length,
         problems,
     };

@@ -1,14 +1,17 @@
 import { join } from "node:path";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { TowerConfig } from "../shared/tower-config";
 import { createTowerLocks, dispatchBatch, type ChannelMessage, type DispatchLogger } from "./dispatch";
-import { createRelay, SSM_RELAY_DOCUMENT_ENV, type RelayOptions } from "./relay";
+import { isScheduledEvent, probeRelayOptions, probeTowers, type ProbeOptions, type ProbeSummary } from "./probe";
+import { createRelay, createStatusReader, SSM_RELAY_DOCUMENT_ENV, type RelayOptions } from "./relay";
 import { createStateStore } from "./state-store";
+import { putMetricData, reachabilityData, TOWER_METRIC_NAMESPACE } from "./tower-metrics";
 import { DEFAULT_STATE_LIMITS, type StateLimits } from "./tower-state";
 import { loadTowers } from "./towers";
 
@@ -16,6 +19,9 @@ import { loadTowers } from "./towers";
  * tower-dispatch: consumes signal intents from the FIFO queue and drives the PATLITE towers. This
  * file only wires clients and configuration to {@link dispatchBatch} and returns SQS's partial batch
  * response; the event source mapping must enable ReportBatchItemFailures.
+ *
+ * The same function takes the EventBridge schedule's event: then it probes every tower
+ * ({@link probeTowers}), writes the `alertline/Towers` `TowerReachable` metric and returns a summary.
  */
 
 export interface DispatcherLogger extends DispatchLogger {
@@ -30,6 +36,8 @@ export interface DispatcherDeps {
     readonly sns: SNSClient;
     /** Run Command for towers with `relay: ssm`. */
     readonly ssm: SSMClient;
+    /** The probe's metric (PutMetricData on namespace alertline/Towers); needed only for the schedule. */
+    readonly cloudwatch?: Pick<CloudWatchClient, "send">;
     readonly logger: DispatcherLogger;
     /** The towers (towers.json), loaded once per container on first use. */
     readonly towers: () => readonly TowerConfig[];
@@ -45,6 +53,17 @@ export interface DispatcherDeps {
     /** Timeouts, attempts, backoff and SSM polling; `sleep` is injected here too. */
     readonly relayOptions?: RelayOptions;
     readonly limits?: StateLimits;
+    /** The scheduled probe's timeout and concurrency. */
+    readonly probeOptions?: ProbeOptions;
+    /** Milliseconds for the probe's latencies; default `performance.now`. */
+    readonly clock?: () => number;
+}
+
+/** The function's entry point: SQS batches and the probe's schedule, told apart by the event's shape. */
+export interface DispatcherHandler {
+    (event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+    (event: ScheduledEvent, context: Context): Promise<ProbeSummary>;
+    (event: SQSEvent | ScheduledEvent, context: Context): Promise<SQSBatchResponse | ProbeSummary>;
 }
 
 function required(value: string | undefined, name: string, fix: string): string {
@@ -59,19 +78,47 @@ function once<T>(load: () => T): () => T {
 }
 
 /**
- * The SQS handler. Configuration errors (missing environment, bad towers.json) throw, failing the
- * whole batch so nothing is consumed; everything else is reported per record in batchItemFailures.
+ * The handler. For SQS: configuration errors (missing environment, bad towers.json) throw, failing
+ * the whole batch so nothing is consumed; everything else is reported per record in
+ * batchItemFailures. For the schedule: configuration errors and a failed PutMetricData throw (the
+ * invocation fails and shows in the function's Errors metric); an unreachable tower does not.
  */
-export function createHandler(deps: DispatcherDeps): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+export function createHandler(deps: DispatcherDeps): DispatcherHandler {
     const now = deps.now ?? Date.now;
     const locks = createTowerLocks();
     const towerMap = once(() => new Map(deps.towers().map((tower) => [tower.name, tower] as const)));
     const relay = createRelay({ ssm: deps.ssm, ssmDocument: deps.ssmRelayDocument, options: deps.relayOptions });
-    return async (event, context) => {
+    const readStatus = createStatusReader({ ssm: deps.ssm, ssmDocument: deps.ssmRelayDocument, options: probeRelayOptions(deps.relayOptions, deps.probeOptions) });
+
+    const probe = async (): Promise<ProbeSummary> => {
+        const table = required(deps.stateTable, "STATE_TABLE", "set it to the name of the alertline state table (the infrastructure sets it)");
+        const environment = required(deps.environment, "ALERTLINE_ENVIRONMENT", "set it to the stack's environment (the infrastructure sets it); the probe's metric is kept per Environment");
+        const cloudwatch = deps.cloudwatch;
+        if (cloudwatch === undefined) throw new Error("The probe has no CloudWatch client to write its metric with: pass `cloudwatch` in the dispatcher's dependencies");
+        const run = await probeTowers([...towerMap().values()], {
+            read: readStatus,
+            restore: { store: createStateStore(deps.dynamo, table, now), relay },
+            logger: deps.logger,
+            clock: deps.clock,
+            concurrency: deps.probeOptions?.concurrency,
+            locks,
+        });
+        try {
+            await putMetricData(cloudwatch, TOWER_METRIC_NAMESPACE, reachabilityData(run.probes, environment, new Date(now())));
+        } catch (error) {
+            deps.logger.error("Could not write the probe's metric; the towers' reachability alarms will see no data", { namespace: TOWER_METRIC_NAMESPACE, error: String(error) });
+            throw error;
+        }
+        deps.logger.info("Probe finished", { ...run.summary });
+        return run.summary;
+    };
+
+    const handle = async (event: SQSEvent | ScheduledEvent, context: Context): Promise<SQSBatchResponse | ProbeSummary> => {
         deps.logger.addContext?.(context);
+        if (isScheduledEvent(event)) return probe();
         const table = required(deps.stateTable, "STATE_TABLE", "set it to the name of the alertline state table (the infrastructure sets it)");
         const topicArn = required(deps.alertTopicArn, "ALERT_TOPIC_ARN", "set it to the ARN of the alert channel's SNS topic (the infrastructure sets it)");
-        const records = Array.isArray(event?.Records) ? event.Records : [];
+        const records = Array.isArray((event as SQSEvent)?.Records) ? (event as SQSEvent).Records : [];
         if (records.length === 0) {
             deps.logger.warn("The event held no SQS records; nothing to dispatch");
             return { batchItemFailures: [] };
@@ -91,6 +138,7 @@ export function createHandler(deps: DispatcherDeps): (event: SQSEvent, context: 
         });
         return { batchItemFailures: outcome.batchItemFailures };
     };
+    return handle as DispatcherHandler;
 }
 
 const defaultDeps: DispatcherDeps = {
@@ -98,6 +146,7 @@ const defaultDeps: DispatcherDeps = {
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
     sns: new SNSClient({}),
     ssm: new SSMClient({}),
+    cloudwatch: new CloudWatchClient({}),
     logger: new Logger({ serviceName: "tower-dispatch" }),
     // towers.json is written beside the bundle by the infrastructure; read on first use so a missing file fails an invocation, not the import.
     towers: once(() => loadTowers(join(__dirname, "towers.json"))),

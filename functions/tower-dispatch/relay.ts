@@ -1,6 +1,6 @@
 import { CancelCommandCommand, GetCommandInvocationCommand, SendCommandCommand, type GetCommandInvocationCommandOutput, type SSMClient } from "@aws-sdk/client-ssm";
-import { sendSignal, type SendOptions, type SendResult } from "../shared/patlite/client";
-import { decodeReply, encodeSignal, fromHex, replyLength, toHex } from "../shared/patlite/codec";
+import { sendCommand, sendSignal, type SendOptions, type SendResult } from "../shared/patlite/client";
+import { decodeReply, encodeSignal, encodeStatusRead, fromHex, isStatusRead, replyLength, toHex } from "../shared/patlite/codec";
 import type { TowerSignal } from "../shared/patlite/signal";
 import type { TowerConfig } from "../shared/tower-config";
 
@@ -10,6 +10,9 @@ import type { TowerConfig } from "../shared/tower-config";
  * document opens the TCP connection and prints the tower's reply as `reply=<hex>` on stdout.
  * Either way the outcome is a {@link SendResult}: tower faults (timeouts, NAKs, an unreachable
  * relay host) come back as `ack: false` with the reason, never as a thrown error.
+ *
+ * Besides signals, a relay reads a tower's status ({@link createStatusReader}) the same two ways,
+ * through the same SSM document: it is only another payload and another reply length.
  */
 
 /** Environment variable naming the SSM document the infrastructure creates for the relay. */
@@ -24,6 +27,8 @@ export interface RelayOptions extends SendOptions {
      * the function's 60 s timeout.
      */
     readonly pollTimeoutMs?: number;
+    /** How long the relay host's script waits for the tower's reply (the document's timeoutSeconds). Default 5. */
+    readonly towerTimeoutSeconds?: number;
 }
 
 export interface RelayResult extends SendResult {
@@ -31,6 +36,9 @@ export interface RelayResult extends SendResult {
 }
 
 export type Relay = (tower: TowerConfig, signal: TowerSignal) => Promise<RelayResult>;
+
+/** Asks a tower for its state; `ack` means it answered with status data, `reply` holds the answer. */
+export type StatusReader = (tower: TowerConfig) => Promise<RelayResult>;
 
 export interface RelayDeps {
     /** Needed for towers with `relay: ssm`. */
@@ -48,7 +56,7 @@ const DEFAULT_POLL_TIMEOUT_MS = 15_000;
 /** SendCommand's delivery timeout: the API's minimum, so an offline relay host fails an attempt in 30 s, not an hour. */
 const SSM_DELIVERY_TIMEOUT_SECONDS = 30;
 /** How long the relay script waits for the tower's reply; a document parameter. */
-const SSM_TOWER_TIMEOUT_SECONDS = "5";
+const SSM_TOWER_TIMEOUT_SECONDS = 5;
 
 /** Statuses after which GetCommandInvocation will not change any more. */
 const TERMINAL_STATUSES = new Set(["Success", "Failed", "Cancelled", "TimedOut"]);
@@ -66,14 +74,18 @@ function clip(text: string, max: number): string {
     return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** The SendCommand Parameters for one signal; the names are the contract with the relay document. */
-export function ssmRelayParameters(tower: Pick<TowerConfig, "host" | "port" | "protocol">, payload: Buffer): Record<string, string[]> {
+/**
+ * The SendCommand Parameters for one command (a signal or a status read: the reply length follows
+ * the payload); the names are the contract with the relay document.
+ */
+export function ssmRelayParameters(tower: Pick<TowerConfig, "host" | "port" | "protocol">, payload: Buffer, towerTimeoutSeconds: number = SSM_TOWER_TIMEOUT_SECONDS): Record<string, string[]> {
     return {
         towerHost: [tower.host],
         towerPort: [String(tower.port)],
         payloadHex: [payload.toString("hex")],
-        replyBytes: [String(replyLength(tower.protocol))],
-        timeoutSeconds: [SSM_TOWER_TIMEOUT_SECONDS],
+        replyBytes: [String(replyLength(tower.protocol, payload))],
+        // The document allows 1–2 digits; a whole second at least, so a short TCP timeout still reaches the script as 1.
+        timeoutSeconds: [String(Math.min(99, Math.max(1, Math.ceil(towerTimeoutSeconds))))],
     };
 }
 
@@ -98,7 +110,7 @@ async function ssmAttempt(tower: TowerConfig & { relay: { kind: "ssm"; instanceI
             new SendCommandCommand({
                 DocumentName: deps.ssmDocument,
                 InstanceIds: [tower.relay.instanceId],
-                Parameters: ssmRelayParameters(tower, payload),
+                Parameters: ssmRelayParameters(tower, payload, deps.options?.towerTimeoutSeconds),
                 TimeoutSeconds: SSM_DELIVERY_TIMEOUT_SECONDS,
                 Comment: clip(`alertline tower-dispatch: ${tower.name}`, 100),
             }),
@@ -141,18 +153,17 @@ async function ssmAttempt(tower: TowerConfig & { relay: { kind: "ssm"; instanceI
     }
     let verdict: string;
     try {
-        verdict = decodeReply(tower.protocol, fromHex(reply));
+        verdict = decodeReply(tower.protocol, fromHex(reply), payload);
     } catch (error) {
         return { ack: false, reply, error: `The relay printed an unreadable reply "${clip(reply, 40)}": ${errorText(error)}` };
     }
     // The tower's own answer decides, whatever exit status the script chose for it.
     if (verdict === "ack") return { ack: true, reply };
-    return { ack: false, reply, error: verdict === "nak" ? "The tower answered NAK (through the SSM relay)" : `The tower's reply ${reply} is neither ACK nor NAK (through the SSM relay)` };
+    return { ack: false, reply, error: verdict === "nak" ? "The tower answered NAK (through the SSM relay)" : `The tower's reply ${reply} is ${isStatusRead(tower.protocol, payload) ? "not a status answer" : "neither ACK nor NAK"} (through the SSM relay)` };
 }
 
 /** Sends through SSM Run Command with retries and backoff, as the TCP client does. Never throws. */
 export async function sendViaSsm(tower: TowerConfig, signal: TowerSignal, deps: RelayDeps): Promise<RelayResult> {
-    const sleep = deps.options?.sleep ?? realSleep;
     if (tower.relay.kind !== "ssm") throw new Error(`sendViaSsm called for tower "${tower.name}" whose relay is ${tower.relay.kind}`);
     let payload: Buffer;
     try {
@@ -160,6 +171,18 @@ export async function sendViaSsm(tower: TowerConfig, signal: TowerSignal, deps: 
     } catch (error) {
         return { relay: "ssm", ack: false, attempts: 0, sent: "", error: `Cannot encode the signal for ${tower.protocol}: ${errorText(error)}` };
     }
+    return commandViaSsm(tower, payload, deps);
+}
+
+/** Reads the tower's status through SSM Run Command, with the attempts `deps.options` allow. Never throws. */
+export async function readViaSsm(tower: TowerConfig, deps: RelayDeps): Promise<RelayResult> {
+    if (tower.relay.kind !== "ssm") throw new Error(`readViaSsm called for tower "${tower.name}" whose relay is ${tower.relay.kind}`);
+    return commandViaSsm(tower, encodeStatusRead(tower.protocol), deps);
+}
+
+/** One command through SSM Run Command with retries and backoff; its reply is read as an answer to that command. */
+async function commandViaSsm(tower: TowerConfig, payload: Buffer, deps: RelayDeps): Promise<RelayResult> {
+    const sleep = deps.options?.sleep ?? realSleep;
     const sent = toHex(payload);
     if (deps.ssm === undefined || !deps.ssmDocument) {
         return { relay: "ssm", ack: false, attempts: 0, sent, error: `Tower "${tower.name}" uses relay ssm but ${SSM_RELAY_DOCUMENT_ENV} is not set: set it to the name of the relay document the infrastructure created` };
@@ -174,6 +197,18 @@ export async function sendViaSsm(tower: TowerConfig, signal: TowerSignal, deps: 
         if (last.ack) return { relay: "ssm", ack: true, attempts: attempt, sent, reply: last.reply };
     }
     return { relay: "ssm", ack: false, attempts, sent, reply: last.reply, error: last.error };
+}
+
+/**
+ * Reads every tower's status, TCP over the VPN or SSM Run Command as its config says, with
+ * `deps.options` (a probe passes one attempt and a short timeout).
+ */
+export function createStatusReader(deps: RelayDeps = {}): StatusReader {
+    return async (tower) => {
+        if (tower.relay.kind === "ssm") return readViaSsm(tower, deps);
+        const result = await sendCommand({ host: tower.host, port: tower.port, protocol: tower.protocol }, encodeStatusRead(tower.protocol), deps.options);
+        return { ...result, relay: "vpn" };
+    };
 }
 
 /** The relay for every tower: TCP over the VPN, or SSM Run Command, as each tower's config says. */

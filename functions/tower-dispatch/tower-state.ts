@@ -1,8 +1,10 @@
-import { createHash } from "node:crypto";
+import { storedKey } from "../shared/alert-key";
 import { DEFAULT_SEVERITY_SIGNALS, highestSeverity, type ActiveSeverity } from "../shared/severity";
 import type { SignalIntent } from "../shared/signal-intent";
 import { sameSignal, toSignal, type TowerSignal } from "../shared/patlite/signal";
 import type { TowerConfig } from "../shared/tower-config";
+
+export { storedKey };
 
 /**
  * What tower-dispatch knows about one tower, and the pure rules that change it. The tower shows the
@@ -87,16 +89,6 @@ export const DEFAULT_STATE_LIMITS: StateLimits = {
     maxKeyLength: 200,
     maxSubjectLength: 200,
 };
-
-/**
- * The key under which an alert is stored: the alertKey itself, or for a very long one a prefix and a
- * SHA-256 of the whole key. Problem and recovery map to the same stored key, so correlation holds.
- */
-export function storedKey(alertKey: string, maxLength: number = DEFAULT_STATE_LIMITS.maxKeyLength): string {
-    if (alertKey.length <= maxLength) return alertKey;
-    const hash = createHash("sha256").update(alertKey, "utf8").digest("hex").slice(0, 32);
-    return `${alertKey.slice(0, Math.max(0, maxLength - 34))}…#${hash}`;
-}
 
 function clip(text: string, max: number): string {
     return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;

@@ -23,10 +23,14 @@ function channelArgs(overrides: Partial<AlertChannelArgs> = {}): AlertChannelArg
 
 let engine: RecordingEngine;
 let handles: string;
+let link: { backend?: string; alertsApiUrl?: string; alertsApiKey?: string; teamId?: string } = {};
 beforeAll(async () => {
     engine = await recordResources(() => {
         const channel = new AlertChannel("alerts", channelArgs());
         channel.datadogHandles.apply((h) => (handles = h));
+        link = { backend: channel.onCall.backend, alertsApiUrl: channel.onCall.alertsApiUrl };
+        channel.onCall.alertsApiKey?.apply((key) => (link.alertsApiKey = key));
+        channel.onCall.opsgenie?.teamId.apply((id) => (link.teamId = id));
     });
 });
 
@@ -170,6 +174,25 @@ describe("AlertChannel routing", () => {
         expect(service.inputs).toMatchObject({ name: "alertline-dev", region: "eu" });
         expect(service.inputs.opsgenieApiKey).toBeInstanceOf(SecretValue);
         expect(reveal(service.inputs.opsgenieApiKey)).toBe(integration.state.apiKey);
+    });
+});
+
+describe("AlertChannel's link for alertline's own pages", () => {
+    it("creates an API integration of the team for the functions and hands its key, the region's URL and the team on", () => {
+        const team = engine.get("pulumi-nodejs:dynamic/opsgenie:Team", "alerts-oncall-team");
+        const integration = engine.get("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "alerts-oncall-alerts-integration");
+        expect(integration.inputs).toMatchObject({ type: "API", ownerTeamId: team.id, name: "alertline-dev-alertline" });
+        expect(link).toEqual({ backend: "opsgenie", alertsApiUrl: "https://api.eu.opsgenie.com", alertsApiKey: integration.state.apiKey, teamId: team.id });
+    });
+
+    it("with jsm passes the JSM API integration key and JSM's integration API, and no Opsgenie team", async () => {
+        let jsmLink: { url?: string; key?: string; hasOpsgenie?: boolean } = {};
+        await recordResources(() => {
+            const channel = new AlertChannel("alerts", channelArgs({ onCall: { backend: "jsm", team: "ops" }, onCallAlertsApiKey: "jsm-alerts-key-0000000000" }));
+            jsmLink = { url: channel.onCall.alertsApiUrl, hasOpsgenie: channel.onCall.opsgenie !== undefined };
+            channel.onCall.alertsApiKey?.apply((key) => (jsmLink.key = key));
+        });
+        expect(jsmLink).toEqual({ url: "https://api.atlassian.com/jsm/ops/integration", key: "jsm-alerts-key-0000000000", hasOpsgenie: false });
     });
 });
 

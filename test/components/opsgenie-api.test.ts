@@ -225,3 +225,226 @@ describe("retries", () => {
         expect(api.retryDelayMs(2, "Wed, 21 Oct 2015 07:28:00 GMT")).toBe(2000);
     });
 });
+
+describe("redaction", () => {
+    it("removes the key and every header value in one pass, longest first", () => {
+        expect(api.redact("key K1 token abc-secret and abc", ["K1", "abc", "abc-secret"])).toBe("key [redacted] token [redacted] and [redacted]");
+        // A one-letter secret must not eat into the markers already put in.
+        expect(api.redact("token abcd e", ["abcd", "e"])).toBe("tok[redacted]n [redacted] [redacted]");
+    });
+
+    it("matches secrets literally, not as patterns", () => {
+        expect(api.redact("x a.b+c y axb+c", ["a.b+c"])).toBe("x [redacted] y axb+c");
+    });
+
+    it("leaves text alone when there is no secret to remove", () => {
+        expect(api.redact("nothing here", ["", ""])).toBe("nothing here");
+        expect(api.redact("nothing here", "")).toBe("nothing here");
+    });
+
+    it("keeps header values out of failure and unreachable messages", () => {
+        const token = "whsec-7f3a9c2e";
+        const request = api.getIntegrationRequest("i1");
+        const echoed = JSON.stringify({ message: `Header X-Alertline-Token: ${token} refused`, errors: { headers: `bad value ${token}` } });
+        const message = api.failureMessage(request, { status: 422, bodyText: echoed }, [KEY, token]);
+        expect(message).not.toContain(token);
+        expect(message).toContain("Header X-Alertline-Token: [redacted] refused (headers: bad value [redacted])");
+        expect(api.unreachableMessage(request, "https://api.opsgenie.com", `reset by ${token}`, [KEY, token], 5)).not.toContain(token);
+    });
+
+    it("collects header values from every header map given", () => {
+        expect(api.headerSecrets({ a: "1", b: "2" }, undefined, { c: "3" })).toEqual(["1", "2", "3"]);
+        expect(api.headerSecrets(undefined)).toEqual([]);
+    });
+});
+
+describe("Webhook integrations", () => {
+    const hook = { name: "alertline-dev-ack", type: "Webhook", webhookUrl: "https://ack.example.com/hook" };
+
+    it("keeps webhookUrl and headers for type Webhook, with no headers as {}", () => {
+        expect(api.integrationFields({ ...hook, headers: { "X-Alertline-Token": "t0k" } })).toEqual({
+            name: "alertline-dev-ack",
+            type: "Webhook",
+            enabled: true,
+            webhookUrl: "https://ack.example.com/hook",
+            headers: { "X-Alertline-Token": "t0k" },
+        });
+        expect(api.integrationFields(hook).headers).toEqual({});
+    });
+
+    it("refuses webhookUrl or headers on another type, naming both fields and the type", () => {
+        expect(() => api.integrationFields({ name: "n", type: "API", webhookUrl: "https://x.example.com" })).toThrow(
+            /has type "API", but webhookUrl and headers apply only to type "Webhook"/,
+        );
+        expect(() => api.integrationFields({ name: "n", headers: { A: "b" } })).toThrow(/type "API", but webhookUrl and headers/);
+    });
+
+    it("requires an http(s) webhookUrl for type Webhook", () => {
+        expect(() => api.integrationFields({ name: "n", type: "Webhook" })).toThrow(/type "Webhook" but no webhookUrl/);
+        expect(() => api.integrationFields({ ...hook, webhookUrl: "ftp://x.example.com" })).toThrow(/webhookUrl "ftp:\/\/x\.example\.com" is not an http\(s\) URL/);
+        expect(() => api.integrationFields({ ...hook, webhookUrl: "ack.example.com/hook" })).toThrow(/is not an http\(s\) URL/);
+    });
+
+    it("names a bad header without ever showing its value", () => {
+        const secret = "s3cr3t-value";
+        const errorOf = (headers: unknown) => {
+            try {
+                api.integrationFields({ ...hook, headers });
+            } catch (error) {
+                return (error as Error).message;
+            }
+            throw new Error("expected integrationFields to throw");
+        };
+        const lineBreak = errorOf({ "X-Token": `${secret}\r\nX-Injected: 1` });
+        expect(lineBreak).toMatch(/headers\["X-Token"\] holds a line break or NUL \(value not shown\)/);
+        expect(lineBreak).not.toContain(secret);
+        expect(errorOf({ "X Token": secret })).toMatch(/headers name "X Token" is not an HTTP header name/);
+        expect(errorOf({ "X Token": secret })).not.toContain(secret);
+        expect(errorOf({ "X-Count": 3 })).toMatch(/headers\["X-Count"\] must be text; got number/);
+        expect(errorOf([secret])).toMatch(/headers must be an object .*; got an array/);
+    });
+
+    it("creates with url, alert description and details, and the headers", () => {
+        const fields = api.integrationFields({ ...hook, ownerTeamId: "t1", headers: { "X-Alertline-Token": "t0k" } });
+        expect(api.createIntegrationRequest(fields).body).toEqual({
+            type: "Webhook",
+            name: "alertline-dev-ack",
+            enabled: true,
+            ownerTeam: { id: "t1" },
+            responders: [{ type: "team", id: "t1" }],
+            url: "https://ack.example.com/hook",
+            addAlertDescription: true,
+            addAlertDetails: true,
+            headers: { "X-Alertline-Token": "t0k" },
+        });
+    });
+
+    it("adds no webhook fields to other types", () => {
+        const body = api.createIntegrationRequest(api.integrationFields({ name: "n", type: "Datadog" })).body!;
+        for (const field of ["url", "addAlertDescription", "addAlertDetails", "headers"]) expect(body).not.toHaveProperty(field);
+    });
+
+    it("replaces the whole header map on update, so a removed header goes away", () => {
+        const current = { id: "i1", name: "n", type: "Webhook", url: "https://old.example.com", headers: { Old: "o", Kept: "k" }, _readOnly: ["id"] };
+        const request = api.updateIntegrationRequest("i1", current, api.integrationFields({ ...hook, headers: { Kept: "k2" } }));
+        expect(request.body).toMatchObject({ url: "https://ack.example.com/hook", addAlertDescription: true, addAlertDetails: true, headers: { Kept: "k2" } });
+        expect((request.body as { headers: object }).headers).not.toHaveProperty("Old");
+        const cleared = api.updateIntegrationRequest("i1", current, api.integrationFields(hook));
+        expect((cleared.body as { headers: object }).headers).toEqual({});
+    });
+
+    it("reads url and text headers back from GET", () => {
+        const body = { data: { id: "i", name: "n", type: "Webhook", url: "https://h.example.com", headers: { A: "1" } } };
+        expect(api.parseIntegration(api.getIntegrationRequest("i"), body)).toEqual({ id: "i", name: "n", type: "Webhook", webhookUrl: "https://h.example.com", headers: { A: "1" } });
+        const odd = { data: { id: "i", name: "n", type: "Webhook", headers: { A: 1 } } };
+        expect(api.parseIntegration(api.getIntegrationRequest("i"), odd)).not.toHaveProperty("headers");
+    });
+});
+
+describe("heartbeats", () => {
+    const beat = { name: "alertline-dev-mail-path", interval: 30, intervalUnit: "minutes" };
+
+    it("applies defaults: enabled, no description or tags, P3, and '<name> is expired'", () => {
+        expect(api.heartbeatFields(beat)).toEqual({
+            name: "alertline-dev-mail-path",
+            description: "",
+            interval: 30,
+            intervalUnit: "minutes",
+            enabled: true,
+            alertMessage: "alertline-dev-mail-path is expired",
+            alertTags: [],
+            alertPriority: "P3",
+        });
+    });
+
+    it("names the field and the rule for each bad input", () => {
+        expect(() => api.heartbeatFields({ ...beat, interval: 0 })).toThrow(/heartbeat interval 0 is invalid: use a whole number of 1 or more/);
+        expect(() => api.heartbeatFields({ ...beat, interval: 1.5 })).toThrow(/interval 1\.5 is invalid/);
+        expect(() => api.heartbeatFields({ ...beat, interval: "10" })).toThrow(/interval "10" \(text\) is invalid/);
+        expect(() => api.heartbeatFields({ ...beat, interval: undefined })).toThrow(/interval undefined is invalid/);
+        expect(() => api.heartbeatFields({ ...beat, intervalUnit: "weeks" })).toThrow(/intervalUnit "weeks" is invalid: use "minutes", "hours" or "days"/);
+        expect(() => api.heartbeatFields({ ...beat, name: "mail/path" })).toThrow(/heartbeat name "mail\/path" is invalid: use 1 to 100 letters/);
+        expect(() => api.heartbeatFields({ ...beat, name: "x".repeat(101) })).toThrow(/heartbeat name "x+" is invalid/);
+        expect(() => api.heartbeatFields({ ...beat, name: ".." })).toThrow(/heartbeat name "\.\." is invalid.*not only dots/);
+        expect(() => api.heartbeatFields({ ...beat, alertPriority: "P6" })).toThrow(/alertPriority "P6" is invalid: use "P1" \(highest\) to "P5"/);
+        expect(() => api.heartbeatFields({ ...beat, alertTags: Array.from({ length: 21 }, (_, i) => `t${i}`) })).toThrow(/alertTags has 21 tags: an alert takes at most 20/);
+        expect(() => api.heartbeatFields({ ...beat, alertTags: ["ok", ""] })).toThrow(/alertTags must be a list of non-empty texts/);
+        expect(() => api.heartbeatFields({ ...beat, alertMessage: "m".repeat(131) })).toThrow(/alertMessage must be 1 to 130 characters .*got 131 characters/);
+        expect(() => api.heartbeatFields({ ...beat, enabled: "yes" })).toThrow(/heartbeat enabled must be true or false/);
+        expect(() => api.heartbeatFields({ ...beat, ownerTeamId: "" })).toThrow(/heartbeat ownerTeamId is empty/);
+    });
+
+    it("accepts the limits themselves", () => {
+        const fields = api.heartbeatFields({ ...beat, name: "a".repeat(100), interval: 1, alertMessage: "m".repeat(130), alertTags: Array.from({ length: 20 }, (_, i) => `t${i}`) });
+        expect(fields.alertTags).toHaveLength(20);
+    });
+
+    it("creates with every field and the owner team by id", () => {
+        const fields = api.heartbeatFields({ ...beat, description: "d", ownerTeamId: "t1", alertMessage: "m", alertTags: ["a", "b"], alertPriority: "P2", enabled: false });
+        expect(api.createHeartbeatRequest(fields)).toEqual({
+            method: "POST",
+            path: "/v2/heartbeats",
+            body: {
+                name: "alertline-dev-mail-path",
+                description: "d",
+                interval: 30,
+                intervalUnit: "minutes",
+                enabled: false,
+                ownerTeam: { id: "t1" },
+                alertMessage: "m",
+                alertTags: ["a", "b"],
+                alertPriority: "P2",
+            },
+        });
+        expect(api.createHeartbeatRequest(api.heartbeatFields(beat)).body).not.toHaveProperty("ownerTeam");
+    });
+
+    it("addresses a heartbeat by its escaped name for GET, PATCH and DELETE", () => {
+        expect(api.requestUrl("https://api.opsgenie.com", api.getHeartbeatRequest("mail path.v2"))).toBe("https://api.opsgenie.com/v2/heartbeats/mail%20path.v2");
+        const fields = api.heartbeatFields(beat);
+        expect(api.updateHeartbeatRequest("alertline-dev-mail-path", fields)).toEqual({
+            method: "PATCH",
+            path: "/v2/heartbeats/alertline-dev-mail-path",
+            body: api.createHeartbeatRequest(fields).body,
+        });
+        expect(api.deleteHeartbeatRequest("b")).toEqual({ method: "DELETE", path: "/v2/heartbeats/b" });
+    });
+
+    it("refuses an id that URL resolution would turn into another path", () => {
+        expect(() => api.deleteHeartbeatRequest("..")).toThrow(/id "\.\." would address something other than \/v2\/heartbeats\/\{id\}/);
+        expect(() => api.getHeartbeatRequest("")).toThrow(/id is empty/);
+    });
+
+    it("reads a heartbeat's fields and owner from a GET answer", () => {
+        const body = JSON.parse(fixture("heartbeat.json")) as { data: Record<string, unknown> };
+        expect(api.parseHeartbeat(api.getHeartbeatRequest("HeartbeatName"), body)).toEqual({
+            name: body.data.name,
+            description: body.data.description,
+            interval: body.data.interval,
+            intervalUnit: body.data.intervalUnit,
+            enabled: body.data.enabled,
+            ownerTeamId: (body.data.ownerTeam as { id: string }).id,
+            alertMessage: body.data.alertMessage,
+            alertTags: body.data.alertTags,
+            alertPriority: body.data.alertPriority,
+        });
+    });
+
+    it("leaves out what a sparse answer does not hold, and names a missing data.name", () => {
+        const request = api.getHeartbeatRequest("h");
+        expect(api.parseHeartbeat(request, { data: { name: "h", expired: false } })).toEqual({ name: "h", description: "" });
+        expect(() => api.parseHeartbeat(request, { data: { interval: 1 } })).toThrow(/GET \/v2\/heartbeats\/h answered without data\.name/);
+    });
+
+    it("takes the stored name from the create answer when it has one", () => {
+        expect(api.createdHeartbeatName({ data: { name: "h", enabled: true, expired: false } })).toBe("h");
+        expect(api.createdHeartbeatName({ result: "Created" })).toBeUndefined();
+    });
+
+    it("compares alert tags as sets, with none equal to empty and anything else different", () => {
+        expect(api.sameTags(["a", "b"], ["b", "a", "a"])).toBe(true);
+        expect(api.sameTags(undefined, [])).toBe(true);
+        expect(api.sameTags(["a"], ["a", "b"])).toBe(false);
+        expect(api.sameTags(["a"], "04da6b54-80e4-46f7-96ec-b56ff0331ba9")).toBe(false);
+    });
+});

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OpsgenieApiIntegration, OpsgenieTeam } from "../../components/opsgenie";
+import { OpsgenieApiIntegration, OpsgenieHeartbeat, OpsgenieTeam } from "../../components/opsgenie";
 import { opsgenieApiUrl } from "../../components/opsgenie-api";
 import { FakeOpsgenie } from "../fixtures/opsgenie/fake-opsgenie";
 
@@ -120,5 +120,119 @@ describe("OpsgenieTeam and OpsgenieApiIntegration under mocks", () => {
         expect(() => new OpsgenieTeam("bad", { name: "on/call", connection: { apiKey: KEY, apiUrl: opsgenieApiUrl("us") } })).toThrow(
             /team name "on\/call" is invalid/,
         );
+    });
+});
+
+describe("OpsgenieHeartbeat and a Webhook OpsgenieApiIntegration under mocks", () => {
+    const fake = new FakeOpsgenie(KEY);
+    afterAll(() => fake.stop());
+    const secretOf = (value: unknown) => ({ [SECRET_SIG_KEY]: SECRET_SIG, value });
+    const connection = () => ({ apiKey: pulumi.secret(KEY), apiUrl: opsgenieApiUrl("us") });
+    type Serialised = { handler(): pulumi.dynamic.ResourceProvider };
+    const loadProvider = (registration: Registration) =>
+        (createRequire(__filename)("require-from-string") as (code: string) => Serialised)(registration.inputs.__provider as string).handler();
+
+    it("register with the key, and the webhook headers, secret in inputs and in state", async () => {
+        const heartbeat = new OpsgenieHeartbeat("canary-heartbeat", {
+            name: "alertline-dev-mail-path",
+            interval: 30,
+            intervalUnit: "minutes",
+            alertTags: ["alertline", "canary"],
+            connection: connection(),
+        });
+        const hook = new OpsgenieApiIntegration("ack-webhook", {
+            name: "alertline-dev-ack",
+            type: "Webhook",
+            webhookUrl: "https://ack.example.com/hook",
+            headers: { "X-Alertline-Token": "shared-token-1" },
+            connection: connection(),
+        });
+        await resolved(heartbeat.urn);
+        const headers = await resolved(hook.headers);
+
+        const beat = registered("pulumi-nodejs:dynamic/opsgenie:Heartbeat", "canary-heartbeat");
+        expect(beat.inputs).toMatchObject({
+            name: "alertline-dev-mail-path",
+            description: "",
+            interval: 30,
+            intervalUnit: "minutes",
+            enabled: true,
+            alertTags: ["alertline", "canary"],
+            alertPriority: "P3",
+        });
+        expect(beat.inputs.connection).toEqual({ apiKey: secretOf(KEY), apiUrl: "https://api.opsgenie.com" });
+        expect(beat.additionalSecretOutputs).toContain("connection");
+        expect(beat.inputs.__provider).toMatch(/^exports\.handler = /);
+
+        const webhook = registered("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "ack-webhook");
+        expect(webhook.inputs).toMatchObject({ type: "Webhook", webhookUrl: "https://ack.example.com/hook" });
+        expect(webhook.inputs.headers).toEqual(secretOf({ "X-Alertline-Token": "shared-token-1" }));
+        expect(webhook.inputs.connection).toEqual({ apiKey: secretOf(KEY), apiUrl: "https://api.opsgenie.com" });
+        expect(webhook.additionalSecretOutputs).toEqual(expect.arrayContaining(["headers", "apiKey", "connection"]));
+        expect(headers).toEqual({ "X-Alertline-Token": "shared-token-1" });
+        expect(await pulumi.isSecret(hook.headers)).toBe(true);
+    });
+
+    it("keeps headers given as a secret Output secret, and waits for Outputs before checking webhook fields", async () => {
+        const token = pulumi.secret(pulumi.output("shared-token-2"));
+        const hook = new OpsgenieApiIntegration("ack-webhook-outputs", {
+            name: "alertline-dev-ack-2",
+            type: "Webhook",
+            webhookUrl: pulumi.output("https://abc.lambda-url.ap-northeast-1.on.aws/"),
+            headers: token.apply((value) => ({ "X-Alertline-Token": value })),
+            connection: connection(),
+        });
+        await resolved(hook.urn);
+        const registration = registered("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "ack-webhook-outputs");
+        expect(registration.inputs.headers).toEqual(secretOf({ "X-Alertline-Token": "shared-token-2" }));
+        expect(registration.inputs.webhookUrl).toBe("https://abc.lambda-url.ap-northeast-1.on.aws/");
+    });
+
+    it("rejects bad literal fields when the resource is declared", () => {
+        expect(
+            () => new OpsgenieHeartbeat("bad-interval", { name: "hb", interval: 0, intervalUnit: "minutes", connection: { apiKey: KEY, apiUrl: opsgenieApiUrl("us") } }),
+        ).toThrow(/heartbeat interval 0 is invalid/);
+        expect(
+            () =>
+                new OpsgenieApiIntegration("bad-webhook", {
+                    name: "n",
+                    type: "Datadog",
+                    webhookUrl: "https://ack.example.com/hook",
+                    connection: { apiKey: KEY, apiUrl: opsgenieApiUrl("us") },
+                }),
+        ).toThrow(/webhookUrl and headers apply only to type "Webhook"/);
+    });
+
+    it("serialise providers that work on their own: heartbeat create/diff/update and a Webhook create/diff", async () => {
+        const declaredHeartbeat = new OpsgenieHeartbeat("standalone-heartbeat", { name: "standalone", interval: 5, intervalUnit: "minutes", connection: connection() });
+        const declaredHook = new OpsgenieApiIntegration("standalone-webhook", {
+            name: "standalone",
+            type: "Webhook",
+            webhookUrl: "https://ack.example.com/hook",
+            connection: connection(),
+        });
+        await Promise.all([resolved(declaredHeartbeat.urn), resolved(declaredHook.urn)]);
+        const url = await fake.start();
+        const conn = { apiKey: KEY, apiUrl: url };
+        const heartbeats = loadProvider(registered("pulumi-nodejs:dynamic/opsgenie:Heartbeat", "standalone-heartbeat"));
+        const created = await heartbeats.create({ name: "alertline-dev-mail-path", interval: 30, intervalUnit: "minutes", connection: conn });
+        expect(created.id).toBe("alertline-dev-mail-path");
+        const news = { name: "alertline-dev-mail-path", interval: 60, intervalUnit: "minutes", connection: conn };
+        expect(await heartbeats.diff!(created.id, created.outs, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        await heartbeats.update!(created.id, created.outs, news);
+        expect(fake.heartbeats.get("alertline-dev-mail-path")?.interval).toBe(60);
+
+        const integrations = loadProvider(registered("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "standalone-webhook"));
+        fake.createAnswerHasApiKey = false;
+        const hookInputs = { name: "alertline-dev-ack", type: "Webhook", webhookUrl: "https://ack.example.com/hook", headers: { "X-Alertline-Token": "t" }, connection: conn };
+        const hook = await integrations.create(hookInputs);
+        expect(hook.outs.apiKey).toBeUndefined();
+        expect(await integrations.diff!(hook.id, hook.outs, { ...hookInputs, headers: { "X-Alertline-Token": "t2" } })).toMatchObject({ changes: true, replaces: [] });
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual([
+            "POST /v2/heartbeats",
+            "PATCH /v2/heartbeats/alertline-dev-mail-path",
+            "POST /v2/integrations",
+            `POST /v2/integrations/${hook.id}/enable`,
+        ]);
     });
 });

@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { OpsgenieConnection } from "../../components/opsgenie-api";
-import { opsgenieApiIntegrationProvider, opsgenieTeamProvider } from "../../components/opsgenie";
+import { opsgenieApiIntegrationProvider, opsgenieHeartbeatProvider, opsgenieTeamProvider, type OpsgenieHeartbeatState } from "../../components/opsgenie";
 import { FakeOpsgenie } from "../fixtures/opsgenie/fake-opsgenie";
 
 const KEY = "8d6f5c1e-2b7a-4c3d-9e0f-a1b2c3d4e5f6";
@@ -12,6 +12,7 @@ let sleeps: number[];
 const options = { sleep: async (ms: number) => void sleeps.push(ms) };
 const teams = opsgenieTeamProvider(options);
 const integrations = opsgenieApiIntegrationProvider(options);
+const heartbeats = opsgenieHeartbeatProvider(options);
 
 beforeAll(async () => {
     connection = { apiKey: KEY, apiUrl: await fake.start() };
@@ -304,5 +305,254 @@ describe("API integration provider", () => {
         await integrations.delete!(live.id, { name: "n", connection });
         expect(fake.integrations.size).toBe(0);
         expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual([`DELETE /v2/integrations/${live.id}`, `DELETE /v2/integrations/${live.id}`]);
+    });
+});
+
+describe("Webhook integration", () => {
+    const TOKEN = "whsec-4b8e1d7a-shared-token";
+    const hook = (headers?: Record<string, string>) => ({
+        name: "alertline-dev-ack",
+        type: "Webhook",
+        webhookUrl: "https://ack.example.com/hook",
+        ...(headers === undefined ? {} : { headers }),
+        connection,
+    });
+
+    it("creates with url, headers and alert description/details in the body", async () => {
+        const result = await integrations.create(hook({ "X-Alertline-Token": TOKEN }));
+        const [created] = fake.integrations.values();
+        expect(fake.requests[0]).toMatchObject({
+            method: "POST",
+            path: "/v2/integrations",
+            body: {
+                type: "Webhook",
+                name: "alertline-dev-ack",
+                url: "https://ack.example.com/hook",
+                addAlertDescription: true,
+                addAlertDetails: true,
+                headers: { "X-Alertline-Token": TOKEN },
+            },
+        });
+        expect(created.extra).toMatchObject({ url: "https://ack.example.com/hook", headers: { "X-Alertline-Token": TOKEN } });
+        expect(result.outs).toMatchObject({ type: "Webhook", webhookUrl: "https://ack.example.com/hook", headers: { "X-Alertline-Token": TOKEN } });
+    });
+
+    it("succeeds without an apiKey in any answer, leaving apiKey undefined and not asking for it", async () => {
+        fake.createAnswerHasApiKey = false;
+        fake.getAnswerHasApiKey = false;
+        const result = await integrations.create(hook());
+        const [created] = fake.integrations.values();
+        expect(result.id).toBe(created.id);
+        expect(result.outs?.apiKey).toBeUndefined();
+        expect(result.outs?.headers).toEqual({});
+        expect(fake.integrations.size).toBe(1);
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual(["POST /v2/integrations", `POST /v2/integrations/${created.id}/enable`]);
+    });
+
+    it("updates in place when a header changes: GET, then PUT with the whole new header map", async () => {
+        const olds = (await integrations.create(hook({ "X-Alertline-Token": TOKEN, "X-Old": "gone" }))).outs!;
+        const id = [...fake.integrations.keys()][0];
+        const news = hook({ "X-Alertline-Token": "rotated-token" });
+        expect(await integrations.diff!(id, olds, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        fake.requests.length = 0;
+        const result = await integrations.update!(id, olds, news);
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual([`GET /v2/integrations/${id}`, `PUT /v2/integrations/${id}`]);
+        expect(fake.requests[1].body).toMatchObject({ id, type: "Webhook", url: "https://ack.example.com/hook", headers: { "X-Alertline-Token": "rotated-token" } });
+        expect(fake.integrations.get(id)?.extra.headers).toEqual({ "X-Alertline-Token": "rotated-token" });
+        expect(result.outs?.headers).toEqual({ "X-Alertline-Token": "rotated-token" });
+    });
+
+    it("updates in place when the URL changes, and not at all when only header order differs", async () => {
+        const olds = { ...hook({ A: "1", B: "2" }), enabled: true, apiKey: undefined };
+        await expect(integrations.diff!("i", olds, { ...hook({ B: "2", A: "1" }) })).resolves.toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        await expect(integrations.diff!("i", { ...hook({}), enabled: true }, hook())).resolves.toMatchObject({ changes: false });
+        await expect(integrations.diff!("i", olds, { ...hook({ A: "1", B: "2" }), webhookUrl: "https://new.example.com" })).resolves.toEqual({
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        await expect(integrations.diff!("i", olds, { ...hook(), headers: unknown as unknown as Record<string, string> })).resolves.toMatchObject({ changes: true, replaces: [] });
+    });
+
+    it("keeps header values out of the error when Opsgenie echoes them back", async () => {
+        fake.script("POST", "/v2/integrations", { status: 422, body: { message: `Header value ${TOKEN} is not allowed`, took: 0 } });
+        const message = await failure(integrations.create(hook({ "X-Alertline-Token": TOKEN })));
+        expect(message).toMatch(/^Opsgenie POST \/v2\/integrations answered 422: Header value \[redacted\] is not allowed — /);
+        expect(message).not.toContain(TOKEN);
+    });
+
+    it("keeps old and new header values out of a refused update", async () => {
+        const live = fake.addIntegration({ name: "alertline-dev-ack", type: "Webhook", enabled: true });
+        live.extra = { url: "https://ack.example.com/hook", headers: { "X-Alertline-Token": TOKEN } };
+        fake.script("PUT", `/v2/integrations/${live.id}`, { status: 422, body: { message: `was ${TOKEN}, now new-token-9`, took: 0 } });
+        const olds = { ...hook({ "X-Alertline-Token": TOKEN }), enabled: true };
+        const message = await failure(integrations.update!(live.id, olds, hook({ "X-Alertline-Token": "new-token-9" })));
+        expect(message).toContain("was [redacted], now [redacted]");
+        expect(message).not.toContain(TOKEN);
+        expect(message).not.toContain("new-token-9");
+    });
+
+    it("reads a Webhook's url and headers back, so changes made in Opsgenie show as drift", async () => {
+        const live = fake.addIntegration({ name: "alertline-dev-ack", type: "Webhook", enabled: true });
+        live.extra = { url: "https://changed.example.com", headers: { "X-Alertline-Token": "edited-in-ui" } };
+        const stored = { ...hook({ "X-Alertline-Token": TOKEN }), enabled: true };
+        const result = await integrations.read!(live.id, stored);
+        expect(result.props).toMatchObject({ webhookUrl: "https://changed.example.com", headers: { "X-Alertline-Token": "edited-in-ui" } });
+    });
+
+    it("refuses webhook fields on a non-Webhook type before sending anything", async () => {
+        const message = await failure(integrations.create({ name: "n", type: "Datadog", webhookUrl: "https://x.example.com", connection }));
+        expect(message).toMatch(/webhookUrl and headers apply only to type "Webhook"/);
+        expect(fake.requests).toEqual([]);
+    });
+});
+
+describe("heartbeat provider", () => {
+    const beat = (fields: Partial<OpsgenieHeartbeatState> = {}): OpsgenieHeartbeatState => ({
+        name: "alertline-dev-mail-path",
+        interval: 30,
+        intervalUnit: "minutes",
+        connection,
+        ...fields,
+    });
+
+    it("creates with POST /v2/heartbeats, every field in the body, and the name as id", async () => {
+        const team = fake.addTeam("alertline-dev");
+        const result = await heartbeats.create(beat({ ownerTeamId: team.id, alertTags: ["alertline", "canary"], alertPriority: "P2", description: "canary" }));
+        expect(result.id).toBe("alertline-dev-mail-path");
+        expect(fake.requests).toEqual([
+            {
+                method: "POST",
+                path: "/v2/heartbeats",
+                query: {},
+                authorization: `GenieKey ${KEY}`,
+                contentType: "application/json; charset=utf-8",
+                body: {
+                    name: "alertline-dev-mail-path",
+                    description: "canary",
+                    interval: 30,
+                    intervalUnit: "minutes",
+                    enabled: true,
+                    ownerTeam: { id: team.id },
+                    alertMessage: "alertline-dev-mail-path is expired",
+                    alertTags: ["alertline", "canary"],
+                    alertPriority: "P2",
+                },
+            },
+        ]);
+        expect(fake.heartbeats.get("alertline-dev-mail-path")).toMatchObject({ interval: 30, ownerTeamId: team.id, alertPriority: "P2" });
+        expect(result.outs).toEqual({
+            name: "alertline-dev-mail-path",
+            description: "canary",
+            interval: 30,
+            intervalUnit: "minutes",
+            enabled: true,
+            ownerTeamId: team.id,
+            alertMessage: "alertline-dev-mail-path is expired",
+            alertTags: ["alertline", "canary"],
+            alertPriority: "P2",
+            connection,
+        });
+    });
+
+    it("reports a name already taken with the operation and Opsgenie's field error, without the key", async () => {
+        fake.addHeartbeat({ name: "alertline-dev-mail-path" });
+        const message = await failure(heartbeats.create(beat()));
+        expect(message).toMatch(/^Opsgenie POST \/v2\/heartbeats answered 422: .*\(name: Heartbeat with the same name already exists\) — .*already taken/);
+        expect(message).not.toContain(KEY);
+    });
+
+    it("stops on a bad interval before sending anything", async () => {
+        const message = await failure(heartbeats.create(beat({ interval: 0 })));
+        expect(message).toMatch(/heartbeat interval 0 is invalid/);
+        expect(fake.requests).toEqual([]);
+    });
+
+    it("reads live values back, keeping the stored tag order when the set is the same", async () => {
+        fake.addHeartbeat({ name: "alertline-dev-mail-path", interval: 45, enabled: false, alertTags: ["canary", "alertline"], alertPriority: "P1" });
+        const stored = beat({ enabled: true, alertTags: ["alertline", "canary"], alertPriority: "P2", alertMessage: "alertline-dev-mail-path is expired", description: "" });
+        const result = await heartbeats.read!("alertline-dev-mail-path", stored);
+        expect(result).toEqual({ id: "alertline-dev-mail-path", props: { ...stored, interval: 45, enabled: false, alertPriority: "P1" } });
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual(["GET /v2/heartbeats/alertline-dev-mail-path"]);
+    });
+
+    it("reads a heartbeat that no longer exists (404) as an empty id", async () => {
+        await expect(heartbeats.read!("alertline-dev-mail-path", beat())).resolves.toEqual({ id: "" });
+    });
+
+    it("updates with PATCH /v2/heartbeats/{name}, sending every field", async () => {
+        fake.addHeartbeat({ name: "alertline-dev-mail-path", alertTags: ["old"] });
+        const olds = beat({ alertTags: ["old"] });
+        const news = beat({ interval: 2, intervalUnit: "hours", alertTags: ["new"] });
+        const result = await heartbeats.update!("alertline-dev-mail-path", olds, news);
+        expect(fake.requests.map((r) => [r.method, r.path])).toEqual([["PATCH", "/v2/heartbeats/alertline-dev-mail-path"]]);
+        expect(fake.requests[0].body).toEqual({
+            name: "alertline-dev-mail-path",
+            description: "",
+            interval: 2,
+            intervalUnit: "hours",
+            enabled: true,
+            alertMessage: "alertline-dev-mail-path is expired",
+            alertTags: ["new"],
+            alertPriority: "P3",
+        });
+        expect(fake.heartbeats.get("alertline-dev-mail-path")).toMatchObject({ interval: 2, intervalUnit: "hours", alertTags: ["new"] });
+        expect(result.outs).toMatchObject({ interval: 2, intervalUnit: "hours", alertTags: ["new"], connection });
+    });
+
+    it("records a rotated key without calling Opsgenie", async () => {
+        const rotated = { ...connection, apiKey: "b0b0b0b0-rotated" };
+        const result = await heartbeats.update!("alertline-dev-mail-path", beat(), beat({ connection: rotated }));
+        expect(fake.requests).toEqual([]);
+        expect(result.outs?.connection).toEqual(rotated);
+    });
+
+    it("replaces (old one first) on a new name or a removed owner, updates the rest in place", async () => {
+        const olds = { ...beat({ ownerTeamId: "t1", alertTags: ["a", "b"] }), description: "", enabled: true, alertMessage: "alertline-dev-mail-path is expired", alertPriority: "P3" as const };
+        const none = { changes: false, replaces: [], deleteBeforeReplace: false };
+        const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
+        // Defaults left out of the program equal the values state holds.
+        await expect(heartbeats.diff!("h", olds, beat({ ownerTeamId: "t1", alertTags: ["b", "a"] }))).resolves.toEqual(none);
+        await expect(heartbeats.diff!("h", olds, beat({ ownerTeamId: "t1", alertTags: ["a", "b"], interval: 31 }))).resolves.toEqual(inPlace);
+        await expect(heartbeats.diff!("h", olds, beat({ ownerTeamId: "t2", alertTags: ["a", "b"] }))).resolves.toEqual(inPlace);
+        await expect(heartbeats.diff!("h", olds, beat({ ownerTeamId: "t1", alertTags: ["a"] }))).resolves.toEqual(inPlace);
+        await expect(heartbeats.diff!("h", olds, beat({ ownerTeamId: "t1", alertTags: ["a", "b"], alertPriority: "P1" }))).resolves.toEqual(inPlace);
+        await expect(heartbeats.diff!("h", olds, beat({ name: "renamed", ownerTeamId: "t1", alertTags: ["a", "b"] }))).resolves.toEqual({
+            changes: true,
+            replaces: ["name"],
+            deleteBeforeReplace: true,
+        });
+        await expect(heartbeats.diff!("h", olds, beat({ alertTags: ["a", "b"] }))).resolves.toEqual({ changes: true, replaces: ["ownerTeamId"], deleteBeforeReplace: true });
+    });
+
+    it("treats values unknown at preview as an update", async () => {
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const result = await heartbeats.diff!("h", beat(), beat({ interval: unknown as unknown as number, alertTags: unknown as unknown as string[] }));
+        expect(result).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    });
+
+    it("deletes with DELETE /v2/heartbeats/{name}, and a 404 counts as deleted", async () => {
+        fake.addHeartbeat({ name: "alertline-dev-mail-path" });
+        await heartbeats.delete!("alertline-dev-mail-path", beat());
+        await heartbeats.delete!("alertline-dev-mail-path", beat());
+        expect(fake.heartbeats.size).toBe(0);
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual(["DELETE /v2/heartbeats/alertline-dev-mail-path", "DELETE /v2/heartbeats/alertline-dev-mail-path"]);
+    });
+
+    it("retries a rate-limited create after Retry-After, then succeeds", async () => {
+        fake.script("POST", "/v2/heartbeats", { status: 429, body: { message: "Too many requests", took: 0 }, headers: { "Retry-After": "1" } });
+        const result = await heartbeats.create(beat());
+        expect(result.id).toBe("alertline-dev-mail-path");
+        expect(fake.requests.map((r) => r.method + " " + r.path)).toEqual(["POST /v2/heartbeats", "POST /v2/heartbeats"]);
+        expect(sleeps).toEqual([1000]);
+    });
+
+    it("gives up reading after five 502s with backoff, naming the operation", async () => {
+        const bad = { status: 502, body: "<html>Bad Gateway</html>" };
+        fake.script("GET", "/v2/heartbeats/alertline-dev-mail-path", bad, bad, bad, bad, bad);
+        const message = await failure(heartbeats.read!("alertline-dev-mail-path", beat()));
+        expect(message).toMatch(/^Opsgenie GET \/v2\/heartbeats\/alertline-dev-mail-path answered 502: .*Bad Gateway.* — .*gave up after 5 attempts/);
+        expect(sleeps).toEqual([1000, 2000, 4000, 8000]);
     });
 });

@@ -110,3 +110,40 @@ describe("PatliteSite on a transit gateway with BGP", () => {
         expect(tgw.ofType("aws:ec2/vpnConnectionRoute:VpnConnectionRoute")).toEqual([]);
     });
 });
+
+describe("PatliteSite tower reachability alarms", () => {
+    it("alarms per tower on the probe's metric after the configured misses, treating no data as a miss", async () => {
+        const probed = await recordResources(
+            () =>
+                new PatliteSite("site-tokyo-office", {
+                    environment: "dev",
+                    site,
+                    vpcCidr: "10.20.0.0/16",
+                    vpnGatewayId: "vgw-shared",
+                    senderSecurityGroupId: "sg-dispatcher",
+                    alertTopicArn: "arn:aws:sns:ap-northeast-1:123456789012:alerts",
+                    towerProbe: { enabled: true, intervalMinutes: 5, alarmAfterMisses: 3 },
+                }),
+        );
+        const alarms = probed.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-unreachable"));
+        expect(alarms.map((a) => a.name).sort()).toEqual(["site-tokyo-office-tokyo-noc-unreachable", "site-tokyo-office-tokyo-ops-unreachable"]);
+        const ops = probed.get("aws:cloudwatch/metricAlarm:MetricAlarm", "site-tokyo-office-tokyo-ops-unreachable");
+        expect(ops.inputs).toMatchObject({
+            namespace: "alertline/Towers",
+            metricName: "TowerReachable",
+            dimensions: { Environment: "dev", Tower: "tokyo-ops" },
+            period: 300,
+            evaluationPeriods: 3,
+            threshold: 1,
+            comparisonOperator: "LessThanThreshold",
+            treatMissingData: "breaching",
+            alarmActions: ["arn:aws:sns:ap-northeast-1:123456789012:alerts"],
+            okActions: ["arn:aws:sns:ap-northeast-1:123456789012:alerts"],
+        });
+        expect(String(ops.inputs.alarmDescription)).toContain("tokyo-ops at tokyo-office");
+    });
+
+    it("has no tower alarms without the probe", () => {
+        expect(engine.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-unreachable"))).toEqual([]);
+    });
+});

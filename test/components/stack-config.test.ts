@@ -27,6 +27,15 @@ describe("parseSettings", () => {
         expect(settings.logRetentionDays).toBe(30);
     });
 
+    it("turns the canary and the tower probe on by default, and refuses a heartbeat that one late canary would trip", () => {
+        const settings = parseSettings(valid);
+        expect(settings.canary).toEqual({ enabled: true, intervalMinutes: 10, heartbeatMinutes: 30 });
+        expect(settings.towerProbe).toEqual({ enabled: true, intervalMinutes: 5, alarmAfterMisses: 3 });
+        expect(problems({ ...valid, canary: { intervalMinutes: 20, heartbeatMinutes: 30 } })).toEqual([
+            "alertline:canary.heartbeatMinutes 30 must be at least twice intervalMinutes, so one late or lost canary does not page on-call",
+        ]);
+    });
+
     it("names a duplicated host by its key and index", () => {
         const found = problems({ ...valid, hosts: [{ name: "db" }, { name: "web" }, { name: "web" }] });
         expect(found).toEqual(['alertline:hosts[2].name "web" is used twice (also hosts[1]); give every host a unique name']);
@@ -77,12 +86,21 @@ describe("decodeConfigValue", () => {
 
 describe("requiredSecrets", () => {
     it("asks for the Opsgenie key with opsgenie and the JSM integration key with jsm", () => {
-        const opsgenie = requiredSecrets({ oncall: { backend: "opsgenie", region: "eu", team: "t" } }).map((s) => s.key);
-        const jsm = requiredSecrets({ oncall: { backend: "jsm", team: "t" } }).map((s) => s.key);
+        const opsgenie = requiredSecrets({ oncall: { backend: "opsgenie", region: "eu", team: "t" }, mail: undefined }).map((s) => s.key);
+        const jsm = requiredSecrets({ oncall: { backend: "jsm", team: "t" }, mail: undefined }).map((s) => s.key);
         expect(opsgenie).toContain("alertline:opsgenieApiKey");
         expect(opsgenie).not.toContain("alertline:jsmDatadogApiKey");
         expect(jsm).toContain("alertline:jsmDatadogApiKey");
         expect(jsm).not.toContain("alertline:opsgenieApiKey");
+    });
+
+    it("asks for JSM's API integration key only when mail-ingest pages through it", () => {
+        const mail = parseSettings({ ...valid, mail: { domain: "alerts.example.jp", recipient: "patlite" }, mailRules: "functions/mail-ingest/rules/dev.yaml" }).mail;
+        const withMail = requiredSecrets({ oncall: { backend: "jsm", team: "t" }, mail }).map((s) => s.key);
+        const opsgenieWithMail = requiredSecrets({ oncall: { backend: "opsgenie", region: "us", team: "t" }, mail }).map((s) => s.key);
+        expect(withMail).toContain("alertline:jsmAlertsApiKey");
+        // Opsgenie's alerts integration is created by the stack, so no second key is asked for.
+        expect(opsgenieWithMail).not.toContain("alertline:jsmAlertsApiKey");
     });
 
     it("accepts every placeholder it hands out, so the offline plan cannot fail on its own stand-ins", () => {

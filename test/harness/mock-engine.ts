@@ -72,10 +72,22 @@ export function decodeWireValue(value: unknown): unknown {
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, decodeWireValue(v)]));
 }
 
+/** Text of the assets summarised so far, by summary, for tests that read a packaged file. */
+const assetTexts = new Map<string, string>();
+
+/** The text behind a text asset's summary (e.g. a function's packaged `ingest.json`). */
+export function assetText(summary: string): string {
+    const text = assetTexts.get(summary);
+    if (text === undefined) throw new Error(`no text asset was registered with the summary "${summary}"`);
+    return text;
+}
+
 function summariseAsset(asset: Record<string, unknown>): string {
     if (typeof asset.text === "string") {
         const sha = createHash("sha256").update(asset.text).digest("hex").slice(0, 12);
-        return `text, ${asset.text.length} bytes, sha256 ${sha}`;
+        const summary = `text, ${asset.text.length} bytes, sha256 ${sha}`;
+        assetTexts.set(summary, asset.text);
+        return summary;
     }
     return String(asset.path ?? asset.uri ?? "asset");
 }
@@ -179,6 +191,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             return { id, state: { ...base, arn: arnOf("cloudwatch", `alarm:${inputs.name ?? name}`) } };
         case "datadog:index/monitor:Monitor":
             return { id: String(1_000_000 + (parseInt(createHash("sha256").update(name).digest("hex").slice(0, 6), 16) % 1_000_000)), state: base };
+        case "random:index/randomPassword:RandomPassword":
+            // Letters and digits of the requested length, like the provider; distinct per resource.
+            return { id: "none", state: { ...base, result: createHash("sha256").update(name).digest("hex").slice(0, Number(inputs.length ?? 16)) } };
+        case "aws:lambda/functionUrl:FunctionUrl":
+            return { id: String(inputs.functionName), state: { ...base, functionUrl: `https://mock${createHash("sha256").update(name).digest("hex").slice(0, 24)}.lambda-url.${region}.on.aws/` } };
         case "pulumi-nodejs:dynamic/opsgenie:Team":
             return { id: `team-${name}`, state: { ...base, __provider: undefined } };
         case "pulumi-nodejs:dynamic/opsgenie:ApiIntegration":

@@ -201,7 +201,8 @@ describe("the stacks' AWS alert sources", () => {
     it("send GuardDuty, Security Hub, Health, Backup and Budgets to the alert topic, which lets EventBridge and Budgets publish", async () => {
         const dev = await evaluateProgram("dev", secretsGiven);
         const topic = dev.engine.get("aws:sns/topic:Topic", "alerts-topic");
-        const targets = dev.engine.ofType("aws:cloudwatch/eventTarget:EventTarget");
+        // The canary's and the tower probe's schedules target functions, not the topic.
+        const targets = dev.engine.ofType("aws:cloudwatch/eventTarget:EventTarget").filter((t) => t.name.startsWith("aws-sources-"));
         expect(targets.length).toBe(4);
         for (const target of targets) expect(target.inputs.arn).toBe(topic.state.arn);
         const budget = dev.engine.ofType("aws:budgets/budget:Budget")[0];
@@ -209,5 +210,15 @@ describe("the stacks' AWS alert sources", () => {
         const keyPolicy = JSON.parse(String(dev.engine.get("aws:kms/key:Key", "alerts-key").inputs.policy));
         const publishers = keyPolicy.Statement.find((s: { Sid: string }) => s.Sid === "PublishersEncryptForTheTopic");
         expect(publishers.Principal.Service).toEqual(["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"]);
+    });
+});
+
+describe("the stacks close the loop and watch the path", () => {
+    it("dev has the acknowledgement endpoint, the canary with its heartbeat, and an unreachable alarm per tower", async () => {
+        const dev = await evaluateProgram("dev", secretsGiven);
+        expect(dev.engine.ofType("aws:lambda/functionUrl:FunctionUrl").map((u) => u.name)).toEqual(["mail-ack-url"]);
+        expect(dev.engine.get("pulumi-nodejs:dynamic/opsgenie:Heartbeat", "mail-canary-heartbeat").inputs).toMatchObject({ name: "alertline-dev-mail-path", interval: 30 });
+        const towers = dev.engine.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-unreachable"));
+        expect(towers.map((a) => (a.inputs.dimensions as Record<string, string>).Tower)).toEqual(["dev-desk"]);
     });
 });

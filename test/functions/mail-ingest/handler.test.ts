@@ -11,6 +11,8 @@ import { startS3Stub, type S3Stub } from "../../../functions/tools/local-aws/s3"
 import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
 import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
 import { invokeBundle, localAwsEnv } from "../lambda-runtime";
+import { startOpsgenieStub, type OpsgenieStub } from "../shared/opsgenie-stub";
+import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
 
 const RULES = readFileSync(join(__dirname, "../../../functions/mail-ingest/rules/dev.yaml"), "utf8");
 const FIXTURES = join(__dirname, "../../fixtures/mail");
@@ -58,6 +60,30 @@ describe("loadIngestConfig", () => {
         expect(() => loadIngestConfig(dir, ENV)).toThrow(/towers\.json is invalid:\n {2}- 0\.site/);
         const broken = configDir({ "ingest.json": "{" });
         expect(() => loadIngestConfig(broken, ENV)).toThrow(/ingest\.json is not valid JSON/);
+    });
+
+    it("reads the canary's sender and heartbeat name from ingest.json, and leaves them unset when absent", () => {
+        const dir = configDir({ "ingest.json": JSON.stringify({ environment: "dev", canarySender: "alertline-canary@alerts.example.jp", heartbeatName: "alertline-dev-mail-path" }) });
+        const config = loadIngestConfig(dir, ENV);
+        expect(config.canarySender).toBe("alertline-canary@alerts.example.jp");
+        expect(config.heartbeatName).toBe("alertline-dev-mail-path");
+        const plain = loadIngestConfig(configDir(), ENV);
+        expect(plain).not.toHaveProperty("canarySender");
+        expect(plain).not.toHaveProperty("heartbeatName");
+    });
+
+    it("refuses a canary sender that is a glob or no address, and an empty heartbeat name", () => {
+        const glob = configDir({ "ingest.json": JSON.stringify({ environment: "dev", canarySender: "*@alerts.example.jp" }) });
+        expect(() => loadIngestConfig(glob, ENV)).toThrow(/ingest\.json is invalid:\n {2}- canarySender must be the canary's bare From address/);
+        const name = configDir({ "ingest.json": JSON.stringify({ environment: "dev", canarySender: "Canary <c@alerts.example.jp>" }) });
+        expect(() => loadIngestConfig(name, ENV)).toThrow(/canarySender must be the canary's bare From address/);
+        const empty = configDir({ "ingest.json": JSON.stringify({ environment: "dev", canarySender: "c@alerts.example.jp", heartbeatName: " " }) });
+        expect(() => loadIngestConfig(empty, ENV)).toThrow(/heartbeatName must be the on-call heartbeat's name/);
+    });
+
+    it("refuses a heartbeat name without a canary sender, which would page on-call when the heartbeat expires", () => {
+        const dir = configDir({ "ingest.json": JSON.stringify({ environment: "dev", heartbeatName: "alertline-dev-mail-path" }) });
+        expect(() => loadIngestConfig(dir, ENV)).toThrow(/heartbeatName needs canarySender/);
     });
 
     it("is read once per container by memoisedConfig", () => {
@@ -128,5 +154,83 @@ describe("the bundled mail-ingest", () => {
         expect(logs.every((l) => l.service === "mail-ingest")).toBe(true);
         expect(logs.filter((l) => l.message === "Mail classified")).toHaveLength(1);
         expect(logs.filter((l) => l.message.includes("duplicate delivery ignored"))).toHaveLength(1);
+    }, 20_000);
+});
+
+/**
+ * The bundle with on-call configured as the component configures it: ONCALL_API_URL and the key as
+ * KMS ciphertext bound to the function's name, decrypted by the default dependencies' KMS client.
+ */
+describe("the bundled mail-ingest with on-call", () => {
+    const FUNCTION = "alertline-dev-mail-ingest";
+    const HEARTBEAT = "alertline-dev-mail-path";
+    const CANARY_SENDER = "alertline-canary@alerts.example.jp";
+    let workDir: string;
+    let s3: S3Stub;
+    let sqs: SqsStub;
+    let sns: SnsStub;
+    let dynamo: LocalStateTable;
+    let kms: KmsStub;
+    let opsgenie: OpsgenieStub;
+
+    beforeAll(async () => {
+        [s3, sqs, sns, dynamo, kms, opsgenie] = await Promise.all([startS3Stub(), startSqsStub(), startSnsStub(), startStateTable("alertline-dev-state"), startKmsStub(), startOpsgenieStub({ heartbeats: [HEARTBEAT] })]);
+        workDir = configDir({ "ingest.json": JSON.stringify({ environment: "dev", allowedSenders: ["*@zabbix.example.jp"], canarySender: CANARY_SENDER, heartbeatName: HEARTBEAT }) });
+        writeFileSync(join(workDir, "index.js"), bundleFunction("mail-ingest"));
+    });
+    afterAll(async () => {
+        await Promise.all([s3?.close(), sqs?.close(), sns?.close(), dynamo?.close(), kms?.close(), opsgenie?.close()]);
+    });
+
+    function notification(messageId: string, mail: Buffer): string {
+        const sample = JSON.parse(readFileSync(join(FIXTURES, "ses-s3-notification.json"), "utf8"));
+        sample.mail.messageId = messageId;
+        sample.receipt.action.bucketName = "mail-bucket";
+        sample.receipt.action.objectKey = `inbound/${messageId}`;
+        s3.put("mail-bucket", `inbound/${messageId}`, mail);
+        return JSON.stringify(sample);
+    }
+
+    function invoke(messages: string[], onCallEnv: NodeJS.ProcessEnv) {
+        return invokeBundle({
+            bundlePath: join(workDir, "index.js"),
+            functionName: FUNCTION,
+            events: messages.map((message) => ({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "n-1", Message: message } }] })),
+            env: {
+                ...localAwsEnv(workDir, { S3: s3.endpoint, SQS: sqs.endpoint, SNS: sns.endpoint, DYNAMODB: dynamo.endpoint, KMS: kms.endpoint }),
+                AWS_LAMBDA_FUNCTION_NAME: FUNCTION,
+                SIGNAL_QUEUE_URL: sqs.queueUrl,
+                ALERT_TOPIC_ARN: sns.topicArn,
+                STATE_TABLE: dynamo.table,
+                ...onCallEnv,
+            },
+            remainingMs: 30_000,
+        });
+    }
+
+    it("pages for a mail that lit the tower and pings the heartbeat for the canary, with the key decrypted once", async () => {
+        const canary = Buffer.from(`From: ${CANARY_SENDER}\r\nSubject: alertline canary (dev)\r\nDate: Tue, 21 May 2024 09:45:27 +0000\r\nX-Alertline-Canary: canary-dev-1\r\nContent-Type: text/plain\r\n\r\ncanary\r\n`);
+        const result = await invoke([notification("m-problem", readFileSync(join(FIXTURES, "zabbix-ja-problem.eml"))), notification("m-canary", canary)], {
+            ONCALL_API_URL: opsgenie.apiUrl,
+            ONCALL_API_KEY_CIPHERTEXT: kms.encrypt(opsgenie.apiKey, { LambdaFunctionName: FUNCTION }),
+        });
+        expect(result.stdout).toContain("HANDLER_RESOLVED");
+        expect([...opsgenie.alerts.keys()]).toEqual(["host=web-01 | eventid=123456"]);
+        expect(opsgenie.alerts.get("host=web-01 | eventid=123456")?.body).toMatchObject({ priority: "P1", tags: ["alertline", "alertline-dev", "critical", "tower:dev-desk"], entity: "tokyo-office" });
+        expect(opsgenie.heartbeats.get(HEARTBEAT)).toBe(1);
+        expect(kms.requests).toHaveLength(1);
+        expect(kms.requests[0].body.EncryptionContext).toEqual({ LambdaFunctionName: FUNCTION });
+        expect(sqs.queue).toHaveLength(1);
+        expect(sns.messages).toHaveLength(1);
+        expect(JSON.parse(sns.messages[0].message).onCall).toBe("paged (alias host=web-01 | eventid=123456)");
+        const logs = `${result.stdout}\n${result.stderr}`;
+        expect(logs).toContain("Canary received");
+        expect(logs).not.toContain(opsgenie.apiKey);
+    }, 20_000);
+
+    it("fails the invocation with a clear message when only one of the on-call variables is set", async () => {
+        const result = await invoke([notification("m-half", readFileSync(join(FIXTURES, "zabbix-ja-problem.eml")))], { ONCALL_API_URL: opsgenie.apiUrl });
+        expect(result.code).toBe(1);
+        expect(result.stdout).toContain("HANDLER_REJECTED ONCALL_API_URL is set but ONCALL_API_KEY_CIPHERTEXT is not");
     }, 20_000);
 });

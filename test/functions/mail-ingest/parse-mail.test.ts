@@ -168,3 +168,29 @@ describe("parse-mail helpers", () => {
         expect(isKnownCharset("x-legacy-8bit")).toBe(false);
     });
 });
+
+describe("parseMail: the canary header", () => {
+    const canary = (extra: string) => Buffer.from(`From: alertline-canary@alerts.example.jp\r\nSubject: canary\r\n${extra}Content-Type: text/plain\r\n\r\nhello\r\n`);
+
+    it("exposes X-Alertline-Canary as canaryId, whatever the header's case", async () => {
+        expect((await parseMail(canary("X-Alertline-Canary: canary-prod-20240521T094527Z-a1b2c3\r\n"))).canaryId).toBe("canary-prod-20240521T094527Z-a1b2c3");
+        expect((await parseMail(canary("x-alertline-CANARY:  c-2 \r\n"))).canaryId).toBe("c-2");
+    });
+
+    it("has no canaryId for mail without the header", async () => {
+        const mail = await parseMail(fixture("nagios-problem.eml"));
+        expect(mail).not.toHaveProperty("canaryId");
+    });
+
+    it("takes the first of two canary headers and cuts a forged, very long one", async () => {
+        expect((await parseMail(canary("X-Alertline-Canary: first\r\nX-Alertline-Canary: second\r\n"))).canaryId).toBe("first");
+        expect((await parseMail(canary(`X-Alertline-Canary: ${"x".repeat(5000)}\r\n`))).canaryId).toHaveLength(200);
+    });
+
+    it("finds the header when mailparser gives up and headers are read directly", async () => {
+        const raw = Buffer.concat([Buffer.from("From: alertline-canary@alerts.example.jp\r\nX-Alertline-Canary: c-3\r\nX-Junk: "), Buffer.alloc(1_200_000, "a"), Buffer.from("\r\n\r\nhello\r\n")]);
+        const mail = await parseMail(raw);
+        expect(mail.problems[0]).toMatch(/^the MIME structure could not be parsed/);
+        expect(mail.canaryId).toBe("c-3");
+    });
+});

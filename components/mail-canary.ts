@@ -1,0 +1,105 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { lambdaFunctionName } from "./function-code";
+import { canaryFunctionPolicy } from "./mail-ingest-policies";
+import { OpsgenieHeartbeat } from "./opsgenie";
+import type { OnCallLink } from "./oncall-routing";
+import { serviceFunction } from "./service-function";
+import type { CanarySettings } from "./stack-config";
+
+/** What {@link mailCanary} needs. */
+export interface MailCanaryArgs {
+    readonly environment: string;
+    /** Name of the owning component, for the function's physical name. */
+    readonly component: string;
+    /** Key of the function's environment and logs. */
+    readonly keyArn: pulumi.Input<string>;
+    /** Mail domain (its SES identity sends the canary) and the alert address it goes to. */
+    readonly domain: string;
+    readonly alertAddress: string;
+    /** ARN of the domain's SES identity. */
+    readonly identityArn: pulumi.Input<string>;
+    readonly settings: CanarySettings;
+    readonly logRetentionDays: number;
+    /** On-call link: with Opsgenie the heartbeat is created; with JSM it is added by hand (README). */
+    readonly onCall?: OnCallLink;
+    readonly tags: Record<string, string>;
+}
+
+export interface MailCanary {
+    /** Address the canary is sent from; mail-ingest recognises it by this and its header. */
+    readonly sender: string;
+    /** Name of the on-call heartbeat mail-ingest pings for each canary. */
+    readonly heartbeatName: string;
+    /** The canary function's name, for its error alarm. */
+    readonly functionName: pulumi.Output<string>;
+}
+
+/** The canary's sender: an address of the mail domain, so SES signs it with the domain's DKIM key. */
+export function canarySender(domain: string): string {
+    return `alertline-canary@${domain}`;
+}
+
+/** The heartbeat's name in Opsgenie/JSM; one per environment. */
+export function heartbeatName(environment: string): string {
+    return `alertline-${environment}-mail-path`;
+}
+
+/** EventBridge's rate expression for a number of minutes (singular unit for 1, as EventBridge requires). */
+export function rateExpression(minutes: number): string {
+    return minutes === 1 ? "rate(1 minute)" : `rate(${minutes} minutes)`;
+}
+
+/**
+ * The mail path watching itself: every interval a scheduled function sends a test mail from the
+ * domain to the alert address through SES; mail-ingest recognises it, lights nothing and pings the
+ * heartbeat. If receiving, storing, notifying or classifying breaks, pings stop, the heartbeat
+ * expires and on-call is paged by Opsgenie/JSM itself, which does not depend on anything here.
+ */
+export function mailCanary(parent: pulumi.Resource, name: string, args: MailCanaryArgs): MailCanary {
+    const functionName = lambdaFunctionName(args.environment, args.component, "canary");
+    const sender = canarySender(args.domain);
+    const beat = heartbeatName(args.environment);
+    const fn = serviceFunction(parent, name, {
+        functionName,
+        description: "Sends the mail-path canary through SES to the alert address",
+        source: "mail-canary",
+        keyArn: args.keyArn,
+        logRetentionDays: args.logRetentionDays,
+        environment: { CANARY_FROM: sender, CANARY_TO: args.alertAddress, ALERTLINE_ENVIRONMENT: args.environment, POWERTOOLS_SERVICE_NAME: "mail-canary" },
+        timeoutSeconds: 30,
+        memoryMb: 256,
+        policy: (logGroupArn) =>
+            pulumi
+                .output({ logGroupArn, identityArn: args.identityArn })
+                .apply((grants) => JSON.stringify(canaryFunctionPolicy({ ...grants, fromAddress: sender }))),
+        tags: args.tags,
+    });
+    const schedule = new aws.cloudwatch.EventRule(
+        `${name}-schedule`,
+        { description: `alertline ${args.environment}: mail-path canary`, scheduleExpression: rateExpression(args.settings.intervalMinutes), tags: args.tags },
+        { parent },
+    );
+    new aws.cloudwatch.EventTarget(`${name}-target`, { rule: schedule.name, arn: fn.arn }, { parent });
+    new aws.lambda.Permission(`${name}-invoke`, { action: "lambda:InvokeFunction", function: fn.name, principal: "events.amazonaws.com", sourceArn: schedule.arn }, { parent });
+
+    if (args.onCall?.opsgenie !== undefined) {
+        new OpsgenieHeartbeat(
+            `${name}-heartbeat`,
+            {
+                name: beat,
+                description: `alertline ${args.environment}: pinged by mail-ingest for every canary mail (${args.settings.intervalMinutes} min); silence means alert mail is not being processed`,
+                interval: args.settings.heartbeatMinutes,
+                intervalUnit: "minutes",
+                enabled: true,
+                ownerTeamId: args.onCall.opsgenie.teamId,
+                alertMessage: `alertline ${args.environment}: no canary mail processed for ${args.settings.heartbeatMinutes} minutes. Alert mail may not be reaching the towers.`,
+                alertPriority: "P2",
+                alertTags: ["alertline", `alertline-${args.environment}`, "canary"],
+                connection: args.onCall.opsgenie.connection,
+            },
+            { parent },
+        );
+    }
+    return { sender, heartbeatName: beat, functionName: fn.name };
+}

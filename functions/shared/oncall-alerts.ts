@@ -1,0 +1,250 @@
+import { DEFAULT_MAX_KEY_LENGTH, storedKey } from "./alert-key";
+
+/**
+ * alertline's own alerts to on-call: Opsgenie's Alert API v2, or Jira Service Management's
+ * integration API, which takes the same paths and bodies (facts.md "Opsgenie and its successor").
+ *
+ * The client makes one request per call and never retries: the caller is a Lambda whose retry of the
+ * event is the retry. It never throws either; every outcome is an {@link OnCallResult} that says
+ * whether trying again later can help. The API key is a credential: it is sent only in the
+ * Authorization header and removed from every problem text, even when a response echoes it.
+ */
+
+export type OnCallBackend = "opsgenie" | "jsm";
+
+const OPSGENIE_API_URLS = { us: "https://api.opsgenie.com", eu: "https://api.eu.opsgenie.com" } as const;
+// Unconfirmed: whether JSM has a regional (EU) integration endpoint; the one documented URL serves both.
+const JSM_API_URL = "https://api.atlassian.com/jsm/ops/integration";
+
+/** Base URL of the on-call API (no trailing slash); the client appends `/v2/...`. Region defaults to us. */
+export function onCallApiUrl(backend: OnCallBackend, region: "us" | "eu" = "us"): string {
+    if (backend === "jsm") return JSM_API_URL;
+    return OPSGENIE_API_URLS[region];
+}
+
+export interface OnCallAlert {
+    readonly message: string;
+    readonly alias: string;
+    readonly description?: string;
+    readonly priority: "P1" | "P2" | "P3" | "P4" | "P5";
+    readonly tags?: readonly string[];
+    readonly details?: Readonly<Record<string, string>>;
+    readonly source?: string;
+    readonly entity?: string;
+}
+
+export type OnCallResult = { readonly ok: true; readonly status: number } | { readonly ok: false; readonly status?: number; readonly retryable: boolean; readonly problem: string };
+
+export interface OnCallClient {
+    createAlert(alert: OnCallAlert): Promise<OnCallResult>;
+    closeAlert(alias: string, note?: string): Promise<OnCallResult>;
+    pingHeartbeat(name: string): Promise<OnCallResult>;
+}
+
+/** Environment variable holding the base URL (see {@link onCallApiUrl}). */
+export const ONCALL_API_URL_ENV = "ONCALL_API_URL";
+/** Environment variable holding the API integration key as KMS ciphertext (see kms-env-secret.ts). */
+export const ONCALL_API_KEY_ENV = "ONCALL_API_KEY_CIPHERTEXT";
+
+/** Opsgenie's field limits (facts.md); JSM takes the same body. */
+export const ONCALL_LIMITS = {
+    message: 130,
+    alias: 512,
+    description: 15_000,
+    source: 100,
+    entity: 512,
+    tags: 20,
+    tagChars: 50,
+    /** All keys and values of `details` together. */
+    detailsChars: 8000,
+    /** A close note; ours only names the mail. Unconfirmed: Opsgenie's own limit for note. */
+    note: 1000,
+} as const;
+
+/** Default upper bound on one request; the mail-ingest Lambda has a minute or more per mail. */
+export const DEFAULT_ONCALL_TIMEOUT_MS = 10_000;
+
+/** Source sent with a close, so the alert's log says who closed it. */
+const CLOSE_SOURCE = "alertline";
+
+/**
+ * The on-call alias for an alert key: the key tower-dispatch stores (see alert-key.ts). An
+ * acknowledgement that sends the alias back as alertKey therefore reaches the same tower alert,
+ * because storing a stored key again changes nothing.
+ */
+export function onCallAlias(alertKey: string): string {
+    return storedKey(alertKey, DEFAULT_MAX_KEY_LENGTH);
+}
+
+function clipText(text: string, max: number): string {
+    if (text.length <= max) return text;
+    let end = max - 1;
+    // Never leave half a surrogate pair: JSON would carry it, on-call would garble it.
+    if (end > 0 && /[\uD800-\uDBFF]/.test(text[end - 1])) end -= 1;
+    return `${text.slice(0, end)}…`;
+}
+
+/**
+ * The alert within Opsgenie's limits: long texts are cut (ending in "…"), tags beyond 20 and empty
+ * or repeated tags are dropped, each tag is cut to 50 characters, and details are cut so that all
+ * keys and values together stay within 8000 characters (later entries give way first). Length never
+ * makes an alert fail: a page that arrives cut is better than none (an empty message becomes
+ * "(no message)" for the same reason). Pure.
+ */
+export function clipOnCallAlert(alert: OnCallAlert): OnCallAlert {
+    const tags: string[] = [];
+    for (const tag of alert.tags ?? []) {
+        const clipped = clipText(tag.trim(), ONCALL_LIMITS.tagChars);
+        if (clipped !== "" && !tags.includes(clipped) && tags.length < ONCALL_LIMITS.tags) tags.push(clipped);
+    }
+    let details: Record<string, string> | undefined;
+    if (alert.details !== undefined) {
+        details = {};
+        let budget = ONCALL_LIMITS.detailsChars;
+        for (const [key, value] of Object.entries(alert.details)) {
+            // A key must stay whole (it names the field) and leave room for at least "…" as its value.
+            if (key.length + 1 > budget) break;
+            const clipped = clipText(String(value), budget - key.length);
+            details[key] = clipped;
+            budget -= key.length + clipped.length;
+        }
+    }
+    const optional = (text: string | undefined, max: number): string | undefined => (text === undefined ? undefined : clipText(text, max));
+    return {
+        // Opsgenie requires a message; an empty one would be refused rather than cut.
+        message: clipText(alert.message.trim() === "" ? "(no message)" : alert.message, ONCALL_LIMITS.message),
+        alias: clipText(alert.alias, ONCALL_LIMITS.alias),
+        priority: alert.priority,
+        ...(alert.description !== undefined ? { description: optional(alert.description, ONCALL_LIMITS.description) } : {}),
+        ...(alert.tags !== undefined ? { tags } : {}),
+        ...(details !== undefined ? { details } : {}),
+        ...(alert.source !== undefined ? { source: optional(alert.source, ONCALL_LIMITS.source) } : {}),
+        ...(alert.entity !== undefined ? { entity: optional(alert.entity, ONCALL_LIMITS.entity) } : {}),
+    };
+}
+
+/** A path segment; a lone surrogate (which encodeURIComponent refuses) becomes U+FFFD first. */
+function pathSegment(text: string): string {
+    return encodeURIComponent(text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
+}
+
+/** Replaces every occurrence of the key (and a GenieKey header value) with "[redacted]". */
+export function redactKey(text: string, key: string): string {
+    const withoutKey = key.length > 0 ? text.split(key).join("[redacted]") : text;
+    return withoutKey.replace(/GenieKey\s+[^\s"',;]+/gi, "GenieKey [redacted]");
+}
+
+/** Opsgenie's error body, `{message, errors: {field: text}, took, requestId}`, as one short line. */
+function errorMessageOf(body: string): string {
+    let message = "";
+    try {
+        const parsed = JSON.parse(body) as { message?: unknown; errors?: unknown };
+        if (typeof parsed?.message === "string") message = parsed.message;
+        if (parsed?.errors !== null && typeof parsed?.errors === "object") {
+            const fields = Object.entries(parsed.errors as Record<string, unknown>).map(([field, text]) => `${field}: ${String(text)}`);
+            if (fields.length > 0) message = `${message}${message === "" ? "" : " "}(${fields.join("; ")})`;
+        }
+    } catch {
+        message = body;
+    }
+    const line = message.replace(/\s+/g, " ").trim();
+    return line === "" ? "(no error message)" : clipText(line, 300);
+}
+
+type Action = "create the alert" | "close the alert" | "ping the heartbeat";
+
+/** What to do about a refusal that retrying cannot fix, by status and action. */
+function fixFor(status: number, action: Action, target: string): string {
+    if (status === 401 || status === 403) {
+        return `the on-call API key is wrong or lacks access: put the key of an API integration (with create-and-update access, in the account and region ${ONCALL_API_URL_ENV} points at) into ${ONCALL_API_KEY_ENV} as KMS ciphertext`;
+    }
+    // Unconfirmed: whether on-call answers 404 for an unknown heartbeat (it may accept the ping instead).
+    if (status === 404 && action === "ping the heartbeat") {
+        return `there is no heartbeat named "${target}" for this key: create it in on-call (or fix heartbeatName in ingest.json)`;
+    }
+    if (status === 404) return `the on-call API has no such path: check that ${ONCALL_API_URL_ENV} is the API base URL (e.g. https://api.opsgenie.com), not the web app's`;
+    if (status === 400 || status === 422) return "on-call could not process the request: this is a bug in alertline's request, please report it with this text";
+    if (status >= 300 && status < 400) return `the on-call API URL redirects: set ${ONCALL_API_URL_ENV} to the API base URL itself`;
+    return "retrying cannot fix this; check the on-call integration";
+}
+
+export interface OnCallClientOptions {
+    /** Base URL, e.g. {@link onCallApiUrl}("opsgenie", "eu"). */
+    readonly apiUrl: string;
+    /** The API integration key; called before every request (memoise inside, e.g. createEnvSecretSource). */
+    readonly apiKey: () => Promise<string>;
+    /** Default the global fetch. */
+    readonly fetch?: typeof fetch;
+    /** Upper bound on one request. Default {@link DEFAULT_ONCALL_TIMEOUT_MS}. */
+    readonly timeoutMs?: number;
+}
+
+/** KMS errors that no retry fixes: the ciphertext, key or grant is wrong. */
+const PERMANENT_KEY_ERRORS = new Set(["InvalidCiphertextException", "IncorrectKeyException", "AccessDeniedException", "DisabledException", "NotFoundException", "InvalidKeyUsageException", "KMSInvalidStateException"]);
+
+function keyProblem(error: unknown): { retryable: boolean; problem: string } {
+    const err = error as { message?: string; cause?: { name?: string } };
+    const causeName = err?.cause?.name;
+    // createEnvSecretSource's own checks (variable unset, not base64) have no cause and do not heal either.
+    const retryable = causeName !== undefined && !PERMANENT_KEY_ERRORS.has(causeName);
+    return { retryable, problem: `could not read the on-call API key: ${err?.message ?? String(error)}` };
+}
+
+export function createOnCallClient(options: OnCallClientOptions): OnCallClient {
+    const base = options.apiUrl.replace(/\/+$/, "");
+    if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(base)) {
+        throw new Error("on-call apiUrl must be an http(s) base URL without query, e.g. onCallApiUrl(\"opsgenie\") = https://api.opsgenie.com");
+    }
+    const doFetch = options.fetch ?? fetch;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_ONCALL_TIMEOUT_MS;
+
+    async function send(action: Action, target: string, method: "GET" | "POST", path: string, body?: unknown): Promise<OnCallResult> {
+        let key: string;
+        try {
+            key = await options.apiKey();
+        } catch (error) {
+            const { retryable, problem } = keyProblem(error);
+            return { ok: false, retryable, problem: `could not ${action}: ${problem}` };
+        }
+        const url = `${base}${path}`;
+        let response: Response;
+        try {
+            response = await doFetch(url, {
+                method,
+                headers: { authorization: `GenieKey ${key}`, ...(body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }) },
+                ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+                // A redirect would carry the key to wherever it points; refuse it instead.
+                redirect: "manual",
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+        } catch (error) {
+            const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+            const timedOut = err?.name === "TimeoutError" || err?.name === "AbortError";
+            const detail = timedOut ? `no answer within ${timeoutMs} ms` : `${err?.message ?? String(error)} (${err?.cause?.code ?? err?.cause?.message ?? err?.name ?? "unknown error"})`;
+            return { ok: false, retryable: true, problem: redactKey(`could not ${action}: on-call at ${base} was not reachable: ${detail}`, key) };
+        }
+        const text = await response.text().catch(() => "");
+        const status = response.status;
+        if (status >= 200 && status < 300) return { ok: true, status };
+        const message = redactKey(errorMessageOf(text), key);
+        if (status === 429 || status >= 500) {
+            return { ok: false, status, retryable: true, problem: `could not ${action}: on-call answered ${status} (${message}); a later retry may succeed` };
+        }
+        return { ok: false, status, retryable: false, problem: redactKey(`could not ${action}: on-call answered ${status} (${message}): ${fixFor(status, action, target)}`, key) };
+    }
+
+    return {
+        createAlert(alert) {
+            return send("create the alert", alert.alias, "POST", "/v2/alerts", clipOnCallAlert(alert));
+        },
+        closeAlert(alias, note) {
+            // Unconfirmed: whether Opsgenie accepts an alias holding "/" as %2F in this path segment.
+            const path = `/v2/alerts/${pathSegment(clipText(alias, ONCALL_LIMITS.alias))}/close?identifierType=alias`;
+            return send("close the alert", alias, "POST", path, { source: CLOSE_SOURCE, ...(note !== undefined ? { note: clipText(note, ONCALL_LIMITS.note) } : {}) });
+        },
+        pingHeartbeat(name) {
+            // Unconfirmed for JSM: that its integration API serves heartbeat pings under the same path.
+            return send("ping the heartbeat", name, "GET", `/v2/heartbeats/${pathSegment(name)}/ping`);
+        },
+    };
+}

@@ -1,0 +1,251 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type ServerResponse } from "node:http";
+import { close, listen, readBody } from "./http";
+
+/**
+ * On-call on this machine: a node:http server on 127.0.0.1 that answers like Opsgenie's alert and
+ * heartbeat API (facts.md, "Opsgenie and its successor"), so `npm start` and the tests can run the
+ * code that pages people without an account:
+ *
+ *   POST /v2/alerts                                   create (202, asynchronous like Opsgenie)
+ *   POST /v2/alerts/{alias}/close?identifierType=alias  close by alias (202)
+ *   GET|POST /v2/heartbeats/{name}/ping               ping (202, "PONG - Heartbeat received")
+ *
+ * The same paths under {@link JSM_INTEGRATION_PREFIX} answer alike, so the sink stands in for
+ * JSM's integration API too (facts.md gives that prefix for alerts; Unconfirmed: that JSM also
+ * takes heartbeat pings there). Every request needs `Authorization: GenieKey <key>`; any non-empty
+ * key is accepted and none is ever recorded or logged.
+ *
+ * Like Opsgenie: answers `{result, took, requestId}` on success and `{message, took, requestId}`
+ * on errors (Opsgenie's response docs: 400 invalid JSON, 401 unauthenticated, 404 no such
+ * handler, 405 method not allowed, 422 semantic errors with an `errors` object); alerts are
+ * deduplicated by alias while open (the count goes up; Opsgenie's and JSM's alerts are kept
+ * apart, as two backends would keep them); a close or a ping of something that does
+ * not exist is still 202, since Opsgenie processes both later (its response docs: 202 "will be
+ * processed asynchronously"; its Lamp docs: a ping is answered without checking that the
+ * heartbeat exists).
+ * Unconfirmed: the exact error texts other than "Could not authenticate" and the 422 message, and
+ * whether Opsgenie refuses over-long fields (the limits in facts.md) or truncates them; the sink
+ * refuses them with 422, so code that relies on truncation is noticed here.
+ */
+
+export const JSM_INTEGRATION_PREFIX = "/jsm/ops/integration";
+
+export type OnCallApi = "opsgenie" | "jsm";
+export type OnCallAction = "create-alert" | "close-alert" | "ping-heartbeat";
+
+export interface OnCallRequest {
+    readonly method: string;
+    /** The path as sent, without the query: still percent-encoded. */
+    readonly path: string;
+    readonly query: Readonly<Record<string, string>>;
+    /** Which API the path belongs to; `jsm` for paths under {@link JSM_INTEGRATION_PREFIX}. */
+    readonly api: OnCallApi;
+    /** Undefined for a path the sink does not answer. */
+    readonly action: OnCallAction | undefined;
+    /** create: the body's alias; close: the decoded path identifier when identifierType=alias. */
+    readonly alias?: string;
+    /** close: the decoded path identifier when it is an alert id (identifierType absent or id). */
+    readonly alertId?: string;
+    /** ping: the decoded heartbeat name. */
+    readonly heartbeat?: string;
+    /** The JSON body; undefined when there was none, the text when it was not JSON. */
+    readonly body: unknown;
+    /** What the sink answered. */
+    readonly status: number;
+}
+
+export interface OnCallAlert {
+    readonly alertId: string;
+    readonly alias: string | undefined;
+    readonly message: string;
+    /** P1–P5; Opsgenie's default is P3. */
+    readonly priority: string;
+    readonly status: "open" | "closed";
+    /** How many create requests this alert took (deduplicated by alias while open). */
+    readonly count: number;
+    /** The body of the create request that opened it. */
+    readonly body: Readonly<Record<string, unknown>>;
+    readonly api: OnCallApi;
+}
+
+export interface OnCallSinkOptions {
+    /** One readable line per request. */
+    readonly log?: (line: string) => void;
+    /** Every authenticated request on a known path answers this status (e.g. 429, 503) and changes nothing. */
+    readonly failWith?: number;
+}
+
+export interface OnCallSink {
+    /** Base URL standing in for https://api.opsgenie.com. */
+    readonly url: string;
+    /** Base URL standing in for https://api.atlassian.com/jsm/ops/integration. */
+    readonly jsmUrl: string;
+    /** Every request, in order, refused ones included. */
+    readonly requests: OnCallRequest[];
+    /** The alerts as they stand now, in the order they were opened. */
+    alerts(): OnCallAlert[];
+    close(): Promise<void>;
+}
+
+/** Opsgenie's alert field limits (facts.md). */
+export const OPSGENIE_ALERT_LIMITS = { message: 130, alias: 512, description: 15000, source: 100, entity: 512, tags: 20, details: 8000 } as const;
+const PRIORITIES = ["P1", "P2", "P3", "P4", "P5"];
+
+/**
+ * What is wrong with a create-alert body, keyed by field as Opsgenie's 422 `errors` object is;
+ * empty when the body is acceptable. Pure.
+ */
+export function alertBodyProblems(body: unknown): Record<string, string> {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return { body: "must be a JSON object" };
+    const fields = body as Record<string, unknown>;
+    const problems: Record<string, string> = {};
+    const text = (name: "message" | "alias" | "description" | "source" | "entity") => {
+        const value = fields[name];
+        if (value === undefined) return;
+        if (typeof value !== "string") problems[name] = `${name} must be a string`;
+        else if (value.length > OPSGENIE_ALERT_LIMITS[name]) problems[name] = `${name} is ${value.length} characters; the limit is ${OPSGENIE_ALERT_LIMITS[name]}`;
+    };
+    if (typeof fields.message !== "string" || fields.message.trim() === "") problems.message = "Message can not be empty.";
+    else text("message");
+    for (const name of ["alias", "description", "source", "entity"] as const) text(name);
+    if (fields.priority !== undefined && !PRIORITIES.includes(fields.priority as string)) problems.priority = `priority must be one of ${PRIORITIES.join(", ")}`;
+    if (fields.tags !== undefined) {
+        if (!Array.isArray(fields.tags) || !fields.tags.every((tag) => typeof tag === "string")) problems.tags = "tags must be a list of strings";
+        else if (fields.tags.length > OPSGENIE_ALERT_LIMITS.tags) problems.tags = `${fields.tags.length} tags; the limit is ${OPSGENIE_ALERT_LIMITS.tags}`;
+    }
+    if (fields.details !== undefined) {
+        const details = fields.details;
+        if (typeof details !== "object" || details === null || Array.isArray(details) || !Object.values(details).every((v) => typeof v === "string")) {
+            problems.details = "details must be an object of string values";
+        } else {
+            // Unconfirmed how Opsgenie counts "8000 characters in all": here keys plus values.
+            const size = Object.entries(details as Record<string, string>).reduce((sum, [key, value]) => sum + key.length + value.length, 0);
+            if (size > OPSGENIE_ALERT_LIMITS.details) problems.details = `details hold ${size} characters; the limit is ${OPSGENIE_ALERT_LIMITS.details}`;
+        }
+    }
+    return problems;
+}
+
+type Route =
+    | { readonly action: "create-alert"; readonly methods: readonly string[] }
+    | { readonly action: "close-alert"; readonly methods: readonly string[]; readonly identifier: string }
+    | { readonly action: "ping-heartbeat"; readonly methods: readonly string[]; readonly name: string };
+
+/** The route of a path (prefix already removed); undefined when the sink does not answer it. */
+function routeOf(path: string): Route | "bad-encoding" | undefined {
+    try {
+        if (path === "/v2/alerts") return { action: "create-alert", methods: ["POST"] };
+        const close = /^\/v2\/alerts\/([^/]+)\/close$/.exec(path);
+        if (close) return { action: "close-alert", methods: ["POST"], identifier: decodeURIComponent(close[1]) };
+        const ping = /^\/v2\/heartbeats\/([^/]+)\/ping$/.exec(path);
+        if (ping) return { action: "ping-heartbeat", methods: ["GET", "POST"], name: decodeURIComponent(ping[1]) };
+        return undefined;
+    } catch {
+        return "bad-encoding";
+    }
+}
+
+/** Whether the request carries `Authorization: GenieKey <non-empty key>`. */
+function authenticated(header: string | undefined): boolean {
+    return /^GenieKey\s+\S+/i.test(header ?? "");
+}
+
+export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<OnCallSink> {
+    const log = options.log ?? (() => undefined);
+    const failWith = options.failWith;
+    if (failWith !== undefined && !(Number.isInteger(failWith) && failWith >= 400 && failWith <= 599)) {
+        throw new Error(`failWith must be an HTTP error status (400–599), got ${failWith}`);
+    }
+    const requests: OnCallRequest[] = [];
+    const alerts: { -readonly [K in keyof OnCallAlert]: OnCallAlert[K] }[] = [];
+
+    const server = createServer(async (req, res) => {
+        const raw = await readBody(req);
+        const method = req.method ?? "";
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const path = url.pathname;
+        const query = Object.fromEntries(url.searchParams);
+        const api: OnCallApi = path.startsWith(`${JSM_INTEGRATION_PREFIX}/`) ? "jsm" : "opsgenie";
+        const via = api === "jsm" ? " (JSM)" : "";
+        const requestId = randomUUID();
+        const record = (status: number, fields: Partial<OnCallRequest> = {}) => void requests.push({ method, path, query, api, action: undefined, body: undefined, ...fields, status });
+        const answer = (status: number, body: Record<string, unknown>) => json(res, status, { ...body, took: status < 300 ? 0.01 : 0, requestId }, requestId);
+        const refuse = (status: number, message: string, why: string, fields: Partial<OnCallRequest> = {}, extra: Record<string, unknown> = {}) => {
+            record(status, fields);
+            log(`[opsgenie] ${status} ${method} ${path}${via}: ${why}`);
+            answer(status, { message, ...extra });
+        };
+
+        const route = routeOf(api === "jsm" ? path.slice(JSM_INTEGRATION_PREFIX.length) : path);
+        if (route === "bad-encoding") return refuse(400, "Invalid path encoding", "malformed percent-encoding in the path");
+        if (route === undefined) return refuse(404, "Could not find handler", "not an alert or heartbeat endpoint this sink answers (POST /v2/alerts, POST /v2/alerts/{alias}/close, GET|POST /v2/heartbeats/{name}/ping)");
+        const action = route.action;
+        if (!route.methods.includes(method)) return refuse(405, "Method not allowed", `${action} takes ${route.methods.join(" or ")}`, { action });
+        if (!authenticated(req.headers.authorization)) return refuse(401, "Could not authenticate", 'no "Authorization: GenieKey <key>" header', { action });
+
+        let body: unknown;
+        const text = raw.toString("utf8");
+        if (text.trim() !== "") {
+            try {
+                body = JSON.parse(text);
+            } catch {
+                return refuse(400, "Invalid JSON body", "the body is not JSON", { action, body: text });
+            }
+        }
+        const fields: Partial<OnCallRequest> =
+            route.action === "ping-heartbeat"
+                ? { action, heartbeat: route.name, body }
+                : route.action === "close-alert"
+                  ? query.identifierType === "alias"
+                      ? { action, alias: route.identifier, body }
+                      : { action, alertId: route.identifier, body }
+                  : { action, body, alias: typeof (body as { alias?: unknown })?.alias === "string" ? (body as { alias: string }).alias : undefined };
+        if (failWith !== undefined) return refuse(failWith, `Injected failure ${failWith} (failWith)`, "failWith is set; nothing changed", fields);
+
+        switch (route.action) {
+            case "create-alert": {
+                const problems = alertBodyProblems(body);
+                if (Object.keys(problems).length > 0) {
+                    return refuse(422, "Request body is not processable. Please check the errors.", Object.values(problems).join("; "), fields, { errors: problems });
+                }
+                const alert = body as Record<string, unknown>;
+                const alias = typeof alert.alias === "string" ? alert.alias : undefined;
+                const priority = typeof alert.priority === "string" ? alert.priority : "P3";
+                const open = alias === undefined ? undefined : alerts.find((a) => a.api === api && a.alias === alias && a.status === "open");
+                if (open) open.count++;
+                else alerts.push({ alertId: randomUUID(), alias, message: alert.message as string, priority, status: "open", count: 1, body: alert, api });
+                record(202, fields);
+                log(`[opsgenie] alert created ${priority} alias=${alias ?? "(none)"} «${alert.message as string}»${open ? ` (deduplicated: count ${open.count})` : ""}${via}`);
+                return answer(202, { result: "Request will be processed" });
+            }
+            case "close-alert": {
+                const byAlias = query.identifierType === "alias";
+                const target = alerts.find((a) => a.api === api && a.status === "open" && (byAlias ? a.alias === route.identifier : a.alertId === route.identifier));
+                if (target) target.status = "closed";
+                record(202, fields);
+                const named = byAlias ? `alias=${route.identifier}` : `id=${route.identifier}`;
+                const miss = byAlias ? "no open alert with that alias" : "no open alert with that id; closing by alias needs ?identifierType=alias";
+                log(target ? `[opsgenie] alert closed ${named}${via}` : `[opsgenie] alert close ${named} matched nothing (${miss}); answered 202 as Opsgenie does${via}`);
+                return answer(202, { result: "Request will be processed" });
+            }
+            case "ping-heartbeat":
+                record(202, fields);
+                log(`[opsgenie] heartbeat pinged: ${route.name}${via}`);
+                return answer(202, { result: "PONG - Heartbeat received" });
+        }
+    });
+    const url = await listen(server);
+    return {
+        url,
+        jsmUrl: `${url}${JSM_INTEGRATION_PREFIX}`,
+        requests,
+        alerts: () => alerts.map((alert) => ({ ...alert })),
+        close: () => close(server),
+    };
+}
+
+function json(res: ServerResponse, status: number, body: Record<string, unknown>, requestId: string): void {
+    res.writeHead(status, { "content-type": "application/json", "x-request-id": requestId });
+    res.end(JSON.stringify(body));
+}

@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OnCallUnavailableError } from "../../../functions/mail-ingest/on-call-page";
+import { parseMailRules } from "../../../functions/shared/mail-rules";
+import { createOnCallClient, onCallAlias, type OnCallClient } from "../../../functions/shared/oncall-alerts";
+import { closedPort } from "../closed-port";
+import { startOpsgenieStub, type OpsgenieStub } from "../shared/opsgenie-stub";
+import { BUCKET, context, event, fixture, startIngestHarness, type IngestHarness } from "./harness";
+
+/**
+ * mail-ingest paging on-call: the handler with real SDK clients against the local AWS peers, and a
+ * local HTTP server answering like Opsgenie.
+ */
+
+const JA_SUBJECT = "障害: web-01 のCPU使用率が90%を超えています";
+const JA_KEY = "host=web-01 | eventid=123456";
+
+let h: IngestHarness;
+let opsgenie: OpsgenieStub;
+let onCall: OnCallClient;
+
+beforeEach(async () => {
+    [h, opsgenie] = await Promise.all([startIngestHarness(), startOpsgenieStub()]);
+    onCall = createOnCallClient({ apiUrl: opsgenie.apiUrl, apiKey: async () => opsgenie.apiKey });
+});
+afterEach(async () => {
+    await Promise.all([h.close(), opsgenie.close()]);
+});
+
+describe("mail-ingest pages on-call for a mail that lit a tower", () => {
+    it("creates one alert whose alias is the tower's alert key, with the message, priority, tags, details, source and entity", async () => {
+        const handler = h.handler({}, onCall);
+        await handler(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-page")), context());
+
+        expect(h.intentsOnQueue()[0].alertKey).toBe(JA_KEY);
+        expect([...opsgenie.alerts.keys()]).toEqual([JA_KEY]);
+        const alert = opsgenie.alerts.get(JA_KEY)?.body ?? {};
+        expect(alert).toMatchObject({
+            message: `[CRITICAL] ${JA_SUBJECT}`,
+            alias: JA_KEY,
+            priority: "P1",
+            tags: ["alertline", "alertline-prod", "critical", "tower:tokyo-ops", "tower:osaka-noc"],
+            source: "alertline mail-ingest",
+            entity: "tokyo",
+            details: {
+                rule: "zabbix-ja-critical",
+                towers: "tokyo-ops, osaka-noc",
+                messageId: "msg-page",
+                environment: "prod",
+                original: `s3://${BUCKET}/inbound/msg-page`,
+            },
+        });
+        expect(String((alert.details as Record<string, string>).from)).toContain("zabbix@zabbix.example.jp");
+        expect(String(alert.description)).toContain("深刻度: 重度の障害");
+        expect(opsgenie.requests[0].headers.authorization).toBe(`GenieKey ${opsgenie.apiKey}`);
+    });
+
+    it("says in the summary that it paged, with the alias", async () => {
+        await h.handler({}, onCall)(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-said")), context());
+        expect(h.summaries()[0].onCall).toBe(`paged (alias ${JA_KEY})`);
+        expect(h.summaries()[0].problems).toBeUndefined();
+    });
+
+    it.each([
+        ["critical", "P1"],
+        ["warning", "P3"],
+        ["info", "P5"],
+    ] as const)("gives a %s mail priority %s", async (severity, priority) => {
+        const rules = parseMailRules(`rules:\n  - name: all-${severity}\n    from: "*@zabbix.example.jp"\n    severity: ${severity}\n`);
+        await h.handler({ rules }, onCall)(event(h.deliver(fixture("zabbix-en-problem.eml"), `msg-${severity}`)), context());
+        const [alert] = [...opsgenie.alerts.values()];
+        expect(alert.body.priority).toBe(priority);
+        expect(alert.body.tags).toContain(severity);
+        expect(String(alert.body.message)).toBe(`[${severity.toUpperCase()}] Problem: Zabbix agent on app-02 is not available for 3 minutes`);
+    });
+
+    it("closes the alert when the recovery comes, with a note naming the mail", async () => {
+        const handler = h.handler({}, onCall);
+        await handler(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-problem")), context());
+        await handler(event(h.deliver(fixture("zabbix-ja-recovery.eml"), "msg-recovery")), context());
+
+        expect(opsgenie.alerts.size).toBe(0);
+        const close = opsgenie.requests[1];
+        expect(close.method).toBe("POST");
+        expect(close.path).toBe(`/v2/alerts/${JA_KEY}/close`);
+        expect(close.query).toEqual({ identifierType: "alias" });
+        expect(String(opsgenie.closed.get(JA_KEY)?.note)).toMatch(/^Recovered by mail "復旧: web-01 .*" from .*zabbix@zabbix\.example\.jp.* \(SES message msg-recovery, rule zabbix-ja-recovery\)$/);
+        expect(h.summaries()[1].onCall).toBe(`closed (alias ${JA_KEY})`);
+    });
+
+    it("uses the stored form of a very long alert key as the alias, and cuts the message to on-call's 130 characters", async () => {
+        const subject = `Problem: ${"disk full on a host with a very long trigger name ".repeat(10)}`;
+        const raw = Buffer.from(`From: Zabbix <zabbix@zabbix.example.jp>\r\nSubject: ${subject}\r\nContent-Type: text/plain\r\n\r\nSeverity: Average\r\n`);
+        await h.handler({}, onCall)(event(h.deliver(raw, "msg-long")), context());
+        const alertKey = h.intentsOnQueue()[0].alertKey;
+        expect(alertKey.length).toBeGreaterThan(200);
+        const [alias] = [...opsgenie.alerts.keys()];
+        expect(alias).toBe(onCallAlias(alertKey));
+        expect(alias.length).toBeLessThanOrEqual(200);
+        expect(String(opsgenie.alerts.get(alias)?.body.message)).toHaveLength(130);
+    });
+});
+
+describe("mail-ingest does not page for mail that lit no tower", () => {
+    it("does not page for an untrusted mail, and says why in the summary", async () => {
+        await h.handler({}, onCall)(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-forged", { verdictsFrom: "ses-s3-failed-verdicts.json" })), context());
+        expect(opsgenie.requests).toHaveLength(0);
+        expect(h.summaries()[0].onCall).toBe("not paged: it lit no tower");
+    });
+
+    it("does not page for an ignored newsletter", async () => {
+        await h.handler({}, onCall)(event(h.deliver(fixture("newsletter.eml"), "msg-news")), context());
+        expect(opsgenie.requests).toHaveLength(0);
+        expect(h.sns.messages).toHaveLength(0);
+    });
+
+    it("leaves the summary without an on-call line when on-call is not configured", async () => {
+        await h.handler()(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-off")), context());
+        expect(h.summaries()[0]).not.toHaveProperty("onCall");
+        expect(h.intentsOnQueue()).toHaveLength(2);
+    });
+});
+
+describe("mail-ingest when on-call fails", () => {
+    it("throws on a 503 so Lambda retries, and the retry pages without sending the intents again", async () => {
+        const handler = h.handler({}, onCall);
+        const record = h.deliver(fixture("zabbix-ja-problem.eml"), "msg-503");
+        opsgenie.failNext({ status: 503, body: JSON.stringify({ message: "Service Unavailable" }) });
+
+        await expect(handler(event(record), context())).rejects.toBeInstanceOf(OnCallUnavailableError);
+        expect(h.sqs.batches).toHaveLength(1);
+        expect(h.sns.messages).toHaveLength(0);
+        expect(opsgenie.alerts.size).toBe(0);
+        expect(await h.stateItem("msg-503")).toMatchObject({ state: "intents-sent", leaseUntil: 0 });
+        expect(h.lines.some((l) => l.level === "error" && l.message.includes("Lambda will retry"))).toBe(true);
+
+        h.clock += 60_000;
+        const outcomes = await handler(event(record), context());
+        expect(outcomes[0].kind).toBe("processed");
+        expect(h.sqs.batches).toHaveLength(1);
+        expect(opsgenie.alerts.get(JA_KEY)?.count).toBe(1);
+        expect(h.summaries()).toHaveLength(1);
+        expect(h.summaries()[0].onCall).toBe(`paged (alias ${JA_KEY})`);
+        expect((await h.stateItem("msg-503"))?.state).toBe("done");
+    });
+
+    it("throws when on-call cannot be reached at all", async () => {
+        const unreachable = createOnCallClient({ apiUrl: `http://127.0.0.1:${await closedPort()}`, apiKey: async () => "k" });
+        await expect(h.handler({}, unreachable)(event(h.deliver(fixture("nagios-problem.eml"), "msg-unreachable")), context())).rejects.toThrow(/was not reachable/);
+        expect(h.sns.messages).toHaveLength(0);
+        expect((await h.stateItem("msg-unreachable"))?.state).toBe("intents-sent");
+    });
+
+    it("pages again, harmlessly, when only the summary failed after the page", async () => {
+        const handler = h.handler({}, onCall);
+        const record = h.deliver(fixture("zabbix-ja-problem.eml"), "msg-sns-down");
+        h.sns.failNext(1, "InternalError");
+        await expect(handler(event(record), context())).rejects.toThrow();
+        h.clock += 60_000;
+        await handler(event(record), context());
+        expect(h.sqs.batches).toHaveLength(1);
+        // One open alert: on-call deduplicates the second create by alias.
+        expect([...opsgenie.alerts.keys()]).toEqual([JA_KEY]);
+        expect(opsgenie.alerts.get(JA_KEY)?.count).toBe(2);
+        expect(h.summaries()).toHaveLength(1);
+    });
+
+    it("does not throw when on-call refuses the page for good: the refusal is in the summary and the error log, never the key", async () => {
+        const wrongKey = "0bad0bad-1111-2222-3333-444455556666";
+        const wrong = createOnCallClient({ apiUrl: opsgenie.apiUrl, apiKey: async () => wrongKey });
+        opsgenie.failNext({ status: 401, body: JSON.stringify({ message: `Could not authenticate with key ${wrongKey}.` }) });
+
+        const outcomes = await h.handler({}, wrong)(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-401")), context());
+        expect(outcomes[0].kind).toBe("processed");
+        expect(h.intentsOnQueue()).toHaveLength(2);
+        const summary = h.summaries()[0];
+        expect(String(summary.problems)).toMatch(/^on-call refused the page: could not create the alert: on-call answered 401 \(.*\): the on-call API key is wrong or lacks access: /m);
+        expect(String(summary.onCall)).toMatch(/^not paged: .*401/);
+        expect(h.lines.some((l) => l.level === "error" && l.message === "On-call refused the page")).toBe(true);
+        expect(JSON.stringify(h.sns.messages)).not.toContain(wrongKey);
+        expect(JSON.stringify(h.lines)).not.toContain(wrongKey);
+        expect((await h.stateItem("msg-401"))?.state).toBe("done");
+    });
+
+    it("reports a refused close in the summary without throwing", async () => {
+        const handler = h.handler({}, onCall);
+        await handler(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-p")), context());
+        opsgenie.failNext({ status: 403, body: JSON.stringify({ message: "You are not authorized to close this alert." }) });
+        await handler(event(h.deliver(fixture("zabbix-ja-recovery.eml"), "msg-r")), context());
+        expect(String(h.summaries()[1].problems)).toContain("on-call refused to close the alert: could not close the alert: on-call answered 403 (You are not authorized to close this alert.)");
+        expect(String(h.summaries()[1].onCall)).toMatch(/^not closed: /);
+        expect(opsgenie.alerts.has(JA_KEY)).toBe(true);
+    });
+});

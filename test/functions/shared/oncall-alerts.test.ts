@@ -1,0 +1,290 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_MAX_KEY_LENGTH, storedKey as sharedStoredKey } from "../../../functions/shared/alert-key";
+import { createEnvSecretSource } from "../../../functions/shared/kms-env-secret";
+import { clipOnCallAlert, createOnCallClient, onCallAlias, onCallApiUrl, type OnCallAlert, type OnCallClient } from "../../../functions/shared/oncall-alerts";
+import { applyIntents, DEFAULT_STATE_LIMITS, EMPTY_TOWER_STATE, storedKey as towerStoredKey } from "../../../functions/tower-dispatch/tower-state";
+import { closedPort } from "../closed-port";
+import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
+import { startOpsgenieStub, type OpsgenieStub } from "./opsgenie-stub";
+
+const ALERT: OnCallAlert = {
+    message: "[CRITICAL] web-01 CPU over 90%",
+    alias: "host=web-01 | eventid=123456",
+    description: "Severity: High",
+    priority: "P1",
+    tags: ["alertline", "alertline-prod", "critical", "tower:tokyo-ops"],
+    details: { rule: "zabbix-en-critical", towers: "tokyo-ops" },
+    source: "alertline mail-ingest",
+    entity: "tokyo",
+};
+
+describe("onCallApiUrl", () => {
+    it("gives Opsgenie's US URL by default, its EU URL for eu, and JSM's integration URL", () => {
+        expect(onCallApiUrl("opsgenie")).toBe("https://api.opsgenie.com");
+        expect(onCallApiUrl("opsgenie", "eu")).toBe("https://api.eu.opsgenie.com");
+        expect(onCallApiUrl("jsm")).toBe("https://api.atlassian.com/jsm/ops/integration");
+    });
+});
+
+describe("clipOnCallAlert", () => {
+    it("leaves an alert within the limits as it is", () => {
+        expect(clipOnCallAlert(ALERT)).toEqual(ALERT);
+    });
+
+    it("cuts every text field to Opsgenie's limit instead of refusing the alert", () => {
+        const clipped = clipOnCallAlert({ ...ALERT, message: "m".repeat(500), alias: "a".repeat(600), description: "d".repeat(20_000), source: "s".repeat(150), entity: "e".repeat(600) });
+        expect(clipped.message).toHaveLength(130);
+        expect(clipped.message.endsWith("…")).toBe(true);
+        expect(clipped.alias).toHaveLength(512);
+        expect(clipped.description).toHaveLength(15_000);
+        expect(clipped.source).toHaveLength(100);
+        expect(clipped.entity).toHaveLength(512);
+    });
+
+    it("keeps at most 20 tags of at most 50 characters, dropping empty and repeated ones", () => {
+        const tags = ["alertline", "alertline", "", ...Array.from({ length: 30 }, (_, i) => `tower:${i}-${"x".repeat(60)}`)];
+        const clipped = clipOnCallAlert({ ...ALERT, tags });
+        expect(clipped.tags).toHaveLength(20);
+        expect(clipped.tags?.[0]).toBe("alertline");
+        expect(clipped.tags?.filter((t) => t === "alertline")).toHaveLength(1);
+        expect(clipped.tags?.every((t) => t.length <= 50 && t !== "")).toBe(true);
+    });
+
+    it("keeps all details' keys and values within 8000 characters, cutting the later ones", () => {
+        const details = { rule: "r", from: "f".repeat(5000), original: "o".repeat(5000), messageId: "m-1" };
+        const clipped = clipOnCallAlert({ ...ALERT, details }).details ?? {};
+        const size = Object.entries(clipped).reduce((sum, [k, v]) => sum + k.length + v.length, 0);
+        expect(size).toBeLessThanOrEqual(8000);
+        expect(clipped.rule).toBe("r");
+        expect(clipped.from).toBe(details.from);
+        expect(clipped.original.endsWith("…")).toBe(true);
+    });
+
+    it("gives an empty message a placeholder, because on-call refuses an alert without one", () => {
+        expect(clipOnCallAlert({ ...ALERT, message: "  " }).message).toBe("(no message)");
+    });
+});
+
+describe("onCallAlias", () => {
+    const keys = [
+        "short",
+        "host=web-01 | eventid=123456",
+        "x".repeat(DEFAULT_MAX_KEY_LENGTH),
+        "x".repeat(DEFAULT_MAX_KEY_LENGTH + 1),
+        `host-${"y".repeat(500)}/trigger`,
+        // An astral character across the cut: the prefix must not end on half of it.
+        `${"z".repeat(DEFAULT_MAX_KEY_LENGTH - 35)}😀${"z".repeat(300)}`,
+        `${"障害".repeat(300)}`,
+    ];
+
+    it("is the key tower-dispatch stores", () => {
+        expect(DEFAULT_STATE_LIMITS.maxKeyLength).toBe(DEFAULT_MAX_KEY_LENGTH);
+        for (const key of keys) expect(onCallAlias(key)).toBe(towerStoredKey(key, DEFAULT_STATE_LIMITS.maxKeyLength));
+    });
+
+    it("does not change when applied again, so an alias sent back as alertKey is the same stored key", () => {
+        for (const key of keys) {
+            const alias = onCallAlias(key);
+            expect(alias.length).toBeLessThanOrEqual(DEFAULT_MAX_KEY_LENGTH);
+            expect(onCallAlias(alias)).toBe(alias);
+            expect(sharedStoredKey(alias)).toBe(alias);
+        }
+        for (let max = 34; max <= 300; max += 7) {
+            for (const key of keys) expect(sharedStoredKey(sharedStoredKey(key, max), max)).toBe(sharedStoredKey(key, max));
+        }
+    });
+
+    it("never ends a shortened key on half a surrogate pair", () => {
+        const alias = onCallAlias(keys[5]);
+        expect(() => encodeURIComponent(alias)).not.toThrow();
+        expect(alias.includes("😀")).toBe(false);
+    });
+
+    it("keeps two long keys with the same start apart", () => {
+        expect(onCallAlias(`host-${"y".repeat(500)}/a`)).not.toBe(onCallAlias(`host-${"y".repeat(500)}/b`));
+    });
+
+    it("lets a recovery carrying the alias clear the tower alert its problem set", () => {
+        const longKey = keys[4];
+        const intent = (alertKey: string, severity: "critical" | "recovery", messageId: string) => ({ alertKey, severity, messageId, subject: "s", receivedAt: "2024-05-21T09:45:28.512Z" });
+        const lit = applyIntents(EMPTY_TOWER_STATE, [intent(longKey, "critical", "m-1")]);
+        expect(Object.keys(lit.active)).toHaveLength(1);
+        const cleared = applyIntents(lit, [intent(onCallAlias(longKey), "recovery", "m-2")]);
+        expect(cleared.active).toEqual({});
+    });
+
+    it("refuses a maximum too short to hold the hash", () => {
+        expect(() => sharedStoredKey("k", 33)).toThrow(/at least 34/);
+    });
+});
+
+describe("the on-call client against an Opsgenie-like server", () => {
+    let stub: OpsgenieStub;
+    let client: OnCallClient;
+
+    beforeEach(async () => {
+        stub = await startOpsgenieStub({ heartbeats: ["alertline-prod-mail-path"] });
+        client = createOnCallClient({ apiUrl: stub.apiUrl, apiKey: async () => stub.apiKey });
+    });
+    afterEach(async () => {
+        await stub.close();
+    });
+
+    it("creates an alert with the GenieKey header and the alert as JSON body", async () => {
+        expect(await client.createAlert(ALERT)).toEqual({ ok: true, status: 202 });
+        expect(stub.requests).toHaveLength(1);
+        expect(stub.requests[0].method).toBe("POST");
+        expect(stub.requests[0].path).toBe("/v2/alerts");
+        expect(stub.requests[0].headers.authorization).toBe(`GenieKey ${stub.apiKey}`);
+        expect(stub.alerts.get(ALERT.alias)?.body).toEqual(ALERT);
+    });
+
+    it("gets an over-long alert accepted by cutting it, where the server refuses the uncut body", async () => {
+        const long = { ...ALERT, message: `[CRITICAL] ${"very long subject ".repeat(50)}`, details: { body: "b".repeat(9000) } };
+        expect(await client.createAlert(long)).toEqual({ ok: true, status: 202 });
+        const raw = await fetch(`${stub.apiUrl}/v2/alerts`, { method: "POST", headers: { authorization: `GenieKey ${stub.apiKey}`, "content-type": "application/json" }, body: JSON.stringify(long) });
+        expect(raw.status).toBe(422);
+    });
+
+    it("closes by alias, with the alias encoded in the path, and sends the note", async () => {
+        const alias = `web-04/HTTP | ${"k".repeat(300)}`;
+        await client.createAlert({ ...ALERT, alias: onCallAlias(alias) });
+        expect(await client.closeAlert(onCallAlias(alias), "Recovered by mail")).toEqual({ ok: true, status: 202 });
+        const request = stub.requests[1];
+        expect(request.query).toEqual({ identifierType: "alias" });
+        expect(request.url).toContain("web-04%2FHTTP%20%7C%20");
+        expect(stub.alerts.size).toBe(0);
+        expect(stub.closed.get(onCallAlias(alias))).toMatchObject({ note: "Recovered by mail" });
+    });
+
+    it("pings a heartbeat by name", async () => {
+        expect(await client.pingHeartbeat("alertline-prod-mail-path")).toEqual({ ok: true, status: 202 });
+        expect(stub.heartbeats.get("alertline-prod-mail-path")).toBe(1);
+    });
+
+    it("says a heartbeat that does not exist must be created, and that retrying will not help", async () => {
+        const result = await client.pingHeartbeat("alertline-dev-mail-path");
+        expect(result).toMatchObject({ ok: false, status: 404, retryable: false });
+        expect(!result.ok && result.problem).toContain('there is no heartbeat named "alertline-dev-mail-path"');
+        expect(!result.ok && result.problem).toContain("Heartbeat with name [alertline-dev-mail-path] does not exist.");
+    });
+
+    it("reports a wrong key as permanent, with the status, on-call's message and the fix, never the key", async () => {
+        const wrongKey = "0bad0bad-1111-2222-3333-444455556666";
+        const wrong = createOnCallClient({ apiUrl: stub.apiUrl, apiKey: async () => wrongKey });
+        const result = await wrong.createAlert(ALERT);
+        expect(result).toMatchObject({ ok: false, status: 401, retryable: false });
+        if (result.ok) return;
+        expect(result.problem).toContain("401");
+        expect(result.problem).toContain("Could not authenticate.");
+        expect(result.problem).toContain("the on-call API key is wrong or lacks access: ");
+        expect(result.problem).toContain("ONCALL_API_KEY_CIPHERTEXT");
+        expect(result.problem).not.toContain(wrongKey);
+    });
+
+    it("redacts the key when a response echoes it", async () => {
+        stub.failNext({ status: 403, body: JSON.stringify({ message: `Key ${stub.apiKey} is not allowed; header was GenieKey ${stub.apiKey}` }) });
+        const result = await client.createAlert(ALERT);
+        expect(result).toMatchObject({ ok: false, status: 403, retryable: false });
+        expect(JSON.stringify(result)).not.toContain(stub.apiKey);
+        expect(!result.ok && result.problem).toContain("[redacted]");
+    });
+
+    it("lists the fields on-call could not process", async () => {
+        stub.failNext({ status: 422, body: JSON.stringify({ message: "Request body is not processable. Please check the errors.", errors: { message: "Message can not be empty." } }) });
+        const result = await client.createAlert(ALERT);
+        expect(result).toMatchObject({ ok: false, status: 422, retryable: false });
+        expect(!result.ok && result.problem).toContain("message: Message can not be empty.");
+    });
+
+    it.each([429, 500, 503])("marks %i retryable without retrying itself", async (status) => {
+        stub.failNext({ status, body: JSON.stringify({ message: "Try again later." }) });
+        const result = await client.createAlert(ALERT);
+        expect(result).toMatchObject({ ok: false, status, retryable: true });
+        expect(stub.requests).toHaveLength(1);
+        expect(stub.alerts.size).toBe(0);
+    });
+
+    it("does not follow a redirect, which would carry the key elsewhere", async () => {
+        stub.failNext({ status: 302, headers: { location: "http://127.0.0.1:1/elsewhere" } });
+        const result = await client.createAlert(ALERT);
+        expect(result).toMatchObject({ ok: false, status: 302, retryable: false });
+        expect(!result.ok && result.problem).toContain("redirects");
+        expect(stub.requests).toHaveLength(1);
+    });
+
+    it("marks a request that gets no answer in time retryable", async () => {
+        const impatient = createOnCallClient({ apiUrl: stub.apiUrl, apiKey: async () => stub.apiKey, timeoutMs: 200 });
+        stub.failNext({ status: 0, hang: true });
+        const started = Date.now();
+        const result = await impatient.createAlert(ALERT);
+        expect(Date.now() - started).toBeLessThan(5000);
+        expect(result).toMatchObject({ ok: false, retryable: true });
+        expect(!result.ok && result.problem).toContain("no answer within 200 ms");
+    });
+
+    it("marks an unreachable on-call retryable, without a status", async () => {
+        const port = await closedPort();
+        const unreachable = createOnCallClient({ apiUrl: `http://127.0.0.1:${port}`, apiKey: async () => stub.apiKey });
+        const result = await unreachable.pingHeartbeat("alertline-prod-mail-path");
+        expect(result.ok).toBe(false);
+        expect(!result.ok && result.retryable).toBe(true);
+        expect(!result.ok && result.status).toBeUndefined();
+        expect(!result.ok && result.problem).toContain("was not reachable");
+    });
+
+    it("serves JSM's base URL with its path prefix", async () => {
+        const jsm = await startOpsgenieStub({ pathPrefix: "/jsm/ops/integration" });
+        try {
+            const jsmClient = createOnCallClient({ apiUrl: `${jsm.apiUrl}/`, apiKey: async () => jsm.apiKey });
+            expect(await jsmClient.createAlert(ALERT)).toEqual({ ok: true, status: 202 });
+            expect(jsm.requests[0].path).toBe("/jsm/ops/integration/v2/alerts");
+        } finally {
+            await jsm.close();
+        }
+    });
+
+    it("refuses a base URL that is not http(s)", () => {
+        expect(() => createOnCallClient({ apiUrl: "api.opsgenie.com", apiKey: async () => "k" })).toThrow(/http\(s\) base URL/);
+    });
+});
+
+describe("the on-call client with its key from KMS", () => {
+    let stub: OpsgenieStub;
+    let kms: KmsStub;
+    const FUNCTION = "alertline-prod-mail-ingest";
+
+    beforeEach(async () => {
+        [stub, kms] = await Promise.all([startOpsgenieStub(), startKmsStub()]);
+    });
+    afterEach(async () => {
+        await Promise.all([stub.close(), kms.close()]);
+    });
+
+    function clientWith(ciphertext: string): OnCallClient {
+        const env = { ONCALL_API_KEY_CIPHERTEXT: ciphertext, AWS_LAMBDA_FUNCTION_NAME: FUNCTION };
+        return createOnCallClient({ apiUrl: stub.apiUrl, apiKey: createEnvSecretSource(kms.client(), "ONCALL_API_KEY_CIPHERTEXT", "the on-call key", env) });
+    }
+
+    it("decrypts the key once and pages with it", async () => {
+        const client = clientWith(kms.encrypt(stub.apiKey, { LambdaFunctionName: FUNCTION }));
+        expect((await client.createAlert(ALERT)).ok).toBe(true);
+        expect((await client.closeAlert(ALERT.alias)).ok).toBe(true);
+        expect(kms.requests).toHaveLength(1);
+    });
+
+    it("reports a key encrypted for another function as permanent", async () => {
+        const client = clientWith(kms.encrypt(stub.apiKey, { LambdaFunctionName: "another-function" }));
+        const result = await client.createAlert(ALERT);
+        expect(result).toMatchObject({ ok: false, retryable: false });
+        expect(!result.ok && result.problem).toContain("could not read the on-call API key");
+        expect(stub.requests).toHaveLength(0);
+    });
+
+    it("reports KMS throttling as retryable, and the next call decrypts again", async () => {
+        const client = clientWith(kms.encrypt(stub.apiKey, { LambdaFunctionName: FUNCTION }));
+        kms.failNext(1, "ThrottlingException");
+        expect(await client.createAlert(ALERT)).toMatchObject({ ok: false, retryable: true });
+        expect(await client.createAlert(ALERT)).toEqual({ ok: true, status: 202 });
+    });
+});

@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleFunction } from "../../../components/function-code";
+import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
+import type { TowerConfig } from "../../../functions/shared/tower-config";
+import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
+import { closedPort } from "../closed-port";
+import { invokeBundle, localAwsEnv } from "../lambda-runtime";
+import { startCloudWatchStub, type CloudWatchStub } from "./cloudwatch-stub";
+
+/**
+ * The schedule's event through the bundle the infrastructure ships, in a fresh Node process with
+ * its default dependencies: the real CloudWatch client finds the stub through
+ * AWS_ENDPOINT_URL_CLOUDWATCH, the real Powertools Logger writes the per-tower lines.
+ */
+
+const TABLE = "alertline-dev-state";
+let workDir: string;
+let dynamo: LocalDynamo;
+let cloudwatch: CloudWatchStub;
+let tower: TowerEmulator;
+
+beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), "tower-dispatch-probe-"));
+    writeFileSync(join(workDir, "index.js"), bundleFunction("tower-dispatch"));
+    dynamo = await startDynalite();
+    await dynamo.createTable(TABLE);
+    cloudwatch = await startCloudWatchStub();
+    tower = await startTowerEmulator({ protocol: "la6", name: "tokyo-ops" });
+    const base = { site: "tokyo", host: "127.0.0.1", signals: DEFAULT_SEVERITY_SIGNALS, relay: { kind: "vpn" }, allowedSenders: [] } as const;
+    const towers: TowerConfig[] = [
+        { ...base, name: "tokyo-ops", port: tower.port, protocol: "la6" },
+        { ...base, name: "osaka-desk", port: await closedPort(), protocol: "phn" },
+    ];
+    writeFileSync(join(workDir, "towers.json"), JSON.stringify(towers));
+}, 30_000);
+afterAll(async () => {
+    await Promise.all([dynamo?.close(), cloudwatch?.close(), tower?.close()]);
+    rmSync(workDir, { recursive: true, force: true });
+});
+
+describe("the bundled tower-dispatch on its schedule", () => {
+    it("probes towers.json, writes the metric and logs one JSON line per tower", async () => {
+        const event = {
+            version: "0",
+            id: "0f7e3b8e-2d0c-4bd4-9f55-4f0a2b2c6f1d",
+            "detail-type": "Scheduled Event",
+            source: "aws.events",
+            account: "123456789012",
+            time: new Date().toISOString(),
+            region: "ap-northeast-1",
+            resources: ["arn:aws:events:ap-northeast-1:123456789012:rule/alertline-dev-mail-probe-schedule"],
+            detail: {},
+        };
+        const { stdout, stderr } = await invokeBundle({
+            bundlePath: join(workDir, "index.js"),
+            functionName: "alertline-dev-mail-dispatch",
+            events: [event],
+            env: {
+                ...localAwsEnv(workDir, { DYNAMODB: dynamo.endpoint, SSM: "http://127.0.0.1:9" }),
+                AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
+                STATE_TABLE: TABLE,
+                ALERT_TOPIC_ARN: "arn:aws:sns:ap-northeast-1:123456789012:alertline-dev-alerts",
+                SSM_RELAY_DOCUMENT: "alertline-dev-patlite-relay",
+                ALERTLINE_ENVIRONMENT: "dev",
+            },
+        });
+        expect(stdout).toContain('RESULT {"probed":2,"reachable":1,"unreachable":["osaka-desk"],"resent":[]}');
+        expect(cloudwatch.calls).toHaveLength(1);
+        expect(cloudwatch.calls[0].namespace).toBe("alertline/Towers");
+        expect(cloudwatch.calls[0].data.map((d) => [d.MetricName, d.Dimensions, d.Value])).toEqual([
+            ["TowerReachable", [{ Name: "Environment", Value: "dev" }, { Name: "Tower", Value: "tokyo-ops" }], 1],
+            ["TowerReachable", [{ Name: "Environment", Value: "dev" }, { Name: "Tower", Value: "osaka-desk" }], 0],
+        ]);
+        const logs = `${stdout}\n${stderr}`
+            .split("\n")
+            .filter((line) => line.startsWith("{"))
+            .map((line) => JSON.parse(line));
+        const perTower = logs.filter((l) => typeof l.tower === "string");
+        expect(perTower.map((l) => [l.tower, l.level, l.reachable])).toEqual(
+            expect.arrayContaining([
+                ["tokyo-ops", "INFO", true],
+                ["osaka-desk", "WARN", false],
+            ]),
+        );
+        expect(perTower).toHaveLength(2);
+        expect(perTower.every((l) => typeof l.latencyMs === "number" && l.service === "tower-dispatch")).toBe(true);
+        // The LA6 emulator got its status request, G under product AB.
+        expect(tower.commands.map((c) => c.toString("hex"))).toEqual(["414247000000"]);
+    }, 20_000);
+});
