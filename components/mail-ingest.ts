@@ -369,6 +369,12 @@ export class MailIngest extends pulumi.ComponentResource {
                 { parent: this },
             );
             new aws.cloudwatch.EventTarget(`${name}-probe-target`, { rule: probeSchedule.name, arn: dispatch.arn }, { parent: this });
+            // The schedule is the dispatcher's only asynchronous caller: a failed probe is not re-run (the next one comes anyway).
+            new aws.lambda.FunctionEventInvokeConfig(
+                `${name}-probe-retries`,
+                { functionName: dispatch.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: args.towerProbe.intervalMinutes * 60 },
+                { parent: this },
+            );
             new aws.lambda.Permission(
                 `${name}-probe-invoke`,
                 { action: "lambda:InvokeFunction", function: dispatch.name, principal: "events.amazonaws.com", sourceArn: probeSchedule.arn },

@@ -173,6 +173,11 @@ describe("the tower probe", () => {
         const dispatch = engine.get("aws:lambda/function:Function", "mail-dispatch");
         expect(engine.get("aws:cloudwatch/eventRule:EventRule", "mail-probe-schedule").inputs.scheduleExpression).toBe("rate(1 minute)");
         expect(engine.get("aws:cloudwatch/eventTarget:EventTarget", "mail-probe-target").inputs.arn).toBe(dispatch.state.arn);
+        expect(engine.get("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "mail-probe-retries").inputs).toMatchObject({
+            functionName: dispatch.state.name,
+            maximumRetryAttempts: 0,
+            maximumEventAgeInSeconds: 60,
+        });
         const metrics = rolePolicy("mail-dispatch").Statement.find((s) => s.Sid === "PublishTowerReachability")!;
         expect(metrics).toMatchObject({ Action: "cloudwatch:PutMetricData", Condition: { StringEquals: { "cloudwatch:namespace": "alertline/Towers" } } });
     });

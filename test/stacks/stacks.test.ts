@@ -222,3 +222,20 @@ describe("the stacks close the loop and watch the path", () => {
         expect(towers.map((a) => (a.inputs.dimensions as Record<string, string>).Tower)).toEqual(["dev-desk"]);
     });
 });
+
+describe("the on-call backend switch", () => {
+    it("with jsm, mail-ingest pages JSM's integration API with the JSM API integration key, and nothing is created in Opsgenie", async () => {
+        const jsmKey = "jsm-alerts-0000-4000-8000-stacktest";
+        const dev = await evaluateProgram("dev", { ...secretsGiven, "alertline:oncall": { backend: "jsm", team: "ops" }, "alertline:jsmAlertsApiKey": jsmKey });
+        expect(dev.engine.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/opsgenie"))).toEqual([]);
+        const ingest = dev.engine.get("aws:lambda/function:Function", "mail-ingest");
+        const variables = (ingest.inputs.environment as { variables: Record<string, unknown> }).variables;
+        expect(variables.ONCALL_API_URL).toBe("https://api.atlassian.com/jsm/ops/integration");
+        const ciphertext = dev.engine.get("aws:kms/ciphertext:Ciphertext", "mail-ingest-oncall-key");
+        expect(ciphertext.inputs.plaintext).toBeInstanceOf(SecretValue);
+        expect(reveal(ciphertext.inputs.plaintext)).toBe(jsmKey);
+        expect(dev.engine.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service").inputs.customUrl).toBe("https://api.atlassian.com/jsm/ops/integration");
+        // The acknowledgement endpoint stays: JSM's outgoing webhook is pointed at it by hand.
+        expect(dev.engine.ofType("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(1);
+    });
+});
