@@ -1,5 +1,6 @@
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from "@aws-sdk/client-sqs";
-import { intentDeduplicationId, type SignalIntent } from "../shared/signal-intent";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { sendIntents as sendToQueue } from "../shared/intent-queue";
+import type { SignalIntent } from "../shared/signal-intent";
 import type { TowerConfig } from "../shared/tower-config";
 import type { ClearEvent } from "./webhook-event";
 
@@ -12,8 +13,6 @@ import type { ClearEvent } from "./webhook-event";
 
 /** Longest subject carried in an intent, as mail-ingest clips them. */
 export const SUBJECT_MAX_CHARS = 500;
-/** SendMessageBatch takes at most 10 entries. */
-export const SQS_BATCH_MAX = 10;
 
 export interface RecoveryPlan {
     readonly intents: SignalIntent[];
@@ -82,30 +81,11 @@ export function planRecoveries(event: ClearEvent, towers: readonly TowerConfig[]
     return { intents, towers: targets.map((tower) => tower.name), unknownTowers };
 }
 
-/** SendMessageBatch entries for the FIFO queue: group = tower, deduplication = message ID + tower. */
-export function intentEntries(intents: readonly SignalIntent[]): SendMessageBatchRequestEntry[] {
-    return intents.map((intent, index) => ({
-        Id: String(index),
-        MessageBody: JSON.stringify(intent),
-        MessageGroupId: intent.tower,
-        MessageDeduplicationId: intentDeduplicationId(intent),
-    }));
-}
-
 /**
- * Sends the intents, ten per call. Throws when SQS refuses a call or any entry, so the webhook
- * answers 5xx and the sender retries; entries that did go through are then dropped by FIFO
+ * Sends the recovery intents, ten per call. Throws when SQS refuses a call or any entry, so the
+ * webhook answers 5xx and the sender retries; entries that did go through are then dropped by FIFO
  * deduplication on the retry.
  */
-export async function sendIntents(sqs: Pick<SQSClient, "send">, queueUrl: string, intents: readonly SignalIntent[]): Promise<void> {
-    const entries = intentEntries(intents);
-    for (let start = 0; start < entries.length; start += SQS_BATCH_MAX) {
-        const batch = entries.slice(start, start + SQS_BATCH_MAX);
-        const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch }));
-        const failed = result.Failed ?? [];
-        if (failed.length > 0) {
-            const detail = failed.map((f) => `${batch.find((entry) => entry.Id === f.Id)?.MessageGroupId ?? `entry ${f.Id}`}: ${f.Code ?? "?"} ${f.Message ?? ""}`.trim()).join("; ");
-            throw new Error(`SQS refused ${failed.length} of ${batch.length} recovery intents (${detail})`);
-        }
-    }
+export function sendIntents(sqs: Pick<SQSClient, "send">, queueUrl: string, intents: readonly SignalIntent[]): Promise<void> {
+    return sendToQueue(sqs, queueUrl, intents, "recovery intents");
 }

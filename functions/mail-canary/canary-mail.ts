@@ -1,3 +1,5 @@
+import { CANARY_HEADER } from "../shared/canary-header";
+
 /**
  * The canary mail: a small plain-text message that travels the same path as alert mail
  * (SES receiving → S3 + SNS → mail-ingest). mail-ingest recognises it by the
@@ -11,8 +13,8 @@
  * Message-ID is set anyway so that the mail is complete when sent by any other route (npm start).
  */
 
-/** The header that carries the canary id; mail-ingest looks for it. */
-export const CANARY_HEADER = "X-Alertline-Canary";
+/** Re-exported where the canary mail is built, for callers that import it from here. */
+export { CANARY_HEADER };
 
 export interface CanaryMailInput {
     /** The canary sender (env CANARY_FROM), an address of a domain SES may send from. */

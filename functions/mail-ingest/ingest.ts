@@ -1,6 +1,6 @@
 import { GetObjectCommand, NoSuchKey, type S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SNSEventRecord } from "aws-lambda";
@@ -10,7 +10,8 @@ import * as z from "zod/mini";
 import { classify, defaultAlertKey, parseMailRules, type Classification, type MailRules } from "../shared/mail-rules";
 import type { OnCallClient } from "../shared/oncall-alerts";
 import { mayLightTower, type SenderCheck, type SesVerdicts } from "../shared/sender-policy";
-import { intentDeduplicationId, type SignalIntent } from "../shared/signal-intent";
+import { sendIntents } from "../shared/intent-queue";
+import type { SignalIntent } from "../shared/signal-intent";
 import type { Severity } from "../shared/severity";
 import type { TowerConfig } from "../shared/tower-config";
 import { canaryAgeMs, canaryVerdict, impostorWarning } from "./canary";
@@ -105,8 +106,6 @@ export type IngestOutcome =
 export const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 /** Lease when the caller gives no deadline: Lambda's longest timeout. */
 export const DEFAULT_LEASE_MS = 15 * 60 * 1000;
-/** SQS SendMessageBatch takes at most 10 entries. */
-export const SQS_BATCH_MAX = 10;
 /** Body text quoted in the summary. */
 export const SUMMARY_EXCERPT_CHARS = 1500;
 /**
@@ -277,22 +276,6 @@ export function buildIntents(analysis: MailAnalysis, messageId: string, received
             from: clip(analysis.mail.from),
             receivedAt,
         }));
-}
-
-/** SendMessageBatch entries for the FIFO queue: group = tower, dedup = mail + tower. */
-export function intentEntries(intents: readonly SignalIntent[]): SendMessageBatchRequestEntry[] {
-    return intents.map((intent, index) => ({
-        Id: String(index),
-        MessageBody: JSON.stringify(intent),
-        MessageGroupId: intent.tower,
-        MessageDeduplicationId: intentDeduplicationId(intent),
-    }));
-}
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-    const out: T[][] = [];
-    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-    return out;
 }
 
 const STATE_OF: Record<Severity, string> = { critical: "ALARM", warning: "WARN", info: "UNKNOWN", recovery: "OK", ignore: "OK" };
@@ -508,18 +491,6 @@ async function fetchRaw(deps: IngestDeps, source: MailSource): Promise<{ raw: Bu
     }
 }
 
-async function sendIntents(deps: IngestDeps, intents: readonly SignalIntent[]): Promise<void> {
-    for (const batch of chunk(intentEntries(intents), SQS_BATCH_MAX)) {
-        const result = await deps.sqs.send(new SendMessageBatchCommand({ QueueUrl: deps.config.signalQueueUrl, Entries: batch }));
-        const failed = result.Failed ?? [];
-        if (failed.length > 0) {
-            // FIFO deduplication drops the entries that did go through when Lambda retries the event.
-            const detail = failed.map((f) => `${batch[Number(f.Id)]?.MessageGroupId ?? f.Id}: ${f.Code ?? "?"} ${f.Message ?? ""}`.trim()).join("; ");
-            throw new Error(`SQS refused ${failed.length} of ${batch.length} signal intents (${detail})`);
-        }
-    }
-}
-
 async function publish(deps: IngestDeps, message: unknown): Promise<void> {
     await deps.sns.send(new PublishCommand({ TopicArn: deps.config.alertTopicArn, Message: JSON.stringify(message) }));
 }
@@ -574,7 +545,8 @@ export async function ingestNotification(notification: SesReceivedNotification, 
         // A mail claiming to be the canary never lights a tower, whatever else it would pass.
         const intents = canary.kind === "impostor" ? [] : buildIntents(analysis, messageId, receivedAt);
         if (intents.length > 0 && !claim.intentsSent) {
-            await sendIntents(deps, intents);
+            // FIFO deduplication drops the entries that did go through when Lambda retries the event.
+            await sendIntents(deps.sqs, deps.config.signalQueueUrl, intents);
             await setMailState(deps.ddb, config.stateTable, messageId, "intents-sent");
         }
         const { severity, rule } = analysis.classification;

@@ -2,6 +2,7 @@
 // it whether a charset exists tells us exactly which parts mailparser could not decode.
 import { encodingExists } from "iconv-lite";
 import { simpleParser, type AddressObject, type ParsedMail as MailparserMail, type SimpleParserOptions } from "mailparser";
+import { CANARY_HEADER_KEY } from "../shared/canary-header";
 
 /**
  * Turns raw MIME into what classification needs (From address, subject, text body) with mailparser.
@@ -43,8 +44,6 @@ export const MAX_HTML_TO_TEXT = 2 * 1024 * 1024;
 /** How much of the raw mail is scanned for charset names and, when MIME parsing fails, for headers. */
 const SCAN_BYTES = 2 * 1024 * 1024;
 
-/** The header alertline's canary mail carries; its value is the canary's id. */
-export const CANARY_HEADER = "x-alertline-canary";
 /** Longest canary id kept; the canary's own ids are short, a forged header may not be. */
 export const MAX_CANARY_ID_CHARS = 200;
 
@@ -229,7 +228,7 @@ function fallbackParse(raw: Buffer, problems: string[]): ParsedAlertMail {
     if (!headers.has("subject")) problems.push("the mail has no Subject header");
     const text = rawBodyText(raw, bodyStart);
     if (text === "") problems.push("the mail has an empty body");
-    const canaryId = canaryIdOf(headers.get(CANARY_HEADER));
+    const canaryId = canaryIdOf(headers.get(CANARY_HEADER_KEY));
     return { from: addressIn(fromHeader), fromDisplay: fromHeader, subject, text, sizeBytes: raw.length, problems, ...(canaryId !== undefined ? { canaryId } : {}) };
 }
 
@@ -272,7 +271,7 @@ async function parseNonEmpty(raw: Buffer, problems: string[]): Promise<ParsedAle
         text = text.slice(0, MAX_TEXT_CHARS);
     }
 
-    const canaryId = canaryIdOf(parsed.headers?.get(CANARY_HEADER));
+    const canaryId = canaryIdOf(parsed.headers?.get(CANARY_HEADER_KEY));
     return {
         from: from.address,
         fromDisplay: from.display,

@@ -158,7 +158,9 @@ function fixFor(status: number, action: Action, target: string): string {
     if (status === 401 || status === 403) {
         return `the on-call API key is wrong or lacks access: put the key of an API integration (with create-and-update access, in the account and region ${ONCALL_API_URL_ENV} points at) into ${ONCALL_API_KEY_ENV} as KMS ciphertext`;
     }
-    // Unconfirmed: whether on-call answers 404 for an unknown heartbeat (it may accept the ping instead).
+    // Opsgenie answers a ping without checking that the heartbeat exists (its Lamp docs,
+    // https://docs.opsgenie.com/docs/lamp-heartbeat-commands), so a misspelt name goes unnoticed there
+    // until the real heartbeat expires; this hint is for a backend that does check (Unconfirmed: JSM).
     if (status === 404 && action === "ping the heartbeat") {
         return `there is no heartbeat named "${target}" for this key: create it in on-call (or fix heartbeatName in ingest.json)`;
     }

@@ -1,21 +1,30 @@
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { Context } from "aws-lambda";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { canarySender, heartbeatName } from "../../components/mail-canary";
 import { parseSettings, rawSettings, type AlertlineSettings } from "../../components/stack-config";
 import { towerConfig } from "../../components/site-config";
 import { PROJECT_ROOT, readStackConfig } from "../../test/harness/stack-files";
+import { createHandler as createAckHandler } from "../ack-webhook/handler";
+import { TOKEN_HEADER } from "../ack-webhook/auth";
+import { createHandler as createCanaryHandler, type CanarySent } from "../mail-canary/handler";
 import { createHandler as createIngestHandler } from "../mail-ingest/handler";
 import { classify, type MailRules } from "../shared/mail-rules";
+import { createOnCallClient, onCallAlias, type OnCallBackend } from "../shared/oncall-alerts";
+import { ACTIVE_SEVERITIES, type Severity } from "../shared/severity";
 import type { TowerConfig, TowerProtocol } from "../shared/tower-config";
 import { createHandler as createNotifierHandler } from "../slack-notifier/handler";
 import { createHandler as createDispatchHandler } from "../tower-dispatch/handler";
+import { sendCanaryViaSmtp } from "./canary-local";
 import { loadRules, MailCliError } from "./mail";
 import { startTowerEmulator, type TowerEmulator } from "./patlite-emulator";
 import { MAIL_INGEST_TRANSLATION, startStateTable } from "./local-aws/dynamo";
+import { startFunctionUrl } from "./local-aws/function-url";
 import { close as closeServer, listen, LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, readBody } from "./local-aws/http";
+import { startOnCallSink, type OnCallAlert, type OnCallRequest } from "./local-aws/oncall";
 import { startS3Stub } from "./local-aws/s3";
 import { startSesInbound, type VerdictMode } from "./local-aws/ses";
 import { startSnsStub } from "./local-aws/sns";
@@ -30,18 +39,30 @@ import { startSqsStub } from "./local-aws/sqs";
  *   over TCP, one per tower of the stack, printing their lamps; everything on the local alert topic
  *   ─► slack-notifier (the real handler) ─► a local Slack sink printing each message.
  *
+ * On-call closes the loop (issue 5): mail-ingest pages a local Opsgenie stand-in (./local-aws/oncall)
+ * for mail that lit a tower and closes the alert on recovery; the real mail-canary handler sends its
+ * canary over SMTP right after start and then every `--canary-seconds`, and mail-ingest pings the
+ * heartbeat for it; the real ack-webhook handler answers behind a local function URL, so an
+ * acknowledgement (the banner's curl, as Opsgenie's webhook would send it) returns the tower to quiet.
+ *
  * Configuration is the stack's own (`Pulumi.<stack>.yaml`: sites, towers, allowed senders, the rules
  * file), with each tower's address replaced by its emulator's. DynamoDB is dynalite; S3, SQS and SNS
  * are the local peers in ./local-aws, reached through the real SDK clients.
  */
 
-export const USAGE = `usage: npm start -- [--stack dev|prod] [--smtp-port 2525] [--verdicts pass|fail]
-  --stack      the Pulumi stack whose sites, towers, senders and rules to run (default dev)
-  --smtp-port  where the SMTP server listens on 127.0.0.1 (default 2525; 0 picks a free port)
-  --verdicts   the SPF/DKIM/DMARC verdicts every mail gets (default pass; fail shows the untrusted path)`;
+export const USAGE = `usage: npm start -- [--stack dev|prod] [--smtp-port 2525] [--verdicts pass|fail] [--canary-seconds 60] [--ack-port 0]
+  --stack           the Pulumi stack whose sites, towers, senders and rules to run (default dev)
+  --smtp-port       where the SMTP server listens on 127.0.0.1 (default 2525; 0 picks a free port)
+  --verdicts        the SPF/DKIM/DMARC verdicts every mail gets (default pass; fail shows the untrusted path)
+  --canary-seconds  send the mail-path canary right after start and then every N seconds (default 60; 0 sends none)
+  --ack-port        where the acknowledgement endpoint listens on 127.0.0.1 (default 0: a free port)`;
 
-/** Lambda timeouts the stack gives the functions (components/mail-ingest.ts, alert-channel.ts). */
-const TIMEOUT_SECONDS = { "mail-ingest": 120, "tower-dispatch": 60, "slack-notifier": 60 } as const;
+/** Lambda timeouts the stack gives the functions (components/mail-ingest.ts, alert-channel.ts, mail-canary.ts, ack-endpoint.ts). */
+const TIMEOUT_SECONDS = { "mail-ingest": 120, "tower-dispatch": 60, "slack-notifier": 60, "mail-canary": 30, "ack-webhook": 15 } as const;
+/** Default seconds between canaries here (the stack's default is 10 minutes: alertline:canary.intervalMinutes). */
+const DEFAULT_CANARY_SECONDS = 60;
+/** The on-call API key mail-ingest sends the stand-in; any non-empty key passes there. */
+const LOCAL_ONCALL_KEY = "local-npm-start";
 /** How long a failed signal intent stays invisible locally (the stack's queue: 6 minutes). */
 const LOCAL_VISIBILITY_TIMEOUT_MS = 2000;
 
@@ -56,28 +77,51 @@ export interface PipelineArgs {
     readonly stack: string;
     readonly smtpPort: number;
     readonly verdicts: VerdictMode;
+    /** Seconds between canaries; 0: none. */
+    readonly canarySeconds: number;
+    readonly ackPort: number;
+}
+
+/** A port number 0–65535 from the option's text; throws naming the option. */
+function portOption(name: string, text: string): number {
+    const port = Number(text);
+    if (!/^\d+$/.test(text) || port > 65535) throw new PipelineUsageError(`--${name} must be a port number 0–65535, got ${JSON.stringify(text)}\n${USAGE}`);
+    return port;
 }
 
 /** Reads the command line; throws {@link PipelineUsageError} saying what is wrong. Pure. */
 export function parsePipelineArgs(argv: readonly string[]): PipelineArgs | "help" {
-    let values: { stack?: string; "smtp-port"?: string; verdicts?: string; help?: boolean };
+    let values: { stack?: string; "smtp-port"?: string; verdicts?: string; "canary-seconds"?: string; "ack-port"?: string; help?: boolean };
     try {
         ({ values } = parseArgs({
             args: [...argv],
-            options: { stack: { type: "string" }, "smtp-port": { type: "string" }, verdicts: { type: "string" }, help: { type: "boolean" } },
+            options: {
+                stack: { type: "string" },
+                "smtp-port": { type: "string" },
+                verdicts: { type: "string" },
+                "canary-seconds": { type: "string" },
+                "ack-port": { type: "string" },
+                help: { type: "boolean" },
+            },
             strict: true,
         }));
     } catch (error) {
         throw new PipelineUsageError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     }
     if (values.help) return "help";
-    const smtpPort = Number(values["smtp-port"] ?? "2525");
-    if (!/^\d+$/.test(values["smtp-port"] ?? "2525") || smtpPort > 65535) throw new PipelineUsageError(`--smtp-port must be a port number 0–65535, got ${JSON.stringify(values["smtp-port"])}\n${USAGE}`);
+    const smtpPort = portOption("smtp-port", values["smtp-port"] ?? "2525");
+    const ackPort = portOption("ack-port", values["ack-port"] ?? "0");
+    const canaryText = values["canary-seconds"] ?? String(DEFAULT_CANARY_SECONDS);
+    const canarySeconds = Number(canaryText);
+    // setInterval's limit is 2^31-1 ms; a day is plenty for a local run.
+    if (!/^\d+$/.test(canaryText) || canarySeconds > 86_400) {
+        throw new PipelineUsageError(`--canary-seconds must be a whole number of seconds 0–86400 (0 sends no canary), got ${JSON.stringify(canaryText)}\n${USAGE}`);
+    }
     const verdicts = values.verdicts ?? "pass";
     if (verdicts !== "pass" && verdicts !== "fail") throw new PipelineUsageError(`--verdicts must be pass or fail, got ${JSON.stringify(verdicts)}\n${USAGE}`);
     const stack = values.stack ?? "dev";
     if (stack === "") throw new PipelineUsageError(`--stack needs a stack name, e.g. dev\n${USAGE}`);
-    return { stack, smtpPort, verdicts };
+    return { stack, smtpPort, verdicts, canarySeconds, ackPort };
 }
 
 // ---- The stack's configuration ----------------------------------------------------------------------
@@ -210,6 +254,13 @@ export interface LocalPipelineOptions {
     readonly smtpPort?: number;
     /** Default pass. */
     readonly verdicts?: VerdictMode;
+    /**
+     * Seconds between canaries, the first right after start. Default 60; 0: none on a timer
+     * ({@link LocalPipeline.runCanary} still sends one). Ignored when the stack's canary is off.
+     */
+    readonly canarySeconds?: number;
+    /** Port of the acknowledgement endpoint on 127.0.0.1. Default 0: a free one. */
+    readonly ackPort?: number;
     /** Where every line goes. Default stdout. */
     readonly log?: (line: string) => void;
 }
@@ -233,7 +284,25 @@ export interface LocalPipeline {
     readonly towers: readonly LocalPipelineTower[];
     /** Every message the Slack sink received, in order. */
     readonly slackMessages: SlackPost[];
-    /** Resolves when no mail, signal intent or alert is being processed. */
+    /** The stack's on-call backend; the stand-in answers for either. */
+    readonly onCallBackend: OnCallBackend;
+    /** Base URL mail-ingest pages: the stand-in's Opsgenie API, or its JSM integration API. */
+    readonly onCallUrl: string;
+    /** Every request the on-call stand-in received, in order. */
+    readonly onCallRequests: readonly OnCallRequest[];
+    /** The on-call alerts as they stand now, in the order they were opened. */
+    onCallAlerts(): OnCallAlert[];
+    /** The canary's From address and the heartbeat it pings; undefined when the stack's canary is off. */
+    readonly canary: { readonly sender: string; readonly heartbeatName: string } | undefined;
+    /** Seconds between canaries on the timer; 0: none. */
+    readonly canarySeconds: number;
+    /** The acknowledgement endpoint: the real ack-webhook behind a local function URL. */
+    readonly ackUrl: string;
+    /** This run's shared secret, sent in the x-alertline-token header. */
+    readonly ackToken: string;
+    /** Sends one canary now through the real mail-canary handler; resolves once the SMTP server took it. */
+    runCanary(): Promise<CanarySent>;
+    /** Resolves when no canary, mail, acknowledgement, signal intent or alert is being processed. */
     settled(): Promise<void>;
     close(): Promise<void>;
 }
@@ -242,8 +311,14 @@ export interface LocalPipeline {
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
     const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
     const verdicts = options.verdicts ?? "pass";
+    const canarySeconds = options.canarySeconds ?? DEFAULT_CANARY_SECONDS;
+    if (!Number.isFinite(canarySeconds) || canarySeconds < 0 || canarySeconds > 86_400) {
+        throw new PipelineUsageError(`canarySeconds must be 0 (no canary on a timer) to 86400 seconds, got ${canarySeconds}`);
+    }
     const stack = loadLocalStack(options.stack ?? "dev");
     const environment = stack.settings.environment;
+    // The names the stack deploys (components/mail-canary.ts), so the log shows what on-call would see.
+    const canary = stack.settings.canary.enabled && stack.settings.mail !== undefined ? { sender: canarySender(stack.settings.mail.domain), heartbeatName: heartbeatName(environment) } : undefined;
     const closers: (() => Promise<void> | void)[] = [];
     const closeAll = async () => {
         for (const closeOne of closers.splice(0).reverse()) {
@@ -273,6 +348,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         closers.push(() => sns.close());
         const slack = await startSlackSink(log);
         closers.push(() => slack.close());
+        const onCallSink = await startOnCallSink({ log });
+        closers.push(() => onCallSink.close());
+        const onCallBackend = stack.settings.oncall.backend;
+        const onCallUrl = onCallBackend === "jsm" ? onCallSink.jsmUrl : onCallSink.url;
+        const onCall = createOnCallClient({ apiUrl: onCallUrl, apiKey: async () => LOCAL_ONCALL_KEY });
 
         const towers: LocalPipelineTower[] = [];
         for (const { config, note } of stack.towers) {
@@ -303,7 +383,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 signalQueueUrl: sqs.queueUrl,
                 alertTopicArn: names.alertTopic,
                 stateTable: names.table,
+                ...(canary === undefined ? {} : { canarySender: canary.sender, heartbeatName: canary.heartbeatName }),
             }),
+            onCall: () => onCall,
         });
         const dispatch = createDispatchHandler({
             dynamo: dynamo.documentClient,
@@ -345,16 +427,47 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             }
             throw error;
         }
+        const smtpTarget = { host: smtp.host, port: smtp.port };
+        // Each stage can start the next (canary or acknowledgement → mail → intents → alerts), in this order.
+        const stages: { busy(): boolean; drain(): Promise<void> }[] = [sns, sqs];
         const settled = async () => {
-            // Each stage can start the next (mail → intents → alerts); wait until none is running.
-            while (sns.busy() || sqs.busy()) {
-                await sns.drain();
-                await sqs.drain();
+            while (stages.some((stage) => stage.busy())) {
+                for (const stage of stages) await stage.drain();
             }
         };
-        // Closed in reverse: first no new mail, then what is under way finishes (a few seconds at most), then the rest.
+        // Closed in reverse: first no new canary, acknowledgement or mail, then what is under way finishes (a few seconds at most), then the rest.
         closers.push(() => Promise.race([settled(), new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]));
         closers.push(() => smtp.close());
+
+        const ackToken = randomBytes(24).toString("hex");
+        const acknowledge = createAckHandler({
+            sqs: sqsClient,
+            secret: async () => ackToken,
+            towers: () => towerConfigs,
+            queueUrl: sqs.queueUrl,
+            environment,
+            logger: functionLogger("ack-webhook", log),
+        });
+        let ack;
+        try {
+            ack = await startFunctionUrl({ handler: (event) => acknowledge(event, lambdaContext(environment, "ack-webhook")), port: options.ackPort ?? 0, log });
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+                throw new PipelineUsageError(`port ${options.ackPort} on 127.0.0.1 is in use: pass --ack-port <another port> (0, the default, picks a free one)`);
+            }
+            throw error;
+        }
+        stages.unshift(ack);
+        closers.push(() => ack.close());
+
+        const sendCanary = createCanaryHandler({
+            send: (raw, from, to) => sendCanaryViaSmtp(raw, from, to, smtpTarget),
+            logger: functionLogger("mail-canary", log),
+            env: { CANARY_FROM: canary?.sender, CANARY_TO: stack.alertAddress, ALERTLINE_ENVIRONMENT: environment },
+        });
+        const canaries = startCanaries(canary === undefined ? 0 : canarySeconds, () => sendCanary(undefined, lambdaContext(environment, "mail-canary")));
+        stages.unshift(canaries);
+        closers.push(() => canaries.stop());
 
         return {
             stack,
@@ -364,6 +477,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             verdicts,
             towers,
             slackMessages: slack.posts,
+            onCallBackend,
+            onCallUrl,
+            onCallRequests: onCallSink.requests,
+            onCallAlerts: () => onCallSink.alerts(),
+            canary,
+            canarySeconds: canary === undefined ? 0 : canarySeconds,
+            ackUrl: ack.url,
+            ackToken,
+            runCanary: () => {
+                if (canary === undefined) return Promise.reject(new PipelineUsageError(`stack ${stack.stack} has the canary off (alertline:canary enabled: false): there is no canary sender or heartbeat to run`));
+                return canaries.run();
+            },
             settled,
             close: closeAll,
         };
@@ -373,6 +498,50 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
 }
 
+interface Canaries {
+    /** Sends one canary now; rejects when it was not sent (the handler has logged why). */
+    run(): Promise<CanarySent>;
+    busy(): boolean;
+    drain(): Promise<void>;
+    /** No more canaries; resolves when the ones under way are done. */
+    stop(): Promise<void>;
+}
+
+/**
+ * The canary's schedule here: the first right away (so the first heartbeat ping shows within
+ * seconds), then one every `seconds`; 0: none on a timer. The first waits for the next turn of the
+ * event loop, so the banner is printed before the canary's lines.
+ */
+function startCanaries(seconds: number, send: () => Promise<CanarySent>): Canaries {
+    const running = new Set<Promise<CanarySent>>();
+    const run = () => {
+        const sending = send();
+        running.add(sending);
+        const forget = () => void running.delete(sending);
+        sending.then(forget, forget);
+        return sending;
+    };
+    // A failed send is in the log already (the handler's error line); the next one tries again.
+    const tick = () => void run().catch(() => undefined);
+    const timers: NodeJS.Timeout[] = [];
+    if (seconds > 0) {
+        timers.push(setTimeout(tick, 0), setInterval(tick, seconds * 1000));
+    }
+    const drain = async () => {
+        while (running.size > 0) await Promise.allSettled([...running]);
+    };
+    return {
+        run,
+        busy: () => running.size > 0,
+        drain,
+        async stop() {
+            for (const timer of timers) clearTimeout(timer);
+            await drain();
+        },
+    };
+}
+
+
 // ---- Banner -----------------------------------------------------------------------------------------
 
 /** A sender address the allow list takes: the first glob with its wildcards filled in. */
@@ -381,13 +550,82 @@ export function exampleSender(allowedSenders: readonly string[]): string {
     return glob.replace(/\*/g, "ops").replace(/\?/g, "x").replace(/[[\]{}]/g, "");
 }
 
+/** The test mail the banner offers, and what mail-ingest will make of it. */
+export interface TestMail {
+    /** From the allow list ({@link exampleSender}). */
+    readonly sender: string;
+    readonly subject: string;
+    readonly recoverySubject: string;
+    readonly text: string;
+    /** What the stack's rules make of it; only critical, warning and info open an on-call alert. */
+    readonly severity: Severity;
+    /** The on-call alert's alias for the mail: its correlation key as the stack's rules make it. */
+    readonly alias: string;
+    /** The towers it lights: its rule's, else every tower of the stack. */
+    readonly towers: readonly string[];
+}
+
+/** The banner's test mail for the stack; classified with the stack's rules, as mail-ingest will. Pure. */
+export function testMail(stack: Pick<LocalStack, "settings" | "rules" | "towers">): TestMail {
+    const sender = exampleSender(stack.settings.mail?.allowedSenders ?? []);
+    const subject = "[alertline-test] critical: disk full";
+    const text = "disk / is 98% full";
+    const result = classify({ from: sender, subject, text }, stack.rules);
+    return {
+        sender,
+        subject,
+        recoverySubject: "[alertline-test] recovery: disk full",
+        text,
+        severity: result.severity,
+        alias: onCallAlias(result.alertKey),
+        towers: result.towers ?? stack.towers.map((t) => t.config.name),
+    };
+}
+
+/** `'…'` for a POSIX shell: a single quote inside becomes `'\''`. */
+function shellQuoted(text: string): string {
+    return `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * A curl that acknowledges the test mail's alert the way the on-call backend's webhook does
+ * (Opsgenie's alert action data, the token in its header). Its updatedAt is the shell's clock, so
+ * acknowledging again after the tower lit again is a new recovery, not a duplicate of the first.
+ */
+export function ackCurl(ackUrl: string, token: string, environment: string, mail: Pick<TestMail, "alias" | "subject" | "severity" | "towers">): string {
+    // The alert as mail-ingest opens it (on-call-page.ts): these fields come back in the webhook's call.
+    const alert = {
+        alertId: "npm-start-test-alert",
+        alias: mail.alias,
+        message: `[${mail.severity.toUpperCase()}] ${mail.subject}`,
+        username: "you@example.com",
+        tags: ["alertline", `alertline-${environment}`, mail.severity, ...mail.towers.map((t) => `tower:${t}`)],
+    };
+    const head = `{"action":"Acknowledge","alert":${JSON.stringify(alert).slice(0, -1)},"updatedAt":`;
+    const tail = '},"source":{"name":"npm start","type":"web"}}';
+    return [
+        `curl -sS -X POST ${shellQuoted(ackUrl)}`,
+        `-H 'content-type: application/json' -H ${shellQuoted(`${TOKEN_HEADER}: ${token}`)}`,
+        `--data-binary ${shellQuoted(head)}"$(date +%s)"${shellQuoted(tail)}`,
+    ].join(" ");
+}
+
 /** What `npm start` prints once everything listens. */
-export function banner(pipeline: Pick<LocalPipeline, "stack" | "smtpHost" | "smtpPort" | "alertAddress" | "verdicts" | "towers">): string {
+export function banner(
+    pipeline: Pick<LocalPipeline, "stack" | "smtpHost" | "smtpPort" | "alertAddress" | "verdicts" | "towers" | "onCallBackend" | "onCallUrl" | "canary" | "canarySeconds" | "ackUrl" | "ackToken">,
+): string {
     const { stack } = pipeline;
     const allowed = stack.settings.mail?.allowedSenders ?? [];
-    const sender = exampleSender(allowed);
+    const mail = testMail(stack);
+    const sender = mail.sender;
     const smtp = `${pipeline.smtpHost}:${pipeline.smtpPort}`;
-    const subjects = ["[alertline-test] critical: disk full", "[alertline-test] recovery: disk full"];
+    const subjects = [mail.subject, mail.recoverySubject];
+    const { intervalMinutes, heartbeatMinutes } = stack.settings.canary;
+    const canaryLine =
+        pipeline.canary === undefined
+            ? "off in the stack (alertline:canary enabled: false): no canary, no heartbeat"
+            : `${pipeline.canarySeconds === 0 ? "none sent (--canary-seconds 0)" : `from ${pipeline.canary.sender}, the first now, then every ${pipeline.canarySeconds} s`} (the stack: every ${intervalMinutes} min); ` +
+              `each pings heartbeat ${pipeline.canary.heartbeatName} (it pages after ${heartbeatMinutes} min without one in the stack)`;
     const lines = [
         `alertline local pipeline: stack ${stack.stack}, rules ${stack.rulesFile}`,
         `  SMTP      ${smtp} (plain SMTP, no STARTTLS, no AUTH; mail up to 40 MB) standing in for SES`,
@@ -401,10 +639,19 @@ export function banner(pipeline: Pick<LocalPipeline, "stack" | "smtpHost" | "smt
             const result = classify({ from: sender, subject, text: "" }, stack.rules);
             return `    "${subject}" → ${result.severity}${result.rule ? ` (rule ${result.rule})` : " (no rule matched: default severity)"}`;
         }),
+        `  on-call   ${pipeline.onCallBackend === "jsm" ? "JSM integration API" : "Opsgenie API"} stand-in ${pipeline.onCallUrl} (alertline:oncall backend ${pipeline.onCallBackend}): mail that lights a tower opens an alert whose alias is its correlation key; its recovery closes it`,
+        `  canary    ${canaryLine}`,
+        `  ack       ${pipeline.ackUrl} standing in for the ack-webhook function URL (the on-call webhook posts there with this run's token)`,
         "  send one:",
-        `    swaks --server ${smtp} --from ${sender} --to ${pipeline.alertAddress} --header "Subject: ${subjects[0]}" --body "disk / is 98% full"`,
+        `    swaks --server ${smtp} --from ${sender} --to ${pipeline.alertAddress} --header "Subject: ${subjects[0]}" --body "${mail.text}"`,
         `    curl smtp://${smtp} --mail-from ${sender} --mail-rcpt ${pipeline.alertAddress} --upload-file test/fixtures/mail/datadog-triggered.eml`,
-        `    node -e 'require("nodemailer").createTransport({host:"${pipeline.smtpHost}",port:${pipeline.smtpPort},ignoreTLS:true}).sendMail({from:"${sender}",to:"${pipeline.alertAddress}",subject:"${subjects[0]}",text:"disk / is 98% full"}).then((i)=>console.log(i.response))'`,
+        `    node -e 'require("nodemailer").createTransport({host:"${pipeline.smtpHost}",port:${pipeline.smtpPort},ignoreTLS:true}).sendMail({from:"${sender}",to:"${pipeline.alertAddress}",subject:"${subjects[0]}",text:"${mail.text}"}).then((i)=>console.log(i.response))'`,
+        ...((ACTIVE_SEVERITIES as readonly string[]).includes(mail.severity)
+            ? [
+                  `  acknowledge its on-call alert (alias ${JSON.stringify(mail.alias)}) as the webhook would; the towers it lit go back to quiet:`,
+                  `    ${ackCurl(pipeline.ackUrl, pipeline.ackToken, stack.settings.environment, mail)}`,
+              ]
+            : [`  the test mail is ${mail.severity} under these rules: it lights nothing and opens no on-call alert to acknowledge`]),
         "  Ctrl-C stops everything.",
     ];
     return lines.join("\n");

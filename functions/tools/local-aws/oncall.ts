@@ -14,16 +14,23 @@ import { close, listen, readBody } from "./http";
  * The same paths under {@link JSM_INTEGRATION_PREFIX} answer alike, so the sink stands in for
  * JSM's integration API too (facts.md gives that prefix for alerts; Unconfirmed: that JSM also
  * takes heartbeat pings there). Every request needs `Authorization: GenieKey <key>`; any non-empty
- * key is accepted and none is ever recorded or logged.
+ * key is accepted (only the `apiKey` option's, when set) and none is ever recorded or logged.
  *
  * Like Opsgenie: answers `{result, took, requestId}` on success and `{message, took, requestId}`
  * on errors (Opsgenie's response docs: 400 invalid JSON, 401 unauthenticated, 404 no such
  * handler, 405 method not allowed, 422 semantic errors with an `errors` object); alerts are
  * deduplicated by alias while open (the count goes up; Opsgenie's and JSM's alerts are kept
  * apart, as two backends would keep them); a close or a ping of something that does
- * not exist is still 202, since Opsgenie processes both later (its response docs: 202 "will be
- * processed asynchronously"; its Lamp docs: a ping is answered without checking that the
- * heartbeat exists).
+ * not exist is still 202, since Opsgenie processes both later (its response docs,
+ * https://docs.opsgenie.com/docs/response: 202 "will be processed asynchronously"; its Lamp docs,
+ * https://docs.opsgenie.com/docs/lamp-heartbeat-commands: "Since Opsgenie process heartbeat ping
+ * requests asynchronously, it does not check if the heartbeat exists or not before responding",
+ * and a PONG "does not necessarily mean that the heartbeat exists"). `knownHeartbeats` turns on a
+ * 404 for an unknown name, for code that must cope with a backend that does check.
+ *
+ * For tests, `apiKey` makes the sink accept only that key, and `answer` scripts the answer to any
+ * request (a failure, a redirect, a slow answer) before the sink acts on it.
+ *
  * Unconfirmed: the exact error texts other than "Could not authenticate" and the 422 message, and
  * whether Opsgenie refuses over-long fields (the limits in facts.md) or truncates them; the sink
  * refuses them with 422, so code that relies on truncation is noticed here.
@@ -69,11 +76,44 @@ export interface OnCallAlert {
     readonly api: OnCallApi;
 }
 
+/** An answer scripted for one request in place of the sink's own (see {@link OnCallSinkOptions.answer}). */
+export interface OnCallScriptedAnswer {
+    /** HTTP status, 200–599: e.g. 503 or 429 for a failure, 302 with a `location` header for a redirect. */
+    readonly status: number;
+    /**
+     * An object is sent as JSON with Opsgenie's `took` and `requestId` added; a string is sent as it
+     * is. Default: Opsgenie's error shape, `{message, took, requestId}`, naming the scripted status.
+     */
+    readonly body?: Readonly<Record<string, unknown>> | string;
+    /** Extra response headers, e.g. `location` or `retry-after`. */
+    readonly headers?: Readonly<Record<string, string>>;
+    /** Answer only after this many milliseconds (for a client's timeout); nothing is sent if the client has gone by then. */
+    readonly delayMs?: number;
+}
+
 export interface OnCallSinkOptions {
     /** One readable line per request. */
     readonly log?: (line: string) => void;
     /** Every authenticated request on a known path answers this status (e.g. 429, 503) and changes nothing. */
     readonly failWith?: number;
+    /**
+     * Only `Authorization: GenieKey <apiKey>` authenticates; any other key gets 401, as a wrong key
+     * does at Opsgenie. Default: any non-empty key. Never recorded or logged either way.
+     */
+    readonly apiKey?: string;
+    /**
+     * The heartbeats that exist: a ping of any other name answers 404 with
+     * `Heartbeat with name [<name>] does not exist.` (Unconfirmed text). Off by default, because
+     * Opsgenie answers a ping without checking that the heartbeat exists (see above).
+     */
+    readonly knownHeartbeats?: readonly string[];
+    /**
+     * Asked about every request on a path the sink serves, with an allowed method, before
+     * authentication: a scripted answer is sent instead of the sink's own and changes nothing
+     * (the request is recorded with the scripted status); undefined lets the sink answer. A queue
+     * gives per-request failures (`() => script.shift()`); `request.action` a status per path.
+     */
+    readonly answer?: (request: Omit<OnCallRequest, "status">) => OnCallScriptedAnswer | undefined;
 }
 
 export interface OnCallSink {
@@ -146,9 +186,21 @@ function routeOf(path: string): Route | "bad-encoding" | undefined {
     }
 }
 
-/** Whether the request carries `Authorization: GenieKey <non-empty key>`. */
-function authenticated(header: string | undefined): boolean {
-    return /^GenieKey\s+\S+/i.test(header ?? "");
+/** Whether the request carries `Authorization: GenieKey <non-empty key>`, and that key is `apiKey` when one is set. */
+function authenticated(header: string | undefined, apiKey: string | undefined): boolean {
+    const value = header ?? "";
+    if (!/^GenieKey\s+\S+/i.test(value)) return false;
+    return apiKey === undefined || value.replace(/^GenieKey\s+/i, "") === apiKey;
+}
+
+/** The body as JSON; the text itself when it is not JSON; undefined when there is none. */
+function bodyOf(text: string): { readonly body: unknown; readonly json: boolean } {
+    if (text.trim() === "") return { body: undefined, json: true };
+    try {
+        return { body: JSON.parse(text), json: true };
+    } catch {
+        return { body: text, json: false };
+    }
 }
 
 export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<OnCallSink> {
@@ -157,6 +209,7 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
     if (failWith !== undefined && !(Number.isInteger(failWith) && failWith >= 400 && failWith <= 599)) {
         throw new Error(`failWith must be an HTTP error status (400–599), got ${failWith}`);
     }
+    const knownHeartbeats = options.knownHeartbeats === undefined ? undefined : new Set(options.knownHeartbeats);
     const requests: OnCallRequest[] = [];
     const alerts: { -readonly [K in keyof OnCallAlert]: OnCallAlert[K] }[] = [];
 
@@ -182,17 +235,8 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
         if (route === undefined) return refuse(404, "Could not find handler", "not an alert or heartbeat endpoint this sink answers (POST /v2/alerts, POST /v2/alerts/{alias}/close, GET|POST /v2/heartbeats/{name}/ping)");
         const action = route.action;
         if (!route.methods.includes(method)) return refuse(405, "Method not allowed", `${action} takes ${route.methods.join(" or ")}`, { action });
-        if (!authenticated(req.headers.authorization)) return refuse(401, "Could not authenticate", 'no "Authorization: GenieKey <key>" header', { action });
 
-        let body: unknown;
-        const text = raw.toString("utf8");
-        if (text.trim() !== "") {
-            try {
-                body = JSON.parse(text);
-            } catch {
-                return refuse(400, "Invalid JSON body", "the body is not JSON", { action, body: text });
-            }
-        }
+        const { body, json: isJson } = bodyOf(raw.toString("utf8"));
         const fields: Partial<OnCallRequest> =
             route.action === "ping-heartbeat"
                 ? { action, heartbeat: route.name, body }
@@ -201,6 +245,31 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
                       ? { action, alias: route.identifier, body }
                       : { action, alertId: route.identifier, body }
                   : { action, body, alias: typeof (body as { alias?: unknown })?.alias === "string" ? (body as { alias: string }).alias : undefined };
+        const scripted = options.answer?.({ method, path, query, api, ...fields, action, body });
+        if (scripted !== undefined) {
+            const valid = Number.isInteger(scripted.status) && scripted.status >= 200 && scripted.status <= 599;
+            if (!valid) return refuse(500, `Invalid scripted answer: status ${scripted.status}`, "the answer option gave a status outside 200–599", fields);
+            record(scripted.status, fields);
+            log(`[opsgenie] ${scripted.status} ${method} ${path}${via}: scripted answer${scripted.delayMs ? ` after ${scripted.delayMs} ms` : ""}; nothing changed`);
+            const send = () => {
+                if (typeof scripted.body === "string") {
+                    res.writeHead(scripted.status, { "content-type": "application/json", "x-request-id": requestId, ...scripted.headers });
+                    res.end(scripted.body);
+                } else {
+                    const payload = scripted.body ?? { message: `Scripted answer ${scripted.status}` };
+                    json(res, scripted.status, { ...payload, took: 0, requestId }, requestId, scripted.headers);
+                }
+            };
+            if (!scripted.delayMs) return send();
+            const timer = setTimeout(send, scripted.delayMs);
+            res.once("close", () => clearTimeout(timer));
+            return;
+        }
+        if (!authenticated(req.headers.authorization, options.apiKey)) {
+            const why = options.apiKey === undefined ? 'no "Authorization: GenieKey <key>" header' : 'no "Authorization: GenieKey <key>" header with the key the sink was started with';
+            return refuse(401, "Could not authenticate", why, { action });
+        }
+        if (!isJson) return refuse(400, "Invalid JSON body", "the body is not JSON", { action, body });
         if (failWith !== undefined) return refuse(failWith, `Injected failure ${failWith} (failWith)`, "failWith is set; nothing changed", fields);
 
         switch (route.action) {
@@ -230,6 +299,9 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
                 return answer(202, { result: "Request will be processed" });
             }
             case "ping-heartbeat":
+                if (knownHeartbeats !== undefined && !knownHeartbeats.has(route.name)) {
+                    return refuse(404, `Heartbeat with name [${route.name}] does not exist.`, `no heartbeat named ${route.name} (knownHeartbeats is set)`, fields);
+                }
                 record(202, fields);
                 log(`[opsgenie] heartbeat pinged: ${route.name}${via}`);
                 return answer(202, { result: "PONG - Heartbeat received" });
@@ -245,7 +317,7 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
     };
 }
 
-function json(res: ServerResponse, status: number, body: Record<string, unknown>, requestId: string): void {
-    res.writeHead(status, { "content-type": "application/json", "x-request-id": requestId });
+function json(res: ServerResponse, status: number, body: Record<string, unknown>, requestId: string, headers: Readonly<Record<string, string>> = {}): void {
+    res.writeHead(status, { "content-type": "application/json", "x-request-id": requestId, ...headers });
     res.end(JSON.stringify(body));
 }

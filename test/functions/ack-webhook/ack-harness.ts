@@ -2,6 +2,7 @@ import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHandler, type AckDeps, type AckLogger, type AckResponse } from "../../../functions/ack-webhook/handler";
+import type { ClearEvent } from "../../../functions/ack-webhook/webhook-event";
 import { createEnvSecretSource, functionEncryptionContext } from "../../../functions/shared/kms-env-secret";
 import type { TowerConfig } from "../../../functions/shared/tower-config";
 import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
@@ -76,6 +77,22 @@ export async function startAckPeers(towers: () => readonly TowerConfig[], option
 export function webhookFixture(name: string): string {
     return readFileSync(join(__dirname, "../../fixtures/opsgenie-webhook", name), "utf8");
 }
+
+/**
+ * What acknowledge.json says, written out by hand: parseWebhookEvent's test expects it, and the
+ * recovery tests start from it.
+ */
+export const ACKNOWLEDGE_CLEAR: ClearEvent = {
+    kind: "clear",
+    action: "Acknowledge",
+    alias: "zabbix:web-01.tokyo:cpu-load",
+    alertId: "7b1c2e4a-5d6f-4a8b-9c0d-1e2f3a4b5c6d",
+    user: "hanako.sato@example.co.jp",
+    message: "PROBLEM: web-01.tokyo CPU load too high",
+    towers: ["tokyo-ops"],
+    // 1716282300123004567 ns is beyond a double's exact range; what JSON.parse makes of it
+    updatedAt: "1716282300123004700",
+};
 
 /** An Opsgenie-style webhook body for `alias`, as in the acknowledge.json fixture with the alert's fields replaced. */
 export function webhookBody(action: string, alias: string, overrides: { tags?: string[]; alertId?: string; updatedAt?: number; username?: string } = {}): string {

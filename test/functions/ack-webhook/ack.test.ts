@@ -6,6 +6,7 @@ import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import type { SignalIntent } from "../../../functions/shared/signal-intent";
 import type { TowerConfig } from "../../../functions/shared/tower-config";
 import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
+import { ACKNOWLEDGE_CLEAR } from "./ack-harness";
 
 const NOW = Date.parse("2024-05-21T09:00:00.000Z");
 
@@ -15,18 +16,9 @@ function tower(name: string, site = "tokyo"): TowerConfig {
 
 const TOWERS = [tower("tokyo-ops"), tower("osaka-phn", "osaka"), tower("nagoya-la6", "nagoya")];
 
+/** acknowledge.json's event, with `overrides`. */
 function clear(overrides: Partial<ClearEvent> = {}): ClearEvent {
-    return {
-        kind: "clear",
-        action: "Acknowledge",
-        alias: "zabbix:web-01.tokyo:cpu-load",
-        alertId: "7b1c2e4a-5d6f-4a8b-9c0d-1e2f3a4b5c6d",
-        user: "hanako.sato@example.co.jp",
-        message: "PROBLEM: web-01.tokyo CPU load too high",
-        towers: ["tokyo-ops"],
-        updatedAt: "1716282300123004700",
-        ...overrides,
-    };
+    return { ...ACKNOWLEDGE_CLEAR, ...overrides };
 }
 
 describe("planRecoveries", () => {

@@ -1,37 +1,25 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { environmentsFromTags, parseWebhookEvent, towersFromTags } from "../../../functions/ack-webhook/webhook-event";
+import { ACKNOWLEDGE_CLEAR, webhookFixture } from "./ack-harness";
 
-const fixture = (name: string) => readFileSync(join(__dirname, "../../fixtures/opsgenie-webhook", name), "utf8");
 const edited = (name: string, edit: (json: { action: string; alert: Record<string, unknown>; source?: Record<string, unknown> }) => void) => {
-    const json = JSON.parse(fixture(name));
+    const json = JSON.parse(webhookFixture(name));
     edit(json);
     return JSON.stringify(json);
 };
 
 describe("parseWebhookEvent on Opsgenie's alert action data", () => {
     it("an Acknowledge clears the alias on the tagged tower", () => {
-        expect(parseWebhookEvent(fixture("acknowledge.json"), { environment: "dev" })).toEqual({
-            kind: "clear",
-            action: "Acknowledge",
-            alias: "zabbix:web-01.tokyo:cpu-load",
-            alertId: "7b1c2e4a-5d6f-4a8b-9c0d-1e2f3a4b5c6d",
-            user: "hanako.sato@example.co.jp",
-            message: "PROBLEM: web-01.tokyo CPU load too high",
-            towers: ["tokyo-ops"],
-            // 1716282300123004567 ns is beyond a double's exact range; what JSON.parse makes of it
-            updatedAt: "1716282300123004700",
-        });
+        expect(parseWebhookEvent(webhookFixture("acknowledge.json"), { environment: "dev" })).toEqual(ACKNOWLEDGE_CLEAR);
     });
 
     it("a Close clears it on every tower it was tagged with", () => {
-        const event = parseWebhookEvent(fixture("close.json"));
+        const event = parseWebhookEvent(webhookFixture("close.json"));
         expect(event).toMatchObject({ kind: "clear", action: "Close", alias: "zabbix:db-02.osaka:disk-var", user: "taro.yamada@example.co.jp", towers: ["tokyo-ops", "osaka-phn"] });
     });
 
     it("an AddNote is ignored, saying which actions clear", () => {
-        expect(parseWebhookEvent(fixture("addnote.json"))).toEqual({ kind: "ignore", reason: 'action "AddNote" does not clear towers (only Acknowledge and Close do)' });
+        expect(parseWebhookEvent(webhookFixture("addnote.json"))).toEqual({ kind: "ignore", reason: 'action "AddNote" does not clear towers (only Acknowledge and Close do)' });
     });
 
     it.each(["Create", "UnAcknowledge", "TakeOwnership", "Delete", "Snooze"])("ignores %s", (action) => {

@@ -10,8 +10,8 @@ import { startStateTable, type LocalStateTable } from "../../../functions/tools/
 import { startS3Stub, type S3Stub } from "../../../functions/tools/local-aws/s3";
 import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
 import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
+import { startOnCallSink, type OnCallSink } from "../../../functions/tools/local-aws/oncall";
 import { invokeBundle, localAwsEnv } from "../lambda-runtime";
-import { startOpsgenieStub, type OpsgenieStub } from "../shared/opsgenie-stub";
 import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
 
 const RULES = readFileSync(join(__dirname, "../../../functions/mail-ingest/rules/dev.yaml"), "utf8");
@@ -165,16 +165,18 @@ describe("the bundled mail-ingest with on-call", () => {
     const FUNCTION = "alertline-dev-mail-ingest";
     const HEARTBEAT = "alertline-dev-mail-path";
     const CANARY_SENDER = "alertline-canary@alerts.example.jp";
+    /** The on-call API key the sink accepts; any other gets 401. */
+    const KEY = "5f1e8a3c-7b2d-4c9e-a1f0-0123456789ab";
     let workDir: string;
     let s3: S3Stub;
     let sqs: SqsStub;
     let sns: SnsStub;
     let dynamo: LocalStateTable;
     let kms: KmsStub;
-    let opsgenie: OpsgenieStub;
+    let opsgenie: OnCallSink;
 
     beforeAll(async () => {
-        [s3, sqs, sns, dynamo, kms, opsgenie] = await Promise.all([startS3Stub(), startSqsStub(), startSnsStub(), startStateTable("alertline-dev-state"), startKmsStub(), startOpsgenieStub({ heartbeats: [HEARTBEAT] })]);
+        [s3, sqs, sns, dynamo, kms, opsgenie] = await Promise.all([startS3Stub(), startSqsStub(), startSnsStub(), startStateTable("alertline-dev-state"), startKmsStub(), startOnCallSink({ apiKey: KEY })]);
         workDir = configDir({ "ingest.json": JSON.stringify({ environment: "dev", allowedSenders: ["*@zabbix.example.jp"], canarySender: CANARY_SENDER, heartbeatName: HEARTBEAT }) });
         writeFileSync(join(workDir, "index.js"), bundleFunction("mail-ingest"));
     });
@@ -211,13 +213,14 @@ describe("the bundled mail-ingest with on-call", () => {
     it("pages for a mail that lit the tower and pings the heartbeat for the canary, with the key decrypted once", async () => {
         const canary = Buffer.from(`From: ${CANARY_SENDER}\r\nSubject: alertline canary (dev)\r\nDate: Tue, 21 May 2024 09:45:27 +0000\r\nX-Alertline-Canary: canary-dev-1\r\nContent-Type: text/plain\r\n\r\ncanary\r\n`);
         const result = await invoke([notification("m-problem", readFileSync(join(FIXTURES, "zabbix-ja-problem.eml"))), notification("m-canary", canary)], {
-            ONCALL_API_URL: opsgenie.apiUrl,
-            ONCALL_API_KEY_CIPHERTEXT: kms.encrypt(opsgenie.apiKey, { LambdaFunctionName: FUNCTION }),
+            ONCALL_API_URL: opsgenie.url,
+            ONCALL_API_KEY_CIPHERTEXT: kms.encrypt(KEY, { LambdaFunctionName: FUNCTION }),
         });
         expect(result.stdout).toContain("HANDLER_RESOLVED");
-        expect([...opsgenie.alerts.keys()]).toEqual(["host=web-01 | eventid=123456"]);
-        expect(opsgenie.alerts.get("host=web-01 | eventid=123456")?.body).toMatchObject({ priority: "P1", tags: ["alertline", "alertline-dev", "critical", "tower:dev-desk"], entity: "tokyo-office" });
-        expect(opsgenie.heartbeats.get(HEARTBEAT)).toBe(1);
+        const open = opsgenie.alerts().filter((a) => a.status === "open");
+        expect(open.map((a) => a.alias)).toEqual(["host=web-01 | eventid=123456"]);
+        expect(open[0].body).toMatchObject({ priority: "P1", tags: ["alertline", "alertline-dev", "critical", "tower:dev-desk"], entity: "tokyo-office" });
+        expect(opsgenie.requests.filter((r) => r.heartbeat === HEARTBEAT && r.status === 202)).toHaveLength(1);
         expect(kms.requests).toHaveLength(1);
         expect(kms.requests[0].body.EncryptionContext).toEqual({ LambdaFunctionName: FUNCTION });
         expect(sqs.queue).toHaveLength(1);
@@ -225,11 +228,11 @@ describe("the bundled mail-ingest with on-call", () => {
         expect(JSON.parse(sns.messages[0].message).onCall).toBe("paged (alias host=web-01 | eventid=123456)");
         const logs = `${result.stdout}\n${result.stderr}`;
         expect(logs).toContain("Canary received");
-        expect(logs).not.toContain(opsgenie.apiKey);
+        expect(logs).not.toContain(KEY);
     }, 20_000);
 
     it("fails the invocation with a clear message when only one of the on-call variables is set", async () => {
-        const result = await invoke([notification("m-half", readFileSync(join(FIXTURES, "zabbix-ja-problem.eml")))], { ONCALL_API_URL: opsgenie.apiUrl });
+        const result = await invoke([notification("m-half", readFileSync(join(FIXTURES, "zabbix-ja-problem.eml")))], { ONCALL_API_URL: opsgenie.url });
         expect(result.code).toBe(1);
         expect(result.stdout).toContain("HANDLER_REJECTED ONCALL_API_URL is set but ONCALL_API_KEY_CIPHERTEXT is not");
     }, 20_000);

@@ -14,8 +14,8 @@ import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/s
 
 /**
  * mail-ingest's handler wired to real SDK clients and real local peers (dynalite, and HTTP servers
- * speaking S3 REST, SQS JSON and SNS Query), as ingest.test.ts uses them, for the on-call and
- * canary tests.
+ * speaking S3 REST, SQS JSON and SNS Query): one setup for the handler's tests (ingest, on-call,
+ * canary).
  */
 
 export const FIXTURES = join(__dirname, "../../fixtures/mail");
@@ -50,6 +50,8 @@ export interface IngestHarness {
     intentsOnQueue(): SignalIntent[];
     summaries(): Record<string, unknown>[];
     stateItem(messageId: string): Promise<Record<string, unknown> | undefined>;
+    /** Stops dynalite, so DynamoDB is unreachable from then on; close() leaves it stopped. */
+    stopDynamo(): Promise<void>;
     close(): Promise<void>;
 }
 
@@ -59,7 +61,8 @@ export function context(remainingMs = 60_000): Context {
 
 export const event = (...records: SNSEventRecord[]): SNSEvent => ({ Records: records });
 
-function snsRecord(message: string): SNSEventRecord {
+/** The record SNS delivers to the function for `message`. */
+export function snsRecord(message: string): SNSEventRecord {
     return {
         EventSource: "aws:sns",
         EventVersion: "1.0",
@@ -80,9 +83,18 @@ function snsRecord(message: string): SNSEventRecord {
     };
 }
 
+/** The S3-action notification sample for a mail stored under `messageId`. */
+export function s3Notification(messageId: string, opts: { verdictsFrom?: string } = {}): string {
+    const sample = JSON.parse(readFileSync(join(FIXTURES, opts.verdictsFrom ?? "ses-s3-notification.json"), "utf8"));
+    sample.mail.messageId = messageId;
+    sample.receipt.action.objectKey = `inbound/${messageId}`;
+    return JSON.stringify(sample);
+}
+
 export async function startIngestHarness(): Promise<IngestHarness> {
     const [s3, sqs, sns, dynamo] = await Promise.all([startS3Stub(), startSqsStub(), startSnsStub(), startStateTable()]);
     const lines: LogLine[] = [];
+    let dynamoRunning = true;
     const logger: HandlerLogger = {
         info: (message, ...attributes) => void lines.push({ level: "info", message, attributes }),
         warn: (message, ...attributes) => void lines.push({ level: "warn", message, attributes }),
@@ -118,19 +130,20 @@ export async function startIngestHarness(): Promise<IngestHarness> {
             });
         },
         deliver(mail, messageId, opts = {}) {
-            const sample = JSON.parse(readFileSync(join(FIXTURES, opts.verdictsFrom ?? "ses-s3-notification.json"), "utf8"));
-            sample.mail.messageId = messageId;
-            sample.receipt.action.objectKey = `inbound/${messageId}`;
             s3.put(BUCKET, `inbound/${messageId}`, mail);
-            return snsRecord(JSON.stringify(sample));
+            return snsRecord(s3Notification(messageId, opts));
         },
         intentsOnQueue: () => sqs.queue.map((e) => JSON.parse(e.MessageBody)),
         summaries: () => sns.messages.map((p) => JSON.parse(p.message)),
         async stateItem(messageId) {
             return (await dynamo.documentClient.send(new GetCommand({ TableName: dynamo.table, Key: { pk: mailStateKey(messageId) }, ConsistentRead: true }))).Item;
         },
+        async stopDynamo() {
+            dynamoRunning = false;
+            await dynamo.close();
+        },
         close: async () => {
-            await Promise.all([s3.close(), sqs.close(), sns.close(), dynamo.close()]);
+            await Promise.all([s3.close(), sqs.close(), sns.close(), dynamoRunning ? dynamo.close() : undefined]);
         },
     };
     return harness;

@@ -2,25 +2,32 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OnCallUnavailableError } from "../../../functions/mail-ingest/on-call-page";
 import { parseMailRules } from "../../../functions/shared/mail-rules";
 import { createOnCallClient, onCallAlias, type OnCallClient } from "../../../functions/shared/oncall-alerts";
+import { startOnCallSink, type OnCallScriptedAnswer, type OnCallSink } from "../../../functions/tools/local-aws/oncall";
 import { closedPort } from "../closed-port";
-import { startOpsgenieStub, type OpsgenieStub } from "../shared/opsgenie-stub";
 import { BUCKET, context, event, fixture, startIngestHarness, type IngestHarness } from "./harness";
 
 /**
- * mail-ingest paging on-call: the handler with real SDK clients against the local AWS peers, and a
- * local HTTP server answering like Opsgenie.
+ * mail-ingest paging on-call: the handler with real SDK clients against the local AWS peers, and the
+ * local on-call sink answering like Opsgenie.
  */
 
 const JA_SUBJECT = "障害: web-01 のCPU使用率が90%を超えています";
 const JA_KEY = "host=web-01 | eventid=123456";
+/** The on-call API key the sink accepts; any other gets 401. */
+const KEY = "5f1e8a3c-7b2d-4c9e-a1f0-0123456789ab";
 
 let h: IngestHarness;
-let opsgenie: OpsgenieStub;
+let opsgenie: OnCallSink;
 let onCall: OnCallClient;
+/** The sink's next answers, one per request, before normal service resumes. */
+let script: OnCallScriptedAnswer[];
+/** The open alerts by alias, as on-call shows them. */
+const openAlerts = () => new Map(opsgenie.alerts().flatMap((a) => (a.status === "open" && a.alias !== undefined ? [[a.alias, a] as const] : [])));
 
 beforeEach(async () => {
-    [h, opsgenie] = await Promise.all([startIngestHarness(), startOpsgenieStub()]);
-    onCall = createOnCallClient({ apiUrl: opsgenie.apiUrl, apiKey: async () => opsgenie.apiKey });
+    script = [];
+    [h, opsgenie] = await Promise.all([startIngestHarness(), startOnCallSink({ apiKey: KEY, answer: () => script.shift() })]);
+    onCall = createOnCallClient({ apiUrl: opsgenie.url, apiKey: async () => KEY });
 });
 afterEach(async () => {
     await Promise.all([h.close(), opsgenie.close()]);
@@ -32,8 +39,8 @@ describe("mail-ingest pages on-call for a mail that lit a tower", () => {
         await handler(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-page")), context());
 
         expect(h.intentsOnQueue()[0].alertKey).toBe(JA_KEY);
-        expect([...opsgenie.alerts.keys()]).toEqual([JA_KEY]);
-        const alert = opsgenie.alerts.get(JA_KEY)?.body ?? {};
+        expect([...openAlerts().keys()]).toEqual([JA_KEY]);
+        const alert = openAlerts().get(JA_KEY)?.body ?? {};
         expect(alert).toMatchObject({
             message: `[CRITICAL] ${JA_SUBJECT}`,
             alias: JA_KEY,
@@ -51,7 +58,8 @@ describe("mail-ingest pages on-call for a mail that lit a tower", () => {
         });
         expect(String((alert.details as Record<string, string>).from)).toContain("zabbix@zabbix.example.jp");
         expect(String(alert.description)).toContain("深刻度: 重度の障害");
-        expect(opsgenie.requests[0].headers.authorization).toBe(`GenieKey ${opsgenie.apiKey}`);
+        // The sink accepts only "GenieKey <KEY>": the 202 says the key was sent as on-call wants it.
+        expect(opsgenie.requests[0].status).toBe(202);
     });
 
     it("says in the summary that it paged, with the alias", async () => {
@@ -67,7 +75,7 @@ describe("mail-ingest pages on-call for a mail that lit a tower", () => {
     ] as const)("gives a %s mail priority %s", async (severity, priority) => {
         const rules = parseMailRules(`rules:\n  - name: all-${severity}\n    from: "*@zabbix.example.jp"\n    severity: ${severity}\n`);
         await h.handler({ rules }, onCall)(event(h.deliver(fixture("zabbix-en-problem.eml"), `msg-${severity}`)), context());
-        const [alert] = [...opsgenie.alerts.values()];
+        const [alert] = [...openAlerts().values()];
         expect(alert.body.priority).toBe(priority);
         expect(alert.body.tags).toContain(severity);
         expect(String(alert.body.message)).toBe(`[${severity.toUpperCase()}] Problem: Zabbix agent on app-02 is not available for 3 minutes`);
@@ -78,12 +86,14 @@ describe("mail-ingest pages on-call for a mail that lit a tower", () => {
         await handler(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-problem")), context());
         await handler(event(h.deliver(fixture("zabbix-ja-recovery.eml"), "msg-recovery")), context());
 
-        expect(opsgenie.alerts.size).toBe(0);
+        expect(openAlerts().size).toBe(0);
         const close = opsgenie.requests[1];
         expect(close.method).toBe("POST");
-        expect(close.path).toBe(`/v2/alerts/${JA_KEY}/close`);
+        expect(close.path).toBe(`/v2/alerts/${encodeURIComponent(JA_KEY)}/close`);
+        expect(close.alias).toBe(JA_KEY);
         expect(close.query).toEqual({ identifierType: "alias" });
-        expect(String(opsgenie.closed.get(JA_KEY)?.note)).toMatch(/^Recovered by mail "復旧: web-01 .*" from .*zabbix@zabbix\.example\.jp.* \(SES message msg-recovery, rule zabbix-ja-recovery\)$/);
+        expect(opsgenie.alerts().find((a) => a.alias === JA_KEY)?.status).toBe("closed");
+        expect(String((close.body as { note?: unknown }).note)).toMatch(/^Recovered by mail "復旧: web-01 .*" from .*zabbix@zabbix\.example\.jp.* \(SES message msg-recovery, rule zabbix-ja-recovery\)$/);
         expect(h.summaries()[1].onCall).toBe(`closed (alias ${JA_KEY})`);
     });
 
@@ -93,10 +103,10 @@ describe("mail-ingest pages on-call for a mail that lit a tower", () => {
         await h.handler({}, onCall)(event(h.deliver(raw, "msg-long")), context());
         const alertKey = h.intentsOnQueue()[0].alertKey;
         expect(alertKey.length).toBeGreaterThan(200);
-        const [alias] = [...opsgenie.alerts.keys()];
+        const [alias] = [...openAlerts().keys()];
         expect(alias).toBe(onCallAlias(alertKey));
         expect(alias.length).toBeLessThanOrEqual(200);
-        expect(String(opsgenie.alerts.get(alias)?.body.message)).toHaveLength(130);
+        expect(String(openAlerts().get(alias)?.body.message)).toHaveLength(130);
     });
 });
 
@@ -124,12 +134,12 @@ describe("mail-ingest when on-call fails", () => {
     it("throws on a 503 so Lambda retries, and the retry pages without sending the intents again", async () => {
         const handler = h.handler({}, onCall);
         const record = h.deliver(fixture("zabbix-ja-problem.eml"), "msg-503");
-        opsgenie.failNext({ status: 503, body: JSON.stringify({ message: "Service Unavailable" }) });
+        script.push({ status: 503, body: JSON.stringify({ message: "Service Unavailable" }) });
 
         await expect(handler(event(record), context())).rejects.toBeInstanceOf(OnCallUnavailableError);
         expect(h.sqs.batches).toHaveLength(1);
         expect(h.sns.messages).toHaveLength(0);
-        expect(opsgenie.alerts.size).toBe(0);
+        expect(openAlerts().size).toBe(0);
         expect(await h.stateItem("msg-503")).toMatchObject({ state: "intents-sent", leaseUntil: 0 });
         expect(h.lines.some((l) => l.level === "error" && l.message.includes("Lambda will retry"))).toBe(true);
 
@@ -137,7 +147,7 @@ describe("mail-ingest when on-call fails", () => {
         const outcomes = await handler(event(record), context());
         expect(outcomes[0].kind).toBe("processed");
         expect(h.sqs.batches).toHaveLength(1);
-        expect(opsgenie.alerts.get(JA_KEY)?.count).toBe(1);
+        expect(openAlerts().get(JA_KEY)?.count).toBe(1);
         expect(h.summaries()).toHaveLength(1);
         expect(h.summaries()[0].onCall).toBe(`paged (alias ${JA_KEY})`);
         expect((await h.stateItem("msg-503"))?.state).toBe("done");
@@ -159,15 +169,15 @@ describe("mail-ingest when on-call fails", () => {
         await handler(event(record), context());
         expect(h.sqs.batches).toHaveLength(1);
         // One open alert: on-call deduplicates the second create by alias.
-        expect([...opsgenie.alerts.keys()]).toEqual([JA_KEY]);
-        expect(opsgenie.alerts.get(JA_KEY)?.count).toBe(2);
+        expect([...openAlerts().keys()]).toEqual([JA_KEY]);
+        expect(openAlerts().get(JA_KEY)?.count).toBe(2);
         expect(h.summaries()).toHaveLength(1);
     });
 
     it("does not throw when on-call refuses the page for good: the refusal is in the summary and the error log, never the key", async () => {
         const wrongKey = "0bad0bad-1111-2222-3333-444455556666";
-        const wrong = createOnCallClient({ apiUrl: opsgenie.apiUrl, apiKey: async () => wrongKey });
-        opsgenie.failNext({ status: 401, body: JSON.stringify({ message: `Could not authenticate with key ${wrongKey}.` }) });
+        const wrong = createOnCallClient({ apiUrl: opsgenie.url, apiKey: async () => wrongKey });
+        script.push({ status: 401, body: JSON.stringify({ message: `Could not authenticate with key ${wrongKey}.` }) });
 
         const outcomes = await h.handler({}, wrong)(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-401")), context());
         expect(outcomes[0].kind).toBe("processed");
@@ -184,10 +194,10 @@ describe("mail-ingest when on-call fails", () => {
     it("reports a refused close in the summary without throwing", async () => {
         const handler = h.handler({}, onCall);
         await handler(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-p")), context());
-        opsgenie.failNext({ status: 403, body: JSON.stringify({ message: "You are not authorized to close this alert." }) });
+        script.push({ status: 403, body: JSON.stringify({ message: "You are not authorized to close this alert." }) });
         await handler(event(h.deliver(fixture("zabbix-ja-recovery.eml"), "msg-r")), context());
         expect(String(h.summaries()[1].problems)).toContain("on-call refused to close the alert: could not close the alert: on-call answered 403 (You are not authorized to close this alert.)");
         expect(String(h.summaries()[1].onCall)).toMatch(/^not closed: /);
-        expect(opsgenie.alerts.has(JA_KEY)).toBe(true);
+        expect(openAlerts().has(JA_KEY)).toBe(true);
     });
 });

@@ -3,9 +3,12 @@ import { DEFAULT_MAX_KEY_LENGTH, storedKey as sharedStoredKey } from "../../../f
 import { createEnvSecretSource } from "../../../functions/shared/kms-env-secret";
 import { clipOnCallAlert, createOnCallClient, onCallAlias, onCallApiUrl, type OnCallAlert, type OnCallClient } from "../../../functions/shared/oncall-alerts";
 import { applyIntents, DEFAULT_STATE_LIMITS, EMPTY_TOWER_STATE, storedKey as towerStoredKey } from "../../../functions/tower-dispatch/tower-state";
+import { startOnCallSink, type OnCallScriptedAnswer, type OnCallSink } from "../../../functions/tools/local-aws/oncall";
 import { closedPort } from "../closed-port";
 import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
-import { startOpsgenieStub, type OpsgenieStub } from "./opsgenie-stub";
+
+/** The on-call API key the sink accepts; any other gets 401. */
+const KEY = "5f1e8a3c-7b2d-4c9e-a1f0-0123456789ab";
 
 const ALERT: OnCallAlert = {
     message: "[CRITICAL] web-01 CPU over 90%",
@@ -119,30 +122,36 @@ describe("onCallAlias", () => {
 });
 
 describe("the on-call client against an Opsgenie-like server", () => {
-    let stub: OpsgenieStub;
+    const HEARTBEAT = "alertline-prod-mail-path";
+    let sink: OnCallSink;
     let client: OnCallClient;
+    /** The sink's next answers, one per request, before normal service resumes. */
+    let script: OnCallScriptedAnswer[];
+    const openAlert = (alias: string) => sink.alerts().find((a) => a.alias === alias && a.status === "open");
 
     beforeEach(async () => {
-        stub = await startOpsgenieStub({ heartbeats: ["alertline-prod-mail-path"] });
-        client = createOnCallClient({ apiUrl: stub.apiUrl, apiKey: async () => stub.apiKey });
+        script = [];
+        sink = await startOnCallSink({ apiKey: KEY, knownHeartbeats: [HEARTBEAT], answer: () => script.shift() });
+        client = createOnCallClient({ apiUrl: sink.url, apiKey: async () => KEY });
     });
     afterEach(async () => {
-        await stub.close();
+        await sink.close();
     });
 
     it("creates an alert with the GenieKey header and the alert as JSON body", async () => {
         expect(await client.createAlert(ALERT)).toEqual({ ok: true, status: 202 });
-        expect(stub.requests).toHaveLength(1);
-        expect(stub.requests[0].method).toBe("POST");
-        expect(stub.requests[0].path).toBe("/v2/alerts");
-        expect(stub.requests[0].headers.authorization).toBe(`GenieKey ${stub.apiKey}`);
-        expect(stub.alerts.get(ALERT.alias)?.body).toEqual(ALERT);
+        expect(sink.requests).toHaveLength(1);
+        expect(sink.requests[0].method).toBe("POST");
+        expect(sink.requests[0].path).toBe("/v2/alerts");
+        // The sink was started with apiKey: it accepts only "GenieKey <KEY>" (a wrong key is 401, below).
+        expect(sink.requests[0].status).toBe(202);
+        expect(openAlert(ALERT.alias)?.body).toEqual(ALERT);
     });
 
     it("gets an over-long alert accepted by cutting it, where the server refuses the uncut body", async () => {
         const long = { ...ALERT, message: `[CRITICAL] ${"very long subject ".repeat(50)}`, details: { body: "b".repeat(9000) } };
         expect(await client.createAlert(long)).toEqual({ ok: true, status: 202 });
-        const raw = await fetch(`${stub.apiUrl}/v2/alerts`, { method: "POST", headers: { authorization: `GenieKey ${stub.apiKey}`, "content-type": "application/json" }, body: JSON.stringify(long) });
+        const raw = await fetch(`${sink.url}/v2/alerts`, { method: "POST", headers: { authorization: `GenieKey ${KEY}`, "content-type": "application/json" }, body: JSON.stringify(long) });
         expect(raw.status).toBe(422);
     });
 
@@ -150,19 +159,22 @@ describe("the on-call client against an Opsgenie-like server", () => {
         const alias = `web-04/HTTP | ${"k".repeat(300)}`;
         await client.createAlert({ ...ALERT, alias: onCallAlias(alias) });
         expect(await client.closeAlert(onCallAlias(alias), "Recovered by mail")).toEqual({ ok: true, status: 202 });
-        const request = stub.requests[1];
+        const request = sink.requests[1];
         expect(request.query).toEqual({ identifierType: "alias" });
-        expect(request.url).toContain("web-04%2FHTTP%20%7C%20");
-        expect(stub.alerts.size).toBe(0);
-        expect(stub.closed.get(onCallAlias(alias))).toMatchObject({ note: "Recovered by mail" });
+        expect(request.path).toContain("web-04%2FHTTP%20%7C%20");
+        expect(request.alias).toBe(onCallAlias(alias));
+        expect(sink.alerts().filter((a) => a.status === "open")).toHaveLength(0);
+        expect(sink.alerts().find((a) => a.alias === onCallAlias(alias))?.status).toBe("closed");
+        expect(request.body).toMatchObject({ note: "Recovered by mail" });
     });
 
     it("pings a heartbeat by name", async () => {
-        expect(await client.pingHeartbeat("alertline-prod-mail-path")).toEqual({ ok: true, status: 202 });
-        expect(stub.heartbeats.get("alertline-prod-mail-path")).toBe(1);
+        expect(await client.pingHeartbeat(HEARTBEAT)).toEqual({ ok: true, status: 202 });
+        expect(sink.requests.filter((r) => r.heartbeat === HEARTBEAT && r.status === 202)).toHaveLength(1);
     });
 
     it("says a heartbeat that does not exist must be created, and that retrying will not help", async () => {
+        // Opsgenie itself accepts such a ping (see oncall.ts); the sink refuses it here because knownHeartbeats is set.
         const result = await client.pingHeartbeat("alertline-dev-mail-path");
         expect(result).toMatchObject({ ok: false, status: 404, retryable: false });
         expect(!result.ok && result.problem).toContain('there is no heartbeat named "alertline-dev-mail-path"');
@@ -171,51 +183,51 @@ describe("the on-call client against an Opsgenie-like server", () => {
 
     it("reports a wrong key as permanent, with the status, on-call's message and the fix, never the key", async () => {
         const wrongKey = "0bad0bad-1111-2222-3333-444455556666";
-        const wrong = createOnCallClient({ apiUrl: stub.apiUrl, apiKey: async () => wrongKey });
+        const wrong = createOnCallClient({ apiUrl: sink.url, apiKey: async () => wrongKey });
         const result = await wrong.createAlert(ALERT);
         expect(result).toMatchObject({ ok: false, status: 401, retryable: false });
         if (result.ok) return;
         expect(result.problem).toContain("401");
-        expect(result.problem).toContain("Could not authenticate.");
+        expect(result.problem).toContain("(Could not authenticate)");
         expect(result.problem).toContain("the on-call API key is wrong or lacks access: ");
         expect(result.problem).toContain("ONCALL_API_KEY_CIPHERTEXT");
         expect(result.problem).not.toContain(wrongKey);
     });
 
     it("redacts the key when a response echoes it", async () => {
-        stub.failNext({ status: 403, body: JSON.stringify({ message: `Key ${stub.apiKey} is not allowed; header was GenieKey ${stub.apiKey}` }) });
+        script.push({ status: 403, body: JSON.stringify({ message: `Key ${KEY} is not allowed; header was GenieKey ${KEY}` }) });
         const result = await client.createAlert(ALERT);
         expect(result).toMatchObject({ ok: false, status: 403, retryable: false });
-        expect(JSON.stringify(result)).not.toContain(stub.apiKey);
+        expect(JSON.stringify(result)).not.toContain(KEY);
         expect(!result.ok && result.problem).toContain("[redacted]");
     });
 
     it("lists the fields on-call could not process", async () => {
-        stub.failNext({ status: 422, body: JSON.stringify({ message: "Request body is not processable. Please check the errors.", errors: { message: "Message can not be empty." } }) });
+        script.push({ status: 422, body: JSON.stringify({ message: "Request body is not processable. Please check the errors.", errors: { message: "Message can not be empty." } }) });
         const result = await client.createAlert(ALERT);
         expect(result).toMatchObject({ ok: false, status: 422, retryable: false });
         expect(!result.ok && result.problem).toContain("message: Message can not be empty.");
     });
 
     it.each([429, 500, 503])("marks %i retryable without retrying itself", async (status) => {
-        stub.failNext({ status, body: JSON.stringify({ message: "Try again later." }) });
+        script.push({ status, body: JSON.stringify({ message: "Try again later." }) });
         const result = await client.createAlert(ALERT);
         expect(result).toMatchObject({ ok: false, status, retryable: true });
-        expect(stub.requests).toHaveLength(1);
-        expect(stub.alerts.size).toBe(0);
+        expect(sink.requests).toHaveLength(1);
+        expect(sink.alerts()).toHaveLength(0);
     });
 
     it("does not follow a redirect, which would carry the key elsewhere", async () => {
-        stub.failNext({ status: 302, headers: { location: "http://127.0.0.1:1/elsewhere" } });
+        script.push({ status: 302, headers: { location: "http://127.0.0.1:1/elsewhere" } });
         const result = await client.createAlert(ALERT);
         expect(result).toMatchObject({ ok: false, status: 302, retryable: false });
         expect(!result.ok && result.problem).toContain("redirects");
-        expect(stub.requests).toHaveLength(1);
+        expect(sink.requests).toHaveLength(1);
     });
 
     it("marks a request that gets no answer in time retryable", async () => {
-        const impatient = createOnCallClient({ apiUrl: stub.apiUrl, apiKey: async () => stub.apiKey, timeoutMs: 200 });
-        stub.failNext({ status: 0, hang: true });
+        const impatient = createOnCallClient({ apiUrl: sink.url, apiKey: async () => KEY, timeoutMs: 200 });
+        script.push({ status: 202, delayMs: 30_000 });
         const started = Date.now();
         const result = await impatient.createAlert(ALERT);
         expect(Date.now() - started).toBeLessThan(5000);
@@ -225,8 +237,8 @@ describe("the on-call client against an Opsgenie-like server", () => {
 
     it("marks an unreachable on-call retryable, without a status", async () => {
         const port = await closedPort();
-        const unreachable = createOnCallClient({ apiUrl: `http://127.0.0.1:${port}`, apiKey: async () => stub.apiKey });
-        const result = await unreachable.pingHeartbeat("alertline-prod-mail-path");
+        const unreachable = createOnCallClient({ apiUrl: `http://127.0.0.1:${port}`, apiKey: async () => KEY });
+        const result = await unreachable.pingHeartbeat(HEARTBEAT);
         expect(result.ok).toBe(false);
         expect(!result.ok && result.retryable).toBe(true);
         expect(!result.ok && result.status).toBeUndefined();
@@ -234,14 +246,10 @@ describe("the on-call client against an Opsgenie-like server", () => {
     });
 
     it("serves JSM's base URL with its path prefix", async () => {
-        const jsm = await startOpsgenieStub({ pathPrefix: "/jsm/ops/integration" });
-        try {
-            const jsmClient = createOnCallClient({ apiUrl: `${jsm.apiUrl}/`, apiKey: async () => jsm.apiKey });
-            expect(await jsmClient.createAlert(ALERT)).toEqual({ ok: true, status: 202 });
-            expect(jsm.requests[0].path).toBe("/jsm/ops/integration/v2/alerts");
-        } finally {
-            await jsm.close();
-        }
+        const jsmClient = createOnCallClient({ apiUrl: `${sink.jsmUrl}/`, apiKey: async () => KEY });
+        expect(await jsmClient.createAlert(ALERT)).toEqual({ ok: true, status: 202 });
+        expect(sink.requests[0].path).toBe("/jsm/ops/integration/v2/alerts");
+        expect(sink.requests[0].api).toBe("jsm");
     });
 
     it("refuses a base URL that is not http(s)", () => {
@@ -250,39 +258,39 @@ describe("the on-call client against an Opsgenie-like server", () => {
 });
 
 describe("the on-call client with its key from KMS", () => {
-    let stub: OpsgenieStub;
+    let sink: OnCallSink;
     let kms: KmsStub;
     const FUNCTION = "alertline-prod-mail-ingest";
 
     beforeEach(async () => {
-        [stub, kms] = await Promise.all([startOpsgenieStub(), startKmsStub()]);
+        [sink, kms] = await Promise.all([startOnCallSink({ apiKey: KEY }), startKmsStub()]);
     });
     afterEach(async () => {
-        await Promise.all([stub.close(), kms.close()]);
+        await Promise.all([sink.close(), kms.close()]);
     });
 
     function clientWith(ciphertext: string): OnCallClient {
         const env = { ONCALL_API_KEY_CIPHERTEXT: ciphertext, AWS_LAMBDA_FUNCTION_NAME: FUNCTION };
-        return createOnCallClient({ apiUrl: stub.apiUrl, apiKey: createEnvSecretSource(kms.client(), "ONCALL_API_KEY_CIPHERTEXT", "the on-call key", env) });
+        return createOnCallClient({ apiUrl: sink.url, apiKey: createEnvSecretSource(kms.client(), "ONCALL_API_KEY_CIPHERTEXT", "the on-call key", env) });
     }
 
     it("decrypts the key once and pages with it", async () => {
-        const client = clientWith(kms.encrypt(stub.apiKey, { LambdaFunctionName: FUNCTION }));
+        const client = clientWith(kms.encrypt(KEY, { LambdaFunctionName: FUNCTION }));
         expect((await client.createAlert(ALERT)).ok).toBe(true);
         expect((await client.closeAlert(ALERT.alias)).ok).toBe(true);
         expect(kms.requests).toHaveLength(1);
     });
 
     it("reports a key encrypted for another function as permanent", async () => {
-        const client = clientWith(kms.encrypt(stub.apiKey, { LambdaFunctionName: "another-function" }));
+        const client = clientWith(kms.encrypt(KEY, { LambdaFunctionName: "another-function" }));
         const result = await client.createAlert(ALERT);
         expect(result).toMatchObject({ ok: false, retryable: false });
         expect(!result.ok && result.problem).toContain("could not read the on-call API key");
-        expect(stub.requests).toHaveLength(0);
+        expect(sink.requests).toHaveLength(0);
     });
 
     it("reports KMS throttling as retryable, and the next call decrypts again", async () => {
-        const client = clientWith(kms.encrypt(stub.apiKey, { LambdaFunctionName: FUNCTION }));
+        const client = clientWith(kms.encrypt(KEY, { LambdaFunctionName: FUNCTION }));
         kms.failNext(1, "ThrottlingException");
         expect(await client.createAlert(ALERT)).toMatchObject({ ok: false, retryable: true });
         expect(await client.createAlert(ALERT)).toEqual({ ok: true, status: 202 });

@@ -1,19 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { onCallClientFromEnv } from "../../../functions/shared/oncall-env";
+import { startOnCallSink, type OnCallSink } from "../../../functions/tools/local-aws/oncall";
 import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
-import { startOpsgenieStub, type OpsgenieStub } from "./opsgenie-stub";
 
 const FUNCTION = "alertline-prod-mail-ingest";
+/** The on-call API key the sink accepts; any other gets 401. */
+const KEY = "5f1e8a3c-7b2d-4c9e-a1f0-0123456789ab";
 
 describe("onCallClientFromEnv", () => {
-    let stub: OpsgenieStub;
+    let sink: OnCallSink;
     let kms: KmsStub;
 
     beforeEach(async () => {
-        [stub, kms] = await Promise.all([startOpsgenieStub({ heartbeats: ["alertline-prod-mail-path"] }), startKmsStub()]);
+        [sink, kms] = await Promise.all([startOnCallSink({ apiKey: KEY }), startKmsStub()]);
     });
     afterEach(async () => {
-        await Promise.all([stub.close(), kms.close()]);
+        await Promise.all([sink.close(), kms.close()]);
     });
 
     it("is off when neither variable is set", () => {
@@ -40,9 +42,10 @@ describe("onCallClientFromEnv", () => {
     });
 
     it("pages with the key decrypted from the ciphertext in the environment", async () => {
-        const env = { ONCALL_API_URL: stub.apiUrl, ONCALL_API_KEY_CIPHERTEXT: kms.encrypt(stub.apiKey, { LambdaFunctionName: FUNCTION }), AWS_LAMBDA_FUNCTION_NAME: FUNCTION };
+        const env = { ONCALL_API_URL: sink.url, ONCALL_API_KEY_CIPHERTEXT: kms.encrypt(KEY, { LambdaFunctionName: FUNCTION }), AWS_LAMBDA_FUNCTION_NAME: FUNCTION };
         const client = onCallClientFromEnv(kms.client(), env);
         expect(await client?.pingHeartbeat("alertline-prod-mail-path")).toEqual({ ok: true, status: 202 });
-        expect(stub.requests[0].headers.authorization).toBe(`GenieKey ${stub.apiKey}`);
+        // The sink accepts only "GenieKey <KEY>": the 202 says the decrypted key was sent.
+        expect(sink.requests.map((r) => [r.heartbeat, r.status])).toEqual([["alertline-prod-mail-path", 202]]);
     });
 });

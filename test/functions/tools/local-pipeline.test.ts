@@ -1,16 +1,20 @@
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { createTransport } from "nodemailer";
 import { afterEach, describe, expect, it } from "vitest";
 import { DARK, sameSignal, toSignal, type TowerSignal } from "../../../functions/shared/patlite/signal";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
-import { loadLocalStack, parsePipelineArgs, startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from "../../../functions/tools/local-pipeline";
+import { heartbeatName } from "../../../components/mail-canary";
+import { banner, loadLocalStack, parsePipelineArgs, startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from "../../../functions/tools/local-pipeline";
 
 /**
  * `npm start` driven from code: the real SMTP server, SES wrapping, mail-ingest, the local FIFO
  * queue, tower-dispatch, PATLITE emulators over TCP and slack-notifier, with the dev stack's own
  * configuration. Mail goes in over SMTP with nodemailer; the tests watch the emulators and the
  * Slack sink. The clock is real (tower-dispatch expires alerts by it), so waits are short polls.
+ * The canary timer is off unless a test is about it (canarySeconds 0); runCanary sends one on demand.
  */
 
 const FIXTURES = join(__dirname, "../../fixtures/mail");
@@ -30,7 +34,7 @@ afterEach(async () => {
 
 async function start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
     lines = [];
-    pipeline = await startLocalPipeline({ smtpPort: 0, log: (line) => void lines.push(line), ...options });
+    pipeline = await startLocalPipeline({ smtpPort: 0, canarySeconds: 0, log: (line) => void lines.push(line), ...options });
     return pipeline;
 }
 
@@ -158,6 +162,104 @@ describe("npm start (dev stack)", () => {
     });
 });
 
+describe("npm start: on-call, canary and acknowledgement (dev stack)", () => {
+    const HEARTBEAT = heartbeatName("dev");
+    const pings = (p: LocalPipeline) => p.onCallRequests.filter((r) => r.action === "ping-heartbeat" && r.heartbeat === HEARTBEAT && r.status === 202);
+    const CRITICAL_SUBJECT = "[alertline-test] critical: disk full";
+    /** What the dev rules (test-critical, key on the subject's text) make of CRITICAL_SUBJECT. */
+    const CRITICAL_ALIAS = "test=disk full";
+
+    const postAck = (p: LocalPipeline, body: unknown, headers: Record<string, string> = {}) =>
+        fetch(p.ackUrl, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    const acknowledgement = (alias: string, tags: readonly string[]) => ({
+        action: "Acknowledge",
+        alert: { alertId: "4a1b2c3d-opsgenie", alias, message: `[CRITICAL] ${CRITICAL_SUBJECT}`, username: "oncall@example.com", tags },
+        source: { name: "web", type: "web" },
+    });
+
+    it("runs a canary through the mail path to a heartbeat ping, lighting no tower and posting nothing", async () => {
+        const p = await start();
+        const sent = await p.runCanary();
+        await p.settled();
+
+        expect(pings(p)).toHaveLength(1);
+        expect(p.onCallRequests.filter((r) => r.action !== "ping-heartbeat")).toEqual([]);
+        expect(emulator(p).commands).toHaveLength(0);
+        expect(sameSignal(emulator(p).state(), DARK)).toBe(true);
+        expect(p.slackMessages).toEqual([]);
+        expect(lines).toContain(`[opsgenie] heartbeat pinged: ${HEARTBEAT}`);
+        expect(lines.some((l) => l.startsWith("[mail-canary] Canary sent ") && l.includes(sent.canaryId))).toBe(true);
+        expect(lines.some((l) => /^\[ses\] received \S+ from <alertline-canary@alerts-dev\.example\.jp>: "alertline canary dev /.test(l))).toBe(true);
+        expect(lines.some((l) => l.startsWith("[mail-ingest] Canary received ") && l.includes(sent.canaryId) && l.includes('"heartbeat":"pinged"'))).toBe(true);
+    });
+
+    it("sends the first canary right after start and the next after the interval", async () => {
+        const started = performance.now();
+        const p = await start({ canarySeconds: 0.4 });
+        await until(() => pings(p).length >= 1, "the first heartbeat ping", 2000);
+        const first = performance.now() - started;
+        await until(() => pings(p).length >= 2, "the second heartbeat ping", 2000);
+
+        expect(first).toBeLessThan(400 + 2000);
+        expect(p.canarySeconds).toBe(0.4);
+        expect(emulator(p).commands).toHaveLength(0);
+    });
+
+    it("pages on-call for a mail that lit a tower, and the acknowledgement returns the tower to quiet", async () => {
+        const p = await start();
+        await send(p, { from: ALLOWED_SENDER, subject: CRITICAL_SUBJECT, text: "disk / is 98% full" });
+        await until(shows(p, CRITICAL), "critical");
+        await until(() => p.onCallAlerts().length === 1, "an on-call alert");
+        const alert = p.onCallAlerts()[0];
+        const tags = alert.body.tags as string[];
+
+        expect(alert.alias).toBe(CRITICAL_ALIAS);
+        expect(alert.priority).toBe("P1");
+        expect(tags).toContain(`tower:${devTower(p)}`);
+
+        const refused = await postAck(p, acknowledgement(alert.alias!, tags));
+        const wrong = await postAck(p, acknowledgement(alert.alias!, tags), { "x-alertline-token": `${p.ackToken}x` });
+        await p.settled();
+        expect([refused.status, wrong.status]).toEqual([401, 401]);
+        expect(emulator(p).commands).toHaveLength(1);
+        expect(sameSignal(emulator(p).state(), CRITICAL)).toBe(true);
+
+        const accepted = await postAck(p, acknowledgement(alert.alias!, tags), { "x-alertline-token": p.ackToken });
+        expect(accepted.status).toBe(202);
+        expect(await accepted.json()).toEqual({ cleared: CRITICAL_ALIAS, towers: [devTower(p)], unknownTowers: [] });
+        await p.settled();
+        expect(sameSignal(emulator(p).state(), QUIET)).toBe(true);
+        expect(lines.join("\n")).not.toContain(p.ackToken);
+    });
+
+    it("prints a curl that acknowledges the test mail's alert", async () => {
+        const p = await start();
+        await send(p, { from: ALLOWED_SENDER, subject: CRITICAL_SUBJECT, text: "disk / is 98% full" });
+        await until(shows(p, CRITICAL), "critical");
+        const curl = banner(p)
+            .split("\n")
+            .map((line) => line.trim())
+            .find((line) => line.startsWith("curl -sS -X POST"));
+        expect(curl).toBeDefined();
+
+        const { stdout } = await promisify(execFile)("bash", ["-c", curl!]);
+        await p.settled();
+
+        expect(JSON.parse(stdout)).toMatchObject({ cleared: p.onCallAlerts()[0].alias });
+        expect(sameSignal(emulator(p).state(), QUIET)).toBe(true);
+    });
+
+    it("names the backend, heartbeat and acknowledgement endpoint in the banner", async () => {
+        const p = await start();
+        const text = banner(p);
+        expect(p.onCallBackend).toBe("opsgenie");
+        expect(text).toContain(p.onCallUrl);
+        expect(text).toContain(`heartbeat ${HEARTBEAT}`);
+        expect(text).toMatch(/canary +none sent \(--canary-seconds 0\)/);
+        expect(text).toContain(p.ackUrl);
+    });
+});
+
 describe("npm start (prod stack)", () => {
     it("runs a tower relayed through SSM as a direct one, and says so", () => {
         const stack = loadLocalStack("prod");
@@ -182,11 +284,14 @@ describe("npm start (prod stack)", () => {
 
 describe("parsePipelineArgs", () => {
     it("defaults to the dev stack on port 2525 with passing verdicts", () => {
-        expect(parsePipelineArgs([])).toEqual({ stack: "dev", smtpPort: 2525, verdicts: "pass" });
+        expect(parsePipelineArgs([])).toEqual({ stack: "dev", smtpPort: 2525, verdicts: "pass", canarySeconds: 60, ackPort: 0 });
+        expect(parsePipelineArgs(["--canary-seconds", "0", "--ack-port", "8080"])).toMatchObject({ canarySeconds: 0, ackPort: 8080 });
     });
 
-    it("names a bad port or verdict", () => {
+    it("names a bad port, verdict or canary interval", () => {
         expect(() => parsePipelineArgs(["--smtp-port", "70000"])).toThrow(/--smtp-port must be a port number/);
+        expect(() => parsePipelineArgs(["--ack-port=-1"])).toThrow(/--ack-port must be a port number/);
+        for (const bad of ["1.5", "-5", "soon", "86401"]) expect(() => parsePipelineArgs([`--canary-seconds=${bad}`])).toThrow(/--canary-seconds must be a whole number of seconds 0–86400/);
         expect(() => parsePipelineArgs(["--verdicts", "maybe"])).toThrow(/--verdicts must be pass or fail/);
         expect(() => parsePipelineArgs(["--bogus"])).toThrow(/usage: npm start/);
     });

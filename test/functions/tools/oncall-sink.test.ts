@@ -173,6 +173,72 @@ describe("local on-call sink (Opsgenie's alert API)", () => {
     });
 });
 
+describe("local on-call sink: the options tests use", () => {
+    it("accepts only apiKey when it is set, and still never records or logs it", async () => {
+        const s = await start({ apiKey: KEY });
+        const right = await call(`${s.url}/v2/alerts`, { body: disk });
+        const wrong = await call(`${s.url}/v2/alerts`, { body: disk, key: "0bad0bad-1111-2222-3333-444455556666" });
+
+        expect([right.status, wrong.status]).toEqual([202, 401]);
+        expect(wrong.body.message).toBe("Could not authenticate");
+        expect(s.alerts()).toHaveLength(1);
+        expect(lines[1]).toContain("the key the sink was started with");
+        expect(`${JSON.stringify(s.requests)}\n${lines.join("\n")}`).not.toContain(KEY);
+    });
+
+    it("answers 404 for a heartbeat not in knownHeartbeats, and PONG for one that is", async () => {
+        const s = await start({ knownHeartbeats: ["alertline-prod-mail-path"] });
+        const known = await call(`${s.url}/v2/heartbeats/alertline-prod-mail-path/ping`, { method: "GET" });
+        const unknown = await call(`${s.url}/v2/heartbeats/alertline-dev%20mail-path/ping`, { method: "GET" });
+
+        expect([known.status, unknown.status]).toEqual([202, 404]);
+        expect(unknown.body).toEqual({ message: "Heartbeat with name [alertline-dev mail-path] does not exist.", took: 0, requestId: expect.stringMatching(UUID) });
+        expect(s.requests.map((r) => [r.heartbeat, r.status])).toEqual([
+            ["alertline-prod-mail-path", 202],
+            ["alertline-dev mail-path", 404],
+        ]);
+    });
+
+    it("sends a scripted answer instead of its own, before authentication, and changes nothing", async () => {
+        const script = [{ status: 503 }, { status: 302, body: "", headers: { location: "http://127.0.0.1:1/elsewhere" } }];
+        const seen: unknown[] = [];
+        const s = await start({ answer: (request) => (seen.push(request), script.shift()) });
+        const failed = await call(`${s.url}/v2/alerts`, { body: disk, key: null });
+        const redirected = await fetch(`${s.url}/v2/heartbeats/canary/ping`, { headers: { authorization: `GenieKey ${KEY}` }, redirect: "manual" });
+        const normal = await call(`${s.url}/v2/alerts`, { body: disk });
+
+        expect(failed).toEqual({ status: 503, body: { message: "Scripted answer 503", took: 0, requestId: expect.stringMatching(UUID) } });
+        expect([redirected.status, redirected.headers.get("location")]).toEqual([302, "http://127.0.0.1:1/elsewhere"]);
+        expect(normal.status).toBe(202);
+        expect(s.alerts().map((a) => a.count)).toEqual([1]);
+        expect(s.requests.map((r) => [r.action, r.status])).toEqual([
+            ["create-alert", 503],
+            ["ping-heartbeat", 302],
+            ["create-alert", 202],
+        ]);
+        expect(seen[0]).toEqual({ method: "POST", path: "/v2/alerts", query: {}, api: "opsgenie", action: "create-alert", alias: "web-1/disk", body: disk });
+        expect(JSON.stringify(seen)).not.toContain(KEY);
+        expect(lines[0]).toBe("[opsgenie] 503 POST /v2/alerts: scripted answer; nothing changed");
+    });
+
+    it("waits delayMs before a scripted answer, long enough for a client's timeout", async () => {
+        const s = await start({ answer: () => ({ status: 202, body: { result: "Request will be processed" }, delayMs: 300 }) });
+        const started = Date.now();
+        const slow = await call(`${s.url}/v2/alerts`, { body: disk });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+        expect(slow.body).toMatchObject({ result: "Request will be processed" });
+        await expect(fetch(`${s.url}/v2/alerts`, { method: "POST", headers: { authorization: `GenieKey ${KEY}` }, body: JSON.stringify(disk), signal: AbortSignal.timeout(50) })).rejects.toThrow();
+        expect(s.alerts()).toEqual([]);
+    });
+
+    it("answers 500 naming the mistake when a scripted status is not an HTTP answer", async () => {
+        const s = await start({ answer: () => ({ status: 0 }) });
+        const answer = await call(`${s.url}/v2/alerts`, { body: disk });
+        expect(answer.status).toBe(500);
+        expect(answer.body.message).toBe("Invalid scripted answer: status 0");
+    });
+});
+
 describe("local on-call sink under JSM's integration prefix", () => {
     it("serves the same alert and heartbeat paths and records them as JSM", async () => {
         const s = await start();

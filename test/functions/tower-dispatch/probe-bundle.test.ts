@@ -10,6 +10,7 @@ import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools
 import { closedPort } from "../closed-port";
 import { invokeBundle, localAwsEnv } from "../lambda-runtime";
 import { startCloudWatchStub, type CloudWatchStub } from "./cloudwatch-stub";
+import { scheduledEvent } from "./probe-peers";
 
 /**
  * The schedule's event through the bundle the infrastructure ships, in a fresh Node process with
@@ -44,21 +45,10 @@ afterAll(async () => {
 
 describe("the bundled tower-dispatch on its schedule", () => {
     it("probes towers.json, writes the metric and logs one JSON line per tower", async () => {
-        const event = {
-            version: "0",
-            id: "0f7e3b8e-2d0c-4bd4-9f55-4f0a2b2c6f1d",
-            "detail-type": "Scheduled Event",
-            source: "aws.events",
-            account: "123456789012",
-            time: new Date().toISOString(),
-            region: "ap-northeast-1",
-            resources: ["arn:aws:events:ap-northeast-1:123456789012:rule/alertline-dev-mail-probe-schedule"],
-            detail: {},
-        };
         const { stdout, stderr } = await invokeBundle({
             bundlePath: join(workDir, "index.js"),
             functionName: "alertline-dev-mail-dispatch",
-            events: [event],
+            events: [scheduledEvent()],
             env: {
                 ...localAwsEnv(workDir, { DYNAMODB: dynamo.endpoint, SSM: "http://127.0.0.1:9" }),
                 AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,

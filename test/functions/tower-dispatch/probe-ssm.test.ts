@@ -1,12 +1,10 @@
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { ScheduledEvent } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import { ssmRelayParameters } from "../../../functions/tower-dispatch/relay";
 import { createStateStore } from "../../../functions/tower-dispatch/state-store";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
-import { startCloudWatchStub, type CloudWatchStub } from "./cloudwatch-stub";
 import { expectedSignal, lambdaContext, makeIntent, sqsEvent, startHarness, type Harness } from "./harness";
+import { scheduledEvent, useProbePeers } from "./probe-peers";
 import { startSsmStub, type SsmStub } from "./ssm-stub";
 
 /**
@@ -19,18 +17,11 @@ const DOCUMENT = "alertline-dev-patlite-relay";
 const RELAY_HOST = "i-0a1b2c3d4e5f60718";
 const CRITICAL = expectedSignal(DEFAULT_SEVERITY_SIGNALS.critical);
 
-let dynamo: LocalDynamo;
-let cloudwatch: CloudWatchStub;
-let cloudwatchClient: ReturnType<CloudWatchStub["client"]>;
+const peers = useProbePeers();
 let ssm: SsmStub | undefined;
 let ssmClient: SSMClient | undefined;
 let harness: Harness | undefined;
 
-beforeAll(async () => {
-    dynamo = await startDynalite();
-    cloudwatch = await startCloudWatchStub();
-    cloudwatchClient = cloudwatch.client();
-});
 afterEach(async () => {
     await harness?.close();
     ssmClient?.destroy();
@@ -38,38 +29,21 @@ afterEach(async () => {
     harness = undefined;
     ssm = undefined;
     ssmClient = undefined;
-    cloudwatch.calls.splice(0);
-});
-afterAll(async () => {
-    cloudwatchClient.destroy();
-    await Promise.all([dynamo.close(), cloudwatch.close()]);
-});
-
-const scheduledEvent = (): ScheduledEvent => ({
-    version: "0",
-    id: "7bf73129-1428-4cd3-a780-95db273d1602",
-    "detail-type": "Scheduled Event",
-    source: "aws.events",
-    account: "123456789012",
-    time: "2024-05-21T09:00:00Z",
-    region: "ap-northeast-1",
-    resources: ["arn:aws:events:ap-northeast-1:123456789012:rule/alertline-dev-mail-probe-schedule"],
-    detail: {},
 });
 
 async function ssmTower(protocol: "pns" | "phn" | "la6" = "pns") {
     ssm = await startSsmStub({ documentName: DOCUMENT, instanceIds: [RELAY_HOST] });
     ssmClient = ssm.client();
-    harness = await startHarness(dynamo, [{ name: "sapporo-desk", protocol, site: "sapporo", relay: { kind: "ssm", instanceId: RELAY_HOST } }], {
+    harness = await startHarness(peers.dynamo, [{ name: "sapporo-desk", protocol, site: "sapporo", relay: { kind: "ssm", instanceId: RELAY_HOST } }], {
         ssm: ssmClient,
         ssmRelayDocument: DOCUMENT,
-        extra: { cloudwatch: cloudwatchClient },
+        extra: { cloudwatch: peers.cloudwatchClient },
     });
     return { h: harness, stub: ssm, tower: harness.emulators.get("sapporo-desk")! };
 }
 
 const sendCommands = (stub: SsmStub) => stub.calls.filter((c) => c.target === "AmazonSSM.SendCommand");
-const metricValues = () => cloudwatch.calls.flatMap((call) => call.data.map((d) => d.Value));
+const metricValues = () => peers.cloudwatch.calls.flatMap((call) => call.data.map((d) => d.Value));
 
 describe("the probe through the SSM relay", () => {
     it("sends the PNS status request through the relay document and reads the six state bytes", async () => {
@@ -104,7 +78,7 @@ describe("the probe through the SSM relay", () => {
         expect(fresh.state()).toEqual(CRITICAL);
         // The signal, the probe's read (R), and the resend (W, red flashing + buzzer 1).
         expect(sendCommands(stub).map((c) => (c.body.Parameters as Record<string, string[]>).payloadHex[0])).toEqual(["5728", "52", "5728"]);
-        expect((await createStateStore(dynamo.documentClient, h.table).load("sapporo-desk")).version).toBe(2);
+        expect((await createStateStore(peers.dynamo.documentClient, h.table).load("sapporo-desk")).version).toBe(2);
     });
 
     it("gives a relay host that never picks the command up one attempt, cancels it, and reports 0", async () => {

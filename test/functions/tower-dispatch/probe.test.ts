@@ -1,5 +1,4 @@
-import type { ScheduledEvent } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { sendSignal } from "../../../functions/shared/patlite/client";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import type { TowerConfig } from "../../../functions/shared/tower-config";
@@ -7,10 +6,9 @@ import { isScheduledEvent, mapBounded, probeTowers, type ProbeContext } from "..
 import { restoreShown } from "../../../functions/tower-dispatch/restore-shown";
 import { createRelay, type RelayResult } from "../../../functions/tower-dispatch/relay";
 import { createStateStore, type TowerStateStore } from "../../../functions/tower-dispatch/state-store";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
 import { closedPort } from "../closed-port";
-import { startCloudWatchStub, type CloudWatchStub } from "./cloudwatch-stub";
 import { expectedSignal, HARNESS_NOW, lambdaContext, makeIntent, sqsEvent, startHarness, type Harness, type LogLine, type TowerSpec } from "./harness";
+import { scheduledEvent, useProbePeers } from "./probe-peers";
 
 /**
  * The scheduled probe through the real handler: emulated towers, a closed port, dynalite for the
@@ -21,51 +19,24 @@ const CRITICAL = expectedSignal(DEFAULT_SEVERITY_SIGNALS.critical);
 const WARNING = expectedSignal(DEFAULT_SEVERITY_SIGNALS.warning);
 const DARK = expectedSignal({});
 
-let dynamo: LocalDynamo;
-let cloudwatch: CloudWatchStub;
-let cloudwatchClient: ReturnType<CloudWatchStub["client"]>;
+const peers = useProbePeers();
 let harness: Harness | undefined;
 
-beforeAll(async () => {
-    dynamo = await startDynalite();
-    cloudwatch = await startCloudWatchStub();
-    cloudwatchClient = cloudwatch.client();
-});
 afterEach(async () => {
     await harness?.close();
     harness = undefined;
-    cloudwatch.calls.splice(0);
 });
-afterAll(async () => {
-    cloudwatchClient.destroy();
-    await Promise.all([dynamo.close(), cloudwatch.close()]);
-});
-
-/** The event an EventBridge schedule (rate expression) delivers. */
-function scheduledEvent(): ScheduledEvent {
-    return {
-        version: "0",
-        id: "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "Scheduled Event",
-        source: "aws.events",
-        account: "123456789012",
-        time: "2024-05-21T09:00:00Z",
-        region: "ap-northeast-1",
-        resources: ["arn:aws:events:ap-northeast-1:123456789012:rule/alertline-dev-mail-probe-schedule"],
-        detail: {},
-    };
-}
 
 async function start(specs: readonly TowerSpec[], extra: Parameters<typeof startHarness>[2] = {}): Promise<Harness> {
-    harness = await startHarness(dynamo, specs, { ...extra, extra: { cloudwatch: cloudwatchClient, ...extra.extra } });
+    harness = await startHarness(peers.dynamo, specs, { ...extra, extra: { cloudwatch: peers.cloudwatchClient, ...extra.extra } });
     return harness;
 }
 
 const probe = (h: Harness) => h.handler(scheduledEvent(), lambdaContext());
-const stored = (h: Harness, tower: string) => createStateStore(dynamo.documentClient, h.table).load(tower);
+const stored = (h: Harness, tower: string) => createStateStore(peers.dynamo.documentClient, h.table).load(tower);
 const hexOf = (bytes: Buffer) => [...bytes].map((b) => b.toString(16).toUpperCase().padStart(2, "0")).join(" ");
 const probeLine = (h: Harness, tower: string): LogLine | undefined => h.logs.find((l) => /probe/.test(l.message) && (l.attributes[0] as { tower?: string })?.tower === tower);
-const metricValues = () => cloudwatch.calls.flatMap((call) => call.data.map((d) => ({ namespace: call.namespace, tower: d.Dimensions?.find((x) => x.Name === "Tower")?.Value, value: d.Value })));
+const metricValues = () => peers.cloudwatch.calls.flatMap((call) => call.data.map((d) => ({ namespace: call.namespace, tower: d.Dimensions?.find((x) => x.Name === "Tower")?.Value, value: d.Value })));
 
 /** A tower entry for a port nothing listens on. */
 async function closedTower(name: string): Promise<TowerConfig> {
@@ -78,10 +49,10 @@ describe("the scheduled probe", () => {
         h.towers.push(await closedTower("osaka-desk"));
         const summary = await probe(h);
         expect(summary).toEqual({ probed: 2, reachable: 1, unreachable: ["osaka-desk"], resent: [] });
-        expect(cloudwatch.targets).toContain("GraniteServiceVersion20100801.PutMetricData");
-        expect(cloudwatch.calls).toHaveLength(1);
-        expect(cloudwatch.calls[0].namespace).toBe("alertline/Towers");
-        expect(cloudwatch.calls[0].data).toEqual([
+        expect(peers.cloudwatch.targets).toContain("GraniteServiceVersion20100801.PutMetricData");
+        expect(peers.cloudwatch.calls).toHaveLength(1);
+        expect(peers.cloudwatch.calls[0].namespace).toBe("alertline/Towers");
+        expect(peers.cloudwatch.calls[0].data).toEqual([
             {
                 MetricName: "TowerReachable",
                 Dimensions: [
@@ -152,20 +123,20 @@ describe("the scheduled probe", () => {
         const h = await start(specs);
         const summary = await probe(h);
         expect(summary).toMatchObject({ probed: 20, reachable: 20 });
-        expect(cloudwatch.calls).toHaveLength(1);
-        expect(cloudwatch.calls[0].data).toHaveLength(20);
+        expect(peers.cloudwatch.calls).toHaveLength(1);
+        expect(peers.cloudwatch.calls[0].data).toHaveLength(20);
     });
 
     it("fails with a clear message when ALERTLINE_ENVIRONMENT is not set, before asking any tower", async () => {
         const h = await start([{ name: "tokyo-ops", protocol: "pns" }], { extra: { environment: undefined } });
         await expect(probe(h)).rejects.toThrow(/ALERTLINE_ENVIRONMENT is not set: set it to the stack's environment/);
         expect(h.emulators.get("tokyo-ops")!.commands).toHaveLength(0);
-        expect(cloudwatch.calls).toHaveLength(0);
+        expect(peers.cloudwatch.calls).toHaveLength(0);
     });
 
     it("fails the invocation, and says so, when PutMetricData fails", async () => {
         const h = await start([{ name: "tokyo-ops", protocol: "pns" }]);
-        cloudwatch.failNext(1);
+        peers.cloudwatch.failNext(1);
         await expect(probe(h)).rejects.toThrow(/failing as told/);
         expect(h.logs.find((l) => l.level === "error")?.message).toMatch(/Could not write the probe's metric/);
     });
@@ -174,7 +145,7 @@ describe("the scheduled probe", () => {
         const h = await start([{ name: "tokyo-ops", protocol: "pns" }]);
         expect(await h.handler(sqsEvent([makeIntent("tokyo-ops", "a", "critical")]), lambdaContext())).toEqual({ batchItemFailures: [] });
         expect(h.emulators.get("tokyo-ops")!.state()).toEqual(CRITICAL);
-        expect(cloudwatch.calls).toHaveLength(0);
+        expect(peers.cloudwatch.calls).toHaveLength(0);
     });
 });
 
@@ -240,7 +211,7 @@ describe("power-cycle recovery", () => {
         await h.handler(sqsEvent([makeIntent("tokyo-ops", "a", "critical")]), lambdaContext());
         await h.stopTower("tokyo-ops");
         const fresh = await h.restartTower("tokyo-ops");
-        const store = createStateStore(dynamo.documentClient, h.table, () => HARNESS_NOW);
+        const store = createStateStore(peers.dynamo.documentClient, h.table, () => HARNESS_NOW);
         const relay = createRelay({ options: { attempts: 2, timeoutMs: 200, sleep: async () => undefined } });
         fresh.failNext(2, "nak");
         const dark = { kind: "signal", signal: DARK } as const;
@@ -257,7 +228,7 @@ describe("power-cycle recovery", () => {
         await h.handler(sqsEvent([makeIntent("tokyo-ops", "a", "critical")]), lambdaContext());
         await h.stopTower("tokyo-ops");
         const fresh = await h.restartTower("tokyo-ops");
-        const real = createStateStore(dynamo.documentClient, h.table, () => HARNESS_NOW);
+        const real = createStateStore(peers.dynamo.documentClient, h.table, () => HARNESS_NOW);
         // Another dispatcher writes right after the probe loaded the state.
         const racing: TowerStateStore = {
             async load(tower) {
@@ -278,7 +249,7 @@ describe("power-cycle recovery", () => {
     it("does not compare an LA6 in smart mode", async () => {
         const h = await start([{ name: "nagoya-la6", protocol: "la6" }]);
         await h.handler(sqsEvent([makeIntent("nagoya-la6", "a", "critical")]), lambdaContext());
-        const store = createStateStore(dynamo.documentClient, h.table, () => HARNESS_NOW);
+        const store = createStateStore(peers.dynamo.documentClient, h.table, () => HARNESS_NOW);
         const relay = async (): Promise<RelayResult> => {
             throw new Error("must not send");
         };
