@@ -3,17 +3,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { MailIngest, MailIngestArgs } from "../../components/mail-ingest";
 import { canarySender, heartbeatName, rateExpression } from "../../components/mail-canary";
 import type { OnCallLink } from "../../components/oncall-routing";
-import { DEFAULT_SEVERITY_SIGNALS } from "../../functions/shared/severity";
-import type { TowerConfig } from "../../functions/shared/tower-config";
 import { assetText, RecordingEngine, reveal, SecretValue } from "../harness/mock-engine";
 import { policyDocument, recordResources } from "../harness/record";
+import { mailIngestArgs } from "./mail-ingest-args";
 
 // Issue 5's loop around the mail path: on-call paging, the acknowledgement endpoint, the canary and
 // its heartbeat, and the tower probe's schedule, as MailIngest wires them.
-
-const towers: TowerConfig[] = [
-    { name: "tokyo-ops", site: "tokyo", host: "192.168.10.50", port: 10000, protocol: "pns", signals: DEFAULT_SEVERITY_SIGNALS, relay: { kind: "vpn" }, allowedSenders: [] },
-];
 
 const opsgenieLink = (): OnCallLink => ({
     backend: "opsgenie",
@@ -22,20 +17,14 @@ const opsgenieLink = (): OnCallLink => ({
     opsgenie: { connection: { apiKey: pulumi.secret("configuration-key"), apiUrl: "https://api.eu.opsgenie.com" }, teamId: pulumi.output("team-42") },
 });
 
-const args = (overrides: Partial<MailIngestArgs> = {}): MailIngestArgs => ({
-    environment: "dev",
-    mail: { domain: "alerts.example.jp", recipient: "patlite", activateRuleSet: false, retentionDays: 30, allowedSenders: ["*@zabbix.example.jp"] },
-    rulesYaml: "defaultSeverity: info\nrules: []\n",
-    towers,
-    vpcId: "vpc-1",
-    privateSubnetIds: ["subnet-private-1"],
-    alertTopicArn: "arn:aws:sns:ap-northeast-1:123456789012:alerts",
-    alertKeyArn: "arn:aws:kms:ap-northeast-1:123456789012:key/alerts",
-    onCall: opsgenieLink(),
-    canary: { enabled: true, intervalMinutes: 7, heartbeatMinutes: 21 },
-    towerProbe: { enabled: true, intervalMinutes: 1, alarmAfterMisses: 3 },
-    ...overrides,
-});
+const args = (overrides: Partial<MailIngestArgs> = {}): MailIngestArgs =>
+    mailIngestArgs({
+        privateSubnetIds: ["subnet-private-1"],
+        onCall: opsgenieLink(),
+        canary: { enabled: true, intervalMinutes: 7, heartbeatMinutes: 21 },
+        towerProbe: { enabled: true, intervalMinutes: 1, alarmAfterMisses: 3 },
+        ...overrides,
+    });
 
 let engine: RecordingEngine;
 let outputs: { ackWebhookUrl?: string; ackWebhookToken?: string; heartbeatName?: string; tokenIsSecret?: boolean } = {};

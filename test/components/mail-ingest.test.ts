@@ -1,25 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MailIngest, MailIngestArgs } from "../../components/mail-ingest";
-import type { TowerConfig } from "../../functions/shared/tower-config";
-import { DEFAULT_SEVERITY_SIGNALS } from "../../functions/shared/severity";
+import { MailIngest } from "../../components/mail-ingest";
+import { mailIngestArgs } from "./mail-ingest-args";
 import { RecordingEngine } from "../harness/mock-engine";
 import { policyDocument, recordResources } from "../harness/record";
 
-const towers: TowerConfig[] = [
-    { name: "tokyo-ops", site: "tokyo", host: "192.168.10.50", port: 10000, protocol: "pns", signals: DEFAULT_SEVERITY_SIGNALS, relay: { kind: "vpn" }, allowedSenders: [] },
-];
-const args = (overrides: Partial<MailIngestArgs> = {}): MailIngestArgs => ({
-    environment: "dev",
-    mail: { domain: "alerts.example.jp", recipient: "patlite", activateRuleSet: false, retentionDays: 30, allowedSenders: ["*@zabbix.example.jp"] },
-    rulesYaml: "defaultSeverity: info\nrules: []\n",
-    towers,
-    vpcId: "vpc-1",
-    privateSubnetIds: ["subnet-private-1", "subnet-private-2"],
-    alertTopicArn: "arn:aws:sns:ap-northeast-1:123456789012:alerts",
-    alertKeyArn: "arn:aws:kms:ap-northeast-1:123456789012:key/alerts",
-    ...overrides,
-});
+const args = mailIngestArgs;
 
 let engine: RecordingEngine;
 let dnsRecords: unknown;

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PatliteSite } from "../../components/patlite-site";
+import { PatliteSite, type PatliteSiteArgs } from "../../components/patlite-site";
 import { sitesSchema } from "../../components/site-config";
 import { SECURE_TUNNEL } from "../../components/vpn-tunnels";
 import { RecordingEngine } from "../harness/mock-engine";
@@ -18,19 +18,22 @@ const site = sitesSchema.parse([
     },
 ])[0];
 
+const siteArgs = (overrides: Partial<PatliteSiteArgs> = {}): PatliteSiteArgs => ({
+    environment: "dev",
+    site,
+    vpcCidr: "10.20.0.0/16",
+    vpnGatewayId: "vgw-shared",
+    senderSecurityGroupId: "sg-dispatcher",
+    alertTopicArn: "arn:aws:sns:ap-northeast-1:123456789012:alerts",
+    ...overrides,
+});
+
 let engine: RecordingEngine;
 let routerConfig: string | undefined;
 let routerConfigSecret: boolean;
 beforeAll(async () => {
     engine = await recordResources(() => {
-        const s = new PatliteSite("site-tokyo-office", {
-            environment: "dev",
-            site,
-            vpcCidr: "10.20.0.0/16",
-            vpnGatewayId: "vgw-shared",
-            senderSecurityGroupId: "sg-dispatcher",
-            alertTopicArn: "arn:aws:sns:ap-northeast-1:123456789012:alerts",
-        });
+        const s = new PatliteSite("site-tokyo-office", siteArgs());
         s.routerConfig.apply((c) => (routerConfig = c));
         pulumi.isSecret(s.routerConfig).then((secret) => (routerConfigSecret = secret));
     });
@@ -113,18 +116,7 @@ describe("PatliteSite on a transit gateway with BGP", () => {
 
 describe("PatliteSite tower reachability alarms", () => {
     it("alarms per tower on the probe's metric after the configured misses, treating no data as a miss", async () => {
-        const probed = await recordResources(
-            () =>
-                new PatliteSite("site-tokyo-office", {
-                    environment: "dev",
-                    site,
-                    vpcCidr: "10.20.0.0/16",
-                    vpnGatewayId: "vgw-shared",
-                    senderSecurityGroupId: "sg-dispatcher",
-                    alertTopicArn: "arn:aws:sns:ap-northeast-1:123456789012:alerts",
-                    towerProbe: { enabled: true, intervalMinutes: 5, alarmAfterMisses: 3 },
-                }),
-        );
+        const probed = await recordResources(() => new PatliteSite("site-tokyo-office", siteArgs({ towerProbe: { enabled: true, intervalMinutes: 5, alarmAfterMisses: 3 } })));
         const alarms = probed.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-unreachable"));
         expect(alarms.map((a) => a.name).sort()).toEqual(["site-tokyo-office-tokyo-noc-unreachable", "site-tokyo-office-tokyo-ops-unreachable"]);
         const ops = probed.get("aws:cloudwatch/metricAlarm:MetricAlarm", "site-tokyo-office-tokyo-ops-unreachable");

@@ -1,6 +1,5 @@
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
-import type { SignalSpec } from "../../../functions/shared/patlite/signal";
 import { DEFAULT_SEVERITY_SIGNALS, type ActiveSeverity, type SeveritySignals } from "../../../functions/shared/severity";
 import type { SignalIntent } from "../../../functions/shared/signal-intent";
 import type { TowerConfig, TowerProtocol } from "../../../functions/shared/tower-config";
@@ -10,6 +9,9 @@ import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools
 import type { LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
 import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
 import { lambdaContext as sharedLambdaContext } from "../lambda-runtime";
+import { expectedSignal } from "../shared/patlite/expected-signal";
+
+export { expectedSignal };
 
 /**
  * Wires the real tower-dispatch handler to real local peers: dynalite (started once per file by
@@ -187,14 +189,3 @@ export function lambdaContext(): Context {
     return sharedLambdaContext("alertline-dev-tower-dispatch");
 }
 
-/** The full signal a spec means, written out here (independently of toSignal) for expectations. */
-export function expectedSignal(spec: SignalSpec) {
-    return {
-        red: spec.red ?? "off",
-        amber: spec.amber ?? "off",
-        green: spec.green ?? "off",
-        blue: spec.blue ?? "off",
-        white: spec.white ?? "off",
-        buzzer: spec.buzzer ?? 0,
-    };
-}

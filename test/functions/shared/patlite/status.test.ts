@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodeStatusRead } from "../../../../functions/shared/patlite/codec";
-import type { SignalSpec, TowerSignal } from "../../../../functions/shared/patlite/signal";
+import { expectedSignal } from "./expected-signal";
 import { decodeStatusReply, describeReading, isNakReply, lampsMatch, type TowerReading } from "../../../../functions/shared/patlite/status";
 
 /**
@@ -11,14 +11,7 @@ import { decodeStatusReply, describeReading, isNakReply, lampsMatch, type TowerR
  */
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
-const signal = (spec: SignalSpec): TowerSignal => ({
-    red: spec.red ?? "off",
-    amber: spec.amber ?? "off",
-    green: spec.green ?? "off",
-    blue: spec.blue ?? "off",
-    white: spec.white ?? "off",
-    buzzer: spec.buzzer ?? 0,
-});
+const signal = expectedSignal;
 
 describe("status requests", () => {
     it("PHN asks with R (0x52) alone, as facts.md says", () => {
