@@ -5,7 +5,7 @@ import { lambdaFunctionName } from "./function-code";
 import { ackFunctionPolicy } from "./mail-ingest-policies";
 import { OpsgenieApiIntegration } from "./opsgenie";
 import type { OnCallLink } from "./oncall-routing";
-import { serviceFunction } from "./service-function";
+import { functionSecret, serviceFunction } from "./service-function";
 
 /** Header the on-call backend's outgoing webhook sends the shared token in (functions/ack-webhook/auth.ts). */
 export const ACK_TOKEN_HEADER = "X-Alertline-Token";
@@ -50,11 +50,7 @@ export function ackEndpoint(parent: pulumi.Resource, name: string, args: AckEndp
     const functionName = lambdaFunctionName(args.environment, args.component, "ack");
     // Letters and digits only: it travels in an HTTP header typed into the on-call backend's form.
     const token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent });
-    const tokenCiphertext = new aws.kms.Ciphertext(
-        `${name}-token-ciphertext`,
-        { keyId: args.keyArn, plaintext: token.result, context: { LambdaFunctionName: functionName } },
-        { parent },
-    );
+    const tokenCiphertext = functionSecret(parent, `${name}-token-ciphertext`, { keyArn: args.keyArn, plaintext: token.result, functionName });
     const fn = serviceFunction(parent, name, {
         functionName,
         description: "Clears a tower alert when it is acknowledged or closed in on-call (Opsgenie/JSM webhook)",
@@ -64,7 +60,7 @@ export function ackEndpoint(parent: pulumi.Resource, name: string, args: AckEndp
         logRetentionDays: args.logRetentionDays,
         environment: {
             SIGNAL_QUEUE_URL: args.signalQueueUrl,
-            ACK_SECRET_CIPHERTEXT: tokenCiphertext.ciphertextBlob,
+            ACK_SECRET_CIPHERTEXT: tokenCiphertext,
             ALERTLINE_ENVIRONMENT: args.environment,
             POWERTOOLS_SERVICE_NAME: "ack-webhook",
         },

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { lambdaFunctionName } from "./function-code";
 import { accountIamDecidesStatement, decryptOwnSecretsStatement, logsEncryptStatement, useKeyVia } from "./iam-documents";
 import { OnCallLink, OnCallRouting, OnCallSettings } from "./oncall-routing";
-import { serviceFunction } from "./service-function";
+import { functionSecret, serviceFunction } from "./service-function";
 import { standardTags } from "./tags";
 
 /** Arguments for {@link AlertChannel}. */
@@ -115,17 +115,7 @@ export class AlertChannel extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // The console's "encryption helpers" use the same context, so an operator can re-encrypt a
-        // rotated webhook by hand in an emergency and the function still decrypts it.
-        const webhookCiphertext = new aws.kms.Ciphertext(
-            `${name}-webhook-ciphertext`,
-            {
-                keyId: key.arn,
-                plaintext: pulumi.secret(args.slackWebhookUrl),
-                context: { LambdaFunctionName: functionName },
-            },
-            { parent: this },
-        );
+        const webhookCiphertext = functionSecret(this, `${name}-webhook-ciphertext`, { keyArn: key.arn, plaintext: args.slackWebhookUrl, functionName });
 
         // Counts repeats across invocations and containers; items expire (TTL) once their window is over.
         const floodTable =
@@ -155,7 +145,7 @@ export class AlertChannel extends pulumi.ComponentResource {
             keyArn: key.arn,
             logRetentionDays: args.logRetentionDays ?? 30,
             environment: {
-                SLACK_WEBHOOK_CIPHERTEXT: webhookCiphertext.ciphertextBlob,
+                SLACK_WEBHOOK_CIPHERTEXT: webhookCiphertext,
                 ALERTLINE_ENVIRONMENT: args.environment,
                 POWERTOOLS_SERVICE_NAME: "slack-notifier",
                 ...floodEnvironment,

@@ -8,7 +8,7 @@ import { mailCanary, rateExpression } from "./mail-canary";
 import type { OnCallLink } from "./oncall-routing";
 import { dispatchFunctionPolicy, ingestFunctionPolicy, mailBucketPolicy, mailKeyPolicy, mailTopicPolicy } from "./mail-ingest-policies";
 import { DnsRecord, sesDnsRecords } from "./ses-dns";
-import { serviceFunction } from "./service-function";
+import { functionSecret, serviceFunction } from "./service-function";
 import { relayDocumentContent } from "./ssm-relay-document";
 import type { CanarySettings, MailSettings, TowerProbeSettings } from "./stack-config";
 import { standardTags } from "./tags";
@@ -220,11 +220,7 @@ export class MailIngest extends pulumi.ComponentResource {
                 ? {}
                 : {
                       [ONCALL_API_URL_ENV]: args.onCall!.alertsApiUrl,
-                      [ONCALL_API_KEY_ENV]: new aws.kms.Ciphertext(
-                          `${name}-ingest-oncall-key`,
-                          { keyId: key.arn, plaintext: onCallKey, context: { LambdaFunctionName: ingestName } },
-                          { parent: this },
-                      ).ciphertextBlob,
+                      [ONCALL_API_KEY_ENV]: functionSecret(this, `${name}-ingest-oncall-key`, { keyArn: key.arn, plaintext: onCallKey, functionName: ingestName }),
                   };
         const canary =
             args.canary?.enabled === true

@@ -13,7 +13,7 @@ export type { OnCallSettings };
  * Datadog's documentation: if pages do not arrive after a switch to `jsm`, check the integration
  * tile's "custom" URL first.
  */
-export const JSM_DATADOG_API_URL = "https://api.atlassian.com/jsm/ops/integration";
+export const JSM_DATADOG_API_URL = onCallApiUrl("jsm");
 
 /** Arguments for {@link OnCallRouting}. */
 export interface OnCallRoutingArgs {

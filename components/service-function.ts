@@ -65,3 +65,18 @@ export function serviceFunction(parent: pulumi.Resource, name: string, args: Ser
         { parent, dependsOn: [logGroup] },
     );
 }
+
+/**
+ * A secret for one function's environment: KMS ciphertext of `plaintext` under the encryption
+ * context `{LambdaFunctionName: functionName}`, which the function decrypts with
+ * functions/shared/kms-env-secret.ts. The console's "encryption helpers" use the same context, so an
+ * operator can re-encrypt a rotated value by hand in an emergency and the function still decrypts it.
+ * The child is named `name` under `parent`; returns the base64 ciphertext.
+ */
+export function functionSecret(parent: pulumi.Resource, name: string, args: { keyArn: pulumi.Input<string>; plaintext: pulumi.Input<string>; functionName: string }): pulumi.Output<string> {
+    return new aws.kms.Ciphertext(
+        name,
+        { keyId: args.keyArn, plaintext: pulumi.secret(args.plaintext), context: { LambdaFunctionName: args.functionName } },
+        { parent },
+    ).ciphertextBlob;
+}
