@@ -9,6 +9,7 @@ import { loadTowers } from "../tower-dispatch/towers";
 import { planRecoveries, sendIntents } from "./ack";
 import { authenticate } from "./auth";
 import { parseWebhookEvent } from "./webhook-event";
+import { once } from "../shared/once";
 
 /**
  * ack-webhook: Opsgenie's (or JSM's) outgoing webhook calls this function URL when someone
@@ -123,12 +124,6 @@ export function createHandler(deps: AckDeps): (event: LambdaFunctionURLEvent, co
             return respond(500, { error: "could not queue the recovery; retry later" });
         }
     };
-}
-
-/** Memoises a loader; a failure is not kept, so the next invocation tries again. */
-function once<T>(load: () => T): () => T {
-    let value: { v: T } | undefined;
-    return () => (value ??= { v: load() }).v;
 }
 
 const defaultDeps: AckDeps = {

@@ -8,6 +8,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SNSEvent } from "aws-lambda";
 import type { OnCallClient } from "../shared/oncall-alerts";
 import { onCallClientFromEnv } from "../shared/oncall-env";
+import { once } from "../shared/once";
 import { ingestRecord, loadIngestConfig, type IngestConfig, type IngestDeps, type IngestLogger, type IngestOutcome } from "./ingest";
 
 /**
@@ -56,16 +57,7 @@ export function createHandler(deps: HandlerDeps): (event: SNSEvent, context: Con
 }
 
 /** Reads the packaged configuration at the first invocation and keeps it for the container's life. */
-export function memoisedConfig(load: () => IngestConfig): () => IngestConfig {
-    let config: IngestConfig | undefined;
-    return () => (config ??= load());
-}
-
-/** Builds the on-call client from the environment at the first invocation and keeps it (a failure is not kept). */
-export function memoisedOnCall(build: () => OnCallClient | undefined): () => OnCallClient | undefined {
-    let built: { client: OnCallClient | undefined } | undefined;
-    return () => (built ??= { client: build() }).client;
-}
+export const memoisedConfig: (load: () => IngestConfig) => () => IngestConfig = once;
 
 /**
  * Default dependencies: one client of each kind per container; region, credentials and endpoints
@@ -81,7 +73,7 @@ function defaultDeps(): HandlerDeps {
         sns: new SNSClient({}),
         logger: new Logger({ serviceName: "mail-ingest" }),
         config: memoisedConfig(() => loadIngestConfig(__dirname)),
-        onCall: memoisedOnCall(() => onCallClientFromEnv(new KMSClient({}))),
+        onCall: once(() => onCallClientFromEnv(new KMSClient({}))),
     };
 }
 

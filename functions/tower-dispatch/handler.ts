@@ -14,6 +14,7 @@ import { createStateStore } from "./state-store";
 import { putMetricData, reachabilityData, TOWER_METRIC_NAMESPACE } from "./tower-metrics";
 import { DEFAULT_STATE_LIMITS, type StateLimits } from "./tower-state";
 import { loadTowers } from "./towers";
+import { once } from "../shared/once";
 
 /**
  * tower-dispatch: consumes signal intents from the FIFO queue and drives the PATLITE towers. This
@@ -69,12 +70,6 @@ export interface DispatcherHandler {
 function required(value: string | undefined, name: string, fix: string): string {
     if (value === undefined || value.trim() === "") throw new Error(`${name} is not set: ${fix}`);
     return value;
-}
-
-/** Memoises a loader; a failure is not kept, so the next invocation tries again. */
-function once<T>(load: () => T): () => T {
-    let value: { v: T } | undefined;
-    return () => (value ??= { v: load() }).v;
 }
 
 /**
