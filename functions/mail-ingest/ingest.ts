@@ -552,26 +552,17 @@ export async function ingestNotification(notification: SesReceivedNotification, 
         const { severity, rule } = analysis.classification;
         let summary: MailSummary | undefined;
         let paging: PageReport | undefined;
-        if (canary.kind === "impostor") {
-            logger.warn("A mail claiming to be the canary failed the sender check; it lit no tower and pinged nothing", { messageId, canaryId: canary.canaryId, from: analysis.mail.from, reasons: canary.reasons });
-            const base = buildSummary({
-                analysis,
-                intents,
-                messageId,
-                receivedAt,
-                source,
-                environment: config.environment,
-                extraProblems: fetched.problems,
-                onCall: deps.onCall === undefined ? undefined : "not paged: a mail claiming to be the canary never pages",
-            });
-            summary = impostorSummary(base, canary.canaryId, canary.reasons);
-            await publish(deps, summary);
-        } else if (severity === "ignore") {
+        if (canary.kind !== "impostor" && severity === "ignore") {
             // Ignored mail (newsletters) stays in S3 and in this log line; posting it would be the noise the rule removes.
             logger.info("Mail ignored by rule", { messageId, rule, from: analysis.mail.from, subject: analysis.mail.subject });
         } else {
-            // Paged before the summary, so that a refusal is in it; a retryable failure throws and the retry pages again (on-call deduplicates by alias).
-            if (deps.onCall !== undefined) {
+            // What the summary says of on-call: an impostor is never paged for.
+            let onCallNote: PageReport | undefined;
+            if (canary.kind === "impostor") {
+                logger.warn("A mail claiming to be the canary failed the sender check; it lit no tower and pinged nothing", { messageId, canaryId: canary.canaryId, from: analysis.mail.from, reasons: canary.reasons });
+                onCallNote = deps.onCall === undefined ? undefined : { onCall: "not paged: a mail claiming to be the canary never pages" };
+            } else if (deps.onCall !== undefined) {
+                // Paged before the summary, so that a refusal is in it; a retryable failure throws and the retry pages again (on-call deduplicates by alias).
                 const action = onCallActionFor({
                     severity,
                     alertKey: analysis.classification.alertKey,
@@ -585,17 +576,19 @@ export async function ingestNotification(notification: SesReceivedNotification, 
                     original: describeSource(source),
                 });
                 paging = await page(deps.onCall, action, logger, messageId);
+                onCallNote = paging;
             }
-            summary = buildSummary({
+            const base = buildSummary({
                 analysis,
                 intents,
                 messageId,
                 receivedAt,
                 source,
                 environment: config.environment,
-                extraProblems: paging?.problem === undefined ? fetched.problems : [...fetched.problems, paging.problem],
-                onCall: paging?.onCall,
+                extraProblems: onCallNote?.problem === undefined ? fetched.problems : [...fetched.problems, onCallNote.problem],
+                onCall: onCallNote?.onCall,
             });
+            summary = canary.kind === "impostor" ? impostorSummary(base, canary.canaryId, canary.reasons) : base;
             await publish(deps, summary);
         }
         await setMailState(deps.ddb, config.stateTable, messageId, "done", { doneAt: new Date((deps.now ?? Date.now)()).toISOString(), severity, rule: rule ?? "(default)", intents: intents.length });
