@@ -29,6 +29,7 @@ const alerts = new AlertChannel("alerts", {
     onCall: settings.oncall,
     onCallApiKey: secrets.onCallApiKey,
     onCallAlertsApiKey: secrets.onCallAlertsApiKey,
+    onCallJsmApiToken: secrets.jsmApiToken,
     logRetentionDays: settings.logRetentionDays,
     floodControl: settings.floodControl,
     // EventBridge and Budgets publish only if the topic and its key let them.

@@ -23,6 +23,8 @@ export interface AlertChannelArgs {
     readonly onCallApiKey: pulumi.Input<string>;
     /** JSM only: key of the API integration alertline's functions page through. Default none. */
     readonly onCallAlertsApiKey?: pulumi.Input<string>;
+    /** With `jsm`: the Atlassian API token for JSM's ops REST API (alertline:jsmApiToken). */
+    readonly onCallJsmApiToken?: pulumi.Input<string>;
     /** Days to keep the notifier's logs. Default 30. */
     readonly logRetentionDays?: number;
     /** AWS services allowed to publish to the topic (and use its key). Default ["cloudwatch.amazonaws.com"]. */
@@ -184,7 +186,7 @@ export class AlertChannel extends pulumi.ComponentResource {
         );
         const onCall = new OnCallRouting(
             `${name}-oncall`,
-            { environment: args.environment, settings: args.onCall, apiKey: args.onCallApiKey, alertsApiKey: args.onCallAlertsApiKey },
+            { environment: args.environment, settings: args.onCall, apiKey: args.onCallApiKey, alertsApiKey: args.onCallAlertsApiKey, jsmApiToken: args.onCallJsmApiToken },
             { parent: this },
         );
 

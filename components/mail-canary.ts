@@ -1,10 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { JSM_API_TOKEN_ENV, JSM_EMAIL_ENV, JSM_OPS_API_URL_ENV, JSM_TEAM_ID_ENV, jsmOpsApiUrl } from "../functions/shared/oncall-alerts";
 import { lambdaFunctionName } from "./function-code";
+import { JsmHeartbeat } from "./jsm";
+import { JSM_API_URL } from "./jsm-api";
 import { canaryFunctionPolicy } from "./mail-ingest-policies";
 import { OpsgenieHeartbeat } from "./opsgenie";
 import type { OnCallLink } from "./oncall-routing";
-import { serviceFunction } from "./service-function";
+import { functionSecret, serviceFunction } from "./service-function";
 import type { CanarySettings } from "./stack-config";
 
 /** What {@link mailCanary} needs. */
@@ -21,8 +24,13 @@ export interface MailCanaryArgs {
     readonly identityArn: pulumi.Input<string>;
     readonly settings: CanarySettings;
     readonly logRetentionDays: number;
-    /** On-call link: with Opsgenie the heartbeat is created; with JSM it is added by hand (README). */
+    /** On-call link: the heartbeat is created in Opsgenie, or in JSM through its ops REST API. */
     readonly onCall?: OnCallLink;
+    /**
+     * Name of the mail-ingest function that pings the heartbeat: with JSM the API token is encrypted
+     * for it (encryption context {LambdaFunctionName}). Required with JSM.
+     */
+    readonly ingestFunctionName?: string;
     readonly tags: Record<string, string>;
 }
 
@@ -33,6 +41,14 @@ export interface MailCanary {
     readonly heartbeatName: string;
     /** The canary function's name, for its error alarm. */
     readonly functionName: pulumi.Output<string>;
+    /**
+     * Environment mail-ingest needs to ping the heartbeat beyond its on-call client's: with JSM the
+     * ops REST API base, the team id, the account e-mail and the API token as KMS ciphertext for it;
+     * empty with Opsgenie, whose ping goes through the alert API key.
+     */
+    readonly ingestEnvironment: Record<string, pulumi.Input<string>>;
+    /** Whether ingestEnvironment holds a secret encrypted for mail-ingest (its role must decrypt its own secrets). */
+    readonly ingestDecryptsSecret: boolean;
 }
 
 /** The canary's sender: an address of the mail domain, so SES signs it with the domain's DKIM key. */
@@ -101,5 +117,40 @@ export function mailCanary(parent: pulumi.Resource, name: string, args: MailCana
             { parent },
         );
     }
-    return { sender, heartbeatName: beat, functionName: fn.name };
+    let ingestEnvironment: Record<string, pulumi.Input<string>> = {};
+    const jsm = args.onCall?.jsm;
+    if (jsm !== undefined) {
+        if (args.ingestFunctionName === undefined) throw new Error("mailCanary with JSM needs ingestFunctionName: the API token is encrypted for mail-ingest, which pings the heartbeat");
+        const heartbeat = new JsmHeartbeat(
+            `${name}-heartbeat`,
+            {
+                ...heartbeatSpec(args.environment, args.settings),
+                teamId: jsm.teamId,
+                connection: jsm.connection,
+            },
+            { parent },
+        );
+        ingestEnvironment = {
+            [JSM_OPS_API_URL_ENV]: pulumi.output(jsm.connection.cloudId).apply((cloudId) => jsmOpsApiUrl(cloudId, JSM_API_URL)),
+            // From the heartbeat, so mail-ingest pings only once the heartbeat exists.
+            [JSM_TEAM_ID_ENV]: heartbeat.teamId,
+            [JSM_EMAIL_ENV]: jsm.connection.email,
+            [JSM_API_TOKEN_ENV]: functionSecret(parent, `${name}-jsm-token`, { keyArn: args.keyArn, plaintext: jsm.connection.apiToken, functionName: args.ingestFunctionName }),
+        };
+    }
+    return { sender, heartbeatName: beat, functionName: fn.name, ingestEnvironment, ingestDecryptsSecret: jsm !== undefined };
+}
+
+/** The heartbeat's settings, the same in Opsgenie and JSM (their field names are the same). Pure. */
+export function heartbeatSpec(environment: string, settings: CanarySettings) {
+    return {
+        name: heartbeatName(environment),
+        description: `alertline ${environment}: pinged by mail-ingest for every canary mail (${settings.intervalMinutes} min); silence means alert mail is not being processed`,
+        interval: settings.heartbeatMinutes,
+        intervalUnit: "minutes" as const,
+        enabled: true,
+        alertMessage: `alertline ${environment}: no canary mail processed for ${settings.heartbeatMinutes} minutes. Alert mail may not be reaching the towers.`,
+        alertPriority: "P2" as const,
+        alertTags: ["alertline", `alertline-${environment}`, "canary"],
+    };
 }

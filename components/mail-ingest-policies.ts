@@ -99,7 +99,8 @@ function commonStatements(input: CommonGrants, tableActions: string[]) {
 
 /**
  * mail-ingest: read stored mail, claim it once, queue signal intents, report to the channel, and
- * (when it pages on-call) decrypt the on-call key encrypted for it.
+ * (when it pages on-call or pings a JSM heartbeat) decrypt the secrets encrypted for it alone: the
+ * on-call key and, with JSM, the API token of the ops REST API. `onCallKeyFor` is its function name.
  */
 export function ingestFunctionPolicy(input: CommonGrants & { bucketArn: string; signalQueueArn: string; deadLetterQueueArn: string; onCallKeyFor?: string }) {
     return {

@@ -234,9 +234,12 @@ export class MailIngest extends pulumi.ComponentResource {
                       settings: args.canary,
                       logRetentionDays: retentionDays,
                       onCall: args.onCall,
+                      ingestFunctionName: ingestName,
                       tags,
                   })
                 : undefined;
+        // mail-ingest decrypts what was encrypted for it alone: the on-call key, and with JSM the heartbeat's API token.
+        const ingestDecryptsOwnSecrets = onCallKey !== undefined || canary?.ingestDecryptsSecret === true;
         const ingestFile = {
             environment: env,
             allowedSenders: args.mail.allowedSenders,
@@ -260,6 +263,7 @@ export class MailIngest extends pulumi.ComponentResource {
                 ALERTLINE_ENVIRONMENT: env,
                 POWERTOOLS_SERVICE_NAME: "mail-ingest",
                 ...onCallEnvironment,
+                ...canary?.ingestEnvironment,
             },
             // Parsing a 40 MB mail takes memory and time; both are cheap next to a missed alert.
             timeoutSeconds: 120,
@@ -278,7 +282,7 @@ export class MailIngest extends pulumi.ComponentResource {
                         signalQueueArn: signalQueue.arn,
                         deadLetterQueueArn: ingestDeadLetters.arn,
                     })
-                    .apply((grants) => JSON.stringify(ingestFunctionPolicy({ ...grants, onCallKeyFor: onCallKey === undefined ? undefined : ingestName }))),
+                    .apply((grants) => JSON.stringify(ingestFunctionPolicy({ ...grants, onCallKeyFor: ingestDecryptsOwnSecrets ? ingestName : undefined }))),
             tags,
         });
         new aws.lambda.Permission(

@@ -1,6 +1,7 @@
 import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
 import { onCallApiUrl } from "../functions/shared/oncall-alerts";
+import { JsmConnectionArgs, JsmTeam } from "./jsm";
 import { OpsgenieApiIntegration, OpsgenieConnectionArgs, OpsgenieTeam } from "./opsgenie";
 import { opsgenieApiUrl } from "./opsgenie-api";
 import type { OnCallSettings } from "./stack-config";
@@ -32,6 +33,11 @@ export interface OnCallRoutingArgs {
      * Default: none (the functions do not page).
      */
     readonly alertsApiKey?: pulumi.Input<string>;
+    /**
+     * With `jsm`: the Atlassian API token of `settings.email`, for JSM's ops REST API (the team
+     * lookup, the heartbeat and its ping). Required with `jsm`; ignored with `opsgenie`.
+     */
+    readonly jsmApiToken?: pulumi.Input<string>;
 }
 
 /** How alertline's own functions reach on-call, and (Opsgenie only) what lets other components add heartbeats and webhooks. */
@@ -43,6 +49,8 @@ export interface OnCallLink {
     readonly alertsApiKey: pulumi.Output<string> | undefined;
     /** Opsgenie only: the configuration connection and the team, for heartbeats and the acknowledgement webhook. */
     readonly opsgenie?: { readonly connection: OpsgenieConnectionArgs; readonly teamId: pulumi.Output<string> };
+    /** JSM only: the ops REST API connection and the team (looked up by name), for the heartbeat and its ping. */
+    readonly jsm?: { readonly connection: JsmConnectionArgs; readonly teamId: pulumi.Output<string> };
 }
 
 /**
@@ -53,7 +61,7 @@ export interface OnCallLink {
 export class OnCallRouting extends pulumi.ComponentResource {
     /** The mention that pages this team from a Datadog monitor, e.g. "@opsgenie-alertline-dev". */
     declare readonly datadogHandle: pulumi.Output<string>;
-    /** Opsgenie team ID (undefined with `jsm`, whose team is managed in JSM). */
+    /** Opsgenie team ID, or with `jsm` the id of the JSM team looked up by name. */
     declare readonly teamId: pulumi.Output<string | undefined>;
     /** How alertline's functions page this team (see {@link OnCallLink}). */
     declare readonly link: OnCallLink;
@@ -101,11 +109,18 @@ export class OnCallRouting extends pulumi.ComponentResource {
                 { name: serviceName, opsgenieApiKey: pulumi.secret(args.apiKey), region: "custom", customUrl: JSM_DATADOG_API_URL },
                 { parent: this },
             );
-            teamId = pulumi.output(undefined);
+            if (args.jsmApiToken === undefined) {
+                throw new Error("OnCallRouting with backend jsm needs jsmApiToken (alertline:jsmApiToken): JSM's ops REST API takes the account e-mail and an API token");
+            }
+            const connection: JsmConnectionArgs = { cloudId: settings.cloudId, email: settings.email, apiToken: pulumi.secret(args.jsmApiToken) };
+            // Looked up, not created: the team's id is what the ops REST API's team paths take.
+            const team = new JsmTeam(`${name}-jsm-team`, { displayName: settings.team, connection }, { parent: this });
+            teamId = team.id;
             this.link = {
                 backend: "jsm",
                 alertsApiUrl: onCallApiUrl("jsm"),
                 alertsApiKey: args.alertsApiKey === undefined ? undefined : pulumi.secret(args.alertsApiKey),
+                jsm: { connection, teamId: team.id },
             };
         }
 

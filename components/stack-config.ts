@@ -62,6 +62,13 @@ const slackSchema = z
     })
     .strict();
 
+/** Where to find each JSM setting, for the messages (Atlassian's docs: "Jira Service Management ops REST API", intro and authentication). */
+const JSM_CLOUD_ID_HINT =
+    "open https://<your-site>.atlassian.net/_edge/tenant_info in a browser signed in to the site and copy \"cloudId\" (a UUID; Atlassian admin → Products also shows it)";
+const JSM_TEAM_HINT = "the team's name exactly as JSM shows it under Operations → Teams (alertline looks its ID up; the account in alertline:oncall.email must be able to see it)";
+const JSM_EMAIL_HINT =
+    "the e-mail address of the Atlassian account that created alertline:jsmApiToken (id.atlassian.com → Manage account → Email); the account needs access to the team's operations configuration";
+
 const onCallSchema = z.discriminatedUnion(
     "backend",
     [
@@ -72,7 +79,19 @@ const onCallSchema = z.discriminatedUnion(
         }).strict(),
         z.object({
             backend: z.literal("jsm"),
-            team: z.string().regex(/^[A-Za-z0-9 _.-]{1,100}$/, "must be the Jira Service Management team name"),
+            /** The Atlassian site's cloud ID: JSM's ops REST API is https://api.atlassian.com/jsm/ops/api/{cloudId}/v1/…. */
+            cloudId: z
+                .string({ error: JSM_CLOUD_ID_HINT })
+                .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, `must be the site's cloud ID, a UUID: ${JSM_CLOUD_ID_HINT}`),
+            /** The JSM operations team that owns the mail-path heartbeat; looked up by name. */
+            team: z
+                .string({ error: JSM_TEAM_HINT })
+                .regex(/^[^\p{Cc}]{1,100}$/u, `must be the name of a JSM operations team, 1–100 characters: ${JSM_TEAM_HINT}`)
+                .refine((t) => t.trim() === t && t !== "", `must not start or end with spaces: ${JSM_TEAM_HINT}`),
+            /** The Atlassian account whose API token is alertline:jsmApiToken (Basic auth to the ops REST API). */
+            email: z
+                .string({ error: JSM_EMAIL_HINT })
+                .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, `must be an e-mail address: ${JSM_EMAIL_HINT}`),
         }).strict(),
     ],
     { message: "must be opsgenie or jsm (Opsgenie support ends 2027-04-05; jsm is its successor)" },
@@ -280,6 +299,16 @@ export const SECRETS = {
         placeholder: "00000000-0000-4000-8000-0000placehold",
         check: (v: string) => (/^[A-Za-z0-9-]{20,64}$/.test(v) ? undefined : "must be the JSM API integration's key (a UUID)"),
     },
+    jsmApiToken: {
+        key: "alertline:jsmApiToken",
+        description:
+            "Atlassian API token of the account in alertline:oncall.email (create it at https://id.atlassian.com/manage-profile/security/api-tokens): alertline looks up the JSM team, manages the mail-path heartbeat and mail-ingest pings it through JSM's ops REST API with it",
+        placeholder: "ATATTofflinePlanPlaceholder0000000000000000",
+        check: (v: string) =>
+            /^\S{16,2048}$/.test(v)
+                ? undefined
+                : "must be an Atlassian API token (16 or more characters, no spaces) created at https://id.atlassian.com/manage-profile/security/api-tokens for the account in alertline:oncall.email",
+    },
     datadogApiKey: {
         key: "datadog:apiKey",
         description: "Datadog API key: used by the Datadog provider and, through SSM, by the Agent on each host",
@@ -295,16 +324,17 @@ export const SECRETS = {
 
 /**
  * The secrets a given configuration needs; the on-call backend decides which keys. With Opsgenie
- * alertline creates the API integration its functions page through; JSM has no API for that, so
- * with mail (whose functions page) its key is a secret too.
+ * alertline creates the API integration its functions page through; with JSM that integration is
+ * still made by hand, so with mail (whose functions page) its key is a secret too, and the API token
+ * of JSM's ops REST API (team lookup, heartbeat, ping) is always needed.
  */
 export function requiredSecrets(settings: Pick<AlertlineSettings, "oncall" | "mail">): SecretSpec[] {
     const onCallKeys =
         settings.oncall.backend === "opsgenie"
             ? [SECRETS.opsgenieApiKey]
             : settings.mail === undefined
-              ? [SECRETS.jsmDatadogApiKey]
-              : [SECRETS.jsmDatadogApiKey, SECRETS.jsmAlertsApiKey];
+              ? [SECRETS.jsmDatadogApiKey, SECRETS.jsmApiToken]
+              : [SECRETS.jsmDatadogApiKey, SECRETS.jsmAlertsApiKey, SECRETS.jsmApiToken];
     return [SECRETS.slackWebhookUrl, ...onCallKeys, SECRETS.datadogApiKey, SECRETS.datadogAppKey];
 }
 
@@ -423,6 +453,8 @@ export interface StackConfig {
         readonly onCallApiKey: pulumi.Output<string>;
         /** JSM only, with mail: the API integration key alertline's functions page through. */
         readonly onCallAlertsApiKey: pulumi.Output<string> | undefined;
+        /** JSM only: the Atlassian API token for JSM's ops REST API (Basic auth with alertline:oncall.email). */
+        readonly jsmApiToken: pulumi.Output<string> | undefined;
         readonly datadogApiKey: pulumi.Output<string>;
     };
 }
@@ -453,6 +485,7 @@ export function loadStackConfig(): StackConfig {
             slackWebhookUrl: requireCheckedSecret(SECRETS.slackWebhookUrl),
             onCallApiKey: requireCheckedSecret(onCallSecret),
             onCallAlertsApiKey: requiredSecrets(settings).includes(SECRETS.jsmAlertsApiKey) ? requireCheckedSecret(SECRETS.jsmAlertsApiKey) : undefined,
+            jsmApiToken: requiredSecrets(settings).includes(SECRETS.jsmApiToken) ? requireCheckedSecret(SECRETS.jsmApiToken) : undefined,
             datadogApiKey: requireCheckedSecret(SECRETS.datadogApiKey),
         },
     };

@@ -175,6 +175,11 @@ export interface OnCallClientOptions {
     readonly apiUrl: string;
     /** The API integration key; called before every request (memoise inside, e.g. createEnvSecretSource). */
     readonly apiKey: () => Promise<string>;
+    /**
+     * JSM only: where heartbeat pings go, JSM's ops REST API (its integration API has no heartbeats).
+     * Without it, pingHeartbeat on JSM's integration URL answers a problem instead of calling a path JSM does not serve.
+     */
+    readonly jsmHeartbeat?: JsmHeartbeatPingOptions;
     /** Default the global fetch. */
     readonly fetch?: typeof fetch;
     /** Upper bound on one request. Default {@link DEFAULT_ONCALL_TIMEOUT_MS}. */
@@ -245,8 +250,125 @@ export function createOnCallClient(options: OnCallClientOptions): OnCallClient {
             return send("close the alert", alias, "POST", path, { source: CLOSE_SOURCE, ...(note !== undefined ? { note: clipText(note, ONCALL_LIMITS.note) } : {}) });
         },
         pingHeartbeat(name) {
-            // Unconfirmed for JSM: that its integration API serves heartbeat pings under the same path.
+            if (options.jsmHeartbeat !== undefined) return pingJsmHeartbeat(options.jsmHeartbeat, name, doFetch, timeoutMs);
+            if (isJsmIntegrationUrl(base)) {
+                return Promise.resolve({
+                    ok: false,
+                    retryable: false,
+                    problem: `could not ping the heartbeat: JSM's integration API has no heartbeat ping; JSM pings go to its ops REST API (set ${JSM_OPS_API_URL_ENV}, ${JSM_TEAM_ID_ENV}, ${JSM_EMAIL_ENV} and ${JSM_API_TOKEN_ENV}; the mail canary component sets them)`,
+                });
+            }
             return send("ping the heartbeat", name, "GET", `/v2/heartbeats/${pathSegment(name)}/ping`);
         },
     };
+}
+
+// ---------------------------------------------------------------- JSM: heartbeat pings through the ops REST API
+
+/**
+ * JSM keeps heartbeats in its ops REST API, not in the integration API alerts go to: the ping is
+ * `GET https://api.atlassian.com/jsm/ops/api/{cloudId}/v1/teams/{teamId}/heartbeats/ping?name=<name>`
+ * with Basic auth, the account's e-mail and an API token (Atlassian, "Jira Service Management ops
+ * REST API", Heartbeats → Ping Heartbeat; the same base and auth in atlassian/terraform-provider-
+ * atlassian-operations, httpClientHelpers.GenerateJsmOpsClientRequest). Like Opsgenie's, the ping is
+ * processed asynchronously and does not check that the heartbeat exists.
+ */
+export const JSM_OPS_GATEWAY_URL = "https://api.atlassian.com";
+
+/** Base of JSM's ops REST API for a site: `https://api.atlassian.com/jsm/ops/api/{cloudId}`. */
+export function jsmOpsApiUrl(cloudId: string, gatewayUrl: string = JSM_OPS_GATEWAY_URL): string {
+    return `${gatewayUrl.replace(/\/+$/, "")}/jsm/ops/api/${encodeURIComponent(cloudId)}`;
+}
+
+/** Environment variables of a function that pings a JSM heartbeat (set by components/mail-canary.ts). */
+export const JSM_OPS_API_URL_ENV = "JSM_OPS_API_URL";
+export const JSM_TEAM_ID_ENV = "JSM_TEAM_ID";
+export const JSM_EMAIL_ENV = "JSM_EMAIL";
+/** The API token as KMS ciphertext with encryption context {LambdaFunctionName} (kms-env-secret.ts). */
+export const JSM_API_TOKEN_ENV = "JSM_API_TOKEN_CIPHERTEXT";
+
+export interface JsmHeartbeatPingOptions {
+    /** {@link jsmOpsApiUrl} of the site. */
+    readonly opsApiUrl: string;
+    /** The team owning the heartbeat. */
+    readonly teamId: string;
+    /** The Atlassian account's e-mail (Basic auth user). */
+    readonly email: string;
+    /** Its API token; called before every ping (memoise inside, e.g. createEnvSecretSource). */
+    readonly apiToken: () => Promise<string>;
+}
+
+function isJsmIntegrationUrl(base: string): boolean {
+    try {
+        return new URL(base).pathname.replace(/\/+$/, "").endsWith("/jsm/ops/integration");
+    } catch {
+        return false;
+    }
+}
+
+/** JSM's error body, `{"errors": [{"title": …}]}` (ops REST API intro), as one short line. */
+function jsmErrorOf(body: string): string {
+    try {
+        const parsed = JSON.parse(body) as { errors?: unknown; message?: unknown };
+        if (Array.isArray(parsed?.errors)) {
+            const titles = parsed.errors.map((e) => (typeof e === "object" && e !== null && typeof (e as { title?: unknown }).title === "string" ? (e as { title: string }).title : "")).filter((t) => t !== "");
+            if (titles.length > 0) return clipText(titles.join("; ").replace(/\s+/g, " "), 300);
+        }
+        if (typeof parsed?.message === "string" && parsed.message !== "") return clipText(parsed.message, 300);
+    } catch {
+        // not JSON: the text itself
+    }
+    const line = body.replace(/\s+/g, " ").trim();
+    return line === "" ? "(no error message)" : clipText(line, 300);
+}
+
+/** Removes the token and the Basic credential built from it (a response may echo either). */
+function redactJsm(text: string, email: string, token: string): string {
+    let out = text;
+    for (const secret of [Buffer.from(`${email}:${token}`, "utf8").toString("base64"), token]) if (secret.length > 0) out = out.split(secret).join("[redacted]");
+    return out.replace(/Basic\s+[A-Za-z0-9+/=]{8,}/g, "Basic [redacted]");
+}
+
+/** One ping, no retry (the Lambda's retry is the retry); every outcome is an OnCallResult. */
+async function pingJsmHeartbeat(options: JsmHeartbeatPingOptions, name: string, doFetch: typeof fetch, timeoutMs: number): Promise<OnCallResult> {
+    let token: string;
+    try {
+        token = await options.apiToken();
+    } catch (error) {
+        const { retryable, problem } = keyProblem(error);
+        return { ok: false, retryable, problem: `could not ping the heartbeat: ${problem.replace("the on-call API key", "the JSM API token")}` };
+    }
+    const base = options.opsApiUrl.replace(/\/+$/, "");
+    const url = `${base}/v1/teams/${pathSegment(options.teamId)}/heartbeats/ping?name=${encodeURIComponent(name)}`;
+    let response: Response;
+    try {
+        response = await doFetch(url, {
+            method: "GET",
+            headers: { authorization: `Basic ${Buffer.from(`${options.email}:${token}`, "utf8").toString("base64")}`, accept: "application/json" },
+            // A redirect would carry the credential to wherever it points.
+            redirect: "manual",
+            signal: AbortSignal.timeout(timeoutMs),
+        });
+    } catch (error) {
+        const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+        const timedOut = err?.name === "TimeoutError" || err?.name === "AbortError";
+        const detail = timedOut ? `no answer within ${timeoutMs} ms` : `${err?.message ?? String(error)} (${err?.cause?.code ?? err?.cause?.message ?? err?.name ?? "unknown error"})`;
+        return { ok: false, retryable: true, problem: redactJsm(`could not ping the heartbeat: JSM at ${base} was not reachable: ${detail}`, options.email, token) };
+    }
+    const text = await response.text().catch(() => "");
+    const status = response.status;
+    if (status >= 200 && status < 300) return { ok: true, status };
+    const message = redactJsm(jsmErrorOf(text), options.email, token);
+    if (status === 429 || status >= 500) return { ok: false, status, retryable: true, problem: `could not ping the heartbeat: JSM answered ${status} (${message}); a later retry may succeed` };
+    const fix =
+        status === 401
+            ? `JSM did not accept the e-mail and API token: check ${JSM_EMAIL_ENV} (alertline:oncall.email) and re-encrypt a valid token into ${JSM_API_TOKEN_ENV} (alertline:jsmApiToken)`
+            : status === 403
+              ? "the account may not ping this team's heartbeats: give it a role in the team (or an admin role) in JSM"
+              : status === 404
+                ? `JSM has no such site or team: check ${JSM_OPS_API_URL_ENV} (its cloud ID, alertline:oncall.cloudId) and ${JSM_TEAM_ID_ENV}`
+                : status >= 300 && status < 400
+                  ? `the ops API URL redirects: set ${JSM_OPS_API_URL_ENV} to ${jsmOpsApiUrl("<cloudId>")}`
+                  : "retrying cannot fix this; check the heartbeat in JSM";
+    return { ok: false, status, retryable: false, problem: redactJsm(`could not ping the heartbeat "${name}": JSM answered ${status} (${message}): ${fix}`, options.email, token) };
 }

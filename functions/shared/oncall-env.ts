@@ -1,6 +1,16 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { createEnvSecretSource } from "./kms-env-secret";
-import { createOnCallClient, ONCALL_API_KEY_ENV, ONCALL_API_URL_ENV, type OnCallClient } from "./oncall-alerts";
+import {
+    createOnCallClient,
+    JSM_API_TOKEN_ENV,
+    JSM_EMAIL_ENV,
+    JSM_OPS_API_URL_ENV,
+    JSM_TEAM_ID_ENV,
+    ONCALL_API_KEY_ENV,
+    ONCALL_API_URL_ENV,
+    type JsmHeartbeatPingOptions,
+    type OnCallClient,
+} from "./oncall-alerts";
 
 /**
  * A function's on-call client from its environment: `ONCALL_API_URL` and
@@ -18,7 +28,39 @@ export function onCallClientFromEnv(kms: Pick<KMSClient, "send">, env: NodeJS.Pr
         throw new Error(`${set} is set but ${unset} is not: on-call paging needs both (the API base URL and the KMS-encrypted API integration key) or neither (paging off); the mail-ingest component sets them together`);
     }
     checkApiUrl(url);
-    return createOnCallClient({ apiUrl: url, apiKey: createEnvSecretSource(kms, ONCALL_API_KEY_ENV, "the on-call API integration key (Opsgenie or JSM)", env), ...options });
+    const jsmHeartbeat = jsmHeartbeatFromEnv(kms, env);
+    return createOnCallClient({
+        apiUrl: url,
+        apiKey: createEnvSecretSource(kms, ONCALL_API_KEY_ENV, "the on-call API integration key (Opsgenie or JSM)", env),
+        ...(jsmHeartbeat === undefined ? {} : { jsmHeartbeat }),
+        ...options,
+    });
+}
+
+/**
+ * JSM's heartbeat ping settings (see JsmHeartbeatPingOptions): all four variables or none; some
+ * without the others is a deployment mistake and throws, naming the missing ones.
+ */
+export function jsmHeartbeatFromEnv(kms: Pick<KMSClient, "send">, env: NodeJS.ProcessEnv = process.env): JsmHeartbeatPingOptions | undefined {
+    const names = [JSM_OPS_API_URL_ENV, JSM_TEAM_ID_ENV, JSM_EMAIL_ENV, JSM_API_TOKEN_ENV];
+    const values = names.map((name) => env[name]?.trim() ?? "");
+    if (values.every((v) => v === "")) return undefined;
+    const missing = names.filter((_, i) => values[i] === "");
+    if (missing.length > 0) {
+        throw new Error(`${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set while ${names.filter((n) => !missing.includes(n)).join(", ")} ${names.length - missing.length === 1 ? "is" : "are"}: the JSM heartbeat ping needs all four (the mail canary component sets them together)`);
+    }
+    const [opsApiUrl, teamId, email] = values;
+    let parsed: URL;
+    try {
+        parsed = new URL(opsApiUrl);
+    } catch {
+        throw new Error(`${JSM_OPS_API_URL_ENV} is not a URL: set it to https://api.atlassian.com/jsm/ops/api/<cloudId>`);
+    }
+    const local = parsed.hostname === "127.0.0.1" || parsed.hostname === "localhost";
+    if ((parsed.protocol !== "https:" && !(parsed.protocol === "http:" && local)) || !/\/jsm\/ops\/api\/[^/]+\/?$/.test(parsed.pathname) || parsed.search !== "" || parsed.username !== "") {
+        throw new Error(`${JSM_OPS_API_URL_ENV} must be JSM's ops REST API base for the site, https://api.atlassian.com/jsm/ops/api/<cloudId> (the API token travels with it)`);
+    }
+    return { opsApiUrl, teamId, email, apiToken: createEnvSecretSource(kms, JSM_API_TOKEN_ENV, "the Atlassian API token for JSM's ops REST API", env) };
 }
 
 /** Throws unless `url` is an https URL (plain http only to this machine, for local tests). */

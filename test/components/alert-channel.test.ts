@@ -7,6 +7,8 @@ import { policyDocument, recordResources } from "../harness/record";
 
 const WEBHOOK = "https://hooks.slack.com/services/T0TEST/B0TEST/unit-test-webhook-token";
 const ONCALL_KEY = "11111111-2222-4333-8444-555555555555";
+const JSM_SETTINGS = { backend: "jsm" as const, cloudId: "3a015c30-bac7-4abc-97a1-50c1feea188a", team: "Ops Tokyo", email: "oncall-bot@example.jp" };
+const JSM_TOKEN = "ATATT-unit-test-token-0000000000";
 
 function channelArgs(overrides: Partial<AlertChannelArgs> = {}): AlertChannelArgs {
     return {
@@ -186,24 +188,40 @@ describe("AlertChannel's link for alertline's own pages", () => {
     });
 
     it("with jsm passes the JSM API integration key and JSM's integration API, and no Opsgenie team", async () => {
-        let jsmLink: { url?: string; key?: string; hasOpsgenie?: boolean } = {};
-        await recordResources(() => {
-            const channel = new AlertChannel("alerts", channelArgs({ onCall: { backend: "jsm", team: "ops" }, onCallAlertsApiKey: "jsm-alerts-key-0000000000" }));
+        let jsmLink: { url?: string; key?: string; hasOpsgenie?: boolean; teamId?: string } = {};
+        const jsm = await recordResources(() => {
+            const channel = new AlertChannel("alerts", channelArgs({ onCall: JSM_SETTINGS, onCallAlertsApiKey: "jsm-alerts-key-0000000000", onCallJsmApiToken: pulumi.secret(JSM_TOKEN) }));
             jsmLink = { url: channel.onCall.alertsApiUrl, hasOpsgenie: channel.onCall.opsgenie !== undefined };
             channel.onCall.alertsApiKey?.apply((key) => (jsmLink.key = key));
+            channel.onCall.jsm?.teamId.apply((id) => (jsmLink.teamId = id));
         });
-        expect(jsmLink).toEqual({ url: "https://api.atlassian.com/jsm/ops/integration", key: "jsm-alerts-key-0000000000", hasOpsgenie: false });
+        const team = jsm.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team");
+        expect(jsmLink).toEqual({ url: "https://api.atlassian.com/jsm/ops/integration", key: "jsm-alerts-key-0000000000", hasOpsgenie: false, teamId: team.id });
     });
 });
 
 describe("AlertChannel with the jsm backend", () => {
     it("points Datadog at JSM with the given integration key and creates nothing in Opsgenie", async () => {
-        const jsm = await recordResources(() => new AlertChannel("alerts", channelArgs({ onCall: { backend: "jsm", team: "ops" } })));
+        const jsm = await recordResources(() => new AlertChannel("alerts", channelArgs({ onCall: JSM_SETTINGS, onCallJsmApiToken: pulumi.secret(JSM_TOKEN) })));
         expect(jsm.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/opsgenie"))).toEqual([]);
         const service = jsm.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service");
         expect(service.inputs).toMatchObject({ region: "custom", customUrl: JSM_DATADOG_API_URL });
         expect(reveal(service.inputs.opsgenieApiKey)).toBe(ONCALL_KEY);
         expect(service.inputs.opsgenieApiKey).toBeInstanceOf(SecretValue);
+    });
+
+    it("looks the team up by name in JSM's ops REST API with the cloud ID, e-mail and the token kept secret", async () => {
+        const jsm = await recordResources(() => new AlertChannel("alerts", channelArgs({ onCall: JSM_SETTINGS, onCallJsmApiToken: pulumi.secret(JSM_TOKEN) })));
+        const team = jsm.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team");
+        expect(team.inputs.displayName).toBe("Ops Tokyo");
+        const connection = team.inputs.connection as Record<string, unknown>;
+        expect(connection).toMatchObject({ cloudId: JSM_SETTINGS.cloudId, email: JSM_SETTINGS.email, apiUrl: "https://api.atlassian.com" });
+        expect(connection.apiToken).toBeInstanceOf(SecretValue);
+        expect(reveal(connection.apiToken)).toBe(JSM_TOKEN);
+    });
+
+    it("refuses jsm without the API token, naming the secret", () => {
+        expect(() => new AlertChannel("alerts-no-token", channelArgs({ onCall: JSM_SETTINGS }))).toThrow(/alertline:jsmApiToken/);
     });
 });
 

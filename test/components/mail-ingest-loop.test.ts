@@ -17,6 +17,15 @@ const opsgenieLink = (): OnCallLink => ({
     opsgenie: { connection: { apiKey: pulumi.secret("configuration-key"), apiUrl: "https://api.eu.opsgenie.com" }, teamId: pulumi.output("team-42") },
 });
 
+const JSM_CLOUD_ID = "3a015c30-bac7-4abc-97a1-50c1feea188a";
+const JSM_TOKEN = "ATATT-mail-ingest-test-token-000";
+const jsmLink = (): OnCallLink => ({
+    backend: "jsm",
+    alertsApiUrl: "https://api.atlassian.com/jsm/ops/integration",
+    alertsApiKey: pulumi.secret("jsm-key"),
+    jsm: { connection: { cloudId: JSM_CLOUD_ID, email: "oncall-bot@example.jp", apiToken: pulumi.secret(JSM_TOKEN) }, teamId: pulumi.output("jsm-team-7") },
+});
+
 const args = (overrides: Partial<MailIngestArgs> = {}): MailIngestArgs =>
     mailIngestArgs({
         privateSubnetIds: ["subnet-private-1"],
@@ -109,13 +118,55 @@ describe("the acknowledgement endpoint", () => {
         expect(reveal(webhook.inputs.headers)).toEqual({ "X-Alertline-Token": outputs.ackWebhookToken });
     });
 
-    it("leaves the webhook and heartbeat to be added by hand with JSM, which has no API for them", async () => {
-        const jsm = await recordResources(() => new MailIngest("mail", args({ onCall: { backend: "jsm", alertsApiUrl: "https://api.atlassian.com/jsm/ops/integration", alertsApiKey: pulumi.secret("jsm-key") } })));
+    it("with JSM creates nothing in Opsgenie and leaves the outgoing webhook to be added by hand", async () => {
+        const jsm = await recordResources(() => new MailIngest("mail", args({ onCall: jsmLink() })));
         expect(jsm.ofType("pulumi-nodejs:dynamic/opsgenie:ApiIntegration")).toEqual([]);
         expect(jsm.ofType("pulumi-nodejs:dynamic/opsgenie:Heartbeat")).toEqual([]);
         expect(jsm.ofType("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(1);
         const variables = (jsm.get("aws:lambda/function:Function", "mail-ingest").inputs.environment as { variables: Record<string, unknown> }).variables;
         expect(variables.ONCALL_API_URL).toBe("https://api.atlassian.com/jsm/ops/integration");
+    });
+});
+
+describe("the JSM heartbeat and its ping", () => {
+    let jsm: RecordingEngine;
+    beforeAll(async () => {
+        jsm = await recordResources(() => new MailIngest("mail", args({ onCall: jsmLink() })));
+    }, 60_000);
+
+    it("creates the mail-path heartbeat in the looked-up team through JSM's ops REST API, the token kept secret", () => {
+        const heartbeat = jsm.get("pulumi-nodejs:dynamic/jsm:Heartbeat", "mail-canary-heartbeat");
+        expect(heartbeat.inputs).toMatchObject({ name: "alertline-dev-mail-path", interval: 21, intervalUnit: "minutes", enabled: true, teamId: "jsm-team-7", alertPriority: "P2" });
+        const connection = heartbeat.inputs.connection as Record<string, unknown>;
+        expect(connection).toMatchObject({ cloudId: JSM_CLOUD_ID, email: "oncall-bot@example.jp" });
+        expect(connection.apiToken).toBeInstanceOf(SecretValue);
+    });
+
+    it("gives mail-ingest the ops API base, the heartbeat's team, the e-mail and the token only as ciphertext encrypted for it", () => {
+        const variables = (jsm.get("aws:lambda/function:Function", "mail-ingest").inputs.environment as { variables: Record<string, unknown> }).variables;
+        expect(variables.JSM_OPS_API_URL).toBe(`https://api.atlassian.com/jsm/ops/api/${JSM_CLOUD_ID}`);
+        expect(variables.JSM_TEAM_ID).toBe(jsm.get("pulumi-nodejs:dynamic/jsm:Heartbeat", "mail-canary-heartbeat").state.teamId);
+        expect(variables.JSM_EMAIL).toBe("oncall-bot@example.jp");
+        const ciphertext = jsm.get("aws:kms/ciphertext:Ciphertext", "mail-canary-jsm-token");
+        expect(variables.JSM_API_TOKEN_CIPHERTEXT).toBe(ciphertext.state.ciphertextBlob);
+        expect(ciphertext.inputs.context).toEqual({ LambdaFunctionName: "alertline-dev-mail-ingest" });
+        expect(ciphertext.inputs.plaintext).toBeInstanceOf(SecretValue);
+        expect(reveal(ciphertext.inputs.plaintext)).toBe(JSM_TOKEN);
+        expect(JSON.stringify(variables)).not.toContain(JSM_TOKEN);
+    });
+
+    it("lets mail-ingest decrypt only what was encrypted for it, with the key the token was encrypted with", () => {
+        const statements = policyDocument(jsm.get("aws:iam/rolePolicy:RolePolicy", "mail-ingest-policy").inputs.policy).Statement as Record<string, any>[];
+        const decrypt = statements.filter((s) => s.Action === "kms:Decrypt" && s.Condition?.StringEquals?.["kms:EncryptionContext:LambdaFunctionName"] !== undefined);
+        expect(decrypt).toHaveLength(1);
+        expect(decrypt[0].Condition.StringEquals["kms:EncryptionContext:LambdaFunctionName"]).toBe("alertline-dev-mail-ingest");
+        expect(decrypt[0].Resource).toBe(jsm.get("aws:kms/ciphertext:Ciphertext", "mail-canary-jsm-token").inputs.keyId);
+    });
+
+    it("grants the decrypt for the token even when no alert key is configured", async () => {
+        const noKey = await recordResources(() => new MailIngest("mail", args({ onCall: { ...jsmLink(), alertsApiKey: undefined } })));
+        const statements = policyDocument(noKey.get("aws:iam/rolePolicy:RolePolicy", "mail-ingest-policy").inputs.policy).Statement as Record<string, any>[];
+        expect(statements.some((s) => s.Action === "kms:Decrypt" && s.Condition?.StringEquals?.["kms:EncryptionContext:LambdaFunctionName"] === "alertline-dev-mail-ingest")).toBe(true);
     });
 });
 

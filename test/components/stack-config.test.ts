@@ -8,6 +8,8 @@ const valid = {
     hosts: [{ name: "web" }],
 };
 
+const JSM = { backend: "jsm" as const, cloudId: "3a015c30-bac7-4abc-97a1-50c1feea188a", team: "Ops Tokyo", email: "oncall-bot@example.jp" };
+
 function problems(raw: Record<string, unknown>): string[] {
     try {
         parseSettings(raw);
@@ -71,8 +73,30 @@ describe("parseSettings", () => {
         expect(problem).toContain("2027-04-05");
     });
 
-    it("accepts jsm without an Opsgenie region", () => {
-        expect(parseSettings({ ...valid, oncall: { backend: "jsm", team: "ops" } }).oncall).toEqual({ backend: "jsm", team: "ops" });
+    it("accepts jsm with its cloud ID, team and account e-mail, and without an Opsgenie region", () => {
+        expect(parseSettings({ ...valid, oncall: JSM }).oncall).toEqual(JSM);
+    });
+
+    it("names each missing JSM setting and where in Atlassian's admin to find it", () => {
+        const found = problems({ ...valid, oncall: { backend: "jsm" } });
+        expect(found).toHaveLength(3);
+        expect(found.find((p) => p.startsWith("alertline:oncall.cloudId is required"))).toContain("https://<your-site>.atlassian.net/_edge/tenant_info");
+        expect(found.find((p) => p.startsWith("alertline:oncall.team is required"))).toContain("Operations → Teams");
+        expect(found.find((p) => p.startsWith("alertline:oncall.email is required"))).toContain("alertline:jsmApiToken");
+    });
+
+    it("refuses a cloud ID that is not a UUID, a team name with control characters and an address without @", () => {
+        const found = problems({ ...valid, oncall: { ...JSM, cloudId: "mysite.atlassian.net", team: "ops\nteam", email: "ops.example.jp" } });
+        expect(found).toEqual([
+            expect.stringMatching(/^alertline:oncall\.cloudId "mysite\.atlassian\.net" must be the site's cloud ID, a UUID: open https:\/\/<your-site>\.atlassian\.net\/_edge\/tenant_info/),
+            expect.stringMatching(/^alertline:oncall\.team "ops\\nteam" must be the name of a JSM operations team/),
+            expect.stringMatching(/^alertline:oncall\.email "ops\.example\.jp" must be an e-mail address: .*id\.atlassian\.com/),
+        ]);
+    });
+
+    it("refuses the Opsgenie region under jsm, naming the known settings", () => {
+        const [problem] = problems({ ...valid, oncall: { ...JSM, region: "eu" } });
+        expect(problem).toMatch(/^alertline:oncall\.region is not a known setting; known settings here: .*cloudId.*email/);
     });
 });
 
@@ -87,16 +111,29 @@ describe("decodeConfigValue", () => {
 describe("requiredSecrets", () => {
     it("asks for the Opsgenie key with opsgenie and the JSM integration key with jsm", () => {
         const opsgenie = requiredSecrets({ oncall: { backend: "opsgenie", region: "eu", team: "t" }, mail: undefined }).map((s) => s.key);
-        const jsm = requiredSecrets({ oncall: { backend: "jsm", team: "t" }, mail: undefined }).map((s) => s.key);
+        const jsm = requiredSecrets({ oncall: JSM, mail: undefined }).map((s) => s.key);
         expect(opsgenie).toContain("alertline:opsgenieApiKey");
         expect(opsgenie).not.toContain("alertline:jsmDatadogApiKey");
+        expect(opsgenie).not.toContain("alertline:jsmApiToken");
         expect(jsm).toContain("alertline:jsmDatadogApiKey");
         expect(jsm).not.toContain("alertline:opsgenieApiKey");
     });
 
+    it("asks for the Atlassian API token whenever the backend is jsm, with or without mail", () => {
+        const mail = parseSettings({ ...valid, mail: { domain: "alerts.example.jp", recipient: "patlite" }, mailRules: "functions/mail-ingest/rules/dev.yaml" }).mail;
+        expect(requiredSecrets({ oncall: JSM, mail: undefined }).map((s) => s.key)).toContain("alertline:jsmApiToken");
+        expect(requiredSecrets({ oncall: JSM, mail }).map((s) => s.key)).toContain("alertline:jsmApiToken");
+    });
+
+    it("checks the API token's shape and says where to create one", () => {
+        expect(SECRETS.jsmApiToken.check("ATATT3xFfGF0abcdefghijklmnop")).toBeUndefined();
+        expect(SECRETS.jsmApiToken.check("short")).toContain("https://id.atlassian.com/manage-profile/security/api-tokens");
+        expect(SECRETS.jsmApiToken.check("has a space in it 0123456789")).toBeDefined();
+    });
+
     it("asks for JSM's API integration key only when mail-ingest pages through it", () => {
         const mail = parseSettings({ ...valid, mail: { domain: "alerts.example.jp", recipient: "patlite" }, mailRules: "functions/mail-ingest/rules/dev.yaml" }).mail;
-        const withMail = requiredSecrets({ oncall: { backend: "jsm", team: "t" }, mail }).map((s) => s.key);
+        const withMail = requiredSecrets({ oncall: JSM, mail }).map((s) => s.key);
         const opsgenieWithMail = requiredSecrets({ oncall: { backend: "opsgenie", region: "us", team: "t" }, mail }).map((s) => s.key);
         expect(withMail).toContain("alertline:jsmAlertsApiKey");
         // Opsgenie's alerts integration is created by the stack, so no second key is asked for.

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type ServerResponse } from "node:http";
 import { close, listen, readBody } from "./http";
+import { createJsmOpsStandIn, JSM_OPS_PREFIX, type JsmOpsOptions, type JsmOpsStandIn } from "./jsm-ops";
 
 /**
  * On-call on this machine: a node:http server on 127.0.0.1 that answers like Opsgenie's alert and
@@ -11,10 +12,12 @@ import { close, listen, readBody } from "./http";
  *   POST /v2/alerts/{alias}/close?identifierType=alias  close by alias (202)
  *   GET|POST /v2/heartbeats/{name}/ping               ping (202, "PONG - Heartbeat received")
  *
- * The same paths under {@link JSM_INTEGRATION_PREFIX} answer alike, so the sink stands in for
- * JSM's integration API too (facts.md gives that prefix for alerts; Unconfirmed: that JSM also
- * takes heartbeat pings there). Every request needs `Authorization: GenieKey <key>`; any non-empty
- * key is accepted (only the `apiKey` option's, when set) and none is ever recorded or logged.
+ * The alert paths under {@link JSM_INTEGRATION_PREFIX} answer alike, so the sink stands in for
+ * JSM's integration events API too (facts.md: create, acknowledge, close, add note only). JSM has no
+ * heartbeat ping there: its heartbeats live in the ops REST API under `/jsm/ops/api/{cloudId}`,
+ * Basic auth only, which ./jsm-ops.ts serves when the `jsmOps` option names the site. Every request
+ * to the alert APIs needs `Authorization: GenieKey <key>`; any non-empty key is accepted (only the
+ * `apiKey` option's, when set) and none is ever recorded or logged.
  *
  * Like Opsgenie: answers `{result, took, requestId}` on success and `{message, took, requestId}`
  * on errors (Opsgenie's response docs: 400 invalid JSON, 401 unauthenticated, 404 no such
@@ -114,6 +117,8 @@ export interface OnCallSinkOptions {
      * gives per-request failures (`() => script.shift()`); `request.action` a status per path.
      */
     readonly answer?: (request: Omit<OnCallRequest, "status">) => OnCallScriptedAnswer | undefined;
+    /** JSM's ops REST API for one site (cloud ID, account, teams); without it those paths answer 404. */
+    readonly jsmOps?: JsmOpsOptions;
 }
 
 export interface OnCallSink {
@@ -121,6 +126,10 @@ export interface OnCallSink {
     readonly url: string;
     /** Base URL standing in for https://api.atlassian.com/jsm/ops/integration. */
     readonly jsmUrl: string;
+    /** Base URL standing in for the gateway https://api.atlassian.com (the ops REST API is under /jsm/ops/api/{cloudId}). */
+    readonly gatewayUrl: string;
+    /** JSM's ops REST API: its requests, heartbeats and pings (see ./jsm-ops.ts). */
+    readonly jsmOps: JsmOpsStandIn;
     /** Every request, in order, refused ones included. */
     readonly requests: OnCallRequest[];
     /** The alerts as they stand now, in the order they were opened. */
@@ -172,9 +181,10 @@ type Route =
     | { readonly action: "close-alert"; readonly methods: readonly string[]; readonly identifier: string }
     | { readonly action: "ping-heartbeat"; readonly methods: readonly string[]; readonly name: string };
 
-/** The route of a path (prefix already removed); undefined when the sink does not answer it. */
-function routeOf(path: string): Route | "bad-encoding" | undefined {
+/** The route of a path (prefix already removed); undefined when the sink does not answer it. JSM's integration API has no heartbeats. */
+function routeOf(path: string, api: OnCallApi = "opsgenie"): Route | "bad-encoding" | undefined {
     try {
+        if (api === "jsm" && path.startsWith("/v2/heartbeats")) return undefined;
         if (path === "/v2/alerts") return { action: "create-alert", methods: ["POST"] };
         const close = /^\/v2\/alerts\/([^/]+)\/close$/.exec(path);
         if (close) return { action: "close-alert", methods: ["POST"], identifier: decodeURIComponent(close[1]) };
@@ -213,11 +223,13 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
     const requests: OnCallRequest[] = [];
     const alerts: { -readonly [K in keyof OnCallAlert]: OnCallAlert[K] }[] = [];
 
+    const jsmOps = createJsmOpsStandIn(options.jsmOps, log);
     const server = createServer(async (req, res) => {
         const raw = await readBody(req);
         const method = req.method ?? "";
         const url = new URL(req.url ?? "/", "http://localhost");
         const path = url.pathname;
+        if (path.startsWith(`${JSM_OPS_PREFIX}/`)) return jsmOps.handle(req, res, raw);
         const query = Object.fromEntries(url.searchParams);
         const api: OnCallApi = path.startsWith(`${JSM_INTEGRATION_PREFIX}/`) ? "jsm" : "opsgenie";
         const via = api === "jsm" ? " (JSM)" : "";
@@ -230,7 +242,7 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
             answer(status, { message, ...extra });
         };
 
-        const route = routeOf(api === "jsm" ? path.slice(JSM_INTEGRATION_PREFIX.length) : path);
+        const route = routeOf(api === "jsm" ? path.slice(JSM_INTEGRATION_PREFIX.length) : path, api);
         if (route === "bad-encoding") return refuse(400, "Invalid path encoding", "malformed percent-encoding in the path");
         if (route === undefined) return refuse(404, "Could not find handler", "not an alert or heartbeat endpoint this sink answers (POST /v2/alerts, POST /v2/alerts/{alias}/close, GET|POST /v2/heartbeats/{name}/ping)");
         const action = route.action;
@@ -311,6 +323,8 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
     return {
         url,
         jsmUrl: `${url}${JSM_INTEGRATION_PREFIX}`,
+        gatewayUrl: url,
+        jsmOps,
         requests,
         alerts: () => alerts.map((alert) => ({ ...alert })),
         close: () => close(server),

@@ -1,0 +1,327 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/**
+ * JSM's ops REST API on this machine (the part alertline calls), served by the on-call stand-in
+ * (./oncall.ts) under `/jsm/ops/api/{cloudId}/…`. Written from Atlassian's "Jira Service
+ * Management ops REST API" reference (developer.atlassian.com/cloud/jira/service-desk-ops/rest/v2/):
+ *
+ *   GET    /v1/teams                                  List teams (paginated: values, links.next)
+ *   GET    /v1/teams/{teamId}/heartbeats?name=        List heartbeats (filtered by name)
+ *   POST   /v1/teams/{teamId}/heartbeats              Create heartbeat (name, interval, intervalUnit required)
+ *   PATCH  /v1/teams/{teamId}/heartbeats?name=        Update heartbeat ("Name of a heartbeat cannot be changed")
+ *   DELETE /v1/teams/{teamId}/heartbeats?name=        Delete heartbeat
+ *   GET    /v1/teams/{teamId}/heartbeats/ping?name=   Ping heartbeat (asynchronous: existence not checked)
+ *
+ * Strict like the service: only Basic auth (account e-mail : API token, the reference's
+ * `--user 'email@example.com:<api_token>'`) is accepted, a GenieKey is refused; another cloud ID,
+ * another path or method, an unknown or missing field, a wrong type is refused with JSM's error shape
+ * `{"errors": [{"title": …}]}` (the reference's intro). The update and delete paths and the `name`
+ * query come from Atlassian's Terraform provider (internal/provider/heartbeat_resource.go), the ping
+ * path from the reference's "Ping Heartbeat" operation.
+ *
+ * Unconfirmed (chosen strictly, see test/fixtures/contracts/README.md): the status codes of create
+ * (201 here), delete (204) and ping (202); the List teams entry fields (`teamId`, `teamName` here);
+ * the error texts; what JSM answers for an unknown cloud ID or team (404 here) and for a duplicate
+ * heartbeat name (409 here); whether a PATCH body may omit fields (here: any subset of the create
+ * fields, but `name`, if sent, must be the heartbeat's).
+ */
+
+export const JSM_OPS_PREFIX = "/jsm/ops/api";
+
+export interface JsmOpsTeam {
+    readonly id: string;
+    readonly name: string;
+}
+
+export interface JsmOpsOptions {
+    /** The site's cloud ID; any other answers 404. */
+    readonly cloudId: string;
+    /** The account e-mail and API token Basic auth must carry. */
+    readonly email: string;
+    readonly apiToken: string;
+    /** The operations teams the account can see. */
+    readonly teams: readonly JsmOpsTeam[];
+    /** Page size of List teams and List heartbeats when the request gives none. Default 20. */
+    readonly pageSize?: number;
+}
+
+export type JsmOpsAction = "list-teams" | "list-heartbeats" | "create-heartbeat" | "update-heartbeat" | "delete-heartbeat" | "ping-heartbeat";
+
+export interface JsmOpsRequest {
+    readonly method: string;
+    /** The path as sent (percent-encoded), without the query. */
+    readonly path: string;
+    readonly query: Readonly<Record<string, string>>;
+    readonly action: JsmOpsAction | undefined;
+    readonly teamId?: string;
+    /** The heartbeat named by `?name=` (list, update, delete, ping) or the create body. */
+    readonly heartbeat?: string;
+    readonly body: unknown;
+    /** `basic`, `geniekey`, `other` or `none`: which scheme the Authorization header used. */
+    readonly auth: "basic" | "geniekey" | "other" | "none";
+    readonly status: number;
+}
+
+export interface JsmOpsHeartbeat {
+    readonly teamId: string;
+    readonly name: string;
+    readonly description: string;
+    readonly interval: number;
+    readonly intervalUnit: string;
+    readonly enabled: boolean;
+    readonly alertMessage: string;
+    readonly alertTags: readonly string[];
+    readonly alertPriority: string;
+    /** Pings received since it was created. */
+    readonly pings: number;
+}
+
+/** A scripted answer sent before authentication and validation (for retries, failures). */
+export interface JsmOpsScriptedAnswer {
+    readonly status: number;
+    readonly body?: Readonly<Record<string, unknown>> | string;
+    readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface JsmOpsStandIn {
+    /** Serves a request whose path starts with {@link JSM_OPS_PREFIX}. */
+    handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void;
+    readonly requests: JsmOpsRequest[];
+    /** The heartbeats as they stand, in creation order. */
+    heartbeats(): JsmOpsHeartbeat[];
+    /** Pings in order, by team and name (a ping of a heartbeat that does not exist is recorded too). */
+    readonly pings: { readonly teamId: string; readonly name: string }[];
+    /** Deletes a heartbeat behind alertline's back, as a person in JSM's UI would. */
+    deleteByHand(teamId: string, name: string): boolean;
+    /** Scripts answers: called for every request on a path this stand-in serves; undefined lets it answer. */
+    script(answer: ((request: Omit<JsmOpsRequest, "status">) => JsmOpsScriptedAnswer | undefined) | undefined): void;
+}
+
+/** The create body's fields and their checks; the documented request body, nothing more. */
+const HEARTBEAT_FIELDS: Record<string, (value: unknown) => string | undefined> = {
+    name: (v) => (typeof v === "string" && v.trim() !== "" ? undefined : "must be a non-empty string"),
+    description: (v) => (typeof v === "string" ? undefined : "must be a string"),
+    interval: (v) => (typeof v === "number" && Number.isInteger(v) && v >= 1 ? undefined : "must be a whole number of 1 or more"),
+    intervalUnit: (v) => (typeof v === "string" && ["minutes", "hours", "days"].includes(v) ? undefined : "must be one of minutes, hours, days"),
+    enabled: (v) => (typeof v === "boolean" ? undefined : "must be true or false"),
+    alertMessage: (v) => (typeof v === "string" ? undefined : "must be a string"),
+    alertTags: (v) => (Array.isArray(v) && v.every((t) => typeof t === "string") ? undefined : "must be a list of strings"),
+    alertPriority: (v) => (typeof v === "string" && ["P1", "P2", "P3", "P4", "P5"].includes(v) ? undefined : "must be one of P1, P2, P3, P4, P5"),
+};
+const REQUIRED_ON_CREATE = ["name", "interval", "intervalUnit"];
+
+/** What is wrong with a heartbeat body, one line per field; empty when acceptable. Pure. */
+export function heartbeatBodyProblems(body: unknown, mode: "create" | "update"): string[] {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return ["the body must be a JSON object"];
+    const fields = body as Record<string, unknown>;
+    const problems: string[] = [];
+    for (const [field, value] of Object.entries(fields)) {
+        const check = HEARTBEAT_FIELDS[field];
+        if (check === undefined) problems.push(`Unrecognized field "${field}"`);
+        else {
+            const why = check(value);
+            if (why !== undefined) problems.push(`${field} ${why}`);
+        }
+    }
+    if (mode === "create") for (const field of REQUIRED_ON_CREATE) if (fields[field] === undefined) problems.push(`${field} is required`);
+    return problems;
+}
+
+type Route =
+    | { readonly action: "list-teams"; readonly methods: readonly string[] }
+    | { readonly action: "heartbeats"; readonly methods: readonly string[]; readonly teamId: string }
+    | { readonly action: "ping-heartbeat"; readonly methods: readonly string[]; readonly teamId: string };
+
+function routeOf(path: string): Route | undefined {
+    if (path === "/v1/teams") return { action: "list-teams", methods: ["GET"] };
+    const heartbeats = /^\/v1\/teams\/([^/]+)\/heartbeats$/.exec(path);
+    if (heartbeats) return { action: "heartbeats", methods: ["GET", "POST", "PATCH", "DELETE"], teamId: decodeURIComponent(heartbeats[1]) };
+    const ping = /^\/v1\/teams\/([^/]+)\/heartbeats\/ping$/.exec(path);
+    if (ping) return { action: "ping-heartbeat", methods: ["GET"], teamId: decodeURIComponent(ping[1]) };
+    return undefined;
+}
+
+function authScheme(header: string | undefined): JsmOpsRequest["auth"] {
+    if (header === undefined || header.trim() === "") return "none";
+    if (/^Basic\s+/i.test(header)) return "basic";
+    if (/^GenieKey\s+/i.test(header)) return "geniekey";
+    return "other";
+}
+
+function page<T>(items: readonly T[], query: Readonly<Record<string, string>>, defaultSize: number, path: string, keep: Readonly<Record<string, string>>): { values: T[]; links: { next?: string } } {
+    const offset = Math.max(0, Number.parseInt(query.offset ?? "0", 10) || 0);
+    const size = Math.max(1, Number.parseInt(query.size ?? String(defaultSize), 10) || defaultSize);
+    const values = items.slice(offset, offset + size);
+    const links: { next?: string } = {};
+    if (offset + size < items.length) links.next = `${path}?${new URLSearchParams({ ...keep, offset: String(offset + size), size: String(size) }).toString()}`;
+    return { values, links };
+}
+
+export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (line: string) => void): JsmOpsStandIn {
+    const requests: JsmOpsRequest[] = [];
+    const pings: { teamId: string; name: string }[] = [];
+    const heartbeats: { -readonly [K in keyof JsmOpsHeartbeat]: JsmOpsHeartbeat[K] }[] = [];
+    let scripted: ((request: Omit<JsmOpsRequest, "status">) => JsmOpsScriptedAnswer | undefined) | undefined;
+    const expected = options === undefined ? undefined : `Basic ${Buffer.from(`${options.email}:${options.apiToken}`, "utf8").toString("base64")}`;
+    const pageSize = options?.pageSize ?? 20;
+
+    const view = (h: JsmOpsHeartbeat) => ({
+        name: h.name,
+        description: h.description,
+        interval: h.interval,
+        intervalUnit: h.intervalUnit,
+        enabled: h.enabled,
+        status: h.pings > 0 ? "Responsive" : "Pending",
+        ownerTeamId: h.teamId,
+        alertMessage: h.alertMessage,
+        alertTags: [...h.alertTags],
+        alertPriority: h.alertPriority,
+    });
+
+    function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+        const method = req.method ?? "";
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const path = url.pathname;
+        const query = Object.fromEntries(url.searchParams);
+        const auth = authScheme(req.headers.authorization);
+        const text = raw.toString("utf8");
+        let body: unknown;
+        let isJson = true;
+        if (text.trim() !== "") {
+            try {
+                body = JSON.parse(text);
+            } catch {
+                body = text;
+                isJson = false;
+            }
+        }
+        const send = (status: number, payload: Record<string, unknown> | undefined, headers: Readonly<Record<string, string>> = {}) => {
+            res.writeHead(status, payload === undefined ? headers : { "content-type": "application/json", ...headers });
+            res.end(payload === undefined ? undefined : JSON.stringify(payload));
+        };
+        let fields: Partial<JsmOpsRequest> = {};
+        const refuse = (status: number, title: string) => {
+            requests.push({ method, path, query, action: undefined, body, auth, ...fields, status });
+            log(`[jsm] ${status} ${method} ${path}: ${title}`);
+            send(status, { errors: [{ title }] });
+        };
+
+        const rest = path.slice(JSM_OPS_PREFIX.length);
+        const site = /^\/([^/]+)(\/.*)?$/.exec(rest);
+        if (options === undefined) return refuse(404, "No JSM site is configured in this stand-in (start it with jsmOps)");
+        if (!site || site[1] !== encodeURIComponent(options.cloudId)) return refuse(404, `Site ${site?.[1] ?? "(none)"} not found: the cloud ID in the path is not this site's`);
+        let route: Route | undefined;
+        try {
+            route = routeOf(site[2] ?? "/");
+        } catch {
+            return refuse(400, "Malformed percent-encoding in the path");
+        }
+        if (route === undefined) return refuse(404, `No such ops REST API resource: ${method} ${site[2] ?? "/"}`);
+        const byMethod: Record<string, JsmOpsAction> = { GET: "list-heartbeats", POST: "create-heartbeat", PATCH: "update-heartbeat", DELETE: "delete-heartbeat" };
+        const action: JsmOpsAction = route.action === "heartbeats" ? (byMethod[method] ?? "list-heartbeats") : route.action;
+        const teamId = route.action === "list-teams" ? undefined : route.teamId;
+        const heartbeat = action === "create-heartbeat" ? (body as { name?: unknown } | undefined)?.name : query.name;
+        fields = { action, ...(teamId === undefined ? {} : { teamId }), ...(typeof heartbeat === "string" ? { heartbeat } : {}) };
+        if (!route.methods.includes(method)) return refuse(405, `Method ${method} is not allowed here; use ${route.methods.join(", ")}`);
+
+        const script = scripted?.({ method, path, query, body, auth, action, ...fields });
+        if (script !== undefined) {
+            requests.push({ method, path, query, body, auth, action, ...fields, status: script.status });
+            log(`[jsm] ${script.status} ${method} ${path}: scripted answer; nothing changed`);
+            if (typeof script.body === "string") {
+                res.writeHead(script.status, { "content-type": "application/json", ...script.headers });
+                res.end(script.body);
+                return;
+            }
+            return send(script.status, script.body ?? { errors: [{ title: `Scripted answer ${script.status}` }] }, script.headers);
+        }
+
+        if (auth !== "basic") {
+            return refuse(401, auth === "geniekey" ? "GenieKey is not accepted by the ops REST API: use Basic auth with the account e-mail and an API token" : "Authentication required: Basic auth with the account e-mail and an API token");
+        }
+        if (req.headers.authorization !== expected) return refuse(401, "Client must be authenticated to access this resource: the e-mail or API token is wrong");
+        if (!isJson) return refuse(400, "The body is not JSON");
+        if (teamId !== undefined && !options.teams.some((t) => t.id === teamId)) return refuse(404, `Team ${teamId} not found`);
+        const needsName = action === "update-heartbeat" || action === "delete-heartbeat" || action === "ping-heartbeat";
+        if (needsName && (query.name === undefined || query.name === "")) return refuse(400, "Query parameter name is required: the heartbeat's name");
+        if ((action === "list-teams" || action === "list-heartbeats" || action === "delete-heartbeat" || action === "ping-heartbeat") && body !== undefined) {
+            return refuse(400, `${method} takes no request body`);
+        }
+        const ok = (status: number, payload: Record<string, unknown> | undefined) => {
+            requests.push({ method, path, query, body, auth, action, ...fields, status });
+            send(status, payload);
+        };
+        const found = () => heartbeats.findIndex((h) => h.teamId === teamId && h.name === query.name);
+
+        switch (action) {
+            case "list-teams":
+                return ok(200, page(options.teams.map((t) => ({ teamId: t.id, teamName: t.name })), query, pageSize, "/v1/teams", {}));
+            case "list-heartbeats": {
+                const mine = heartbeats.filter((h) => h.teamId === teamId && (query.name === undefined || h.name === query.name));
+                const keep: Record<string, string> = query.name === undefined ? {} : { name: query.name };
+                return ok(200, page(mine.map(view), query, pageSize, `/v1/teams/${encodeURIComponent(teamId!)}/heartbeats`, keep));
+            }
+            case "create-heartbeat": {
+                const problems = heartbeatBodyProblems(body, "create");
+                if (problems.length > 0) return refuse(422, problems.join("; "));
+                const b = body as Record<string, unknown>;
+                if (heartbeats.some((h) => h.teamId === teamId && h.name === b.name)) return refuse(409, `Heartbeat with name ${String(b.name)} already exists`);
+                const created = {
+                    teamId: teamId!,
+                    name: b.name as string,
+                    description: (b.description as string | undefined) ?? "",
+                    interval: b.interval as number,
+                    intervalUnit: b.intervalUnit as string,
+                    enabled: (b.enabled as boolean | undefined) ?? false,
+                    alertMessage: (b.alertMessage as string | undefined) ?? `${b.name as string} is expired`,
+                    alertTags: (b.alertTags as string[] | undefined) ?? [],
+                    alertPriority: (b.alertPriority as string | undefined) ?? "P3",
+                    pings: 0,
+                };
+                heartbeats.push(created);
+                log(`[jsm] heartbeat created: ${created.name} (${created.interval} ${created.intervalUnit}, team ${teamId})`);
+                return ok(201, view(created));
+            }
+            case "update-heartbeat": {
+                const problems = heartbeatBodyProblems(body ?? {}, "update");
+                if (problems.length > 0) return refuse(422, problems.join("; "));
+                const b = (body ?? {}) as Record<string, unknown>;
+                if (b.name !== undefined && b.name !== query.name) return refuse(422, `name cannot be changed (heartbeat ${query.name}, body names ${String(b.name)})`);
+                const i = found();
+                if (i < 0) return refuse(404, `Heartbeat with name ${query.name} not found`);
+                Object.assign(heartbeats[i], Object.fromEntries(Object.entries(b).filter(([k]) => k !== "name")));
+                log(`[jsm] heartbeat updated: ${query.name}`);
+                return ok(200, view(heartbeats[i]));
+            }
+            case "delete-heartbeat": {
+                const i = found();
+                if (i < 0) return refuse(404, `Heartbeat with name ${query.name} not found`);
+                heartbeats.splice(i, 1);
+                log(`[jsm] heartbeat deleted: ${query.name}`);
+                return ok(204, undefined);
+            }
+            case "ping-heartbeat": {
+                pings.push({ teamId: teamId!, name: query.name });
+                const i = found();
+                if (i >= 0) heartbeats[i].pings++;
+                log(`[jsm] heartbeat pinged: ${query.name}${i < 0 ? " (no such heartbeat; answered as JSM does, without checking)" : ""}`);
+                return ok(202, { result: "PONG - Heartbeat received" });
+            }
+        }
+    }
+
+    return {
+        handle,
+        requests,
+        heartbeats: () => heartbeats.map((h) => ({ ...h, alertTags: [...h.alertTags] })),
+        pings,
+        deleteByHand(teamId, name) {
+            const i = heartbeats.findIndex((h) => h.teamId === teamId && h.name === name);
+            if (i >= 0) heartbeats.splice(i, 1);
+            return i >= 0;
+        },
+        script(answer) {
+            scripted = answer;
+        },
+    };
+}
