@@ -314,14 +314,16 @@ export interface HeartbeatInput {
 
 /**
  * Validates resolved heartbeat inputs and applies defaults (description "", enabled true, no tags,
- * P3, "<name> is expired"), naming the field at fault. Unconfirmed: JSM's own name rule; Opsgenie's
- * (`^[a-zA-Z0-9._-]+$`, under 100 characters) is used, since JSM took over Opsgenie's heartbeats and
- * the name travels in a query string. Alert message ≤130 and ≤20 tags are an alert's limits.
+ * P3, "<name> is expired"), naming the field at fault. Unconfirmed: JSM's own name rule. Its docs'
+ * create example is named "DNS Server Checker", so spaces are allowed (unlike Opsgenie's
+ * `^[a-zA-Z0-9._-]+$`); 1–100 characters without control characters or surrounding spaces is
+ * asked here (the name travels percent-encoded in a query string). Alert message ≤130 and ≤20 tags
+ * are an alert's limits.
  */
 export function heartbeatFields(input: HeartbeatInput): HeartbeatFields {
     const { name, description, interval, intervalUnit, enabled, alertMessage, alertTags, alertPriority } = input;
-    if (typeof name !== "string" || !/^[A-Za-z0-9._-]{1,99}$/.test(name) || /^\.+$/.test(name)) {
-        throw new Error(`JSM heartbeat name "${String(name)}" is invalid: use 1 to 99 letters, digits, '.', '_' or '-' (no spaces).`);
+    if (typeof name !== "string" || !/^[^\p{Cc}]{1,100}$/u.test(name) || name.trim() !== name || name === "") {
+        throw new Error(`JSM heartbeat name ${JSON.stringify(name)} is invalid: use 1 to 100 characters, no control characters, no leading or trailing spaces.`);
     }
     if (description !== undefined && (typeof description !== "string" || description.length > 10_000)) {
         throw new Error("JSM heartbeat description must be text of at most 10000 characters.");

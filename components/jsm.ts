@@ -322,7 +322,7 @@ export class JsmTeam extends pulumi.dynamic.Resource {
 
 /** Arguments for {@link JsmHeartbeat}; names match the Atlassian provider's heartbeat (camel case). */
 export interface JsmHeartbeatArgs {
-    /** Heartbeat name: 1–99 letters, digits, `.`, `_`, `-`; unique in the team, used in the ping. Changing it replaces the heartbeat. */
+    /** Heartbeat name: 1–100 characters, no control characters; unique in the team, used in the ping. Changing it replaces the heartbeat. */
     readonly name: pulumi.Input<string>;
     /** What the heartbeat watches. Default "". */
     readonly description?: pulumi.Input<string>;
