@@ -240,7 +240,7 @@ describe("local on-call sink: the options tests use", () => {
 });
 
 describe("local on-call sink under JSM's integration prefix", () => {
-    it("serves the same alert and heartbeat paths and records them as JSM", async () => {
+    it("serves the same alert paths and records them as JSM, but no heartbeat ping: JSM has none in that API", async () => {
         const s = await start();
         expect(s.jsmUrl).toBe(`${s.url}/jsm/ops/integration`);
         const create = await call(`${s.jsmUrl}/v2/alerts`, { body: disk });
@@ -248,11 +248,11 @@ describe("local on-call sink under JSM's integration prefix", () => {
         const ping = await call(`${s.jsmUrl}/v2/heartbeats/canary/ping`, { method: "GET" });
         const unknown = await call(`${s.url}/jsm/ops/integration/v1/alerts`, { body: disk });
 
-        expect([create.status, close.status, ping.status, unknown.status]).toEqual([202, 202, 202, 404]);
+        expect([create.status, close.status, ping.status, unknown.status]).toEqual([202, 202, 404, 404]);
         expect(s.requests.map((r) => [r.api, r.action])).toEqual([
             ["jsm", "create-alert"],
             ["jsm", "close-alert"],
-            ["jsm", "ping-heartbeat"],
+            ["jsm", undefined],
             ["jsm", undefined],
         ]);
         expect(s.alerts()).toMatchObject([{ api: "jsm", alias: "web-1/disk", status: "closed" }]);
