@@ -24,6 +24,26 @@ describe("a bad stack config fails the program with the key's name", () => {
         expect(error?.message).not.toContain("not-slack-secret-token");
     });
 
+    it("names the JSM settings missing when the backend switches to jsm, and where to find them", async () => {
+        const error = await evaluateProgram("dev", { "alertline:oncall": { backend: "jsm", team: "Ops Tokyo" } }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(error?.message).toMatch(/alertline:oncall\.cloudId is required: .*https:\/\/<your-site>\.atlassian\.net\/_edge\/tenant_info/);
+        expect(error?.message).toMatch(/alertline:oncall\.email is required: .*alertline:jsmApiToken/);
+    });
+
+    it("names a JSM API token that cannot be one, without printing it", async () => {
+        const oncall = { backend: "jsm", cloudId: "3a015c30-bac7-4abc-97a1-50c1feea188a", team: "Ops Tokyo", email: "oncall-bot@example.jp" };
+        const error = await evaluateProgram("dev", { "alertline:oncall": oncall, "alertline:jsmApiToken": "pasted wrong" }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(error?.message).toContain("alertline:jsmApiToken must be an Atlassian API token");
+        expect(error?.message).toContain("pulumi config set --secret alertline:jsmApiToken");
+        expect(error?.message).not.toContain("pasted wrong");
+    });
+
     it("refuses an unknown top-level setting", async () => {
         await expect(evaluateProgram("dev", { "alertline:host": [{ name: "web" }] })).rejects.toThrow(/alertline:host is not a known setting/);
     });

@@ -14,6 +14,9 @@ const secretsGiven = {
     "datadog:apiKey": "abcdefabcdefabcdefabcdefabcdef12",
 };
 
+const JSM_ONCALL = { backend: "jsm", cloudId: "3a015c30-bac7-4abc-97a1-50c1feea188a", team: "Ops Tokyo", email: "oncall-bot@example.jp" };
+const JSM_TOKEN = "ATATT3xFfGF0-stack-test-token";
+
 interface IngressRule {
     fromPort?: number;
     toPort?: number;
@@ -224,9 +227,9 @@ describe("the stacks close the loop and watch the path", () => {
 });
 
 describe("the on-call backend switch", () => {
-    it("with jsm, mail-ingest pages JSM's integration API with the JSM API integration key, and nothing is created in Opsgenie", async () => {
+    it("with jsm, mail-ingest pages JSM's integration API with the JSM API integration key and pings the heartbeat created in JSM's ops REST API; nothing is created in Opsgenie", async () => {
         const jsmKey = "jsm-alerts-0000-4000-8000-stacktest";
-        const dev = await evaluateProgram("dev", { ...secretsGiven, "alertline:oncall": { backend: "jsm", team: "ops" }, "alertline:jsmAlertsApiKey": jsmKey });
+        const dev = await evaluateProgram("dev", { ...secretsGiven, "alertline:oncall": JSM_ONCALL, "alertline:jsmAlertsApiKey": jsmKey, "alertline:jsmApiToken": JSM_TOKEN });
         expect(dev.engine.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/opsgenie"))).toEqual([]);
         const ingest = dev.engine.get("aws:lambda/function:Function", "mail-ingest");
         const variables = (ingest.inputs.environment as { variables: Record<string, unknown> }).variables;
@@ -237,5 +240,17 @@ describe("the on-call backend switch", () => {
         expect(dev.engine.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service").inputs.customUrl).toBe("https://api.atlassian.com/jsm/ops/integration");
         // The acknowledgement endpoint stays: JSM's outgoing webhook is pointed at it by hand.
         expect(dev.engine.ofType("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(1);
+
+        // The canary's heartbeat lives in JSM's ops REST API, in the team looked up by name, and mail-ingest pings it there.
+        const team = dev.engine.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team");
+        expect(team.inputs.displayName).toBe("Ops Tokyo");
+        const heartbeat = dev.engine.get("pulumi-nodejs:dynamic/jsm:Heartbeat", "mail-canary-heartbeat");
+        expect(heartbeat.inputs).toMatchObject({ name: "alertline-dev-mail-path", interval: 30, intervalUnit: "minutes", teamId: team.id });
+        expect(reveal((heartbeat.inputs.connection as Record<string, unknown>).apiToken)).toBe(JSM_TOKEN);
+        expect(variables).toMatchObject({ JSM_OPS_API_URL: `https://api.atlassian.com/jsm/ops/api/${JSM_ONCALL.cloudId}`, JSM_TEAM_ID: team.id, JSM_EMAIL: JSM_ONCALL.email });
+        const token = dev.engine.get("aws:kms/ciphertext:Ciphertext", "mail-canary-jsm-token");
+        expect(token.inputs.context).toEqual({ LambdaFunctionName: "alertline-dev-mail-ingest" });
+        expect(reveal(token.inputs.plaintext)).toBe(JSM_TOKEN);
+        expect(JSON.stringify(ingest.inputs)).not.toContain(JSM_TOKEN);
     });
 });
