@@ -13,7 +13,7 @@ import { TOKEN_HEADER } from "../ack-webhook/auth";
 import { createHandler as createCanaryHandler, type CanarySent } from "../mail-canary/handler";
 import { createHandler as createIngestHandler } from "../mail-ingest/handler";
 import { classify, type MailRules } from "../shared/mail-rules";
-import { createOnCallClient, onCallAlias, type OnCallBackend } from "../shared/oncall-alerts";
+import { createOnCallClient, jsmOpsApiUrl, onCallAlias, type OnCallBackend } from "../shared/oncall-alerts";
 import { ACTIVE_SEVERITIES, type Severity } from "../shared/severity";
 import type { TowerConfig, TowerProtocol } from "../shared/tower-config";
 import { createHandler as createNotifierHandler } from "../slack-notifier/handler";
@@ -263,6 +263,8 @@ export interface LocalPipelineOptions {
     readonly ackPort?: number;
     /** Where every line goes. Default stdout. */
     readonly log?: (line: string) => void;
+    /** Replaces the stack's alertline:oncall (validated the same way), e.g. to run JSM's backend against its stand-in. Default the stack's. */
+    readonly onCall?: Record<string, unknown>;
 }
 
 export interface LocalPipelineTower {
@@ -315,7 +317,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     if (!Number.isFinite(canarySeconds) || canarySeconds < 0 || canarySeconds > 86_400) {
         throw new PipelineUsageError(`canarySeconds must be 0 (no canary on a timer) to 86400 seconds, got ${canarySeconds}`);
     }
-    const stack = loadLocalStack(options.stack ?? "dev");
+    const loaded = loadLocalStack(options.stack ?? "dev");
+    const stack = options.onCall === undefined ? loaded : { ...loaded, settings: parseSettings({ ...loaded.settings, oncall: options.onCall }) };
     const environment = stack.settings.environment;
     // The names the stack deploys (components/mail-canary.ts), so the log shows what on-call would see.
     const canary = stack.settings.canary.enabled && stack.settings.mail !== undefined ? { sender: canarySender(stack.settings.mail.domain), heartbeatName: heartbeatName(environment) } : undefined;
@@ -348,11 +351,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         closers.push(() => sns.close());
         const slack = await startSlackSink(log);
         closers.push(() => slack.close());
-        const onCallSink = await startOnCallSink({ log });
+        const oncallSettings = stack.settings.oncall;
+        // With JSM the heartbeat ping goes to the ops REST API stand-in: the stack's site and team, a token made for the run.
+        const jsmSite = oncallSettings.backend === "jsm" ? { cloudId: oncallSettings.cloudId, email: oncallSettings.email, apiToken: `local-${randomUUID()}`, teams: [{ id: randomUUID(), name: oncallSettings.team }] } : undefined;
+        const onCallSink = await startOnCallSink({ log, ...(jsmSite === undefined ? {} : { jsmOps: jsmSite }) });
         closers.push(() => onCallSink.close());
-        const onCallBackend = stack.settings.oncall.backend;
+        const onCallBackend = oncallSettings.backend;
         const onCallUrl = onCallBackend === "jsm" ? onCallSink.jsmUrl : onCallSink.url;
-        const onCall = createOnCallClient({ apiUrl: onCallUrl, apiKey: async () => LOCAL_ONCALL_KEY });
+        const onCall = createOnCallClient({
+            apiUrl: onCallUrl,
+            apiKey: async () => LOCAL_ONCALL_KEY,
+            ...(jsmSite === undefined
+                ? {}
+                : { jsmHeartbeat: { opsApiUrl: jsmOpsApiUrl(jsmSite.cloudId, onCallSink.gatewayUrl), teamId: jsmSite.teams[0].id, email: jsmSite.email, apiToken: async () => jsmSite.apiToken } }),
+        });
 
         const towers: LocalPipelineTower[] = [];
         for (const { config, note } of stack.towers) {

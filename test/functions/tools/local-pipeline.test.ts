@@ -193,6 +193,16 @@ describe("npm start: on-call, canary and acknowledgement (dev stack)", () => {
         expect(lines.some((l) => l.startsWith("[mail-ingest] Canary received ") && l.includes(sent.canaryId) && l.includes('"heartbeat":"pinged"'))).toBe(true);
     });
 
+    it("with the jsm backend pings the heartbeat through JSM's ops REST API stand-in, with Basic auth", async () => {
+        const p = await start({ onCall: { backend: "jsm", cloudId: "3a015c30-bac7-4abc-97a1-50c1feea188a", team: "Ops Tokyo", email: "oncall-bot@example.jp" } });
+        const sent = await p.runCanary();
+        await p.settled();
+        expect(p.onCallBackend).toBe("jsm");
+        expect(p.onCallRequests).toEqual([]);
+        expect(lines).toContain(`[jsm] heartbeat pinged: ${HEARTBEAT} (no such heartbeat; answered as JSM does, without checking)`);
+        expect(lines.some((l) => l.startsWith("[mail-ingest] Canary received ") && l.includes(sent.canaryId) && l.includes('"heartbeat":"pinged"'))).toBe(true);
+    });
+
     it("sends the first canary right after start and the next after the interval", async () => {
         const started = performance.now();
         const p = await start({ canarySeconds: 0.4 });
