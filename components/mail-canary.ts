@@ -131,7 +131,7 @@ export function mailCanary(parent: pulumi.Resource, name: string, args: MailCana
             { parent },
         );
         ingestEnvironment = {
-            [JSM_OPS_API_URL_ENV]: pulumi.output(jsm.connection.cloudId).apply((cloudId) => jsmOpsApiUrl(cloudId, JSM_API_URL)),
+            [JSM_OPS_API_URL_ENV]: pulumi.all([jsm.connection.cloudId, jsm.connection.apiUrl ?? JSM_API_URL]).apply(([cloudId, apiUrl]) => jsmOpsApiUrl(cloudId, apiUrl)),
             // From the heartbeat, so mail-ingest pings only once the heartbeat exists.
             [JSM_TEAM_ID_ENV]: heartbeat.teamId,
             [JSM_EMAIL_ENV]: jsm.connection.email,
