@@ -50,6 +50,37 @@ describe("the JSM stand-in accepts what JSM documents", () => {
         expect(listed.body.values[0]).toMatchObject({ name: "DNS Server Checker", interval: 5, intervalUnit: "minutes", ownerTeamId: TEAM_ID });
     });
 
+    it("serves every operation the fixture lists from JSM's reference, with the documented auth", async () => {
+        const documented = fixture("operations.json");
+        await call(ops(`/v1/teams/${TEAM_ID}/heartbeats`), { method: "POST", body: { name: "existing", interval: 5, intervalUnit: "minutes" } });
+        const answers: [string, number][] = [];
+        for (const op of documented.operations as { name: string; method: string; path: string; query?: string[] }[]) {
+            const query = op.query?.includes("name") ? "?name=existing" : "";
+            const body = op.method === "POST" ? { name: "created", interval: 5, intervalUnit: "minutes" } : op.method === "PATCH" ? { interval: 6 } : undefined;
+            answers.push([op.name, (await call(ops(`${op.path.replace("{teamId}", TEAM_ID)}${query}`), { method: op.method, body })).status]);
+        }
+        expect(answers).toEqual([
+            ["List teams", 200],
+            ["List heartbeats", 200],
+            ["Create heartbeat", 201],
+            ["Update heartbeat", 200],
+            ["Delete heartbeat", 204],
+            ["Ping Heartbeat", 202],
+        ]);
+        const genie = `GenieKey ${GENIE_KEY}`;
+        const events = documented.integrationEvents.operations as { method: string; path: string }[];
+        const create = await call(`${sink.jsmUrl}${events[0].path}`, { method: events[0].method, authorization: genie, body: { message: "m", alias: "a" } });
+        const close = await call(`${sink.jsmUrl}${events[1].path.replace("{identifier}", "a")}?identifierType=alias`, { method: events[1].method, authorization: genie, body: {} });
+        expect([create.status, close.status]).toEqual([202, 202]);
+    });
+
+    it("lists teams in the shape of the teams fixture", async () => {
+        const listed = await call(ops("/v1/teams"));
+        const documented = fixture("teams-list.json");
+        expect(Object.keys(listed.body).sort()).toEqual(Object.keys(documented).sort());
+        expect(Object.keys(listed.body.values[0]).sort()).toEqual(Object.keys(documented.values[0]).sort());
+    });
+
     it("answers a ping of any name, as JSM processes pings without checking the heartbeat exists", async () => {
         const ping = await call(ops(`/v1/teams/${TEAM_ID}/heartbeats/ping?name=unknown-heartbeat`));
         expect(ping.status).toBe(202);
