@@ -9,7 +9,7 @@ import type { OnCallLink } from "./oncall-routing";
 import { dispatchFunctionPolicy, ingestFunctionPolicy, mailBucketPolicy, mailKeyPolicy, mailTopicPolicy } from "./mail-ingest-policies";
 import { DnsRecord, sesDnsRecords } from "./ses-dns";
 import { functionSecret, serviceFunction } from "./service-function";
-import { relayDocumentContent } from "./ssm-relay-document";
+import { relayDocumentContent, relayTargets } from "./ssm-relay-document";
 import type { CanarySettings, MailSettings, TowerProbeSettings } from "./stack-config";
 import { standardTags } from "./tags";
 
@@ -291,7 +291,7 @@ export class MailIngest extends pulumi.ComponentResource {
         // tower-dispatch, in the VPC so the site VPNs reach the towers
         const relayDocument = new aws.ssm.Document(
             `${name}-relay-document`,
-            { documentType: "Command", documentFormat: "JSON", content: relayDocumentContent(), tags },
+            { documentType: "Command", documentFormat: "JSON", content: pulumi.output(args.towers).apply((towers) => relayDocumentContent(relayTargets(towers))), tags },
             { parent: this },
         );
         const dispatcherSecurityGroup = new aws.ec2.SecurityGroup(
@@ -323,7 +323,6 @@ export class MailIngest extends pulumi.ComponentResource {
             timeoutSeconds: 60,
             memoryMb: 256,
             vpcConfig: { subnetIds: args.privateSubnetIds, securityGroupIds: [dispatcherSecurityGroup.id] },
-            managedPolicies: { "vpc-access": "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" },
             policy: (logGroupArn) =>
                 pulumi
                     .output({
@@ -337,11 +336,14 @@ export class MailIngest extends pulumi.ComponentResource {
                         signalQueueArn: signalQueue.arn,
                         documentArn: relayDocument.arn,
                         instanceIds: relayInstanceIds,
+                        subnetIds: args.privateSubnetIds,
+                        securityGroupId: dispatcherSecurityGroup.id,
                     })
-                    .apply(({ accountId, documentArn, instanceIds, ...grants }) =>
+                    .apply(({ accountId, documentArn, instanceIds, subnetIds, securityGroupId, ...grants }) =>
                         JSON.stringify(
                             dispatchFunctionPolicy({
                                 ...grants,
+                                vpc: { region: grants.region, accountId, subnetIds, securityGroupIds: [securityGroupId] },
                                 relay:
                                     instanceIds.length === 0
                                         ? undefined
