@@ -206,11 +206,17 @@ export function hostCalls(model: StackModel, host: HostModel): RoleCalls {
         ...["CreateControlChannel", "CreateDataChannel", "OpenControlChannel", "OpenDataChannel"].map((a) => ({ principal, action: `ssmmessages:${a}`, resource: "*", context: SECURE, why: "SSM Agent: Session Manager" })),
         ...["AcknowledgeMessage", "DeleteMessage", "FailMessage", "GetEndpoint", "GetMessages", "SendReply"].map((a) => ({ principal, action: `ec2messages:${a}`, resource: "*", context: instance, why: "SSM Agent: Run Command" })),
     ];
-    const commands = [...host.userData.matchAll(/^\s*(?:[A-Z_]+=\S+\s+)*aws\s+([a-z0-9-]+)\s+([a-z0-9-]+)(.*)$/gm)];
+    // Continuation lines joined, comments dropped; `aws <service> <command>` anywhere in a line (also inside `$(…)`).
+    const script = host.userData
+        .replace(/\\\n/g, " ")
+        .split("\n")
+        .filter((line) => !/^\s*#/.test(line))
+        .join("\n");
+    const commands = [...script.matchAll(/(?:^|[\s$(`|;&])aws\s+([a-z0-9-]+)\s+([a-z0-9-]+)([^\n]*)/gm)];
     if (commands.length === 0) throw new Error(`the boot script of ${host.resourceName} makes no AWS CLI call; if that is right, drop the parameter read from its role`);
     for (const [line, service, command, rest] of commands) {
         if (`${service} ${command}` !== "ssm get-parameter") throw new Error(`the boot script of ${host.resourceName} runs "aws ${service} ${command}": teach test/iam/calls.ts its IAM action and resource`);
-        const name = /--name\s+'?([^'\s]+)'?/.exec(rest)?.[1];
+        const name = /--name[\s=]+['"]?([^'"\s)]+)['"]?/.exec(rest)?.[1];
         const parameter = only(model.parameters.filter((p) => p.name === name), `parameter ${name} read by ${host.resourceName}`);
         const why = `${host.resourceName} boot script: ${line.trim().slice(0, 60)}…`;
         intended.push({ principal, action: "ssm:GetParameter", resource: parameter.arn, context: SECURE, why });
