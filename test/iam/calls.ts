@@ -229,7 +229,8 @@ export function hostCalls(model: StackModel, host: HostModel): RoleCalls {
 export function serviceCalls(model: StackModel): RoleCalls {
     const intended: IamRequest[] = [];
     const misuses: IamRequest[] = [];
-    const source = (extra: Record<string, string> = {}) => ({ ...SECURE, "aws:SourceAccount": model.account, ...extra });
+    const sourceOf = (extra: Record<string, string> = {}) => ({ ...SECURE, "aws:SourceAccount": model.account, ...extra });
+    const source = sourceOf;
     const foreign = (context: Record<string, string | readonly string[]>) => ({ ...context, "aws:SourceAccount": FOREIGN_ACCOUNT });
     const publish = (service: string, topicArn: string, why: string, extra: Record<string, string> = {}) => {
         const topic = only(model.topics.filter((t) => t.arn === topicArn), `topic ${topicArn}`);
@@ -253,6 +254,17 @@ export function serviceCalls(model: StackModel): RoleCalls {
             { ...store, context: { ...store.context, "aws:SecureTransport": "false" }, why: `${why}, without TLS` },
         );
         if (rule.topicArn !== undefined) publish("ses.amazonaws.com", rule.topicArn, `SES rule ${rule.ruleName} notifies`, { "aws:SourceArn": ruleArn });
+    }
+    // S3 server access logging (S3 user guide, "Permissions for log delivery": logging.s3.amazonaws.com
+    // with aws:SourceArn of the source bucket and aws:SourceAccount), where the stack turns it on.
+    for (const logging of model.accessLogging) {
+        const source = model.buckets.find((b) => b.name === logging.sourceBucket);
+        const target = model.buckets.find((b) => b.name === logging.targetBucket);
+        if (source === undefined || target === undefined) continue;
+        const why = `S3 delivers the access logs of ${source.name}`;
+        const deliver: IamRequest = { principal: "logging.s3.amazonaws.com", action: "s3:PutObject", resource: `${target.arn}/${logging.prefix}2026-12-05-00-00-00-0123456789ABCDEF`, resourceAccount: model.account, context: sourceOf({ "aws:SourceArn": source.arn }), resourcePolicy: target.policy, why };
+        intended.push(deliver);
+        misuses.push({ ...deliver, context: foreign(deliver.context), why: `${why}, from another account` }, { ...deliver, context: { ...deliver.context, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket" }, why: `${why}, for another bucket` });
     }
     for (const publisher of model.servicePublishers) publish(publisher.service, publisher.topicArn, `${publisher.service} publishes (${publisher.why})`);
     for (const group of model.logGroups.filter((g) => g.keyArn !== undefined)) {

@@ -81,6 +81,8 @@ export interface StackModel {
     /** Topic → the function ARNs subscribed to it. */
     readonly subscriptions: { topicArn: string; endpoint: string }[];
     readonly eventSourceMappings: { queueArn: string; functionArn: string }[];
+    /** S3 server access logging: source bucket name → target bucket name and prefix. */
+    readonly accessLogging: { sourceBucket: string; targetBucket: string; prefix: string }[];
     /** AWS services that publish to a topic, from the alarms, EventBridge targets and budgets that name it. */
     readonly servicePublishers: { service: string; topicArn: string; why: string }[];
 }
@@ -221,5 +223,10 @@ export function stackModel(evaluation: StackEvaluation): StackModel {
         subscriptions: of("aws:sns/topicSubscription:TopicSubscription").map((s) => ({ topicArn: String(plain(s).topic), endpoint: String(plain(s).endpoint) })),
         eventSourceMappings: of("aws:lambda/eventSourceMapping:EventSourceMapping").map((m) => ({ queueArn: String(plain(m).eventSourceArn), functionArn: String(plain(m).functionName) })),
         servicePublishers: servicePublishers.filter((p) => topicArns.has(p.topicArn)),
+        accessLogging: [...of("aws:s3/bucketLogging:BucketLogging"), ...of("aws:s3/bucketLoggingV2:BucketLoggingV2")].map((l) => ({
+            sourceBucket: String(plain(l).bucket),
+            targetBucket: String(plain(l).targetBucket),
+            prefix: String(plain(l).targetPrefix ?? ""),
+        })),
     };
 }
