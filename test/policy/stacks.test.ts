@@ -4,16 +4,12 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { evaluateStack, StackEvaluation } from "../harness/evaluate";
-import { evaluateProgram } from "../harness/fresh-program";
+import { sharedEvaluation, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
 import { formatViolations, runPolicies, Violation } from "../harness/policy-runner";
 import { PROJECT_ROOT } from "../harness/stack-files";
 
 /** Each real stack is evaluated once per file: the weakened test's baseline is the same dev run. */
-const realStacks = new Map<string, Promise<StackEvaluation>>();
-function realStack(stack: string): Promise<StackEvaluation> {
-    if (!realStacks.has(stack)) realStacks.set(stack, evaluateProgram(stack));
-    return realStacks.get(stack)!;
-}
+const realStack = (stack: string): Promise<StackEvaluation> => sharedEvaluation(stack);
 
 /** `policy type name level`, sorted: what a verdict is about, without its wording. */
 const keys = (violations: readonly Violation[]) => violations.map((v) => `${v.policy} ${v.type} ${v.name} ${v.level}`).sort();
@@ -26,7 +22,7 @@ describe.each(["dev", "prod"])("the real %s stack under alertline-guardrails", (
         const evaluation = await realStack(stack);
         violations = runPolicies(evaluation.engine.registrations);
         types = new Set(evaluation.engine.registrations.map((r) => r.type));
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("holds resources of every kind the pack checks, so passing means something", () => {
         for (const type of [
@@ -79,7 +75,7 @@ describe("a deliberately weakened dev stack", () => {
             },
         });
         weakened = runPolicies(evaluation.engine.registrations);
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("yields exactly an unencrypted alert topic (twice: at rest, and as the alarms' target) and the world-open SSH rule, beyond the real stack's own verdicts", () => {
         const added = keys(weakened).filter((k) => !keys(baseline).includes(k));
