@@ -56,16 +56,17 @@ export const AGENT_INSTALL_SCRIPT_URL = "https://install.datadoghq.com/scripts/i
  *   ships datadog.yaml.example, never datadog.yaml;
  * - handing it DD_API_KEY instead would put the key on command lines: it runs
  *   `bash -c "… DD_API_KEY='<key>' … yum install"` (line 1490), a `sh -c "sed -i …api_key: <key>…"`
- *   (line 1976) and sends it as a curl header for telemetry (lines 141, 233). With no key in its
- *   environment it does none of that.
+ *   (line 1976) and passes it to curl for failure reports and telemetry (lines 141, 233, 608, 615).
+ *   With no key in its environment it does none of that.
  * - DD_INSTALL_ONLY only sets no_start (lines 894-899): the script does not start the Agent, so it
  *   starts once, below, after the chown; the dd-agent user that chown needs is created by the
  *   package's preinst (DataDog/datadog-agent omnibus/package-scripts/agent-rpm/preinst).
  * The key never appears in user data, on a command line or in any process's environment: `aws`
- * prints it into a pipe and sed prefixes it, nothing else sees it. The installer is downloaded to
- * a file rather than run as `bash -c "$(curl …)"`: a failed download then stops the boot under
- * `set -e` instead of running an empty script, and the script (101,345 bytes at 099e33a) is not
- * passed as one argument, which Linux caps at 128 KiB (MAX_ARG_STRLEN).
+ * prints it into a pipe and sed prefixes it, nothing else sees it; if `aws` fails, `pipefail` stops
+ * the boot before the installer runs.
+ * The installer is downloaded to a file rather than run as `bash -c "$(curl …)"`: a failed download
+ * then stops the boot under `set -e` instead of running an empty script, and the script (101,345
+ * bytes at 099e33a) is not passed as one argument, which Linux caps at 128 KiB (MAX_ARG_STRLEN).
  */
 export function hostUserData(input: HostUserDataInput): string {
     for (const name of [input.apiKeyParameterName, input.region, input.datadogSite]) {
@@ -84,7 +85,6 @@ export function hostUserData(input: HostUserDataInput): string {
         "# The key goes from SSM into the file without passing through a variable, an argument or the environment.",
         `aws ssm get-parameter --region '${input.region}' --name '${input.apiKeyParameterName}' --with-decryption --query Parameter.Value --output text \\`,
         `  | sed 's/^/api_key: /' >> ${config}`,
-        `grep -Eq '^api_key: [^ ]+$' ${config} || { echo "alertline: no Datadog API key read from SSM" >&2; exit 1; }`,
         writeFile("/etc/datadog-agent/conf.d/process.d/conf.yaml", processCheckYaml(input.processes), "640"),
         "",
         'installer="$(mktemp)"',

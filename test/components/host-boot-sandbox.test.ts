@@ -142,6 +142,17 @@ describe("the sandbox catches the bug of issue 9", () => {
     });
 });
 
+describe("the boot script when SSM does not answer", () => {
+    it("stops with the CLI's error before Datadog's installer runs, leaving no api_key line", async () => {
+        const box = sandbox();
+        const run = await box.boot(hostUserData({ ...input, apiKeyParameterName: "/alertline/dev/monitor-9/datadog-api-key" }));
+        expect(run.code).toBe(254);
+        expect(run.stderr).toContain("An error occurred (ParameterNotFound) when calling the GetParameter operation");
+        expect(box.calls().map(([tool]) => tool)).toEqual(["aws"]);
+        expect(box.read(`${AGENT_ETC}/datadog.yaml`)).not.toContain("api_key");
+    });
+});
+
 describe("the stand-ins refuse what the real tools refuse", () => {
     const installer = (box: Sandbox, env: Record<string, string>) => box.run(box.at("/srv/install_script_agent7.sh"), { extraEnv: env });
 

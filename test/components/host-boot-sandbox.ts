@@ -58,7 +58,8 @@ export class Sandbox {
     /**
      * The boot script with its one written directory moved into the sandbox: the documented, narrow
      * substitution of the literal `/etc/datadog-agent`. Refuses a script that names any other system
-     * directory, so a new absolute path cannot escape the sandbox unnoticed.
+     * directory, so a new absolute path cannot escape the sandbox unnoticed. (`mktemp` follows
+     * TMPDIR, which {@link env} points into the sandbox.)
      */
     rooted(script: string): string {
         const other = script.split(AGENT_ETC).join("").match(/(^|[\s'"=>])\/(etc|var|opt|usr|tmp|root|home|run|lib|srv|boot|dev|proc|sys)\b\S*/m);
