@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TowerConfig } from "../functions/shared/tower-config";
 import { ONCALL_API_KEY_ENV, ONCALL_API_URL_ENV } from "../functions/shared/oncall-alerts";
 import { ackEndpoint } from "./ack-endpoint";
+import { serverAccessLogs } from "./access-logs";
 import { lambdaFunctionName } from "./function-code";
 import { mailCanary, rateExpression } from "./mail-canary";
 import type { OnCallLink } from "./oncall-routing";
@@ -132,6 +133,9 @@ export class MailIngest extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [publicAccessBlock] },
         );
+        // Every request to the stored mail, reads included, leaves a record: S3 server access logs
+        // (free, in this stack) rather than a CloudTrail data-event trail; see access-logs.ts.
+        serverAccessLogs(this, `${name}-mail-access-logs`, { sourceBucket: bucket, accountId: identity.accountId, tags });
 
         const mailTopic = new aws.sns.Topic(`${name}-mail-topic`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
         const mailTopicPolicyResource = new aws.sns.TopicPolicy(
