@@ -303,9 +303,15 @@ export class MailIngest extends pulumi.ComponentResource {
             {
                 vpcId: args.vpcId,
                 description: "alertline tower-dispatch: no inbound; HTTPS to AWS APIs; sites add their towers",
-                egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to DynamoDB, SNS and SSM" }],
                 tags,
             },
+            { parent: this },
+        );
+        // A separate rule, not inline `egress`: the sites add their towers' ports as separate rules, and
+        // an inline list would remove those on every update of the group (the provider's documented conflict).
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-dispatch-https-egress`,
+            { securityGroupId: dispatcherSecurityGroup.id, description: "HTTPS to DynamoDB, SNS and SSM", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", tags },
             { parent: this },
         );
         const dispatchName = lambdaFunctionName(env, name, "dispatch");
