@@ -59,14 +59,24 @@ export function accessLogBucketPolicy(input: { logBucketArn: string; sourceBucke
     };
 }
 
+/** Days to keep access logs: the given whole number, or 365; anything else is refused, naming the setting. */
+export function accessLogRetentionDays(name: string, days: number | undefined): number {
+    const retention = days ?? 365;
+    if (!Number.isInteger(retention) || retention < 1) {
+        throw new Error(`serverAccessLogs "${name}": retentionDays must be a whole number of days, at least 1; got ${JSON.stringify(days)}`);
+    }
+    return retention;
+}
+
 /** Arguments for {@link serverAccessLogs}. */
 export interface ServerAccessLogsArgs {
     /** The bucket whose requests are logged. */
     readonly sourceBucket: aws.s3.Bucket;
     /** Account that owns both buckets (aws:SourceAccount of the delivery). */
     readonly accountId: pulumi.Input<string>;
-    /** Days log objects are kept. Default 365. */
+    /** Days log objects are kept. Default 365: longer than the mail they describe, for audits. */
     readonly retentionDays?: number;
+    /** Tags of the log bucket (standardTags). */
     readonly tags: Record<string, string>;
 }
 
@@ -77,6 +87,7 @@ export interface ServerAccessLogsArgs {
  * Returns the log bucket.
  */
 export function serverAccessLogs(parent: pulumi.Resource, name: string, args: ServerAccessLogsArgs): aws.s3.Bucket {
+    const retentionDays = accessLogRetentionDays(name, args.retentionDays);
     const logBucket = new aws.s3.Bucket(name, { forceDestroy: false, tags: args.tags }, { parent });
     // BucketOwnerEnforced disables ACLs, so delivery rests on the bucket policy alone (no LogDelivery group grant).
     new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: logBucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent });
@@ -90,7 +101,7 @@ export function serverAccessLogs(parent: pulumi.Resource, name: string, args: Se
         `${name}-lifecycle`,
         {
             bucket: logBucket.id,
-            rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: ACCESS_LOG_PREFIX }, expiration: { days: args.retentionDays ?? 365 } }],
+            rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: ACCESS_LOG_PREFIX }, expiration: { days: retentionDays } }],
         },
         { parent },
     );

@@ -1,6 +1,8 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ACCESS_LOG_PREFIX, accessLogBucketPolicy } from "../../components/access-logs";
+import { ACCESS_LOG_PREFIX, accessLogBucketPolicy, accessLogRetentionDays, serverAccessLogs } from "../../components/access-logs";
 import { MailIngest } from "../../components/mail-ingest";
 import { MOCK_ACCOUNT_ID, RecordingEngine } from "../harness/mock-engine";
 import { policyDocument, recordResources } from "../harness/record";
@@ -102,5 +104,24 @@ describe("MailIngest access logging", () => {
             StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID },
         });
         expect(policy.Statement.find((s) => s.Sid === "TlsOnly")!.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    });
+});
+
+describe("serverAccessLogs", () => {
+    it("keeps logs 365 days unless told otherwise, and refuses a retention that is not a whole number of days", () => {
+        expect(accessLogRetentionDays("logs", undefined)).toBe(365);
+        expect(accessLogRetentionDays("logs", 30)).toBe(30);
+        expect(() => accessLogRetentionDays("logs", 0)).toThrow('serverAccessLogs "logs": retentionDays must be a whole number of days, at least 1; got 0');
+        expect(() => accessLogRetentionDays("logs", 7.5)).toThrow(/got 7.5/);
+    });
+
+    it("expires log objects after the given retention", async () => {
+        const engine = await recordResources(() => {
+            const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
+            serverAccessLogs(parent, "source-logs", { sourceBucket: new aws.s3.Bucket("source", {}, { parent }), accountId: ACCOUNT, retentionDays: 30, tags: {} });
+        });
+        expect(engine.get("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "source-logs-lifecycle").inputs.rules).toEqual([
+            expect.objectContaining({ expiration: { days: 30 } }),
+        ]);
     });
 });
