@@ -12,12 +12,14 @@ import * as pulumi from "@pulumi/pulumi";
  * anonymous and denied ones included. Their delivery is best effort (AWS: "Logging requests with
  * server access logging"), which is enough for an audit trail of who read stored alert mail.
  *
- * Why the log bucket uses SSE-S3, not the mail key: the S3 User Guide ("Enabling Amazon S3 server
- * access logging", and "Troubleshoot server access logging") says a target bucket may use default
- * encryption only with SSE-S3 (AES256); default SSE-KMS is not supported for log target buckets.
+ * Why the log bucket uses SSE-S3, not the mail key: the S3 User Guide says a target bucket may use
+ * default encryption only with SSE-S3 (AES256), SSE-KMS is not supported ("Enabling Amazon S3 server
+ * access logging", "Troubleshoot server access logging"), and its current comparison of delivery
+ * options ("Logging requests with server access logging") lists KMS encryption as "No (SSE-S3 only)"
+ * for an S3 bucket destination, "Yes" only for delivery to CloudWatch Logs (billed per ingested GB).
  * The guardrail `s3-bucket-encrypted-and-private` allows exactly that: AES256 on a bucket that is
- * the target of a BucketLogging. (The AWS CDK found SSE-KMS with a customer key working in 2023,
- * aws/aws-cdk#25350, against the documentation: unconfirmed, so the documented setting is used.)
+ * the target of a BucketLogging. (The AWS CDK reported SSE-KMS target buckets working in 2023,
+ * aws/aws-cdk#25350; the documented setting is used.)
  */
 
 /** Key prefix of the log objects in the log bucket; the bucket policy grants writes under it only. */
