@@ -38,6 +38,10 @@ describe.each(["dev", "prod"])("the real %s stack under alertline-guardrails", (
             "aws:ec2/securityGroup:SecurityGroup",
             "aws:lambda/function:Function",
             "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "aws:s3/bucketLogging:BucketLogging",
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+            "aws:iam/rolePolicy:RolePolicy",
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         ]) {
             expect(types).toContain(type);
         }
@@ -69,6 +73,18 @@ describe("a deliberately weakened dev stack", () => {
                         const ssh = { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"], description: "SSH from anywhere" };
                         return { props: { ...args.props, ingress: [...(args.props.ingress ?? []), ssh] }, opts: args.opts };
                     }
+                    // the dispatcher's group back to an inline rule beside the separate tower rules
+                    if (args.type === "aws:ec2/securityGroup:SecurityGroup" && args.name === "mail-dispatch-sg") {
+                        const dns = { protocol: "udp", fromPort: 53, toPort: 53, cidrBlocks: ["10.0.0.2/32"], description: "DNS" };
+                        return { props: { ...args.props, egress: [dns] }, opts: args.opts };
+                    }
+                    if (args.type === "aws:ec2/instance:Instance" && args.name === `host-${hostName}-instance`) {
+                        return { props: { ...args.props, monitoring: false }, opts: args.opts };
+                    }
+                    // the mail bucket's access logs delivered into the mail bucket itself
+                    if (args.type === "aws:s3/bucketLogging:BucketLogging" && args.name === "mail-mail-access-logs-logging") {
+                        return { props: { ...args.props, targetBucket: args.props.bucket }, opts: args.opts };
+                    }
                     return undefined;
                 });
                 return import("../../index");
@@ -77,13 +93,19 @@ describe("a deliberately weakened dev stack", () => {
         weakened = runPolicies(evaluation.engine.registrations);
     }, WHOLE_STACK_TIMEOUT_MS);
 
-    it("yields exactly an unencrypted alert topic (twice: at rest, and as the alarms' target) and the world-open SSH rule, beyond the real stack's own verdicts", () => {
+    it("yields exactly an unencrypted alert topic (twice: at rest, and as the alarms' target), the world-open SSH rule, the inline rule beside separate ones, basic monitoring and self-logging, beyond the real stack's own verdicts", () => {
         const added = keys(weakened).filter((k) => !keys(baseline).includes(k));
         expect(added).toEqual(
             [
                 "alert-topics-customer-managed-key aws:sns/topic:Topic alerts-topic mandatory",
                 "security-group-no-world-admin-ports aws:ec2/securityGroup:SecurityGroup " + groupName + " mandatory",
                 "sns-topic-encrypted aws:sns/topic:Topic alerts-topic mandatory",
+                "security-group-no-rule-management-conflicts aws:ec2/securityGroup:SecurityGroup mail-dispatch-sg mandatory",
+                "ec2-instance-detailed-monitoring-enabled aws:ec2/instance:Instance host-" + hostName + "-instance mandatory",
+                // logging into itself; and the log bucket, no longer a target, may not keep SSE-S3 or go unlogged
+                "s3-bucket-logging-enabled aws:s3/bucket:Bucket mail-mail mandatory",
+                "s3-bucket-logging-enabled aws:s3/bucket:Bucket mail-mail-access-logs mandatory",
+                "s3-bucket-encrypted-and-private aws:s3/bucket:Bucket mail-mail-access-logs mandatory",
             ].sort(),
         );
         expect(keys(weakened)).toEqual([...keys(baseline), ...added].sort());

@@ -131,7 +131,11 @@ describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<st
         const rules = all("aws:ses/receiptRule:ReceiptRule");
         expect(rules).toHaveLength(1);
         expect(rules[0].inputs).toMatchObject({ tlsPolicy: "Require", scanEnabled: true });
-        expect(all("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).toHaveLength(1);
+        // the mail bucket with the mail key; its access-log bucket with SSE-S3, the only default S3 delivers logs into
+        const encryption = Object.fromEntries(
+            all("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").map((c) => [c.name, (c.inputs.rules as any[])[0].applyServerSideEncryptionByDefault.sseAlgorithm]),
+        );
+        expect(encryption).toEqual({ "mail-mail-encryption": "aws:kms", "mail-mail-access-logs-encryption": "AES256" });
     });
 
     it("holds no secret values in the committed stack file", () => {
