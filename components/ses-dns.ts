@@ -16,6 +16,8 @@ export interface DnsRecord {
  * as transcribed by public Terraform modules that link it; the set of regions is the one SES's
  * SDK knows for Deterministic Easy DKIM (`AWS_SES_<REGION>` in @aws-sdk/client-sesv2's
  * `DkimSigningAttributesOrigin`). A region missing here is refused rather than guessed.
+ * Unconfirmed against the page itself (not readable here): after a deploy, SES's own answer is
+ * `aws sesv2 get-email-identity --email-identity <domain>` → `DkimAttributes.SigningHostedZone`.
  */
 export const SES_EASY_DKIM_DOMAINS: Readonly<Record<string, string>> = {
     "us-east-1": "dkim.amazonses.com",
