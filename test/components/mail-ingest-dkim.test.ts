@@ -24,7 +24,7 @@ describe("MailIngest DKIM records follow the stack's region", () => {
         expect(cnames).toHaveLength(3);
         for (const cname of cnames) expect(cname.value).toMatch(/^[a-z]+\.dkim\.il-central-1\.amazonses\.com$/);
         expect(records).toContainEqual({ name: "alerts.example.jp", type: "MX", value: "10 inbound-smtp.il-central-1.amazonaws.com" });
-    });
+    }, 120_000); // the first MailIngest in a run bundles its functions with esbuild: about 10 s on a busy machine
 
     it("writes the same targets to Route 53 when the stack has a hosted zone", async () => {
         const { engine } = await dnsRecordsIn("ap-northeast-3", "Z0123456789ABC");
@@ -34,5 +34,5 @@ describe("MailIngest DKIM records follow the stack's region", () => {
             "dkimtokenthree.dkim.ap-northeast-3.amazonses.com",
             "dkimtokentwo.dkim.ap-northeast-3.amazonses.com",
         ]);
-    });
+    }, 120_000);
 });
