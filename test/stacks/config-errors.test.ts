@@ -45,4 +45,10 @@ describe("a bad stack config fails the program with the key's name", () => {
             }),
         ).rejects.toThrow(/alertline:sites\[0\]\.cidr "10\.20\.5\.0\/24" overlaps the VPC \(10\.20\.0\.0\/16\)/);
     }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("names a region without a known Easy DKIM domain, and where to look it up", async () => {
+        await expect(evaluateProgram("dev", { "aws:region": "xx-nowhere-1" })).rejects.toThrow(
+            /DKIM domain of region "xx-nowhere-1" \(aws:region\).*docs\.aws\.amazon\.com\/general\/latest\/gr\/ses\.html#ses_dkim_domains/,
+        );
+    }, WHOLE_STACK_TIMEOUT_MS);
 });
