@@ -315,10 +315,11 @@ describe("Webhook integration", () => {
         type: "Webhook",
         webhookUrl: "https://ack.example.com/hook",
         ...(headers === undefined ? {} : { headers }),
+        forwardedActions: ["acknowledge", "close"] as ("acknowledge" | "close")[],
         connection,
     });
 
-    it("creates with url, headers and alert description/details in the body", async () => {
+    it("creates with url, headers, alert description/details and exactly the forwarded actions in the body", async () => {
         const result = await integrations.create(hook({ "X-Alertline-Token": TOKEN }));
         const [created] = fake.integrations.values();
         expect(fake.requests[0]).toMatchObject({
@@ -331,8 +332,14 @@ describe("Webhook integration", () => {
                 addAlertDescription: true,
                 addAlertDetails: true,
                 headers: { "X-Alertline-Token": TOKEN },
+                forwardingEnabled: true,
+                forwardingActionMappings: [
+                    { action: "acknowledge", mappedAction: "postToUrl" },
+                    { action: "close", mappedAction: "postToUrl" },
+                ],
             },
         });
+        expect(fake.requests[0].body).not.toHaveProperty("responders");
         expect(created.extra).toMatchObject({ url: "https://ack.example.com/hook", headers: { "X-Alertline-Token": TOKEN } });
         expect(result.outs).toMatchObject({ type: "Webhook", webhookUrl: "https://ack.example.com/hook", headers: { "X-Alertline-Token": TOKEN } });
     });
@@ -403,7 +410,7 @@ describe("Webhook integration", () => {
 
     it("refuses webhook fields on a non-Webhook type before sending anything", async () => {
         const message = await failure(integrations.create({ name: "n", type: "Datadog", webhookUrl: "https://x.example.com", connection }));
-        expect(message).toMatch(/webhookUrl and headers apply only to type "Webhook"/);
+        expect(message).toMatch(/webhookUrl, headers and forwardedActions apply only to type "Webhook"/);
         expect(fake.requests).toEqual([]);
     });
 });
