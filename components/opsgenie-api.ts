@@ -460,9 +460,11 @@ export function setIntegrationEnabledRequest(id: string, enabled: boolean): Opsg
 /**
  * PUT replaces the whole integration, so the body starts from what GET returned, minus the
  * fields GET lists in `_readOnly` (as terraform-provider-opsgenie does), with ours laid over it.
+ * `apiKey` never goes back even when `_readOnly` leaves it out: it is an answer field (Go SDK
+ * result types), not a field of any integration request model in opsgenie-oas.
  */
 export function updateIntegrationRequest(id: string, current: Readonly<Record<string, unknown>>, integration: IntegrationFields): OpsgenieRequest {
-    const readOnly = Array.isArray(current._readOnly) ? current._readOnly.filter((f): f is string => typeof f === "string") : [];
+    const readOnly = [...(Array.isArray(current._readOnly) ? current._readOnly.filter((f): f is string => typeof f === "string") : []), "apiKey"];
     const body: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(current)) {
         if (field !== "_readOnly" && !readOnly.includes(field)) body[field] = value;

@@ -97,6 +97,13 @@ describe("requests", () => {
         expect(body.recipients).toEqual(current.recipients);
     });
 
+    it("never sends the apiKey back in a PUT, even when GET does not list it as read-only", () => {
+        const current = { id: "i1", name: "n", type: "API", apiKey: "live-key-123", _readOnly: ["id"], allowWriteAccess: true };
+        const body = api.updateIntegrationRequest("i1", current, { name: "n", type: "API", enabled: true }).body!;
+        expect(body).not.toHaveProperty("apiKey");
+        expect(body).toMatchObject({ allowWriteAccess: true });
+    });
+
     it("enables and disables through their own endpoints", () => {
         expect(api.setIntegrationEnabledRequest("i1", true).path).toBe("/v2/integrations/i1/enable");
         expect(api.setIntegrationEnabledRequest("i1", false).path).toBe("/v2/integrations/i1/disable");
