@@ -4,7 +4,8 @@
  * so the Jira Service Management variant (Opsgenie support ends 2027-04-05) is a sibling of it.
  *
  * Shapes checked against the opsgenie-go-sdk-v2 and terraform-provider-opsgenie sources and the
- * Opsgenie REST docs / opsgenie-oas spec; what those leave open is marked "unconfirmed".
+ * Opsgenie REST docs / opsgenie-oas spec (test/fixtures/contracts/README.md lists which rule comes
+ * from where); what those leave open is marked "unconfirmed".
  *
  * Nothing here does I/O, and nothing here may capture module state beyond other functions of
  * this file: the dynamic providers in opsgenie.ts capture this module by value when Pulumi

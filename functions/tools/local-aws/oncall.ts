@@ -130,7 +130,9 @@ export interface OnCallSink {
 
 /**
  * Opsgenie's alert field limits (facts.md; docs.opsgenie.com "Alerts and Alert Fields": 20 tags of
- * at most 50 characters, at most 10 custom actions; Alert API: user 100, note 25000 characters).
+ * at most 50 characters, at most 10 custom actions of 50, per the deprecated Alert API's table too).
+ * Unconfirmed: user 100 and note 25000, which a published Alert API schema (schemas.apis.io
+ * CreateAlertRequest) gives and Opsgenie's own page was not read far enough to show.
  */
 export const OPSGENIE_ALERT_LIMITS = { message: 130, alias: 512, description: 15000, source: 100, entity: 512, tags: 20, tagChars: 50, details: 8000, user: 100, note: 25000, actions: 10, actionChars: 50 } as const;
 const PRIORITIES = ["P1", "P2", "P3", "P4", "P5"];
