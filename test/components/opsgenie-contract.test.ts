@@ -318,6 +318,10 @@ describe("the alert API: the sink accepts Opsgenie's documented bodies, refuses 
         expect(await client.createAlert(long)).toEqual({ ok: true, status: 202 });
         expect(await client.closeAlert("zabbix:web-01/cpu", "n".repeat(30_000))).toEqual({ ok: true, status: 202 });
         expect(await client.pingHeartbeat(heartbeatName("dev"))).toEqual({ ok: true, status: 202 });
+        const pong = await fetch(`${sink.url}/v2/heartbeats/${heartbeatName("dev")}/ping`, { headers: { authorization: `GenieKey ${KEY}` } });
+        const documented = sample("heartbeat-ping.response.json");
+        expect(await pong.json()).toEqual({ result: documented.result, took: expect.any(Number), requestId: expect.any(String) });
+        sink.requests.pop();
         expect(sink.requests.map((r) => [r.action, r.status])).toEqual([
             ["create-alert", 202],
             ["close-alert", 202],
