@@ -333,8 +333,13 @@ export function opsgenieApiIntegrationProvider(
 
         async update(id, olds, news) {
             const connection = api.checkConnection(news.connection);
-            const before = api.integrationFields(olds);
             const after = api.integrationFields(news);
+            // A Webhook stored before forwardedActions existed has none: compare it as "not set" (so the PUT sets
+            // them) rather than refuse the stored state.
+            const before =
+                olds.type === api.WEBHOOK_TYPE && olds.forwardedActions === undefined
+                    ? { ...api.integrationFields({ ...olds, forwardedActions: after.forwardedActions }), forwardedActions: undefined }
+                    : api.integrationFields(olds);
             // Old values too: GET returns them and a refused PUT may echo them.
             const secrets = api.headerSecrets(before.headers, after.headers);
             if (

@@ -369,6 +369,26 @@ describe("Webhook integration", () => {
         expect(result.outs?.headers).toEqual({ "X-Alertline-Token": "rotated-token" });
     });
 
+    it("sets the forwarded actions on a Webhook whose stored state predates them", async () => {
+        const live = fake.addIntegration({ name: "alertline-dev-ack", type: "Webhook", enabled: true });
+        live.extra = { url: "https://ack.example.com/hook", headers: {} };
+        const { forwardedActions: _, ...legacy } = { ...hook(), enabled: true };
+        expect(await integrations.diff!(live.id, legacy, hook())).toMatchObject({ changes: true, replaces: [] });
+        const result = await integrations.update!(live.id, legacy, hook());
+        expect(fake.requests.map((r) => r.method)).toEqual(["GET", "PUT"]);
+        expect(live.extra).toMatchObject({ forwardingEnabled: true, forwardingActionMappings: [{ action: "acknowledge", mappedAction: "postToUrl" }, { action: "close", mappedAction: "postToUrl" }] });
+        expect(result.outs?.forwardedActions).toEqual(["acknowledge", "close"]);
+        expect(fake.refusals).toEqual([]);
+    });
+
+    it("reads forwarded actions changed in Opsgenie back as drift", async () => {
+        const created = await integrations.create(hook());
+        fake.integrations.get(created.id)!.extra.forwardingActionMappings = [{ action: "create", mappedAction: "postToUrl" }];
+        expect((await integrations.read!(created.id, created.outs)).props?.forwardedActions).toEqual(["create"]);
+        fake.integrations.get(created.id)!.extra.forwardingActionMappings = [{ action: "close", mappedAction: "postToUrl" }, { action: "acknowledge", mappedAction: "postToUrl" }];
+        expect((await integrations.read!(created.id, created.outs)).props?.forwardedActions).toEqual(["acknowledge", "close"]);
+    });
+
     it("updates in place when the URL changes, and not at all when only header order differs", async () => {
         const olds = { ...hook({ A: "1", B: "2" }), enabled: true, apiKey: undefined };
         await expect(integrations.diff!("i", olds, { ...hook({ B: "2", A: "1" }) })).resolves.toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
