@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { CLEARING_ACTIONS } from "../functions/ack-webhook/webhook-event";
+import { CLEARING_ACTIONS } from "../functions/shared/clearing-actions";
 import { lambdaFunctionName } from "./function-code";
 import { ackFunctionPolicy } from "./mail-ingest-policies";
 import { OpsgenieApiIntegration } from "./opsgenie";
