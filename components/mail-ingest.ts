@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TowerConfig } from "../functions/shared/tower-config";
 import { ONCALL_API_KEY_ENV, ONCALL_API_URL_ENV } from "../functions/shared/oncall-alerts";
 import { ackEndpoint } from "./ack-endpoint";
+import { serverAccessLogs } from "./access-logs";
 import { lambdaFunctionName } from "./function-code";
 import { mailCanary, rateExpression } from "./mail-canary";
 import type { OnCallLink } from "./oncall-routing";
@@ -132,6 +133,9 @@ export class MailIngest extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [publicAccessBlock] },
         );
+        // Every request to the stored mail, reads included, leaves a record: S3 server access logs
+        // (free, in this stack) rather than a CloudTrail data-event trail; see access-logs.ts.
+        serverAccessLogs(this, `${name}-mail-access-logs`, { sourceBucket: bucket, accountId: identity.accountId, tags });
 
         const mailTopic = new aws.sns.Topic(`${name}-mail-topic`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
         const mailTopicPolicyResource = new aws.sns.TopicPolicy(
@@ -299,9 +303,15 @@ export class MailIngest extends pulumi.ComponentResource {
             {
                 vpcId: args.vpcId,
                 description: "alertline tower-dispatch: no inbound; HTTPS to AWS APIs; sites add their towers",
-                egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to DynamoDB, SNS and SSM" }],
                 tags,
             },
+            { parent: this },
+        );
+        // A separate rule, not inline `egress`: the sites add their towers' ports as separate rules, and
+        // an inline list would remove those on every update of the group (the provider's documented conflict).
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-dispatch-https-egress`,
+            { securityGroupId: dispatcherSecurityGroup.id, description: "HTTPS to DynamoDB, SNS and SSM", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", tags },
             { parent: this },
         );
         const dispatchName = lambdaFunctionName(env, name, "dispatch");

@@ -153,9 +153,14 @@ export class MonitoredHost extends pulumi.ComponentResource {
             {
                 vpcId,
                 description: `alertline ${args.hostName}: no inbound; HTTPS out`,
-                egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to Datadog, SSM and package repositories" }],
                 tags,
             },
+            { parent: this },
+        );
+        // A separate rule, not inline `egress`: a relay host's sites add tower rules to this group, which an inline list would remove.
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-https-egress`,
+            { securityGroupId: securityGroup.id, description: "HTTPS to Datadog, SSM and package repositories", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", tags },
             { parent: this },
         );
 

@@ -57,6 +57,18 @@ describe("MonitoredHost instance", () => {
         expect(instance().inputs.vpcSecurityGroupIds).toEqual([sg.id]);
     });
 
+    it("allows HTTPS out as a separate rule, never inline, so a relay site's tower rules on the group survive updates", () => {
+        const sg = engine.get("aws:ec2/securityGroup:SecurityGroup", "host-web-sg");
+        expect(sg.inputs.egress).toBeUndefined();
+        expect(engine.get("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "host-web-https-egress").inputs).toMatchObject({
+            securityGroupId: sg.id,
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrIpv4: "0.0.0.0/0",
+        });
+    });
+
     it("gets an instance profile whose role has the SSM Agent's inline statements and no AWS-managed policy", () => {
         expect(engine.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
         const agent = JSON.parse(String(engine.get("aws:iam/rolePolicy:RolePolicy", "host-web-ssm-agent").inputs.policy)) as { Statement: { Action: string[] }[] };
