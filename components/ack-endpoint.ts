@@ -1,9 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { CLEARING_ACTIONS } from "../functions/shared/clearing-actions";
 import { lambdaFunctionName } from "./function-code";
 import { ackFunctionPolicy } from "./mail-ingest-policies";
 import { OpsgenieApiIntegration } from "./opsgenie";
+import { forwardedActionFor } from "./opsgenie-api";
 import type { OnCallLink } from "./oncall-routing";
 import { functionSecret, serviceFunction } from "./service-function";
 
@@ -95,6 +97,8 @@ export function ackEndpoint(parent: pulumi.Resource, name: string, args: AckEndp
                 enabled: true,
                 webhookUrl: url.functionUrl,
                 headers: pulumi.secret(token.result.apply((value) => ({ [ACK_TOKEN_HEADER]: value }))),
+                // Exactly the actions ack-webhook acts on (Acknowledge, Close), rather than Opsgenie's default set.
+                forwardedActions: CLEARING_ACTIONS.map(forwardedActionFor),
                 connection: args.onCall.opsgenie.connection,
             },
             { parent },

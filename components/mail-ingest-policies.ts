@@ -1,4 +1,4 @@
-import { accountIamDecidesStatement, decryptOwnSecretsStatement, logsEncryptStatement, useKeyVia } from "./iam-documents";
+import { accountIamDecidesStatement, decryptOwnSecretsStatement, lambdaVpcAccessStatements, type LambdaVpcPlacement, logsEncryptStatement, useKeyVia } from "./iam-documents";
 
 /**
  * Policy documents of the mail path, as pure functions. Each grant names the resource and, for KMS,
@@ -119,20 +119,26 @@ export function ingestFunctionPolicy(input: CommonGrants & { bucketArn: string; 
 /** Namespace of the tower probe's metric; the dispatcher may write this namespace only. */
 export const TOWER_METRIC_NAMESPACE = "alertline/Towers";
 
-/** tower-dispatch: consume the signal queue, keep tower state, relay through SSM where a site says so. */
-export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: string; relay?: { documentArn: string; instanceArns: string[] } }) {
+/**
+ * tower-dispatch: consume the signal queue (Lambda's event source mapping does, with this role),
+ * keep tower state (get and put only), publish to the channel and the probe's metric, get network
+ * interfaces in its own subnets, and relay through SSM where a site says so.
+ */
+export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: string; vpc: LambdaVpcPlacement; relay?: { documentArn: string; instanceArns: string[] } }) {
     const relay = input.relay
         ? [
               { Sid: "RelayThroughHosts", Effect: "Allow", Action: "ssm:SendCommand", Resource: [input.relay.documentArn, ...input.relay.instanceArns] },
-              // GetCommandInvocation has no resource-level permissions.
-              { Sid: "ReadRelayResults", Effect: "Allow", Action: "ssm:GetCommandInvocation", Resource: "*" },
+              // Neither has resource-level permissions. CancelCommand keeps a command delivered late
+              // from overwriting a newer signal (functions/tower-dispatch/relay.ts).
+              { Sid: "FollowRelayCommands", Effect: "Allow", Action: ["ssm:GetCommandInvocation", "ssm:CancelCommand"], Resource: "*" },
           ]
         : [];
     return {
         Version: "2012-10-17",
         Statement: [
-            ...commonStatements(input, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
-            { Sid: "ConsumeSignals", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: input.signalQueueArn },
+            ...commonStatements(input, ["dynamodb:GetItem", "dynamodb:PutItem"]),
+            // What the event source mapping calls (AWSLambdaSQSQueueExecutionRole's three actions).
+            { Sid: "ConsumeSignals", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: input.signalQueueArn },
             useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt"], "sqs", input.region),
             // PutMetricData has no resource-level permissions; the namespace condition is the limit.
             {
@@ -142,6 +148,7 @@ export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: s
                 Resource: "*",
                 Condition: { StringEquals: { "cloudwatch:namespace": TOWER_METRIC_NAMESPACE } },
             },
+            ...lambdaVpcAccessStatements(input.vpc),
             ...relay,
         ],
     };
@@ -169,7 +176,9 @@ export function canaryFunctionPolicy(input: { logGroupArn: string; identityArn: 
             {
                 Sid: "SendCanaryMail",
                 Effect: "Allow",
-                // SESv2 SendEmail with raw content is authorised as ses:SendEmail; SendRawEmail covers the v1 API.
+                // SESv2 SendEmail with raw content is checked as the ses:SendRawEmail action (its AccessDenied
+                // names that action; Anymail's SES docs, tested against live SES), while AWS's service
+                // authorization reference maps the operation to ses:SendEmail: both, as Anymail advises.
                 Action: ["ses:SendEmail", "ses:SendRawEmail"],
                 Resource: input.identityArn,
                 Condition: { StringEquals: { "ses:FromAddress": input.fromAddress } },

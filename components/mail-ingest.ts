@@ -3,13 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TowerConfig } from "../functions/shared/tower-config";
 import { ONCALL_API_KEY_ENV, ONCALL_API_URL_ENV } from "../functions/shared/oncall-alerts";
 import { ackEndpoint } from "./ack-endpoint";
+import { serverAccessLogs } from "./access-logs";
 import { lambdaFunctionName } from "./function-code";
 import { mailCanary, rateExpression } from "./mail-canary";
 import type { OnCallLink } from "./oncall-routing";
 import { dispatchFunctionPolicy, ingestFunctionPolicy, mailBucketPolicy, mailKeyPolicy, mailTopicPolicy } from "./mail-ingest-policies";
 import { DnsRecord, sesDnsRecords } from "./ses-dns";
 import { functionSecret, serviceFunction } from "./service-function";
-import { relayDocumentContent } from "./ssm-relay-document";
+import { relayDocumentContent, relayTargets } from "./ssm-relay-document";
 import type { CanarySettings, MailSettings, TowerProbeSettings } from "./stack-config";
 import { standardTags } from "./tags";
 
@@ -132,6 +133,9 @@ export class MailIngest extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [publicAccessBlock] },
         );
+        // Every request to the stored mail, reads included, leaves a record: S3 server access logs
+        // (free, in this stack) rather than a CloudTrail data-event trail; see access-logs.ts.
+        serverAccessLogs(this, `${name}-mail-access-logs`, { sourceBucket: bucket, accountId: identity.accountId, tags });
 
         const mailTopic = new aws.sns.Topic(`${name}-mail-topic`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
         const mailTopicPolicyResource = new aws.sns.TopicPolicy(
@@ -295,7 +299,7 @@ export class MailIngest extends pulumi.ComponentResource {
         // tower-dispatch, in the VPC so the site VPNs reach the towers
         const relayDocument = new aws.ssm.Document(
             `${name}-relay-document`,
-            { documentType: "Command", documentFormat: "JSON", content: relayDocumentContent(), tags },
+            { documentType: "Command", documentFormat: "JSON", content: pulumi.output(args.towers).apply((towers) => relayDocumentContent(relayTargets(towers))), tags },
             { parent: this },
         );
         const dispatcherSecurityGroup = new aws.ec2.SecurityGroup(
@@ -303,9 +307,15 @@ export class MailIngest extends pulumi.ComponentResource {
             {
                 vpcId: args.vpcId,
                 description: "alertline tower-dispatch: no inbound; HTTPS to AWS APIs; sites add their towers",
-                egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to DynamoDB, SNS and SSM" }],
                 tags,
             },
+            { parent: this },
+        );
+        // A separate rule, not inline `egress`: the sites add their towers' ports as separate rules, and
+        // an inline list would remove those on every update of the group (the provider's documented conflict).
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-dispatch-https-egress`,
+            { securityGroupId: dispatcherSecurityGroup.id, description: "HTTPS to DynamoDB, SNS and SSM", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", tags },
             { parent: this },
         );
         const dispatchName = lambdaFunctionName(env, name, "dispatch");
@@ -327,7 +337,6 @@ export class MailIngest extends pulumi.ComponentResource {
             timeoutSeconds: 60,
             memoryMb: 256,
             vpcConfig: { subnetIds: args.privateSubnetIds, securityGroupIds: [dispatcherSecurityGroup.id] },
-            managedPolicies: { "vpc-access": "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" },
             policy: (logGroupArn) =>
                 pulumi
                     .output({
@@ -341,11 +350,14 @@ export class MailIngest extends pulumi.ComponentResource {
                         signalQueueArn: signalQueue.arn,
                         documentArn: relayDocument.arn,
                         instanceIds: relayInstanceIds,
+                        subnetIds: args.privateSubnetIds,
+                        securityGroupId: dispatcherSecurityGroup.id,
                     })
-                    .apply(({ accountId, documentArn, instanceIds, ...grants }) =>
+                    .apply(({ accountId, documentArn, instanceIds, subnetIds, securityGroupId, ...grants }) =>
                         JSON.stringify(
                             dispatchFunctionPolicy({
                                 ...grants,
+                                vpc: { region: grants.region, accountId, subnetIds, securityGroupIds: [securityGroupId] },
                                 relay:
                                     instanceIds.length === 0
                                         ? undefined

@@ -3,7 +3,7 @@ import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
 import { hostMonitorSpecs, MonitorSpec, withNotify } from "./datadog-monitors";
 import { hostUserData } from "./host-user-data";
-import { accountIamDecidesStatement, serviceAssumeRolePolicy } from "./iam-documents";
+import { accountIamDecidesStatement, serviceAssumeRolePolicy, ssmAgentStatements } from "./iam-documents";
 import { standardTags } from "./tags";
 
 /** Arguments for {@link MonitoredHost}. */
@@ -133,18 +133,15 @@ export class MonitoredHost extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        new aws.iam.RolePolicyAttachment(
-            `${name}-ssm-core`,
-            { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
-            { parent: this },
-        );
+        // Not AWS's AmazonSSMManagedInstanceCore: that one also lets a host read every parameter of the account.
+        new aws.iam.RolePolicy(`${name}-ssm-agent`, { role: role.name, policy: JSON.stringify(ssmAgentPolicy()) }, { parent: this });
         new aws.iam.RolePolicy(
             `${name}-read-api-key`,
             {
                 role: role.name,
                 policy: pulumi
-                    .all([apiKeyParameter.arn, key.arn])
-                    .apply(([parameterArn, keyArn]) => JSON.stringify(readApiKeyPolicy(parameterArn, keyArn))),
+                    .all([apiKeyParameter.arn, key.arn, region.region])
+                    .apply(([parameterArn, keyArn, regionName]) => JSON.stringify(readApiKeyPolicy(parameterArn, keyArn, regionName))),
             },
             { parent: this },
         );
@@ -156,9 +153,14 @@ export class MonitoredHost extends pulumi.ComponentResource {
             {
                 vpcId,
                 description: `alertline ${args.hostName}: no inbound; HTTPS out`,
-                egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to Datadog, SSM and package repositories" }],
                 tags,
             },
+            { parent: this },
+        );
+        // A separate rule, not inline `egress`: a relay host's sites add tower rules to this group, which an inline list would remove.
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-https-egress`,
+            { securityGroupId: securityGroup.id, description: "HTTPS to Datadog, SSM and package repositories", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", tags },
             { parent: this },
         );
 
@@ -303,8 +305,16 @@ export function accountOnlyKeyPolicy(accountId: string) {
     return { Version: "2012-10-17", Statement: [accountIamDecidesStatement(accountId)] };
 }
 
-/** The host may read its own Datadog key parameter and decrypt it, and nothing else of the key. */
-export function readApiKeyPolicy(parameterArn: string, keyArn: string) {
+/** What the SSM Agent needs for Session Manager and Run Command; no parameter reads (see {@link ssmAgentStatements}). */
+export function ssmAgentPolicy() {
+    return { Version: "2012-10-17", Statement: ssmAgentStatements() };
+}
+
+/**
+ * The host may read its own Datadog key parameter and decrypt it, through Parameter Store only,
+ * and nothing else of the key: no other host's parameter, no other parameter of the account.
+ */
+export function readApiKeyPolicy(parameterArn: string, keyArn: string, region: string) {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -314,7 +324,7 @@ export function readApiKeyPolicy(parameterArn: string, keyArn: string) {
                 Effect: "Allow",
                 Action: "kms:Decrypt",
                 Resource: keyArn,
-                Condition: { StringEquals: { "kms:EncryptionContext:PARAMETER_ARN": parameterArn } },
+                Condition: { StringEquals: { "kms:EncryptionContext:PARAMETER_ARN": parameterArn, "kms:ViaService": `ssm.${region}.amazonaws.com` } },
             },
         ],
     };

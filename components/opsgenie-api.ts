@@ -4,7 +4,8 @@
  * so the Jira Service Management variant (Opsgenie support ends 2027-04-05) is a sibling of it.
  *
  * Shapes checked against the opsgenie-go-sdk-v2 and terraform-provider-opsgenie sources and the
- * Opsgenie REST docs / opsgenie-oas spec; what those leave open is marked "unconfirmed".
+ * Opsgenie REST docs / opsgenie-oas spec (test/fixtures/contracts/README.md lists which rule comes
+ * from where); what those leave open is marked "unconfirmed".
  *
  * Nothing here does I/O, and nothing here may capture module state beyond other functions of
  * this file: the dynamic providers in opsgenie.ts capture this module by value when Pulumi
@@ -211,12 +212,18 @@ export interface TeamFields {
     readonly description: string;
 }
 
-/** Validates resolved team inputs and applies defaults (description ""). Same name rule as the official provider. */
+/** Longest team or heartbeat name: terraform-provider-opsgenie refuses 100 characters and more (validateOpsGenieTeamName, validateOpsgenieHeartbeat). */
+export const MAX_NAME_CHARS = 99;
+
+/**
+ * Validates resolved team inputs and applies defaults (description ""). Same name rule as the
+ * official provider (terraform-provider-opsgenie validateOpsGenieTeamName: `^[a-zA-Z 0-9_.-]+$`, under 100 characters).
+ */
 export function teamFields(input: { readonly name?: unknown; readonly description?: unknown }): TeamFields {
     const { name, description } = input;
-    if (typeof name !== "string" || !/^[A-Za-z0-9 _.-]{1,100}$/.test(name)) {
+    if (typeof name !== "string" || !/^[A-Za-z0-9 _.-]+$/.test(name) || name.length > MAX_NAME_CHARS) {
         throw new Error(
-            `Opsgenie team name "${String(name)}" is invalid: use 1 to 100 letters, digits, spaces, '_', '.' or '-'.`,
+            `Opsgenie team name "${String(name)}" is invalid: use 1 to ${MAX_NAME_CHARS} letters, digits, spaces, '_', '.' or '-'.`,
         );
     }
     if (description !== undefined && typeof description !== "string") {
@@ -282,6 +289,40 @@ export interface IntegrationFields {
     readonly webhookUrl?: string;
     /** HTTP headers a Webhook integration sends (a shared token, usually): secret. Only for type Webhook. */
     readonly headers?: Readonly<Record<string, string>>;
+    /** The alert actions a Webhook integration posts to its URL, and no others; only for type Webhook, and required there. */
+    readonly forwardedActions?: readonly ForwardedAction[];
+}
+
+/**
+ * Alert actions an outgoing Webhook integration can post, by the name its `forwardingActionMappings`
+ * use (opsgenie-oas definitions/integration.yaml `ActionMapping.action`), each with the `action`
+ * text the posted "alert action data" carries (docs.opsgenie.com "Sample Alert Action Data":
+ * Create, Acknowledge, UnAcknowledge, AddNote, Close). Only these five are offered here.
+ */
+export const FORWARDED_ACTIONS = { create: "Create", acknowledge: "Acknowledge", unacknowledge: "UnAcknowledge", "add-note": "AddNote", close: "Close" } as const;
+export type ForwardedAction = keyof typeof FORWARDED_ACTIONS;
+
+/** The mapping name for an action as a webhook payload spells it ("Acknowledge" → "acknowledge"); throws for one not offered. */
+export function forwardedActionFor(payloadAction: string): ForwardedAction {
+    const found = (Object.keys(FORWARDED_ACTIONS) as ForwardedAction[]).find((action) => FORWARDED_ACTIONS[action] === payloadAction);
+    if (found === undefined) {
+        throw new Error(`Opsgenie webhook action "${payloadAction}" is not one alertline can forward: use one of ${Object.values(FORWARDED_ACTIONS).join(", ")}.`);
+    }
+    return found;
+}
+
+/** What a Webhook integration maps each forwarded action to (opsgenie-oas `ActionMapping.mappedAction`, "Webhook Integration Mapped Actions"). */
+export const WEBHOOK_MAPPED_ACTION = "postToUrl";
+
+function forwardedActionsField(name: string, value: unknown): ForwardedAction[] {
+    const known = Object.keys(FORWARDED_ACTIONS);
+    if (!Array.isArray(value) || value.length === 0 || value.some((a) => typeof a !== "string" || !known.includes(a))) {
+        throw new Error(
+            `Opsgenie integration "${name}" forwardedActions must list the alert actions the webhook posts, from ${known.map((a) => `"${a}"`).join(", ")}; got ${JSON.stringify(value)}. ` +
+                "Set them explicitly: left out, Opsgenie posts its own default set.",
+        );
+    }
+    return [...new Set(value as ForwardedAction[])];
 }
 
 /** An HTTP header name (RFC 9110 token). */
@@ -337,8 +378,9 @@ export function integrationFields(input: {
     readonly ownerTeamId?: unknown;
     readonly webhookUrl?: unknown;
     readonly headers?: unknown;
+    readonly forwardedActions?: unknown;
 }): IntegrationFields {
-    const { name, type, enabled, ownerTeamId, webhookUrl, headers } = input;
+    const { name, type, enabled, ownerTeamId, webhookUrl, headers, forwardedActions } = input;
     if (typeof name !== "string" || name.trim() === "" || name.length > 250) {
         throw new Error(`Opsgenie integration name "${String(name)}" is invalid: use 1 to 250 characters, unique in the account.`);
     }
@@ -353,9 +395,9 @@ export function integrationFields(input: {
     }
     const fields = { name, type: type ?? "API", enabled: enabled ?? true, ...(ownerTeamId === undefined ? {} : { ownerTeamId }) };
     if (fields.type !== WEBHOOK_TYPE) {
-        if (webhookUrl !== undefined || headers !== undefined) {
+        if (webhookUrl !== undefined || headers !== undefined || forwardedActions !== undefined) {
             throw new Error(
-                `Opsgenie integration "${name}" has type "${fields.type}", but webhookUrl and headers apply only to type "${WEBHOOK_TYPE}": set type "${WEBHOOK_TYPE}" or leave them out.`,
+                `Opsgenie integration "${name}" has type "${fields.type}", but webhookUrl, headers and forwardedActions apply only to type "${WEBHOOK_TYPE}": set type "${WEBHOOK_TYPE}" or leave them out.`,
             );
         }
         return fields;
@@ -363,30 +405,47 @@ export function integrationFields(input: {
     if (webhookUrl === undefined) {
         throw new Error(`Opsgenie integration "${name}" has type "${WEBHOOK_TYPE}" but no webhookUrl: give the URL Opsgenie should post alerts to.`);
     }
-    return { ...fields, webhookUrl: webhookUrlField(webhookUrl), headers: headers === undefined ? {} : webhookHeaders(headers) };
+    return {
+        ...fields,
+        webhookUrl: webhookUrlField(webhookUrl),
+        headers: headers === undefined ? {} : webhookHeaders(headers),
+        forwardedActions: forwardedActionsField(name, forwardedActions),
+    };
 }
 
 /**
- * What a Webhook integration adds to the create and update bodies. Opsgenie posts the alert with
- * its description and details so the receiver sees the whole alert.
- * Unconfirmed: field names follow the Opsgenie Go SDK's WebhookIntegration (create) and
- * ForceUpdateAllFields (update); check against the Integration API if the create is refused.
+ * What a Webhook integration adds to the create and update bodies. Field names: url,
+ * addAlertDescription, addAlertDetails and headers from the Go SDK's WebhookIntegrationRequest
+ * (create) and ForceUpdateAllFields (update), and opsgenie-oas BaseWebhookCallback; the forwarded
+ * actions from opsgenie-oas OutgoingCallbackNew: `forwardingEnabled` and `forwardingActionMappings`
+ * of `{action, mappedAction: "postToUrl"}` (the older `alertActions` list belongs to other callback
+ * types, not Webhook). Description and details only ride along on Create and custom actions
+ * (docs.opsgenie.com "Webhook Integration"), so they are asked for but change nothing here.
  */
 function webhookBody(integration: IntegrationFields): Record<string, unknown> {
     if (integration.type !== WEBHOOK_TYPE) return {};
-    return { url: integration.webhookUrl, addAlertDescription: true, addAlertDetails: true, headers: { ...integration.headers } };
+    return {
+        url: integration.webhookUrl,
+        addAlertDescription: true,
+        addAlertDetails: true,
+        headers: { ...integration.headers },
+        forwardingEnabled: true,
+        forwardingActionMappings: (integration.forwardedActions ?? []).map((action) => ({ action, mappedAction: WEBHOOK_MAPPED_ACTION })),
+    };
 }
 
 /**
- * Like the official provider, an owned integration also lists its team as responder, so alerts
- * it creates page that team. `enabled` is sent too (the spec's Integration model has it), but the
- * official provider enables after creating, so opsgenie.ts checks the answer and enables if needed.
+ * Like the official provider, an owned incoming integration also lists its team as responder, so
+ * alerts it creates page that team; a Webhook only sends, and the provider gives it no responders
+ * (createWebhookIntegration; opsgenie-oas WebhookIntegration has no incoming feature). `enabled`
+ * is sent too (the spec's Integration model has it), but the official provider enables after
+ * creating, so opsgenie.ts checks the answer and enables if needed.
  */
 export function createIntegrationRequest(integration: IntegrationFields): OpsgenieRequest {
     const body: Record<string, unknown> = { type: integration.type, name: integration.name, enabled: integration.enabled };
     if (integration.ownerTeamId !== undefined) {
         body.ownerTeam = { id: integration.ownerTeamId };
-        body.responders = [{ type: "team", id: integration.ownerTeamId }];
+        if (integration.type !== WEBHOOK_TYPE) body.responders = [{ type: "team", id: integration.ownerTeamId }];
     }
     return { method: "POST", path: "/v2/integrations", body: { ...body, ...webhookBody(integration) } };
 }
@@ -402,9 +461,11 @@ export function setIntegrationEnabledRequest(id: string, enabled: boolean): Opsg
 /**
  * PUT replaces the whole integration, so the body starts from what GET returned, minus the
  * fields GET lists in `_readOnly` (as terraform-provider-opsgenie does), with ours laid over it.
+ * `apiKey` never goes back even when `_readOnly` leaves it out: it is an answer field (Go SDK
+ * result types), not a field of any integration request model in opsgenie-oas.
  */
 export function updateIntegrationRequest(id: string, current: Readonly<Record<string, unknown>>, integration: IntegrationFields): OpsgenieRequest {
-    const readOnly = Array.isArray(current._readOnly) ? current._readOnly.filter((f): f is string => typeof f === "string") : [];
+    const readOnly = [...(Array.isArray(current._readOnly) ? current._readOnly.filter((f): f is string => typeof f === "string") : []), "apiKey"];
     const body: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(current)) {
         if (field !== "_readOnly" && !readOnly.includes(field)) body[field] = value;
@@ -427,6 +488,8 @@ export interface IntegrationState {
     readonly apiKey?: string;
     readonly webhookUrl?: string;
     readonly headers?: Readonly<Record<string, string>>;
+    /** The actions a Webhook posts to its URL, from `forwardingActionMappings` (undefined when GET has none). */
+    readonly forwardedActions?: readonly string[];
 }
 
 /** The raw `data` of a GET answer, which PUT must send back. */
@@ -435,11 +498,13 @@ export function integrationData(request: OpsgenieRequest, body: Record<string, u
 }
 
 /**
- * Create and GET answer `{data: {id, name, enabled, type, …}}`. The Go SDK and the official
- * provider take the new key from the create answer's `data.apiKey`; the opsgenie-oas spec does
- * not list apiKey there, and whether GET returns it is unconfirmed, so apiKey is optional here.
- * The owner comes as `ownerTeam: {id, name}` (GET) or `teamId` (list answers). A Webhook
- * integration's GET holds `url` and `headers` (unconfirmed beyond the Go SDK's field names).
+ * Create and GET answer `{data: {id, name, enabled, type, …}}`. The create answer holds the new
+ * key as `data.apiKey`: the Go SDK's APIBasedIntegrationResult reads `apiKey` from the unwrapped
+ * `data` (client.ResultMetadata.Parse) and the official provider stores it from there
+ * (createApiIntegration: `d.Set("api_key", result.ApiKey)`). The provider never reads the key
+ * from GET, so apiKey stays optional here. The owner comes as `ownerTeam: {id, name}` (GET) or
+ * `teamId` (list answers). A Webhook integration's GET holds `url`, `headers` (read back by the
+ * official provider) and `forwardingActionMappings` (opsgenie-oas BaseWebhookCallback).
  */
 export function parseIntegration(request: OpsgenieRequest, body: Record<string, unknown>): IntegrationState {
     const data = dataOf(request, body);
@@ -449,6 +514,13 @@ export function parseIntegration(request: OpsgenieRequest, body: Record<string, 
         stringField(data, "teamId");
     const apiKey = stringField(data, "apiKey");
     const webhookUrl = stringField(data, "url");
+    const mappings = data.forwardingActionMappings;
+    const forwardedActions = Array.isArray(mappings)
+        ? mappings
+              .filter((m): m is Record<string, unknown> => typeof m === "object" && m !== null && (m as Record<string, unknown>).mappedAction === WEBHOOK_MAPPED_ACTION)
+              .map((m) => m.action)
+              .filter((a): a is string => typeof a === "string")
+        : undefined;
     const headers = data.headers;
     const stringHeaders =
         typeof headers === "object" && headers !== null && !Array.isArray(headers) && Object.values(headers).every((v) => typeof v === "string")
@@ -463,6 +535,7 @@ export function parseIntegration(request: OpsgenieRequest, body: Record<string, 
         ...(apiKey === undefined ? {} : { apiKey }),
         ...(webhookUrl === undefined ? {} : { webhookUrl }),
         ...(stringHeaders === undefined ? {} : { headers: stringHeaders }),
+        ...(forwardedActions === undefined ? {} : { forwardedActions }),
     };
 }
 
@@ -487,7 +560,7 @@ const ALERT_PRIORITIES: readonly string[] = ["P1", "P2", "P3", "P4", "P5"];
 /** Opsgenie's priority for a heartbeat's alert when none is given, as for any alert. */
 export const DEFAULT_ALERT_PRIORITY: AlertPriority = "P3";
 
-/** Unconfirmed: Opsgenie's documented default message is "<heartbeat name> is expired"; alertline sends it explicitly. */
+/** Opsgenie's default expiry message (opsgenie-oas CreateHeartbeatPayload.alertMessage: "HeartbeatName is expired"); alertline sends it explicitly. */
 export function defaultHeartbeatAlertMessage(name: string): string {
     return `${name} is expired`;
 }
@@ -522,15 +595,25 @@ export interface HeartbeatInput {
 }
 
 /**
+ * Heartbeat names as Opsgenie takes them: terraform-provider-opsgenie validateOpsgenieHeartbeat
+ * (`^[a-zA-Z0-9._-]+$`, under 100 characters); unlike team names, no spaces.
+ */
+export const HEARTBEAT_NAME = /^[A-Za-z0-9._-]+$/;
+
+/** Longest alert tag (Opsgenie's alert fields: 20 tags of at most 50 characters; opsgenie-oas CreateHeartbeatPayload.alertTags). */
+export const MAX_TAG_CHARS = 50;
+
+/**
  * Validates resolved heartbeat inputs and applies defaults (description "", enabled true, no tags,
- * priority P3, message "<name> is expired"). Limits: name as for teams (it is a path segment),
- * description 10000 (opsgenie-oas), alert message 130 and 20 tags (the alert it opens).
+ * priority P3, message "<name> is expired"). Limits (opsgenie-oas CreateHeartbeatPayload and the
+ * official provider): name {@link HEARTBEAT_NAME} under 100 characters, not only dots (a path
+ * segment URL resolution would eat), description 10000, alert message 130, 20 tags of at most 50.
  */
 export function heartbeatFields(input: HeartbeatInput): HeartbeatFields {
     const { name, description, interval, intervalUnit, enabled, ownerTeamId, alertMessage, alertTags, alertPriority } = input;
-    if (typeof name !== "string" || !/^[A-Za-z0-9 _.-]{1,100}$/.test(name) || /^\.+$/.test(name)) {
+    if (typeof name !== "string" || !HEARTBEAT_NAME.test(name) || name.length > MAX_NAME_CHARS || /^\.+$/.test(name)) {
         throw new Error(
-            `Opsgenie heartbeat name "${String(name)}" is invalid: use 1 to 100 letters, digits, spaces, '_', '.' or '-' (not only dots); it is unique in the account and part of the ping URL.`,
+            `Opsgenie heartbeat name "${String(name)}" is invalid: use 1 to ${MAX_NAME_CHARS} letters, digits, '_', '.' or '-' (no spaces, not only dots); it is unique in the account and part of the ping URL.`,
         );
     }
     if (description !== undefined && (typeof description !== "string" || description.length > 10_000)) {
@@ -557,6 +640,10 @@ export function heartbeatFields(input: HeartbeatInput): HeartbeatFields {
     }
     if (Array.isArray(alertTags) && alertTags.length > 20) {
         throw new Error(`Opsgenie heartbeat alertTags has ${alertTags.length} tags: an alert takes at most 20.`);
+    }
+    const longTag = Array.isArray(alertTags) ? (alertTags as string[]).find((t) => t.length > MAX_TAG_CHARS) : undefined;
+    if (longTag !== undefined) {
+        throw new Error(`Opsgenie heartbeat alertTags has a tag of ${longTag.length} characters ("${longTag.slice(0, 20)}…"): an alert tag takes at most ${MAX_TAG_CHARS}.`);
     }
     if (alertPriority !== undefined && (typeof alertPriority !== "string" || !ALERT_PRIORITIES.includes(alertPriority))) {
         throw new Error(`Opsgenie heartbeat alertPriority "${String(alertPriority)}" is invalid: use "P1" (highest) to "P5" (lowest).`);
@@ -589,8 +676,9 @@ function heartbeatBody(heartbeat: HeartbeatFields): Record<string, unknown> {
 }
 
 /**
- * Unconfirmed: the Go SDK refuses a heartbeat without ownerTeam, while the opsgenie-oas spec and
- * the official provider leave it optional; Opsgenie's answer decides, and its message is passed on.
+ * ownerTeam is optional: opsgenie-oas CreateHeartbeatPayload requires only name, interval,
+ * intervalUnit and enabled, and the official provider's owner_team_id is optional (the Go SDK's
+ * AddRequest.Validate checks the same three fields and the name).
  */
 export function createHeartbeatRequest(heartbeat: HeartbeatFields): OpsgenieRequest {
     return { method: "POST", path: "/v2/heartbeats", body: heartbeatBody(heartbeat) };

@@ -45,6 +45,8 @@ export interface OpsgenieApiIntegrationState {
     readonly webhookUrl?: string;
     /** Type Webhook only; secret. */
     readonly headers?: Readonly<Record<string, string>>;
+    /** Type Webhook only: the alert actions it posts. */
+    readonly forwardedActions?: readonly api.ForwardedAction[];
     readonly connection: api.OpsgenieConnection;
     readonly apiKey?: string;
 }
@@ -158,6 +160,13 @@ function sameHeaders(a: unknown, b: unknown): boolean {
     return canonical(a) === canonical(b);
 }
 
+/** Forwarded actions compared as a set; none and `[]` are the same. UNKNOWN (preview) differs from everything. */
+function sameActions(a: unknown, b: unknown): boolean {
+    const canonical = (actions: unknown) =>
+        actions === undefined ? "[]" : Array.isArray(actions) ? JSON.stringify([...new Set(actions.map(String))].sort()) : `not a list: ${String(actions)}`;
+    return canonical(a) === canonical(b);
+}
+
 /** Provider object for {@link OpsgenieTeam}; exported so tests can drive it against a local server. */
 export function opsgenieTeamProvider(options: OpsgenieProviderOptions = {}): pulumi.dynamic.ResourceProvider<OpsgenieTeamState, OpsgenieTeamState> {
     return {
@@ -227,9 +236,9 @@ export function opsgenieApiIntegrationProvider(
                 if (created.enabled !== wanted.enabled) {
                     await call(connection, api.setIntegrationEnabledRequest(created.id, wanted.enabled), options, secrets);
                 }
-                // Unconfirmed whether the create answer holds the new key (the spec omits it, the Go SDK reads it):
-                // if it does not, read the integration back before giving up. A Webhook integration only sends,
-                // so it may have no key at all and needs none.
+                // The create answer holds the new key as data.apiKey (Go SDK APIBasedIntegrationResult, the official
+                // provider's createApiIntegration); should one ever lack it, read the integration back before giving
+                // up. A Webhook integration only sends, so it may have no key at all and needs none.
                 let apiKey = created.apiKey;
                 const needsKey = wanted.type !== api.WEBHOOK_TYPE;
                 if (apiKey === undefined && needsKey) {
@@ -248,6 +257,7 @@ export function opsgenieApiIntegrationProvider(
                         ownerTeamId: wanted.ownerTeamId,
                         webhookUrl: wanted.webhookUrl,
                         headers: wanted.headers,
+                        forwardedActions: wanted.forwardedActions,
                         connection,
                         apiKey,
                     },
@@ -289,7 +299,15 @@ export function opsgenieApiIntegrationProvider(
                     apiKey: live.apiKey ?? props?.apiKey,
                     // Only a Webhook's are managed; elsewhere a url in the answer is Opsgenie's, not ours.
                     ...(live.type === api.WEBHOOK_TYPE
-                        ? { webhookUrl: live.webhookUrl ?? props?.webhookUrl, headers: live.headers ?? props?.headers }
+                        ? {
+                              webhookUrl: live.webhookUrl ?? props?.webhookUrl,
+                              headers: live.headers ?? props?.headers,
+                              // Actions changed in Opsgenie's UI show as drift; the stored order is kept when the set is the same.
+                              forwardedActions:
+                                  live.forwardedActions === undefined || sameActions(live.forwardedActions, props?.forwardedActions)
+                                      ? props?.forwardedActions
+                                      : (live.forwardedActions as api.ForwardedAction[]),
+                          }
                         : {}),
                 },
             };
@@ -306,7 +324,8 @@ export function opsgenieApiIntegrationProvider(
                 olds.name !== news.name ||
                 (olds.enabled ?? true) !== (news.enabled ?? true) ||
                 olds.webhookUrl !== news.webhookUrl ||
-                !sameHeaders(olds.headers, news.headers);
+                !sameHeaders(olds.headers, news.headers) ||
+                !sameActions(olds.forwardedActions, news.forwardedActions);
             const changed = replaces.length > 0 || inPlace || connection.changed;
             // Integration names are unique per account, so the old one must go before its replacement is created.
             return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
@@ -314,15 +333,21 @@ export function opsgenieApiIntegrationProvider(
 
         async update(id, olds, news) {
             const connection = api.checkConnection(news.connection);
-            const before = api.integrationFields(olds);
             const after = api.integrationFields(news);
+            // A Webhook stored before forwardedActions existed has none: compare it as "not set" (so the PUT sets
+            // them) rather than refuse the stored state.
+            const before =
+                olds.type === api.WEBHOOK_TYPE && olds.forwardedActions === undefined
+                    ? { ...api.integrationFields({ ...olds, forwardedActions: after.forwardedActions }), forwardedActions: undefined }
+                    : api.integrationFields(olds);
             // Old values too: GET returns them and a refused PUT may echo them.
             const secrets = api.headerSecrets(before.headers, after.headers);
             if (
                 before.name !== after.name ||
                 before.enabled !== after.enabled ||
                 before.webhookUrl !== after.webhookUrl ||
-                !sameHeaders(before.headers, after.headers)
+                !sameHeaders(before.headers, after.headers) ||
+                !sameActions(before.forwardedActions, after.forwardedActions)
             ) {
                 const getRequest = api.getIntegrationRequest(id);
                 const current = api.integrationData(getRequest, await call(connection, getRequest, options, secrets));
@@ -336,6 +361,7 @@ export function opsgenieApiIntegrationProvider(
                     ownerTeamId: after.ownerTeamId,
                     webhookUrl: after.webhookUrl,
                     headers: after.headers,
+                    forwardedActions: after.forwardedActions,
                     connection,
                     apiKey: olds.apiKey,
                 },
@@ -462,7 +488,7 @@ function secretKeyConnection(connection: pulumi.Input<OpsgenieConnectionArgs>): 
 
 /** Arguments for {@link OpsgenieTeam}; names match `opsgenie.TeamArgs`. */
 export interface OpsgenieTeamArgs {
-    /** Team name: 1–100 letters, digits, spaces, `_`, `.`, `-`; unique in the account. */
+    /** Team name: 1–99 letters, digits, spaces, `_`, `.`, `-`; unique in the account. */
     readonly name: pulumi.Input<string>;
     /** What the team is for. Default "". */
     readonly description?: pulumi.Input<string>;
@@ -504,6 +530,11 @@ export interface OpsgenieApiIntegrationArgs {
     readonly webhookUrl?: pulumi.Input<string>;
     /** Type "Webhook" only: headers Opsgenie sends with each post, e.g. a shared token. Kept secret. Changes update in place. Default none. */
     readonly headers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * Type "Webhook" only, and required there: the alert actions Opsgenie posts, and no others
+     * (e.g. `["acknowledge", "close"]`; see `FORWARDED_ACTIONS`). Changes update in place.
+     */
+    readonly forwardedActions?: pulumi.Input<pulumi.Input<api.ForwardedAction>[]>;
     /** Opsgenie API key and base URL (provider config in the official provider); the key stays secret. */
     readonly connection: pulumi.Input<OpsgenieConnectionArgs>;
 }
@@ -530,11 +561,13 @@ export class OpsgenieApiIntegration extends pulumi.dynamic.Resource {
     declare readonly webhookUrl: pulumi.Output<string | undefined>;
     /** Headers a Webhook integration sends (secret); `{}` when none, undefined for other types. */
     declare readonly headers: pulumi.Output<Record<string, string> | undefined>;
+    /** The alert actions a Webhook integration posts; undefined for other types. */
+    declare readonly forwardedActions: pulumi.Output<api.ForwardedAction[] | undefined>;
 
     constructor(name: string, args: OpsgenieApiIntegrationArgs, opts?: pulumi.CustomResourceOptions) {
         const plain = (value: unknown) => (typeof value === "string" || typeof value === "boolean" ? value : undefined);
         // type, webhookUrl and headers are checked against each other, so only when all three are known.
-        if (typeof args.name === "string" && isKnown(args.type) && isKnown(args.webhookUrl) && isKnown(args.headers)) {
+        if (typeof args.name === "string" && isKnown(args.type) && isKnown(args.webhookUrl) && isKnown(args.headers) && isKnown(args.forwardedActions)) {
             api.integrationFields({
                 name: args.name,
                 type: args.type,
@@ -542,6 +575,7 @@ export class OpsgenieApiIntegration extends pulumi.dynamic.Resource {
                 ownerTeamId: plain(args.ownerTeamId),
                 webhookUrl: args.webhookUrl,
                 headers: args.headers,
+                forwardedActions: args.forwardedActions,
             });
         }
         super(
@@ -554,6 +588,7 @@ export class OpsgenieApiIntegration extends pulumi.dynamic.Resource {
                 enabled: args.enabled ?? true,
                 webhookUrl: args.webhookUrl,
                 headers: args.headers === undefined ? undefined : pulumi.secret(args.headers),
+                forwardedActions: args.forwardedActions,
                 connection: secretKeyConnection(args.connection),
                 apiKey: undefined,
             },
@@ -570,7 +605,7 @@ export class OpsgenieApiIntegration extends pulumi.dynamic.Resource {
 
 /** Arguments for {@link OpsgenieHeartbeat}; names match `opsgenie.HeartbeatArgs`. */
 export interface OpsgenieHeartbeatArgs {
-    /** Heartbeat name: 1–100 letters, digits, spaces, `_`, `.`, `-`; unique in the account, used in the ping URL. Changing it replaces the heartbeat. */
+    /** Heartbeat name: 1–99 letters, digits, `_`, `.`, `-` (no spaces, as Opsgenie requires); unique in the account, used in the ping URL. Changing it replaces the heartbeat. */
     readonly name: pulumi.Input<string>;
     /** What the heartbeat watches. Default "". */
     readonly description?: pulumi.Input<string>;

@@ -19,8 +19,6 @@ export interface ServiceFunctionArgs {
     readonly memoryMb: number;
     /** The role's inline policy, given the log group's ARN. */
     readonly policy: (logGroupArn: pulumi.Output<string>) => pulumi.Input<string>;
-    /** AWS-managed policies to attach, by child-name suffix (e.g. `{ "vpc-access": arn }`). */
-    readonly managedPolicies?: Record<string, string>;
     readonly deadLetterQueueArn?: pulumi.Input<string>;
     readonly vpcConfig?: aws.types.input.lambda.FunctionVpcConfig;
     readonly tags: Record<string, string>;
@@ -29,7 +27,8 @@ export interface ServiceFunctionArgs {
 /**
  * One alertline function with what every one of them needs: an encrypted log group with retention
  * created before the function (else Lambda makes an unencrypted one that never expires), a role
- * only Lambda assumes with exactly the given policy, JSON logs, an environment encrypted with a
+ * only Lambda assumes with exactly the given policy and no AWS-managed one (a VPC function adds
+ * lambdaVpcAccessStatements to its own), JSON logs, an environment encrypted with a
  * customer-managed key. Children are named `${name}`, `${name}-logs`, `${name}-role`, `${name}-policy`
  * under `parent`.
  */
@@ -41,9 +40,6 @@ export function serviceFunction(parent: pulumi.Resource, name: string, args: Ser
     );
     const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")), tags: args.tags }, { parent });
     new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: args.policy(logGroup.arn) }, { parent });
-    for (const [suffix, policyArn] of Object.entries(args.managedPolicies ?? {})) {
-        new aws.iam.RolePolicyAttachment(`${name}-${suffix}`, { role: role.name, policyArn }, { parent });
-    }
     return new aws.lambda.Function(
         name,
         {

@@ -7,6 +7,27 @@
  */
 export const RELAY_DOCUMENT_PARAMETERS = ["towerHost", "towerPort", "payloadHex", "replyBytes", "timeoutSeconds"] as const;
 
+/** A tower the relay document may reach. */
+export interface RelayTarget {
+    readonly host: string;
+    readonly port: number;
+}
+
+/** The towers that relay through SSM (`relay: ssm` sites): the only ones the document may reach. */
+export function relayTargets(towers: readonly { host: string; port: number; relay: { kind: string } }[]): RelayTarget[] {
+    return towers.filter((tower) => tower.relay.kind === "ssm").map(({ host, port }) => ({ host, port }));
+}
+
+/**
+ * An allowedPattern that matches exactly the given values. With none, it matches only the empty
+ * string, which the script cannot connect to: a stack without SSM-relayed towers relays nowhere.
+ */
+export function exactlyPattern(values: readonly string[]): string {
+    const unique = [...new Set(values)].sort();
+    if (unique.length === 0) return "^$";
+    return `^(${unique.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})$`;
+}
+
 const RELAY_SCRIPT = [
     "set -euo pipefail",
     "payload=$(printf '%s' \"$SSM_payloadHex\" | sed 's/../\\\\x&/g')",
@@ -17,14 +38,23 @@ const RELAY_SCRIPT = [
     "echo \"reply=$reply\"",
 ];
 
-export function relayDocumentContent(): string {
+/**
+ * The document, limited to the given towers: towerHost and towerPort must each be one of theirs
+ * (checked separately, so a host may be paired with another relayed tower's port; both are still
+ * configured towers). Whoever may send the document cannot make a relay host connect elsewhere.
+ */
+export function relayDocumentContent(targets: readonly RelayTarget[]): string {
+    for (const target of targets) {
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(target.host)) throw new Error(`relay target host "${target.host}" is not an IPv4 address; towers[].host must be one`);
+        if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new Error(`relay target port ${target.port} of ${target.host} is not a TCP port (1-65535)`);
+    }
     return JSON.stringify(
         {
             schemaVersion: "2.2",
             description: "alertline: send one PATLITE command to a tower and print its reply (reply=<hex>)",
             parameters: {
-                towerHost: { type: "String", description: "Tower IPv4 address", allowedPattern: "^\\d{1,3}(\\.\\d{1,3}){3}$", interpolationType: "ENV_VAR" },
-                towerPort: { type: "String", description: "Tower TCP port", allowedPattern: "^\\d{1,5}$", interpolationType: "ENV_VAR" },
+                towerHost: { type: "String", description: "Tower IPv4 address (one of the towers relayed through SSM)", allowedPattern: exactlyPattern(targets.map((t) => t.host)), interpolationType: "ENV_VAR" },
+                towerPort: { type: "String", description: "Tower TCP port (one of theirs)", allowedPattern: exactlyPattern(targets.map((t) => String(t.port))), interpolationType: "ENV_VAR" },
                 payloadHex: { type: "String", description: "Command bytes as hex, no spaces", allowedPattern: "^([0-9a-fA-F]{2}){1,64}$", interpolationType: "ENV_VAR" },
                 replyBytes: { type: "String", description: "Reply bytes to read", allowedPattern: "^\\d{1,2}$", interpolationType: "ENV_VAR" },
                 timeoutSeconds: { type: "String", description: "Seconds to wait for the reply", default: "5", allowedPattern: "^\\d{1,2}$", interpolationType: "ENV_VAR" },

@@ -1,7 +1,9 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { alertTopicPolicies } from "./alert-topics";
+import { conflictPolicies } from "./conflicts";
 import { encryptionPolicies } from "./encryption";
 import { kmsPolicies } from "./kms";
+import { monitoringPolicies } from "./monitoring";
 import { networkPolicies } from "./network";
 import { s3Policies } from "./s3";
 import { sesPolicies } from "./ses";
@@ -12,5 +14,5 @@ import { tagPolicies } from "./tags";
  * the tests alike. Every policy is mandatory; a stack may lower one (`pulumi preview
  * --policy-pack-config`, or the plan's levels) to advisory or disabled.
  */
-export const resourcePolicies: ResourceValidationPolicy[] = [...encryptionPolicies, ...kmsPolicies, ...sesPolicies, ...networkPolicies, ...tagPolicies];
-export const stackPolicies: StackValidationPolicy[] = [...s3Policies, ...alertTopicPolicies];
+export const resourcePolicies: ResourceValidationPolicy[] = [...encryptionPolicies, ...kmsPolicies, ...sesPolicies, ...networkPolicies, ...monitoringPolicies, ...tagPolicies];
+export const stackPolicies: StackValidationPolicy[] = [...s3Policies, ...alertTopicPolicies, ...conflictPolicies];

@@ -9,9 +9,9 @@
  * case in case JSM spells them differently.
  */
 
-/** Actions that clear the alert from the towers, as the issue asks: acknowledged or closed. */
-export const CLEARING_ACTIONS = ["Acknowledge", "Close"] as const;
-export type ClearingAction = (typeof CLEARING_ACTIONS)[number];
+import { CLEARING_ACTIONS, type ClearingAction } from "../shared/clearing-actions";
+
+export { CLEARING_ACTIONS, type ClearingAction };
 
 /** Tag mail-ingest puts on an Opsgenie alert once per tower the alert lit. */
 export const TOWER_TAG_PREFIX = "tower:";

@@ -7,10 +7,12 @@ import { CANARY_HEADER } from "../shared/canary-header";
  * lights no tower and pings the on-call heartbeat; when canaries stop arriving, the heartbeat
  * expires and on-call is paged. Pure: the clock and the id come from the caller.
  *
- * Not in facts.md (Unconfirmed here; from the SES developer guide, "Amazon SES header fields"):
- * SES overwrites the Date and Message-ID headers of a message it sends, so what mail-ingest sees in
- * those two may not be what is written here. The canary id therefore travels in its own header;
- * Message-ID is set anyway so that the mail is complete when sent by any other route (npm start).
+ * From the SES developer guide, "Amazon SES header fields" (awsdocs/amazon-ses-developer-guide
+ * doc-source/header-fields.md at 5b3d6427a09a45cc58b7c4aec9f418509e8ccb76: "If you specify a Date
+ * header, Amazon SES overrides it …", "If you provide a Message-ID header, Amazon SES overrides the
+ * header with its own value"): what mail-ingest sees in those two may not be what is written
+ * here. The canary id therefore travels in its own header; Message-ID is set anyway so that the
+ * mail is complete when sent by any other route (npm start).
  */
 
 /** Re-exported where the canary mail is built, for callers that import it from here. */

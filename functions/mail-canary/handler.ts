@@ -11,15 +11,17 @@ import { canaryId, canaryMail, isDotAtom } from "./canary-mail";
  * sent; a send failure is logged and thrown, so both the function's Errors alarm and the
  * heartbeat that then expires report it.
  *
- * Unconfirmed (not in facts.md; from the SES developer guide, "Request production access"): in
- * the SES sandbox an account "can only send mail to verified email addresses and domains". The
+ * From the SES developer guide, "Moving out of the Amazon SES sandbox" and "Regions and Amazon SES"
+ * (awsdocs/amazon-ses-developer-guide doc-source/request-production-access.md and regions.md at
+ * 5b3d6427a09a45cc58b7c4aec9f418509e8ccb76): in the SES sandbox an account "can only send mail to
+ * verified email addresses and domains". The
  * canary is sent from a verified domain identity to an address of that same domain, whose
  * verification SES receiving needs anyway, so the sandbox allows it and no production access is
  * needed. The same page limits a sandbox account to 200 messages per 24 hours and 1 per second,
  * per region, so in the sandbox the schedule must be no more frequent than one canary per 7.2
  * minutes: rate(10 minutes) is 144 a day, rate(5 minutes) 288 would run out of quota. Identities
- * and sandbox status are per region: the domain must be verified in the region this function
- * sends from.
+ * and sandbox status are per region ("The sandbox status for your account can differ between AWS
+ * Regions"): the domain must be verified in the region this function sends from.
  */
 
 /** Logger methods used; Powertools' Logger fits, tests pass a recording one. */

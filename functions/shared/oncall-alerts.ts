@@ -57,7 +57,10 @@ export const ONCALL_LIMITS = {
     tagChars: 50,
     /** All keys and values of `details` together. */
     detailsChars: 8000,
-    /** A close note; ours only names the mail. Unconfirmed: Opsgenie's own limit for note. */
+    /**
+     * A close note: alertline's own cap (ours only names the mail), far under the 25000 characters a
+     * published Alert API schema gives for `note`. Unconfirmed: that 25000 is Opsgenie's own limit.
+     */
     note: 1000,
 } as const;
 

@@ -23,8 +23,8 @@ export const HEADER_TEXT_MAX = 150;
 /** The top-level `text` fallback (notifications, screen readers); kept to a section's size. */
 export const FALLBACK_TEXT_MAX = 3000;
 /**
- * Context block element text. The public docs did not settle a number (unconfirmed); a section's
- * limit is used, and what we put there is short anyway.
+ * Context block element text: a context element is a text object, whose text is 1–3000
+ * characters (@slack/types 3.2.0 MrkdwnElement/PlainTextElement, Slack's "Text object" reference).
  */
 export const CONTEXT_TEXT_MAX = 3000;
 /** What a truncated text ends with, so a reader knows there was more. */

@@ -27,6 +27,7 @@ import { close as closeServer, listen, LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_R
 import { startOnCallSink, type OnCallAlert, type OnCallRequest } from "./local-aws/oncall";
 import { startS3Stub } from "./local-aws/s3";
 import { startSesInbound, type VerdictMode } from "./local-aws/ses";
+import { slackWebhookRefusal } from "./local-aws/slack";
 import { startSnsStub } from "./local-aws/sns";
 import { startSqsStub } from "./local-aws/sqs";
 
@@ -181,30 +182,31 @@ export interface SlackPost {
     readonly payload: Record<string, unknown>;
 }
 
-/** An incoming-webhook stand-in: answers 200 `ok` to a JSON post, 400 `invalid_payload` otherwise, as Slack does. */
+/**
+ * An incoming-webhook stand-in: answers 200 `ok` to what Slack would post, and Slack's error to
+ * what it would refuse (local-aws/slack.ts), printing why.
+ */
 async function startSlackSink(log: (line: string) => void): Promise<{ url: string; posts: SlackPost[]; close(): Promise<void> }> {
     const posts: SlackPost[] = [];
+    const webhookPath = "/services/TLOCAL/BLOCAL/localpipelinesecret";
     const server = createServer(async (req, res) => {
         const body = (await readBody(req)).toString("utf8");
-        let payload: unknown;
-        try {
-            payload = JSON.parse(body);
-        } catch {
-            payload = undefined;
-        }
-        if (req.method !== "POST" || typeof payload !== "object" || payload === null) {
-            res.writeHead(400, { "content-type": "text/html" });
-            res.end("invalid_payload");
+        const refusal = slackWebhookRefusal({ method: req.method ?? "", path: req.url ?? "", contentType: req.headers["content-type"], body }, webhookPath);
+        if (refusal) {
+            log(`[slack] refused (${refusal.status} ${refusal.body}): ${refusal.reason}`);
+            res.writeHead(refusal.status, { "content-type": "text/html" });
+            res.end(refusal.body);
             return;
         }
-        const text = typeof (payload as { text?: unknown }).text === "string" ? (payload as { text: string }).text : "";
-        posts.push({ text, payload: payload as Record<string, unknown> });
+        const payload = JSON.parse(body) as Record<string, unknown>;
+        const text = typeof payload.text === "string" ? payload.text : "";
+        posts.push({ text, payload });
         log(`[slack] ${text}`);
         res.writeHead(200, { "content-type": "text/html" });
         res.end("ok");
     });
     const endpoint = await listen(server);
-    return { url: `${endpoint}/services/TLOCAL/BLOCAL/local-pipeline`, posts, close: () => closeServer(server) };
+    return { url: `${endpoint}${webhookPath}`, posts, close: () => closeServer(server) };
 }
 
 // ---- Lambda runtime stand-ins -------------------------------------------------------------------------

@@ -82,8 +82,8 @@ export function createHandler(deps: DispatcherDeps): DispatcherHandler {
     const now = deps.now ?? Date.now;
     const locks = createTowerLocks();
     const towerMap = once(() => new Map(deps.towers().map((tower) => [tower.name, tower] as const)));
-    const relay = createRelay({ ssm: deps.ssm, ssmDocument: deps.ssmRelayDocument, options: deps.relayOptions });
-    const readStatus = createStatusReader({ ssm: deps.ssm, ssmDocument: deps.ssmRelayDocument, options: probeRelayOptions(deps.relayOptions, deps.probeOptions) });
+    const relay = createRelay({ ssm: deps.ssm, ssmDocument: deps.ssmRelayDocument, options: deps.relayOptions, logger: deps.logger });
+    const readStatus = createStatusReader({ ssm: deps.ssm, ssmDocument: deps.ssmRelayDocument, options: probeRelayOptions(deps.relayOptions, deps.probeOptions), logger: deps.logger });
 
     const probe = async (): Promise<ProbeSummary> => {
         const table = required(deps.stateTable, "STATE_TABLE", "set it to the name of the alertline state table (the infrastructure sets it)");

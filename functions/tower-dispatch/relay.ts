@@ -46,6 +46,8 @@ export interface RelayDeps {
     /** Name of the relay document (env SSM_RELAY_DOCUMENT). */
     readonly ssmDocument?: string;
     readonly options?: RelayOptions;
+    /** Where a failed cancel is reported (the dispatcher's logger). Default: console.warn. */
+    readonly logger?: { warn(message: string, ...attributes: unknown[]): void };
 }
 
 /** Retries for the SSM path: the client module applies its own defaults on the TCP path. */
@@ -140,9 +142,10 @@ async function ssmAttempt(tower: TowerConfig & { relay: { kind: "ssm"; instanceI
             }
         }
         if (waited >= budget) {
-            // Cancel, so that a command delivered late cannot overwrite a newer signal; best effort.
-            await ssm.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [tower.relay.instanceId] })).catch(() => undefined);
-            return { ack: false, error: `SSM command ${commandId} on ${tower.relay.instanceId} was still ${lastStatus} after ${waited} ms (cancelled)` };
+            // Cancel, so that a command delivered late cannot overwrite a newer signal. The attempt fails
+            // either way; a failed cancel (AccessDenied, say) is logged, since a late delivery may follow.
+            const cancelled = await cancelCommand(ssm, commandId, tower.relay.instanceId, deps.logger);
+            return { ack: false, error: `SSM command ${commandId} on ${tower.relay.instanceId} was still ${lastStatus} after ${waited} ms (${cancelled ? "cancelled" : "cancel failed"})` };
         }
     }
 
@@ -160,6 +163,21 @@ async function ssmAttempt(tower: TowerConfig & { relay: { kind: "ssm"; instanceI
     // The tower's own answer decides, whatever exit status the script chose for it.
     if (verdict === "ack") return { ack: true, reply };
     return { ack: false, reply, error: verdict === "nak" ? "The tower answered NAK (through the SSM relay)" : `The tower's reply ${reply} is ${isStatusRead(tower.protocol, payload) ? "not a status answer" : "neither ACK nor NAK"} (through the SSM relay)` };
+}
+
+/** CancelCommand for a command that outlived its attempt; false (and a warning) when SSM refused or failed. */
+async function cancelCommand(ssm: SSMClient, commandId: string, instanceId: string, logger: RelayDeps["logger"]): Promise<boolean> {
+    try {
+        await ssm.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [instanceId] }));
+        return true;
+    } catch (error) {
+        (logger ?? console).warn("Could not cancel an SSM relay command that timed out: if it is delivered late, it may overwrite a newer signal on the tower", {
+            commandId,
+            instanceId,
+            error: clip(errorText(error), 300),
+        });
+        return false;
+    }
 }
 
 /** Sends through SSM Run Command with retries and backoff, as the TCP client does. Never throws. */

@@ -44,6 +44,23 @@ describe("hostUserData", () => {
         expect(script).not.toContain("DD_API_KEY");
     });
 
+    it("writes datadog.yaml and its key before Datadog's installer runs, and starts the Agent only after the chown", () => {
+        const lines = script.split("\n");
+        const line = (start: string) => {
+            const i = lines.findIndex((l) => l.startsWith(start));
+            expect(i, start).toBeGreaterThanOrEqual(0);
+            return i;
+        };
+        const installer = line(`DD_SITE='ap1.datadoghq.com' DD_INSTALL_ONLY=true bash "$installer"`);
+        expect(line("cat > /etc/datadog-agent/datadog.yaml <<")).toBeLessThan(installer);
+        expect(line("aws ssm get-parameter")).toBeLessThan(installer);
+        expect(line("cat > /etc/datadog-agent/conf.d/process.d/conf.yaml <<")).toBeLessThan(installer);
+        expect(line("curl -fsSL -o \"$installer\" https://install.datadoghq.com/scripts/install_script_agent7.sh")).toBeLessThan(installer);
+        expect(line("chown -R dd-agent:dd-agent /etc/datadog-agent")).toBeGreaterThan(installer);
+        expect(line("systemctl enable datadog-agent")).toBeGreaterThan(line("chown -R"));
+        expect(line("systemctl restart datadog-agent")).toBeGreaterThan(line("systemctl enable"));
+    });
+
     it("writes the process check configuration the monitors rely on", () => {
         const start = script.indexOf("cat > /etc/datadog-agent/conf.d/process.d/conf.yaml <<'ALERTLINE_EOF'\n");
         expect(start).toBeGreaterThan(0);

@@ -113,6 +113,8 @@ describe("the acknowledgement endpoint", () => {
     it("creates Opsgenie's outgoing Webhook integration for the team, posting to the URL with the token header kept secret", () => {
         const webhook = engine.get("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "mail-ack-opsgenie-webhook");
         expect(webhook.inputs).toMatchObject({ type: "Webhook", ownerTeamId: "team-42", name: "alertline-dev-ack" });
+        // Exactly what ack-webhook acts on, set explicitly rather than left to Opsgenie's default set.
+        expect(webhook.inputs.forwardedActions).toEqual(["acknowledge", "close"]);
         expect(reveal(webhook.inputs.webhookUrl)).toBe(outputs.ackWebhookUrl);
         expect(webhook.inputs.headers).toBeInstanceOf(SecretValue);
         expect(reveal(webhook.inputs.headers)).toEqual({ "X-Alertline-Token": outputs.ackWebhookToken });

@@ -108,6 +108,18 @@ describe("MailIngest functions and queues", () => {
         expect(sg.inputs.ingress ?? []).toEqual([]);
     });
 
+    it("allows the dispatcher HTTPS out as a separate rule, never inline, so the sites' tower rules on its group survive updates", () => {
+        const sg = engine.get("aws:ec2/securityGroup:SecurityGroup", "mail-dispatch-sg");
+        expect(sg.inputs.egress).toBeUndefined();
+        expect(engine.get("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "mail-dispatch-https-egress").inputs).toMatchObject({
+            securityGroupId: sg.id,
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrIpv4: "0.0.0.0/0",
+        });
+    });
+
     it("keeps state in an encrypted table with TTL", () => {
         expect(engine.get("aws:dynamodb/table:Table", "mail-state").inputs).toMatchObject({
             hashKey: "pk",

@@ -57,10 +57,42 @@ describe("MonitoredHost instance", () => {
         expect(instance().inputs.vpcSecurityGroupIds).toEqual([sg.id]);
     });
 
-    it("gets an instance profile with the SSM core policy", () => {
-        const attachment = engine.get("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "host-web-ssm-core");
-        expect(attachment.inputs.policyArn).toBe("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+    it("allows HTTPS out as a separate rule, never inline, so a relay site's tower rules on the group survive updates", () => {
+        const sg = engine.get("aws:ec2/securityGroup:SecurityGroup", "host-web-sg");
+        expect(sg.inputs.egress).toBeUndefined();
+        expect(engine.get("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "host-web-https-egress").inputs).toMatchObject({
+            securityGroupId: sg.id,
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrIpv4: "0.0.0.0/0",
+        });
+    });
+
+    it("gets an instance profile whose role has the SSM Agent's inline statements and no AWS-managed policy", () => {
+        expect(engine.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
+        const agent = JSON.parse(String(engine.get("aws:iam/rolePolicy:RolePolicy", "host-web-ssm-agent").inputs.policy)) as { Statement: { Action: string[] }[] };
+        const actions = agent.Statement.flatMap((s) => s.Action);
+        expect(actions).toContain("ssm:UpdateInstanceInformation");
+        expect(actions).toContain("ssmmessages:OpenDataChannel");
+        expect(actions).toContain("ec2messages:GetMessages");
+        expect(actions.filter((a) => a.startsWith("ssm:GetParameter"))).toEqual([]);
         expect(instance().inputs.iamInstanceProfile).toBe(engine.get("aws:iam/instanceProfile:InstanceProfile", "host-web-profile").state.name);
+    });
+
+    it("may read its own Datadog key parameter only, decrypted through Parameter Store with that parameter's context", () => {
+        const policy = JSON.parse(String(engine.get("aws:iam/rolePolicy:RolePolicy", "host-web-read-api-key").inputs.policy));
+        const parameterArn = engine.get("aws:ssm/parameter:Parameter", "host-web-datadog-api-key").state.arn;
+        expect(policy.Statement).toEqual([
+            { Sid: "ReadDatadogKey", Effect: "Allow", Action: "ssm:GetParameter", Resource: parameterArn },
+            {
+                Sid: "DecryptDatadogKey",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: engine.get("aws:kms/key:Key", "host-web-key").state.arn,
+                Condition: { StringEquals: { "kms:EncryptionContext:PARAMETER_ARN": parameterArn, "kms:ViaService": "ssm.ap-northeast-1.amazonaws.com" } },
+            },
+        ]);
     });
 });
 

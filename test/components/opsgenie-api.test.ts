@@ -97,6 +97,13 @@ describe("requests", () => {
         expect(body.recipients).toEqual(current.recipients);
     });
 
+    it("never sends the apiKey back in a PUT, even when GET does not list it as read-only", () => {
+        const current = { id: "i1", name: "n", type: "API", apiKey: "live-key-123", _readOnly: ["id"], allowWriteAccess: true };
+        const body = api.updateIntegrationRequest("i1", current, { name: "n", type: "API", enabled: true }).body!;
+        expect(body).not.toHaveProperty("apiKey");
+        expect(body).toMatchObject({ allowWriteAccess: true });
+    });
+
     it("enables and disables through their own endpoints", () => {
         expect(api.setIntegrationEnabledRequest("i1", true).path).toBe("/v2/integrations/i1/enable");
         expect(api.setIntegrationEnabledRequest("i1", false).path).toBe("/v2/integrations/i1/disable");
@@ -109,8 +116,10 @@ describe("input checks", () => {
     });
 
     it("names the team name rule", () => {
-        expect(() => api.teamFields({ name: "on/call" })).toThrow(/team name "on\/call" is invalid: use 1 to 100 letters, digits/);
-        expect(() => api.teamFields({ name: "x".repeat(101) })).toThrow(/is invalid/);
+        expect(() => api.teamFields({ name: "on/call" })).toThrow(/team name "on\/call" is invalid: use 1 to 99 letters, digits, spaces/);
+        // The official provider refuses 100 characters and more (validateOpsGenieTeamName: len >= 100).
+        expect(() => api.teamFields({ name: "x".repeat(100) })).toThrow(/is invalid/);
+        expect(api.teamFields({ name: "On call team.1" }).name).toBe("On call team.1");
     });
 
     it("defaults an integration to type API, enabled, no owner", () => {
@@ -259,24 +268,39 @@ describe("redaction", () => {
 });
 
 describe("Webhook integrations", () => {
-    const hook = { name: "alertline-dev-ack", type: "Webhook", webhookUrl: "https://ack.example.com/hook" };
+    const hook = { name: "alertline-dev-ack", type: "Webhook", webhookUrl: "https://ack.example.com/hook", forwardedActions: ["acknowledge", "close"] };
 
-    it("keeps webhookUrl and headers for type Webhook, with no headers as {}", () => {
+    it("keeps webhookUrl, headers and forwarded actions for type Webhook, with no headers as {}", () => {
         expect(api.integrationFields({ ...hook, headers: { "X-Alertline-Token": "t0k" } })).toEqual({
             name: "alertline-dev-ack",
             type: "Webhook",
             enabled: true,
             webhookUrl: "https://ack.example.com/hook",
             headers: { "X-Alertline-Token": "t0k" },
+            forwardedActions: ["acknowledge", "close"],
         });
         expect(api.integrationFields(hook).headers).toEqual({});
     });
 
-    it("refuses webhookUrl or headers on another type, naming both fields and the type", () => {
+    it("refuses webhookUrl, headers or forwardedActions on another type, naming the fields and the type", () => {
         expect(() => api.integrationFields({ name: "n", type: "API", webhookUrl: "https://x.example.com" })).toThrow(
-            /has type "API", but webhookUrl and headers apply only to type "Webhook"/,
+            /has type "API", but webhookUrl, headers and forwardedActions apply only to type "Webhook"/,
         );
-        expect(() => api.integrationFields({ name: "n", headers: { A: "b" } })).toThrow(/type "API", but webhookUrl and headers/);
+        expect(() => api.integrationFields({ name: "n", headers: { A: "b" } })).toThrow(/type "API", but webhookUrl, headers/);
+        expect(() => api.integrationFields({ name: "n", type: "Datadog", forwardedActions: ["close"] })).toThrow(/type "Datadog", but webhookUrl, headers and forwardedActions/);
+    });
+
+    it("requires the forwarded actions to be set explicitly, from Opsgenie's action names", () => {
+        const { forwardedActions: _, ...unset } = hook;
+        expect(() => api.integrationFields(unset)).toThrow(/forwardedActions must list the alert actions the webhook posts, from "create", "acknowledge", .*got undefined\. Set them explicitly: left out, Opsgenie posts its own default set/);
+        expect(() => api.integrationFields({ ...hook, forwardedActions: [] })).toThrow(/forwardedActions must list/);
+        expect(() => api.integrationFields({ ...hook, forwardedActions: ["Acknowledge"] })).toThrow(/forwardedActions must list.*got \["Acknowledge"\]/);
+        expect(api.integrationFields({ ...hook, forwardedActions: ["close", "close", "acknowledge"] }).forwardedActions).toEqual(["close", "acknowledge"]);
+    });
+
+    it("maps the action a webhook payload carries to the name Opsgenie's mappings use, and refuses others", () => {
+        expect(["Acknowledge", "Close", "Create", "AddNote", "UnAcknowledge"].map(api.forwardedActionFor)).toEqual(["acknowledge", "close", "create", "add-note", "unacknowledge"]);
+        expect(() => api.forwardedActionFor("acknowledge")).toThrow(/webhook action "acknowledge" is not one alertline can forward: use one of Create, Acknowledge/);
     });
 
     it("requires an http(s) webhookUrl for type Webhook", () => {
@@ -304,24 +328,41 @@ describe("Webhook integrations", () => {
         expect(errorOf([secret])).toMatch(/headers must be an object .*; got an array/);
     });
 
-    it("creates with url, alert description and details, and the headers", () => {
+    it("creates with url, alert description and details, the headers, and exactly the forwarded actions; the team owns it but is no responder", () => {
         const fields = api.integrationFields({ ...hook, ownerTeamId: "t1", headers: { "X-Alertline-Token": "t0k" } });
         expect(api.createIntegrationRequest(fields).body).toEqual({
             type: "Webhook",
             name: "alertline-dev-ack",
             enabled: true,
             ownerTeam: { id: "t1" },
-            responders: [{ type: "team", id: "t1" }],
             url: "https://ack.example.com/hook",
             addAlertDescription: true,
             addAlertDetails: true,
             headers: { "X-Alertline-Token": "t0k" },
+            forwardingEnabled: true,
+            forwardingActionMappings: [
+                { action: "acknowledge", mappedAction: "postToUrl" },
+                { action: "close", mappedAction: "postToUrl" },
+            ],
         });
     });
 
     it("adds no webhook fields to other types", () => {
         const body = api.createIntegrationRequest(api.integrationFields({ name: "n", type: "Datadog" })).body!;
-        for (const field of ["url", "addAlertDescription", "addAlertDetails", "headers"]) expect(body).not.toHaveProperty(field);
+        for (const field of ["url", "addAlertDescription", "addAlertDetails", "headers", "forwardingEnabled", "forwardingActionMappings"]) expect(body).not.toHaveProperty(field);
+    });
+
+    it("puts its own forwarded actions over whatever mappings GET returned", () => {
+        const current = {
+            id: "i1",
+            name: "n",
+            type: "Webhook",
+            url: "https://ack.example.com/hook",
+            forwardingEnabled: false,
+            forwardingActionMappings: [{ action: "create", mappedAction: "postToUrl" }, { action: "add-note", mappedAction: "postToUrl" }],
+        };
+        const body = api.updateIntegrationRequest("i1", current, api.integrationFields({ ...hook, forwardedActions: ["close"] })).body!;
+        expect(body).toMatchObject({ forwardingEnabled: true, forwardingActionMappings: [{ action: "close", mappedAction: "postToUrl" }] });
     });
 
     it("replaces the whole header map on update, so a removed header goes away", () => {
@@ -336,6 +377,8 @@ describe("Webhook integrations", () => {
     it("reads url and text headers back from GET", () => {
         const body = { data: { id: "i", name: "n", type: "Webhook", url: "https://h.example.com", headers: { A: "1" } } };
         expect(api.parseIntegration(api.getIntegrationRequest("i"), body)).toEqual({ id: "i", name: "n", type: "Webhook", webhookUrl: "https://h.example.com", headers: { A: "1" } });
+        const mapped = { data: { ...body.data, forwardingActionMappings: [{ action: "close", mappedAction: "postToUrl" }, { action: "create", mappedAction: "somethingElse" }, { mappedAction: "postToUrl" }] } };
+        expect(api.parseIntegration(api.getIntegrationRequest("i"), mapped).forwardedActions).toEqual(["close"]);
         const odd = { data: { id: "i", name: "n", type: "Webhook", headers: { A: 1 } } };
         expect(api.parseIntegration(api.getIntegrationRequest("i"), odd)).not.toHaveProperty("headers");
     });
@@ -363,8 +406,11 @@ describe("heartbeats", () => {
         expect(() => api.heartbeatFields({ ...beat, interval: "10" })).toThrow(/interval "10" \(text\) is invalid/);
         expect(() => api.heartbeatFields({ ...beat, interval: undefined })).toThrow(/interval undefined is invalid/);
         expect(() => api.heartbeatFields({ ...beat, intervalUnit: "weeks" })).toThrow(/intervalUnit "weeks" is invalid: use "minutes", "hours" or "days"/);
-        expect(() => api.heartbeatFields({ ...beat, name: "mail/path" })).toThrow(/heartbeat name "mail\/path" is invalid: use 1 to 100 letters/);
-        expect(() => api.heartbeatFields({ ...beat, name: "x".repeat(101) })).toThrow(/heartbeat name "x+" is invalid/);
+        expect(() => api.heartbeatFields({ ...beat, name: "mail/path" })).toThrow(/heartbeat name "mail\/path" is invalid: use 1 to 99 letters, digits, '_', '\.' or '-' \(no spaces, not only dots\)/);
+        // Opsgenie refuses spaces in heartbeat names (terraform-provider-opsgenie validateOpsgenieHeartbeat), unlike team names.
+        expect(() => api.heartbeatFields({ ...beat, name: "alertline dev mail path" })).toThrow(/heartbeat name "alertline dev mail path" is invalid: .*no spaces/);
+        expect(() => api.heartbeatFields({ ...beat, name: "x".repeat(100) })).toThrow(/heartbeat name "x+" is invalid/);
+        expect(() => api.heartbeatFields({ ...beat, alertTags: ["t".repeat(51)] })).toThrow(/alertTags has a tag of 51 characters .*at most 50/);
         expect(() => api.heartbeatFields({ ...beat, name: ".." })).toThrow(/heartbeat name "\.\." is invalid.*not only dots/);
         expect(() => api.heartbeatFields({ ...beat, alertPriority: "P6" })).toThrow(/alertPriority "P6" is invalid: use "P1" \(highest\) to "P5"/);
         expect(() => api.heartbeatFields({ ...beat, alertTags: Array.from({ length: 21 }, (_, i) => `t${i}`) })).toThrow(/alertTags has 21 tags: an alert takes at most 20/);
@@ -375,8 +421,9 @@ describe("heartbeats", () => {
     });
 
     it("accepts the limits themselves", () => {
-        const fields = api.heartbeatFields({ ...beat, name: "a".repeat(100), interval: 1, alertMessage: "m".repeat(130), alertTags: Array.from({ length: 20 }, (_, i) => `t${i}`) });
+        const fields = api.heartbeatFields({ ...beat, name: "a".repeat(99), interval: 1, alertMessage: "m".repeat(130), alertTags: Array.from({ length: 20 }, (_, i) => `t${i}`.padEnd(50, "x")) });
         expect(fields.alertTags).toHaveLength(20);
+        expect(api.heartbeatFields({ ...beat, name: "Alertline_dev.mail-path.1" }).name).toBe("Alertline_dev.mail-path.1");
     });
 
     it("creates with every field and the owner team by id", () => {

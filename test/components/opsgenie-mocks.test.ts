@@ -145,6 +145,7 @@ describe("OpsgenieHeartbeat and a Webhook OpsgenieApiIntegration under mocks", (
             type: "Webhook",
             webhookUrl: "https://ack.example.com/hook",
             headers: { "X-Alertline-Token": "shared-token-1" },
+            forwardedActions: ["acknowledge", "close"],
             connection: connection(),
         });
         await resolved(heartbeat.urn);
@@ -165,7 +166,7 @@ describe("OpsgenieHeartbeat and a Webhook OpsgenieApiIntegration under mocks", (
         expect(beat.inputs.__provider).toMatch(/^exports\.handler = /);
 
         const webhook = registered("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "ack-webhook");
-        expect(webhook.inputs).toMatchObject({ type: "Webhook", webhookUrl: "https://ack.example.com/hook" });
+        expect(webhook.inputs).toMatchObject({ type: "Webhook", webhookUrl: "https://ack.example.com/hook", forwardedActions: ["acknowledge", "close"] });
         expect(webhook.inputs.headers).toEqual(secretOf({ "X-Alertline-Token": "shared-token-1" }));
         expect(webhook.inputs.connection).toEqual({ apiKey: secretOf(KEY), apiUrl: "https://api.opsgenie.com" });
         expect(webhook.additionalSecretOutputs).toEqual(expect.arrayContaining(["headers", "apiKey", "connection"]));
@@ -180,6 +181,7 @@ describe("OpsgenieHeartbeat and a Webhook OpsgenieApiIntegration under mocks", (
             type: "Webhook",
             webhookUrl: pulumi.output("https://abc.lambda-url.ap-northeast-1.on.aws/"),
             headers: token.apply((value) => ({ "X-Alertline-Token": value })),
+            forwardedActions: ["close"],
             connection: connection(),
         });
         await resolved(hook.urn);
@@ -200,7 +202,16 @@ describe("OpsgenieHeartbeat and a Webhook OpsgenieApiIntegration under mocks", (
                     webhookUrl: "https://ack.example.com/hook",
                     connection: { apiKey: KEY, apiUrl: opsgenieApiUrl("us") },
                 }),
-        ).toThrow(/webhookUrl and headers apply only to type "Webhook"/);
+        ).toThrow(/webhookUrl, headers and forwardedActions apply only to type "Webhook"/);
+        expect(
+            () =>
+                new OpsgenieApiIntegration("webhook-without-actions", {
+                    name: "n",
+                    type: "Webhook",
+                    webhookUrl: "https://ack.example.com/hook",
+                    connection: { apiKey: KEY, apiUrl: opsgenieApiUrl("us") },
+                }),
+        ).toThrow(/forwardedActions must list the alert actions the webhook posts/);
     });
 
     it("serialise providers that work on their own: heartbeat create/diff/update and a Webhook create/diff", async () => {
@@ -209,6 +220,7 @@ describe("OpsgenieHeartbeat and a Webhook OpsgenieApiIntegration under mocks", (
             name: "standalone",
             type: "Webhook",
             webhookUrl: "https://ack.example.com/hook",
+            forwardedActions: ["acknowledge", "close"],
             connection: connection(),
         });
         await Promise.all([resolved(declaredHeartbeat.urn), resolved(declaredHook.urn)]);
@@ -224,7 +236,7 @@ describe("OpsgenieHeartbeat and a Webhook OpsgenieApiIntegration under mocks", (
 
         const integrations = loadProvider(registered("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "standalone-webhook"));
         fake.createAnswerHasApiKey = false;
-        const hookInputs = { name: "alertline-dev-ack", type: "Webhook", webhookUrl: "https://ack.example.com/hook", headers: { "X-Alertline-Token": "t" }, connection: conn };
+        const hookInputs = { name: "alertline-dev-ack", type: "Webhook", webhookUrl: "https://ack.example.com/hook", headers: { "X-Alertline-Token": "t" }, forwardedActions: ["acknowledge", "close"] as ("acknowledge" | "close")[], connection: conn };
         const hook = await integrations.create(hookInputs);
         expect(hook.outs.apiKey).toBeUndefined();
         expect(await integrations.diff!(hook.id, hook.outs, { ...hookInputs, headers: { "X-Alertline-Token": "t2" } })).toMatchObject({ changes: true, replaces: [] });

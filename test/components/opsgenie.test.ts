@@ -315,10 +315,11 @@ describe("Webhook integration", () => {
         type: "Webhook",
         webhookUrl: "https://ack.example.com/hook",
         ...(headers === undefined ? {} : { headers }),
+        forwardedActions: ["acknowledge", "close"] as ("acknowledge" | "close")[],
         connection,
     });
 
-    it("creates with url, headers and alert description/details in the body", async () => {
+    it("creates with url, headers, alert description/details and exactly the forwarded actions in the body", async () => {
         const result = await integrations.create(hook({ "X-Alertline-Token": TOKEN }));
         const [created] = fake.integrations.values();
         expect(fake.requests[0]).toMatchObject({
@@ -331,8 +332,14 @@ describe("Webhook integration", () => {
                 addAlertDescription: true,
                 addAlertDetails: true,
                 headers: { "X-Alertline-Token": TOKEN },
+                forwardingEnabled: true,
+                forwardingActionMappings: [
+                    { action: "acknowledge", mappedAction: "postToUrl" },
+                    { action: "close", mappedAction: "postToUrl" },
+                ],
             },
         });
+        expect(fake.requests[0].body).not.toHaveProperty("responders");
         expect(created.extra).toMatchObject({ url: "https://ack.example.com/hook", headers: { "X-Alertline-Token": TOKEN } });
         expect(result.outs).toMatchObject({ type: "Webhook", webhookUrl: "https://ack.example.com/hook", headers: { "X-Alertline-Token": TOKEN } });
     });
@@ -360,6 +367,26 @@ describe("Webhook integration", () => {
         expect(fake.requests[1].body).toMatchObject({ id, type: "Webhook", url: "https://ack.example.com/hook", headers: { "X-Alertline-Token": "rotated-token" } });
         expect(fake.integrations.get(id)?.extra.headers).toEqual({ "X-Alertline-Token": "rotated-token" });
         expect(result.outs?.headers).toEqual({ "X-Alertline-Token": "rotated-token" });
+    });
+
+    it("sets the forwarded actions on a Webhook whose stored state predates them", async () => {
+        const live = fake.addIntegration({ name: "alertline-dev-ack", type: "Webhook", enabled: true });
+        live.extra = { url: "https://ack.example.com/hook", headers: {} };
+        const { forwardedActions: _, ...legacy } = { ...hook(), enabled: true };
+        expect(await integrations.diff!(live.id, legacy, hook())).toMatchObject({ changes: true, replaces: [] });
+        const result = await integrations.update!(live.id, legacy, hook());
+        expect(fake.requests.map((r) => r.method)).toEqual(["GET", "PUT"]);
+        expect(live.extra).toMatchObject({ forwardingEnabled: true, forwardingActionMappings: [{ action: "acknowledge", mappedAction: "postToUrl" }, { action: "close", mappedAction: "postToUrl" }] });
+        expect(result.outs?.forwardedActions).toEqual(["acknowledge", "close"]);
+        expect(fake.refusals).toEqual([]);
+    });
+
+    it("reads forwarded actions changed in Opsgenie back as drift", async () => {
+        const created = await integrations.create(hook());
+        fake.integrations.get(created.id)!.extra.forwardingActionMappings = [{ action: "create", mappedAction: "postToUrl" }];
+        expect((await integrations.read!(created.id, created.outs)).props?.forwardedActions).toEqual(["create"]);
+        fake.integrations.get(created.id)!.extra.forwardingActionMappings = [{ action: "close", mappedAction: "postToUrl" }, { action: "acknowledge", mappedAction: "postToUrl" }];
+        expect((await integrations.read!(created.id, created.outs)).props?.forwardedActions).toEqual(["acknowledge", "close"]);
     });
 
     it("updates in place when the URL changes, and not at all when only header order differs", async () => {
@@ -403,7 +430,7 @@ describe("Webhook integration", () => {
 
     it("refuses webhook fields on a non-Webhook type before sending anything", async () => {
         const message = await failure(integrations.create({ name: "n", type: "Datadog", webhookUrl: "https://x.example.com", connection }));
-        expect(message).toMatch(/webhookUrl and headers apply only to type "Webhook"/);
+        expect(message).toMatch(/webhookUrl, headers and forwardedActions apply only to type "Webhook"/);
         expect(fake.requests).toEqual([]);
     });
 });

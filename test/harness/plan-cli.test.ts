@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it, vi } from "vitest";
+import { WHOLE_STACK_TIMEOUT_MS } from "./fresh-program";
 import { runPlan } from "./plan";
 import { countsByType, resourceTree } from "./plan-format";
 import type { Registration } from "./mock-engine";
@@ -40,14 +41,14 @@ describe("npm run plan", () => {
         expect(stdout).not.toContain("offline-plan-placeholder");
         expect(stdout).toContain('"plaintext": "[secret]"');
         expect(document.violations).toEqual([]);
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("hands over the whole document through a pipe, however long (prod's is over 128 KB)", async () => {
         const { code, stdout } = await plan("--stack", "prod", "--json");
         expect(code).toBe(0);
         expect(stdout.length).toBeGreaterThan(131072);
         expect(JSON.parse(stdout).stack).toBe("prod");
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("prints a tree by component, counts by type and the outputs for a person", async () => {
         const { code, stdout } = await plan("--stack", "prod");
@@ -56,7 +57,7 @@ describe("npm run plan", () => {
         expect(stdout).toMatch(/^ {2}\s*3 {2}aws:ec2\/instance:Instance$/m);
         expect(stdout).toMatch(/^ {2}hostInstanceIds: \{"zabbix-proxy":/m);
         expect(stdout).toContain("Policy verdicts (alertline-guardrails): no violations.");
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("exits 1 on a mandatory violation, after printing the plan with the verdict", async () => {
         vi.resetModules();
@@ -78,13 +79,13 @@ describe("npm run plan", () => {
             "sns-topic-encrypted alerts-topic mandatory",
         ]);
         expect(result.stderr).toContain("2 mandatory policy violation(s)");
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("fails with a clear message and status 1 for a stack that has no file", async () => {
         const { code, stderr } = await plan("--stack", "staging");
         expect(code).toBe(1);
         expect(stderr).toContain("no stack file Pulumi.staging.yaml: stacks here are dev, prod");
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 });
 
 describe("plan formatting", () => {

@@ -14,6 +14,7 @@ const goodInstance = {
     ami: "ami-1",
     instanceType: "t3.small",
     associatePublicIpAddress: false,
+    monitoring: true,
     metadataOptions: { httpTokens: "required" },
     rootBlockDevice: { encrypted: true, kmsKeyId: KEY_ARN },
     tags: TAGS,

@@ -78,7 +78,20 @@ function zoo(): Registration[] {
         resource("aws:ec2/instance:Instance", "host", { metadataOptions: { httpTokens: "optional" }, associatePublicIpAddress: true, subnetId: unknown(), tags: TAGS }),
         resource("aws:ebs/volume:Volume", "volume", { encrypted: unknown(), tags: TAGS }),
         resource("aws:ec2/securityGroup:SecurityGroup", "sg", { ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }, { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: unknown() }], tags: TAGS }),
-        resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "rdp", { ipProtocol: "tcp", fromPort: 3389, toPort: 3389, cidrIpv6: "::/0", tags: TAGS }),
+        // a separate rule on "sg", which has inline ingress rules too
+        resource(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "rdp",
+            { securityGroupId: unknown(), ipProtocol: "tcp", fromPort: 3389, toPort: 3389, cidrIpv6: "::/0", tags: TAGS },
+            { propertyDependencies: { securityGroupId: [urnOf("aws:ec2/securityGroup:SecurityGroup", "sg")] } },
+        ),
+        resource("aws:iam/role:Role", "role", { assumeRolePolicy: "{}", managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"], tags: TAGS }),
+        resource(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            "role-core",
+            { role: "role-1", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+            { propertyDependencies: { role: [urnOf("aws:iam/role:Role", "role")] } },
+        ),
         resource("aws:ec2/vpnConnection:VpnConnection", "vpn", { ...secureTunnelOptions(), tunnel2IkeVersions: ["ikev1", "ikev2"], tags: TAGS }),
         resource("aws:ses/receiptRule:ReceiptRule", "rule", { tlsPolicy: "Optional", scanEnabled: true, s3Actions: [{ position: 1, bucketName: "b", topicArn }] }),
         resource("aws:s3/bucket:Bucket", "bucket", { tags: TAGS }, { state: { tags: TAGS, bucket: "bucket-1" } }),

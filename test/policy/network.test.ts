@@ -79,6 +79,7 @@ describe("ec2-instance-imdsv2 and ec2-no-public-ip", () => {
             ami: "ami-1",
             instanceType: "t3.small",
             associatePublicIpAddress: false,
+            monitoring: true,
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
             rootBlockDevice: { encrypted: true, kmsKeyId: KEY_ARN },
             tags: TAGS,

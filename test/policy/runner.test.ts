@@ -21,7 +21,13 @@ describe("the pack", () => {
             expect(p.enforcementLevel).toBe("mandatory");
             expect(p.description.length).toBeGreaterThan(20);
         }
-        expect(stackPolicies.map((p) => p.name)).toEqual(["s3-bucket-encrypted-and-private", "alert-topics-customer-managed-key"]);
+        expect(stackPolicies.map((p) => p.name)).toEqual([
+            "s3-bucket-encrypted-and-private",
+            "s3-bucket-logging-enabled",
+            "alert-topics-customer-managed-key",
+            "security-group-no-rule-management-conflicts",
+            "iam-role-no-policy-management-conflicts",
+        ]);
     });
 });
 

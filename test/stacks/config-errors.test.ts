@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { evaluateProgram } from "../harness/fresh-program";
+import { evaluateProgram, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
 
 describe("a bad stack config fails the program with the key's name", () => {
     it("names a host used twice", async () => {
         await expect(evaluateProgram("dev", { "alertline:hosts": [{ name: "web" }, { name: "web" }] })).rejects.toThrow(
             'alertline:hosts[1].name "web" is used twice (also hosts[0]); give every host a unique name',
         );
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("names a Slack channel without its #", async () => {
         await expect(evaluateProgram("dev", { "alertline:slack": { channel: "alerts-dev", datadogAccount: "acme" } })).rejects.toThrow(
             /alertline:slack\.channel "alerts-dev" must be a Slack channel/,
         );
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("names a webhook secret that is not a Slack webhook, without printing it", async () => {
         const error = await evaluateProgram("dev", { "alertline:slackWebhookUrl": "https://example.com/not-slack-secret-token" }).then(
@@ -22,7 +22,7 @@ describe("a bad stack config fails the program with the key's name", () => {
         expect(error?.message).toContain("alertline:slackWebhookUrl must be a Slack incoming-webhook URL");
         expect(error?.message).toContain("pulumi config set --secret alertline:slackWebhookUrl");
         expect(error?.message).not.toContain("not-slack-secret-token");
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("names the JSM settings missing when the backend switches to jsm, and where to find them", async () => {
         const error = await evaluateProgram("dev", { "alertline:oncall": { backend: "jsm", team: "Ops Tokyo" } }).then(
@@ -46,17 +46,17 @@ describe("a bad stack config fails the program with the key's name", () => {
 
     it("refuses an unknown top-level setting", async () => {
         await expect(evaluateProgram("dev", { "alertline:host": [{ name: "web" }] })).rejects.toThrow(/alertline:host is not a known setting/);
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("names a rule that points at a tower no site has", async () => {
         await expect(evaluateProgram("dev", { "alertline:mailRules": "test/fixtures/rules/unknown-tower.yaml" })).rejects.toThrow(
             'alertline:mailRules test/fixtures/rules/unknown-tower.yaml: rule "osaka-only" names tower "osaka-ops", which no site in alertline:sites has (towers: dev-desk)',
         );
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("names a rule whose regex does not compile", async () => {
         await expect(evaluateProgram("dev", { "alertline:mailRules": "test/fixtures/rules/bad-regex.yaml" })).rejects.toThrow(/alertline:mailRules test\/fixtures\/rules\/bad-regex\.yaml: .*broken.*\(unclosed/);
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("names a site network that overlaps the VPC", async () => {
         await expect(
@@ -64,5 +64,11 @@ describe("a bad stack config fails the program with the key's name", () => {
                 "alertline:sites": [{ name: "tokyo-office", cidr: "10.20.5.0/24", customerGateway: { ip: "203.0.113.10" }, towers: [{ name: "dev-desk", host: "10.20.5.9", protocol: "pns" }] }],
             }),
         ).rejects.toThrow(/alertline:sites\[0\]\.cidr "10\.20\.5\.0\/24" overlaps the VPC \(10\.20\.0\.0\/16\)/);
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("names a region without a known Easy DKIM domain, and where to look it up", async () => {
+        await expect(evaluateProgram("dev", { "aws:region": "xx-nowhere-1" })).rejects.toThrow(
+            /DKIM domain of region "xx-nowhere-1" \(aws:region\).*docs\.aws\.amazon\.com\/general\/latest\/gr\/ses\.html#ses_dkim_domains/,
+        );
+    }, WHOLE_STACK_TIMEOUT_MS);
 });

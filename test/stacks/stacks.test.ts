@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { SECRETS } from "../../components/stack-config";
-import { evaluateProgram } from "../harness/fresh-program";
+import { evaluateProgram, sharedEvaluation, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
 import type { StackEvaluation } from "../harness/evaluate";
 import { reveal, SecretValue } from "../harness/mock-engine";
 import { PROJECT_ROOT } from "../harness/stack-files";
@@ -44,8 +44,8 @@ describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<st
     const ec2HostNames = hostEntries.filter((h) => h.external === undefined).map((h) => h.name);
 
     beforeAll(async () => {
-        evaluation = await evaluateProgram(stack, secretsGiven);
-    });
+        evaluation = await sharedEvaluation(stack, secretsGiven);
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     const all = (type: string) => evaluation.engine.ofType(type);
 
@@ -134,7 +134,11 @@ describe.each(["dev", "prod"])("the %s stack, evaluated from its real Pulumi.<st
         const rules = all("aws:ses/receiptRule:ReceiptRule");
         expect(rules).toHaveLength(1);
         expect(rules[0].inputs).toMatchObject({ tlsPolicy: "Require", scanEnabled: true });
-        expect(all("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).toHaveLength(1);
+        // the mail bucket with the mail key; its access-log bucket with SSE-S3, the only default S3 delivers logs into
+        const encryption = Object.fromEntries(
+            all("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").map((c) => [c.name, (c.inputs.rules as any[])[0].applyServerSideEncryptionByDefault.sseAlgorithm]),
+        );
+        expect(encryption).toEqual({ "mail-mail-encryption": "aws:kms", "mail-mail-access-logs-encryption": "AES256" });
     });
 
     it("holds no secret values in the committed stack file", () => {
@@ -157,7 +161,7 @@ describe("the stacks differ where the environments do", () => {
 
 describe("the prod stack's external hosts", () => {
     it("get their monitors, scoped by Datadog host name or tags, and nothing else", async () => {
-        const prod = await evaluateProgram("prod", secretsGiven);
+        const prod = await sharedEvaluation("prod", secretsGiven);
         for (const [host, scope] of [["onprem-nas", '"host:nas01.office.example.jp"'], ["ali-web", '"cloud_provider:alibaba","role:web"']]) {
             const component = prod.engine.get("alertline:index:MonitoredHost", `host-${host}`);
             const children = prod.engine.childrenOf(component);
@@ -167,10 +171,10 @@ describe("the prod stack's external hosts", () => {
             expect(children.map((c) => c.name)).toContain(`host-${host}-agent-up`);
         }
         expect(prod.engine.ofType("aws:ec2/instance:Instance").map((i) => i.name)).not.toContain("host-onprem-nas-instance");
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("come with a read-only RAM user for Datadog's Alibaba Cloud tile, whose key leaves only as a secret", async () => {
-        const prod = await evaluateProgram("prod", secretsGiven);
+        const prod = await sharedEvaluation("prod", secretsGiven);
         const user = prod.engine.get("alicloud:ram/user:User", "alibaba-user");
         const attachments = prod.engine.ofType("alicloud:ram/userPolicyAttachment:UserPolicyAttachment");
         expect(attachments.map((a) => a.inputs.policyName)).toContain("AliyunCloudMonitorReadOnlyAccess");
@@ -182,12 +186,12 @@ describe("the prod stack's external hosts", () => {
         expect(prod.outputs.alibabaDatadogTile).toBeInstanceOf(SecretValue);
         expect((prod.outputs.alibabaDatadogTile as SecretValue).value).toEqual({ accountId: "5123456789012345", accessKeyId: key.id, accessKeySecret: key.state.secret });
         expect(JSON.stringify(prod.outputs)).not.toContain(String(key.state.secret));
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 });
 
 describe("the prod stack's relayed site", () => {
     it("lets the relay host, not the dispatcher, reach the relayed site's tower, and packages the relay in towers.json", async () => {
-        const prod = await evaluateProgram("prod", secretsGiven);
+        const prod = await sharedEvaluation("prod", secretsGiven);
         const hostSg = prod.engine.get("aws:ec2/securityGroup:SecurityGroup", "host-zabbix-proxy-sg");
         const rule = prod.engine.get("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "site-customer-a-customer-a-floor-egress");
         expect(rule.inputs).toMatchObject({ securityGroupId: hostSg.id, cidrIpv4: "172.16.5.20/32", fromPort: 10000 });
@@ -197,12 +201,12 @@ describe("the prod stack's relayed site", () => {
         const policy = JSON.parse(String(prod.engine.get("aws:iam/rolePolicy:RolePolicy", "mail-dispatch-policy").inputs.policy));
         const relay = policy.Statement.find((s: { Sid: string }) => s.Sid === "RelayThroughHosts");
         expect(relay.Resource).toContain(`arn:aws:ec2:ap-northeast-1:123456789012:instance/${prod.engine.get("aws:ec2/instance:Instance", "host-zabbix-proxy-instance").id}`);
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 });
 
 describe("the stacks' AWS alert sources", () => {
     it("send GuardDuty, Security Hub, Health, Backup and Budgets to the alert topic, which lets EventBridge and Budgets publish", async () => {
-        const dev = await evaluateProgram("dev", secretsGiven);
+        const dev = await sharedEvaluation("dev", secretsGiven);
         const topic = dev.engine.get("aws:sns/topic:Topic", "alerts-topic");
         // The canary's and the tower probe's schedules target functions, not the topic.
         const targets = dev.engine.ofType("aws:cloudwatch/eventTarget:EventTarget").filter((t) => t.name.startsWith("aws-sources-"));
@@ -213,17 +217,17 @@ describe("the stacks' AWS alert sources", () => {
         const keyPolicy = JSON.parse(String(dev.engine.get("aws:kms/key:Key", "alerts-key").inputs.policy));
         const publishers = keyPolicy.Statement.find((s: { Sid: string }) => s.Sid === "PublishersEncryptForTheTopic");
         expect(publishers.Principal.Service).toEqual(["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"]);
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 });
 
 describe("the stacks close the loop and watch the path", () => {
     it("dev has the acknowledgement endpoint, the canary with its heartbeat, and an unreachable alarm per tower", async () => {
-        const dev = await evaluateProgram("dev", secretsGiven);
+        const dev = await sharedEvaluation("dev", secretsGiven);
         expect(dev.engine.ofType("aws:lambda/functionUrl:FunctionUrl").map((u) => u.name)).toEqual(["mail-ack-url"]);
         expect(dev.engine.get("pulumi-nodejs:dynamic/opsgenie:Heartbeat", "mail-canary-heartbeat").inputs).toMatchObject({ name: "alertline-dev-mail-path", interval: 30 });
         const towers = dev.engine.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-unreachable"));
         expect(towers.map((a) => (a.inputs.dimensions as Record<string, string>).Tower)).toEqual(["dev-desk"]);
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 });
 
 describe("the on-call backend switch", () => {
@@ -252,5 +256,5 @@ describe("the on-call backend switch", () => {
         expect(token.inputs.context).toEqual({ LambdaFunctionName: "alertline-dev-mail-ingest" });
         expect(reveal(token.inputs.plaintext)).toBe(JSM_TOKEN);
         expect(JSON.stringify(ingest.inputs)).not.toContain(JSM_TOKEN);
-    });
+    }, WHOLE_STACK_TIMEOUT_MS);
 });

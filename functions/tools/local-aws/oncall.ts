@@ -137,9 +137,41 @@ export interface OnCallSink {
     close(): Promise<void>;
 }
 
-/** Opsgenie's alert field limits (facts.md). */
-export const OPSGENIE_ALERT_LIMITS = { message: 130, alias: 512, description: 15000, source: 100, entity: 512, tags: 20, details: 8000 } as const;
+/**
+ * Opsgenie's alert field limits (facts.md; docs.opsgenie.com "Alerts and Alert Fields": 20 tags of
+ * at most 50 characters, at most 10 custom actions of 50, per the deprecated Alert API's table too).
+ * Unconfirmed: user 100 and note 25000, which a published Alert API schema (schemas.apis.io
+ * CreateAlertRequest) gives and Opsgenie's own page was not read far enough to show.
+ */
+export const OPSGENIE_ALERT_LIMITS = { message: 130, alias: 512, description: 15000, source: 100, entity: 512, tags: 20, tagChars: 50, details: 8000, user: 100, note: 25000, actions: 10, actionChars: 50 } as const;
 const PRIORITIES = ["P1", "P2", "P3", "P4", "P5"];
+
+/** The fields of a create-alert body: opsgenie-oas CreateAlertPayload with AlertActionPayload (user, note, source). */
+export const ALERT_CREATE_FIELDS = ["message", "alias", "description", "responders", "visibleTo", "actions", "tags", "details", "entity", "source", "priority", "user", "note"] as const;
+/** The fields of a close-alert body: opsgenie-oas CloseAlertPayload = AlertActionPayload. */
+export const ALERT_CLOSE_FIELDS = ["user", "source", "note"] as const;
+/** identifierType values of the alert API's path identifier (Go SDK alert.AlertIdentifier: id, alias, tiny). */
+const IDENTIFIER_TYPES = ["id", "alias", "tiny"];
+
+function unknownFields(fields: Record<string, unknown>, known: readonly string[], problems: Record<string, string>): void {
+    for (const name of Object.keys(fields)) if (!known.includes(name)) problems[name] = `${name} is not a field of this request (fields: ${known.join(", ")})`;
+}
+
+/** What is wrong with a close-alert body (JSON object or none), keyed by field; empty when acceptable. Pure. */
+export function closeBodyProblems(body: unknown): Record<string, string> {
+    if (body === undefined) return {};
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return { body: "must be a JSON object" };
+    const fields = body as Record<string, unknown>;
+    const problems: Record<string, string> = {};
+    unknownFields(fields, ALERT_CLOSE_FIELDS, problems);
+    for (const name of ALERT_CLOSE_FIELDS) {
+        const value = fields[name];
+        if (value === undefined) continue;
+        if (typeof value !== "string") problems[name] = `${name} must be a string`;
+        else if (value.length > OPSGENIE_ALERT_LIMITS[name]) problems[name] = `${name} is ${value.length} characters; the limit is ${OPSGENIE_ALERT_LIMITS[name]}`;
+    }
+    return problems;
+}
 
 /**
  * What is wrong with a create-alert body, keyed by field as Opsgenie's 422 `errors` object is;
@@ -149,7 +181,8 @@ export function alertBodyProblems(body: unknown): Record<string, string> {
     if (typeof body !== "object" || body === null || Array.isArray(body)) return { body: "must be a JSON object" };
     const fields = body as Record<string, unknown>;
     const problems: Record<string, string> = {};
-    const text = (name: "message" | "alias" | "description" | "source" | "entity") => {
+    unknownFields(fields, ALERT_CREATE_FIELDS, problems);
+    const text = (name: "message" | "alias" | "description" | "source" | "entity" | "user" | "note") => {
         const value = fields[name];
         if (value === undefined) return;
         if (typeof value !== "string") problems[name] = `${name} must be a string`;
@@ -157,11 +190,17 @@ export function alertBodyProblems(body: unknown): Record<string, string> {
     };
     if (typeof fields.message !== "string" || fields.message.trim() === "") problems.message = "Message can not be empty.";
     else text("message");
-    for (const name of ["alias", "description", "source", "entity"] as const) text(name);
+    for (const name of ["alias", "description", "source", "entity", "user", "note"] as const) text(name);
+    if (fields.actions !== undefined) {
+        if (!Array.isArray(fields.actions) || !fields.actions.every((a) => typeof a === "string")) problems.actions = "actions must be a list of strings";
+        else if (fields.actions.length > OPSGENIE_ALERT_LIMITS.actions) problems.actions = `${fields.actions.length} actions; the limit is ${OPSGENIE_ALERT_LIMITS.actions}`;
+        else if (fields.actions.some((a: string) => a.length > OPSGENIE_ALERT_LIMITS.actionChars)) problems.actions = `an action is longer than ${OPSGENIE_ALERT_LIMITS.actionChars} characters`;
+    }
     if (fields.priority !== undefined && !PRIORITIES.includes(fields.priority as string)) problems.priority = `priority must be one of ${PRIORITIES.join(", ")}`;
     if (fields.tags !== undefined) {
         if (!Array.isArray(fields.tags) || !fields.tags.every((tag) => typeof tag === "string")) problems.tags = "tags must be a list of strings";
         else if (fields.tags.length > OPSGENIE_ALERT_LIMITS.tags) problems.tags = `${fields.tags.length} tags; the limit is ${OPSGENIE_ALERT_LIMITS.tags}`;
+        else if (fields.tags.some((tag: string) => tag.length > OPSGENIE_ALERT_LIMITS.tagChars)) problems.tags = `a tag is longer than ${OPSGENIE_ALERT_LIMITS.tagChars} characters`;
     }
     if (fields.details !== undefined) {
         const details = fields.details;
@@ -196,11 +235,15 @@ function routeOf(path: string, api: OnCallApi = "opsgenie"): Route | "bad-encodi
     }
 }
 
-/** Whether the request carries `Authorization: GenieKey <non-empty key>`, and that key is `apiKey` when one is set. */
+/**
+ * Whether the request carries exactly `Authorization: GenieKey <non-empty key>` (the scheme Opsgenie's
+ * API docs and the Go SDK's client send), and that key is `apiKey` when one is set. Basic, Bearer, a
+ * key alone or a key as `?apiKey=` (the retired v1 style) do not authenticate.
+ */
 function authenticated(header: string | undefined, apiKey: string | undefined): boolean {
-    const value = header ?? "";
-    if (!/^GenieKey\s+\S+/i.test(value)) return false;
-    return apiKey === undefined || value.replace(/^GenieKey\s+/i, "") === apiKey;
+    const match = /^GenieKey (\S+)$/.exec(header ?? "");
+    if (match === null) return false;
+    return apiKey === undefined || match[1] === apiKey;
 }
 
 /** The body as JSON; the text itself when it is not JSON; undefined when there is none. */
@@ -301,6 +344,13 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
                 return answer(202, { result: "Request will be processed" });
             }
             case "close-alert": {
+                if (query.identifierType !== undefined && !IDENTIFIER_TYPES.includes(query.identifierType)) {
+                    return refuse(422, "Request body is not processable. Please check the errors.", `identifierType ${query.identifierType} is not id, alias or tiny`, fields, { errors: { identifierType: "must be id, alias or tiny" } });
+                }
+                const problems = closeBodyProblems(body);
+                if (Object.keys(problems).length > 0) {
+                    return refuse(422, "Request body is not processable. Please check the errors.", Object.values(problems).join("; "), fields, { errors: problems });
+                }
                 const byAlias = query.identifierType === "alias";
                 const target = alerts.find((a) => a.api === api && a.status === "open" && (byAlias ? a.alias === route.identifier : a.alertId === route.identifier));
                 if (target) target.status = "closed";

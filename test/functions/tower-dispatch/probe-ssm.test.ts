@@ -5,6 +5,7 @@ import { ssmRelayParameters } from "../../../functions/tower-dispatch/relay";
 import { createStateStore } from "../../../functions/tower-dispatch/state-store";
 import { expectedSignal, lambdaContext, makeIntent, sqsEvent, startHarness, type Harness } from "./harness";
 import { scheduledEvent, useProbePeers } from "./probe-peers";
+import { relayTargets } from "../../../components/ssm-relay-document";
 import { startSsmStub, type SsmStub } from "./ssm-stub";
 
 /**
@@ -32,7 +33,7 @@ afterEach(async () => {
 });
 
 async function ssmTower(protocol: "pns" | "phn" | "la6" = "pns") {
-    ssm = await startSsmStub({ documentName: DOCUMENT, instanceIds: [RELAY_HOST] });
+    ssm = await startSsmStub({ documentName: DOCUMENT, instanceIds: [RELAY_HOST], relayTargets: () => relayTargets(harness?.towers ?? []) });
     ssmClient = ssm.client();
     harness = await startHarness(peers.dynamo, [{ name: "sapporo-desk", protocol, site: "sapporo", relay: { kind: "ssm", instanceId: RELAY_HOST } }], {
         ssm: ssmClient,

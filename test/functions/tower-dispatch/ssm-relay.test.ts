@@ -4,6 +4,7 @@ import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import { replyFromOutput } from "../../../functions/tower-dispatch/relay";
 import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
 import { expectedSignal, lambdaContext, makeIntent, sqsEvent, startHarness, type Harness } from "./harness";
+import { relayTargets } from "../../../components/ssm-relay-document";
 import { startSsmStub, type SsmStub } from "./ssm-stub";
 
 const DOCUMENT = "alertline-dev-patlite-relay";
@@ -30,7 +31,7 @@ afterAll(async () => {
 });
 
 async function ssmTower(protocol: "pns" | "phn" = "pns", options: { document?: string | null; instanceIds?: string[] } = {}) {
-    ssm = await startSsmStub({ documentName: DOCUMENT, instanceIds: options.instanceIds ?? [RELAY_HOST] });
+    ssm = await startSsmStub({ documentName: DOCUMENT, instanceIds: options.instanceIds ?? [RELAY_HOST], relayTargets: () => relayTargets(harness?.towers ?? []) });
     ssmClient = ssm.client();
     harness = await startHarness(dynamo, [{ name: "sapporo-desk", protocol, site: "sapporo", relay: { kind: "ssm", instanceId: RELAY_HOST } }], {
         ssm: ssmClient,
@@ -116,6 +117,21 @@ describe("ssm relay", () => {
         // 15 polls of 1 s per attempt: the default budget of 15 s.
         expect(polls()).toHaveLength(45);
         expect(String(h.sns.messages[0].json?.error)).toMatch(/still Pending after 15000 ms \(cancelled\)/);
+    });
+
+    it("logs a warning naming the command when SSM refuses the cancel, and says the cancel failed", async () => {
+        const { h, tower } = await ssmTower();
+        ssm.holdNext(3);
+        ssm.denyCancel();
+        await h.handler(sqsEvent([makeIntent("sapporo-desk", "a", "critical")]), lambdaContext());
+        const cancels = ssm.calls.filter((c) => c.target === "AmazonSSM.CancelCommand");
+        expect(cancels).toHaveLength(3);
+        const warnings = h.logs.filter((l) => l.level === "warn" && l.message.includes("Could not cancel an SSM relay command"));
+        expect(warnings).toHaveLength(3);
+        expect(warnings.map((w) => (w.attributes[0] as { commandId: string }).commandId)).toEqual(cancels.map((c) => c.body.CommandId));
+        expect(warnings[0].attributes[0]).toMatchObject({ instanceId: RELAY_HOST, error: expect.stringMatching(/^AccessDeniedException: .*ssm:CancelCommand/) });
+        expect(String(h.sns.messages[0].json?.error)).toMatch(/still Pending after 15000 ms \(cancel failed\)/);
+        expect(tower.commands).toHaveLength(0);
     });
 
     it("reports the script's error when the tower refuses the connection", async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import * as net from "node:net";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import { relayDocumentContent } from "../../../components/ssm-relay-document";
+import { relayDocumentContent, type RelayTarget } from "../../../components/ssm-relay-document";
 
 /**
  * A real HTTP server on 127.0.0.1 that speaks the part of SSM's JSON protocol (awsJson1_1) the
@@ -11,7 +11,8 @@ import { relayDocumentContent } from "../../../components/ssm-relay-document";
  * to towerHost:towerPort, write the payloadHex bytes, read up to replyBytes bytes within
  * timeoutSeconds, print `reply=<hex>` (empty when the tower said nothing) and exit 0; a refused
  * connection fails the script. Parameters are checked against the real document's allowedPattern,
- * as SSM checks them, so the contract between relay and document is tested on both sides.
+ * as SSM checks them, so the contract between relay and document is tested on both sides; the
+ * document is built for the towers the test relays to, as the stack builds it for its relayed towers.
  */
 
 export interface SsmCall {
@@ -37,6 +38,8 @@ export interface SsmStub {
     invisibleFirstPoll(count: number): void;
     /** The next `count` commands are never picked up by the agent: Pending until cancelled, the tower never sees them. */
     holdNext(count: number): void;
+    /** From now on CancelCommand answers AccessDeniedException, as SSM does for a role without ssm:CancelCommand. */
+    denyCancel(): void;
     client(): SSMClient;
     close(): Promise<void>;
 }
@@ -45,6 +48,8 @@ export interface SsmStubOptions {
     readonly documentName: string;
     /** Instances whose SSM agent is online. */
     readonly instanceIds: readonly string[];
+    /** The towers the document is built for (read at each SendCommand: emulators get their ports later). */
+    readonly relayTargets: () => readonly RelayTarget[];
     /** Real milliseconds one of the document's `timeoutSeconds` lasts, so a silent tower does not cost real seconds. Default 20. */
     readonly msPerSecond?: number;
 }
@@ -78,12 +83,13 @@ function relayOverTcp(host: string, port: number, payload: Buffer, replyBytes: n
 }
 
 export async function startSsmStub(options: SsmStubOptions): Promise<SsmStub> {
-    const document = JSON.parse(relayDocumentContent()) as { parameters: Record<string, { allowedPattern?: string }> };
+    const documentNow = () => JSON.parse(relayDocumentContent(options.relayTargets())) as { parameters: Record<string, { allowedPattern?: string }> };
     const msPerSecond = options.msPerSecond ?? 20;
     const calls: SsmCall[] = [];
     const invocations = new Map<string, Invocation>();
     let invisible = 0;
     let hold = 0;
+    let cancelDenied = false;
     const invisibleIds = new Set<string>();
 
     const server = createServer((req, res) => {
@@ -109,6 +115,7 @@ export async function startSsmStub(options: SsmStubOptions): Promise<SsmStub> {
                 const ids = body.InstanceIds as unknown;
                 if (!Array.isArray(ids) || ids.length !== 1 || !options.instanceIds.includes(ids[0])) return error("InvalidInstanceId", "Instances not in a valid state for account");
                 const parameters = (body.Parameters ?? {}) as Record<string, unknown>;
+                const document = documentNow();
                 const values: Record<string, string> = {};
                 for (const [name, spec] of Object.entries(document.parameters)) {
                     const given = parameters[name];
@@ -158,6 +165,7 @@ export async function startSsmStub(options: SsmStubOptions): Promise<SsmStub> {
                 });
             }
             if (target === "AmazonSSM.CancelCommand") {
+                if (cancelDenied) return error("AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/dispatch-role/dispatch is not authorized to perform: ssm:CancelCommand on resource: * because no identity-based policy allows the ssm:CancelCommand action");
                 const invocation = invocations.get(String(body.CommandId));
                 if (invocation === undefined) return error("InvalidCommandId", "");
                 if (invocation.status === "Pending" || invocation.status === "InProgress") invocation.status = "Cancelled";
@@ -178,6 +186,9 @@ export async function startSsmStub(options: SsmStubOptions): Promise<SsmStub> {
         },
         holdNext: (count) => {
             hold = count;
+        },
+        denyCancel: () => {
+            cancelDenied = true;
         },
         client: () =>
             new SSMClient({
