@@ -104,11 +104,11 @@ describe("the Opsgenie service object's inputs are what the provider takes", () 
     const settings: [string, OnCallSettings][] = [
         ["Opsgenie US", { backend: "opsgenie", region: "us", team: "ops" } as OnCallSettings],
         ["Opsgenie EU", { backend: "opsgenie", region: "eu", team: "ops" } as OnCallSettings],
-        ["JSM", { backend: "jsm", team: "ops" } as OnCallSettings],
+        ["JSM", { backend: "jsm", team: "ops", cloudId: "2b0d6e4c-8a1f-4d3e-9c5b-7f6a1e2d3c4b", email: "ops@example.com" } as OnCallSettings],
     ];
     for (const [what, onCall] of settings) {
         it(`${what}`, async () => {
-            const engine = await recordResources(() => new OnCallRouting("oncall", { environment: "dev", settings: onCall, apiKey: pulumi.secret("0123456789abcdef") }));
+            const engine = await recordResources(() => new OnCallRouting("oncall", { environment: "dev", settings: onCall, apiKey: pulumi.secret("0123456789abcdef"), jsmApiToken: pulumi.secret("jsm-api-token") }));
             const [service] = engine.ofType(serviceObject.token);
             expect(schemaProblems(service.inputs)).toEqual([]);
         });
