@@ -39,7 +39,9 @@ export function serviceFunction(parent: pulumi.Resource, name: string, args: Ser
         { parent },
     );
     const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")), tags: args.tags }, { parent });
-    new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: args.policy(logGroup.arn) }, { parent });
+    // The function waits for its policy too: Lambda checks a VPC function's network-interface grants when it
+    // is created, and on destroy the grants must outlive the function so Lambda can release its interfaces.
+    const policy = new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: args.policy(logGroup.arn) }, { parent });
     return new aws.lambda.Function(
         name,
         {
@@ -58,7 +60,7 @@ export function serviceFunction(parent: pulumi.Resource, name: string, args: Ser
             loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
             tags: args.tags,
         },
-        { parent, dependsOn: [logGroup] },
+        { parent, dependsOn: [logGroup, policy] },
     );
 }
 

@@ -63,6 +63,12 @@ describe("AlertChannel notifier", () => {
         expect(engine.get("aws:lambda/permission:Permission", "alerts-notifier-invoke").inputs).toMatchObject({ principal: "sns.amazonaws.com" });
     });
 
+    it("creates the function after its log group and its role's policy, so neither is missing while Lambda uses them", () => {
+        const dependencies = fn().dependencies ?? [];
+        expect(dependencies).toContain(engine.get("aws:cloudwatch/logGroup:LogGroup", "alerts-notifier-logs").urn);
+        expect(dependencies).toContain(engine.get("aws:iam/rolePolicy:RolePolicy", "alerts-notifier-policy").urn);
+    });
+
     it("encrypts the function's environment with the channel key", () => {
         expect(fn().inputs.kmsKeyArn).toBe(key().state.arn);
     });

@@ -41,7 +41,6 @@ describe.each(["dev", "prod"])("the real %s stack under alertline-guardrails", (
             "aws:s3/bucketLogging:BucketLogging",
             "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
             "aws:iam/rolePolicy:RolePolicy",
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         ]) {
             expect(types).toContain(type);
         }
