@@ -19,7 +19,23 @@
  *
  * Nothing here does I/O, and nothing here may capture module state beyond other functions of this
  * file: the dynamic providers in jsm.ts capture this module by value when Pulumi serialises them.
+ * What Opsgenie's API shares is in oncall-api-common.ts and functions/shared/oncall-http.ts,
+ * captured along with this module.
  */
+
+import { errorBodyObject, redact } from "../functions/shared/oncall-http";
+import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput, sameSet } from "./oncall-api-common";
+
+export { redact } from "../functions/shared/oncall-http";
+export {
+    type AlertPriority,
+    DEFAULT_ALERT_PRIORITY,
+    DEFAULT_MAX_ATTEMPTS,
+    defaultHeartbeatAlertMessage,
+    type HeartbeatIntervalUnit,
+    isRetryableStatus,
+    retryDelayMs,
+} from "./oncall-api-common";
 
 /** Atlassian's API gateway; the ops REST API is under `/jsm/ops/api/{cloudId}`. */
 export const JSM_API_URL = "https://api.atlassian.com";
@@ -109,41 +125,14 @@ export interface JsmAnswer {
     readonly retryAfter?: string | null;
 }
 
-/** 429 and 5xx (but 501) may pass; the Atlassian provider retries with go-retryablehttp's default policy, which does the same. */
-export function isRetryableStatus(status: number): boolean {
-    return status === 429 || (status >= 500 && status !== 501);
-}
-
-/** Tries per request before giving up on 429/5xx/unreachable. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
-
-/** Wait before try `attempt + 1`: Retry-After seconds if given (capped at 30 s), else 1 s, 2 s, 4 s, 8 s… capped at 16 s. */
-export function retryDelayMs(attempt: number, retryAfter?: string | null): number {
-    if (retryAfter !== undefined && retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter)) return Math.min(Number(retryAfter) * 1000, 30_000);
-    return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 16_000);
-}
-
-/** Replaces every occurrence of each secret (longest first) with "[redacted]". */
-export function redact(text: string, secrets: readonly string[]): string {
-    const ordered = secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-    if (ordered.length === 0) return text;
-    return text.replace(new RegExp(ordered.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g"), "[redacted]");
-}
-
 /**
  * JSM's error body is `{"errors": [{"title": …}]}` (the ops REST API intro); `detail`, `code` and a
  * `source` naming the field are read too when present (unconfirmed beyond `title`), and an
  * Opsgenie-style `{message}` is read for safety. Anything else: the start of the text.
  */
 export function errorMessageOf(bodyText: string): string {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(bodyText);
-    } catch {
-        const text = bodyText.trim();
-        return text === "" ? "(empty body)" : text.slice(0, 200);
-    }
-    if (typeof parsed !== "object" || parsed === null) return String(parsed).slice(0, 200);
+    const parsed = errorBodyObject(bodyText);
+    if (typeof parsed === "string") return parsed;
     const { errors, message } = parsed as { errors?: unknown; message?: unknown };
     const parts: string[] = [];
     if (Array.isArray(errors)) {
@@ -276,40 +265,13 @@ export function teamNotFoundMessage(name: string, seen: readonly string[], email
 
 // ---------------------------------------------------------------- heartbeats
 
-export type HeartbeatIntervalUnit = "minutes" | "hours" | "days";
-export type AlertPriority = "P1" | "P2" | "P3" | "P4" | "P5";
-const INTERVAL_UNITS: readonly string[] = ["minutes", "hours", "days"];
-const ALERT_PRIORITIES: readonly string[] = ["P1", "P2", "P3", "P4", "P5"];
-
-/** The priority alertline sends when none is given (Opsgenie's and JSM's alert default). */
-export const DEFAULT_ALERT_PRIORITY: AlertPriority = "P3";
-
-/** Unconfirmed: JSM's own default message; the docs' example is "HeartbeatName is expired", so alertline sends this. */
-export function defaultHeartbeatAlertMessage(name: string): string {
-    return `${name} is expired`;
-}
-
 /** The heartbeat's fields as alertline manages them; the names are the ops REST API's (and the Atlassian provider's, in camel case). */
-export interface HeartbeatFields {
+export interface HeartbeatFields extends HeartbeatAlertFields {
     readonly name: string;
-    readonly description: string;
-    readonly interval: number;
-    readonly intervalUnit: HeartbeatIntervalUnit;
-    readonly enabled: boolean;
-    readonly alertMessage: string;
-    readonly alertTags: readonly string[];
-    readonly alertPriority: AlertPriority;
 }
 
-export interface HeartbeatInput {
+export interface HeartbeatInput extends HeartbeatAlertInput {
     readonly name?: unknown;
-    readonly description?: unknown;
-    readonly interval?: unknown;
-    readonly intervalUnit?: unknown;
-    readonly enabled?: unknown;
-    readonly alertMessage?: unknown;
-    readonly alertTags?: unknown;
-    readonly alertPriority?: unknown;
 }
 
 /**
@@ -317,44 +279,16 @@ export interface HeartbeatInput {
  * P3, "<name> is expired"), naming the field at fault. Unconfirmed: JSM's own name rule. Its docs'
  * create example is named "DNS Server Checker", so spaces are allowed (unlike Opsgenie's
  * `^[a-zA-Z0-9._-]+$`); 1–100 characters without control characters or surrounding spaces is
- * asked here (the name travels percent-encoded in a query string). Alert message ≤130 and ≤20 tags
- * are an alert's limits.
+ * asked here (the name travels percent-encoded in a query string). The other fields have an
+ * alert's limits, as in Opsgenie (oncall-api-common.ts heartbeatAlertFields): alert message ≤130,
+ * ≤20 tags of ≤50 characters.
  */
 export function heartbeatFields(input: HeartbeatInput): HeartbeatFields {
-    const { name, description, interval, intervalUnit, enabled, alertMessage, alertTags, alertPriority } = input;
+    const { name } = input;
     if (typeof name !== "string" || !/^[^\p{Cc}]{1,100}$/u.test(name) || name.trim() !== name || name === "") {
         throw new Error(`JSM heartbeat name ${JSON.stringify(name)} is invalid: use 1 to 100 characters, no control characters, no leading or trailing spaces.`);
     }
-    if (description !== undefined && (typeof description !== "string" || description.length > 10_000)) {
-        throw new Error("JSM heartbeat description must be text of at most 10000 characters.");
-    }
-    if (typeof interval !== "number" || !Number.isInteger(interval) || interval < 1) {
-        throw new Error(`JSM heartbeat interval ${JSON.stringify(interval)} is invalid: use a whole number of 1 or more, counted in intervalUnit.`);
-    }
-    if (typeof intervalUnit !== "string" || !INTERVAL_UNITS.includes(intervalUnit)) {
-        throw new Error(`JSM heartbeat intervalUnit "${String(intervalUnit)}" is invalid: use "minutes", "hours" or "days".`);
-    }
-    if (enabled !== undefined && typeof enabled !== "boolean") throw new Error("JSM heartbeat enabled must be true or false.");
-    if (alertMessage !== undefined && (typeof alertMessage !== "string" || alertMessage.trim() === "" || alertMessage.length > 130)) {
-        throw new Error("JSM heartbeat alertMessage must be 1 to 130 characters (an alert message's limit).");
-    }
-    if (alertTags !== undefined && (!Array.isArray(alertTags) || alertTags.some((t) => typeof t !== "string" || t.trim() === ""))) {
-        throw new Error("JSM heartbeat alertTags must be a list of non-empty texts.");
-    }
-    if (Array.isArray(alertTags) && alertTags.length > 20) throw new Error(`JSM heartbeat alertTags has ${alertTags.length} tags: an alert takes at most 20.`);
-    if (alertPriority !== undefined && (typeof alertPriority !== "string" || !ALERT_PRIORITIES.includes(alertPriority))) {
-        throw new Error(`JSM heartbeat alertPriority "${String(alertPriority)}" is invalid: use "P1" (highest) to "P5".`);
-    }
-    return {
-        name,
-        description: description ?? "",
-        interval,
-        intervalUnit: intervalUnit as HeartbeatIntervalUnit,
-        enabled: enabled ?? true,
-        alertMessage: alertMessage ?? defaultHeartbeatAlertMessage(name),
-        alertTags: (alertTags as string[] | undefined) ?? [],
-        alertPriority: (alertPriority as AlertPriority | undefined) ?? DEFAULT_ALERT_PRIORITY,
-    };
+    return { name, ...heartbeatAlertFields("JSM", name, input) };
 }
 
 /** The documented request body: every managed field is sent, so a PATCH can put one back to its default. */
@@ -447,8 +381,5 @@ export function sameUnit(a: unknown, b: unknown): boolean {
     return typeof a === "string" && typeof b === "string" ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
 
-/** Alert tags are a set (the Atlassian provider's schema): order and repeats do not count; none is no tags. */
-export function sameTags(a: unknown, b: unknown): boolean {
-    const canonical = (tags: unknown) => (tags === undefined ? "[]" : Array.isArray(tags) ? JSON.stringify([...new Set(tags.map(String))].sort()) : `not a list: ${String(tags)}`);
-    return canonical(a) === canonical(b);
-}
+/** Alert tags are a set (the Atlassian provider's schema): see {@link sameSet}. */
+export const sameTags = sameSet;

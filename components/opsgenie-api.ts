@@ -9,8 +9,24 @@
  *
  * Nothing here does I/O, and nothing here may capture module state beyond other functions of
  * this file: the dynamic providers in opsgenie.ts capture this module by value when Pulumi
- * serialises them.
+ * serialises them. The pieces JSM's API shares are in oncall-api-common.ts and
+ * functions/shared/oncall-http.ts, captured along with this module.
  */
+
+import { errorBodyObject, redact, type Secrets } from "../functions/shared/oncall-http";
+import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput, sameSet } from "./oncall-api-common";
+
+export { redact, type Secrets } from "../functions/shared/oncall-http";
+export {
+    type AlertPriority,
+    DEFAULT_ALERT_PRIORITY,
+    DEFAULT_MAX_ATTEMPTS,
+    defaultHeartbeatAlertMessage,
+    type HeartbeatIntervalUnit,
+    isRetryableStatus,
+    MAX_TAG_CHARS,
+    retryDelayMs,
+} from "./oncall-api-common";
 
 export type OpsgenieRegion = "us" | "eu";
 
@@ -80,47 +96,10 @@ export interface OpsgenieAnswer {
     readonly retryAfter?: string | null;
 }
 
-/** Opsgenie rate-limits configuration APIs (429); 5xx other than 501 may pass. Same rule as opsgenie-go-sdk-v2. */
-export function isRetryableStatus(status: number): boolean {
-    return status === 429 || (status >= 500 && status !== 501);
-}
-
-/** Default number of tries for one request (the Go SDK retries 4 times). */
-export const DEFAULT_MAX_ATTEMPTS = 5;
-
-/** Wait before try `attempt + 1`: the server's Retry-After seconds if given (capped at 30 s), else 1 s, 2 s, 4 s, 8 s… capped at 16 s. */
-export function retryDelayMs(attempt: number, retryAfter?: string | null): number {
-    if (retryAfter !== undefined && retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter)) {
-        return Math.min(Number(retryAfter) * 1000, 30_000);
-    }
-    return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 16_000);
-}
-
-/** What an error message must not repeat: the API key alone, or with other secrets such as webhook header values. */
-export type Secrets = string | readonly string[];
-
-/**
- * Replaces every occurrence of each secret so an error message can be shown or logged. One pass,
- * longest secret first: a secret containing a shorter one goes whole, and a short secret cannot
- * match inside a `[redacted]` already put in.
- */
-export function redact(text: string, secrets: Secrets): string {
-    const ordered = (typeof secrets === "string" ? [secrets] : [...secrets]).filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-    if (ordered.length === 0) return text;
-    const anySecret = new RegExp(ordered.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
-    return text.replace(anySecret, "[redacted]");
-}
-
 /** The `message` (and field `errors`) of an Opsgenie error body, or the start of a non-JSON body. */
 export function errorMessageOf(bodyText: string): string {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(bodyText);
-    } catch {
-        const text = bodyText.trim();
-        return text === "" ? "(empty body)" : text.slice(0, 200);
-    }
-    if (typeof parsed !== "object" || parsed === null) return String(parsed).slice(0, 200);
+    const parsed = errorBodyObject(bodyText);
+    if (typeof parsed === "string") return parsed;
     const { message, errors } = parsed as { message?: unknown; errors?: unknown };
     let text = typeof message === "string" && message !== "" ? message : "(no message)";
     if (typeof errors === "object" && errors !== null) {
@@ -551,47 +530,19 @@ export function missingApiKeyMessage(id: string, name: string, cleanup: string):
 
 // ---------------------------------------------------------------- heartbeats
 
-export type HeartbeatIntervalUnit = "minutes" | "hours" | "days";
-export type AlertPriority = "P1" | "P2" | "P3" | "P4" | "P5";
-
-const INTERVAL_UNITS: readonly string[] = ["minutes", "hours", "days"];
-const ALERT_PRIORITIES: readonly string[] = ["P1", "P2", "P3", "P4", "P5"];
-
-/** Opsgenie's priority for a heartbeat's alert when none is given, as for any alert. */
-export const DEFAULT_ALERT_PRIORITY: AlertPriority = "P3";
-
-/** Opsgenie's default expiry message (opsgenie-oas CreateHeartbeatPayload.alertMessage: "HeartbeatName is expired"); alertline sends it explicitly. */
-export function defaultHeartbeatAlertMessage(name: string): string {
-    return `${name} is expired`;
-}
-
 /**
  * What alertline manages of a heartbeat. The name is also its id in every URL. Defaults are
  * applied here and always sent, so state and Opsgenie agree on them and the PATCH (which is
  * partial) can put a field back to its default.
  */
-export interface HeartbeatFields {
+export interface HeartbeatFields extends HeartbeatAlertFields {
     readonly name: string;
-    readonly description: string;
-    readonly interval: number;
-    readonly intervalUnit: HeartbeatIntervalUnit;
-    readonly enabled: boolean;
     readonly ownerTeamId?: string;
-    readonly alertMessage: string;
-    readonly alertTags: readonly string[];
-    readonly alertPriority: AlertPriority;
 }
 
-export interface HeartbeatInput {
+export interface HeartbeatInput extends HeartbeatAlertInput {
     readonly name?: unknown;
-    readonly description?: unknown;
-    readonly interval?: unknown;
-    readonly intervalUnit?: unknown;
-    readonly enabled?: unknown;
     readonly ownerTeamId?: unknown;
-    readonly alertMessage?: unknown;
-    readonly alertTags?: unknown;
-    readonly alertPriority?: unknown;
 }
 
 /**
@@ -600,9 +551,6 @@ export interface HeartbeatInput {
  */
 export const HEARTBEAT_NAME = /^[A-Za-z0-9._-]+$/;
 
-/** Longest alert tag (Opsgenie's alert fields: 20 tags of at most 50 characters; opsgenie-oas CreateHeartbeatPayload.alertTags). */
-export const MAX_TAG_CHARS = 50;
-
 /**
  * Validates resolved heartbeat inputs and applies defaults (description "", enabled true, no tags,
  * priority P3, message "<name> is expired"). Limits (opsgenie-oas CreateHeartbeatPayload and the
@@ -610,55 +558,17 @@ export const MAX_TAG_CHARS = 50;
  * segment URL resolution would eat), description 10000, alert message 130, 20 tags of at most 50.
  */
 export function heartbeatFields(input: HeartbeatInput): HeartbeatFields {
-    const { name, description, interval, intervalUnit, enabled, ownerTeamId, alertMessage, alertTags, alertPriority } = input;
+    const { name, ownerTeamId } = input;
     if (typeof name !== "string" || !HEARTBEAT_NAME.test(name) || name.length > MAX_NAME_CHARS || /^\.+$/.test(name)) {
         throw new Error(
             `Opsgenie heartbeat name "${String(name)}" is invalid: use 1 to ${MAX_NAME_CHARS} letters, digits, '_', '.' or '-' (no spaces, not only dots); it is unique in the account and part of the ping URL.`,
         );
     }
-    if (description !== undefined && (typeof description !== "string" || description.length > 10_000)) {
-        throw new Error(`Opsgenie heartbeat description must be text of at most 10000 characters; got ${typeof description === "string" ? `${description.length} characters` : typeof description}.`);
-    }
-    if (typeof interval !== "number" || !Number.isInteger(interval) || interval < 1) {
-        const shown = typeof interval === "string" ? `${JSON.stringify(interval)} (text)` : String(interval);
-        throw new Error(`Opsgenie heartbeat interval ${shown} is invalid: use a whole number of 1 or more, counted in intervalUnit.`);
-    }
-    if (typeof intervalUnit !== "string" || !INTERVAL_UNITS.includes(intervalUnit)) {
-        throw new Error(`Opsgenie heartbeat intervalUnit "${String(intervalUnit)}" is invalid: use "minutes", "hours" or "days".`);
-    }
-    if (enabled !== undefined && typeof enabled !== "boolean") {
-        throw new Error(`Opsgenie heartbeat enabled must be true or false; got ${typeof enabled}.`);
-    }
     if (ownerTeamId !== undefined && (typeof ownerTeamId !== "string" || ownerTeamId === "")) {
         throw new Error("Opsgenie heartbeat ownerTeamId is empty: pass a team's id (for example team.id) or leave it out.");
     }
-    if (alertMessage !== undefined && (typeof alertMessage !== "string" || alertMessage.trim() === "" || alertMessage.length > 130)) {
-        throw new Error(`Opsgenie heartbeat alertMessage must be 1 to 130 characters (an alert message's limit); got ${typeof alertMessage === "string" ? `${alertMessage.length} characters` : typeof alertMessage}.`);
-    }
-    if (alertTags !== undefined && (!Array.isArray(alertTags) || alertTags.some((t) => typeof t !== "string" || t.trim() === ""))) {
-        throw new Error("Opsgenie heartbeat alertTags must be a list of non-empty texts.");
-    }
-    if (Array.isArray(alertTags) && alertTags.length > 20) {
-        throw new Error(`Opsgenie heartbeat alertTags has ${alertTags.length} tags: an alert takes at most 20.`);
-    }
-    const longTag = Array.isArray(alertTags) ? (alertTags as string[]).find((t) => t.length > MAX_TAG_CHARS) : undefined;
-    if (longTag !== undefined) {
-        throw new Error(`Opsgenie heartbeat alertTags has a tag of ${longTag.length} characters ("${longTag.slice(0, 20)}…"): an alert tag takes at most ${MAX_TAG_CHARS}.`);
-    }
-    if (alertPriority !== undefined && (typeof alertPriority !== "string" || !ALERT_PRIORITIES.includes(alertPriority))) {
-        throw new Error(`Opsgenie heartbeat alertPriority "${String(alertPriority)}" is invalid: use "P1" (highest) to "P5" (lowest).`);
-    }
-    return {
-        name,
-        description: description ?? "",
-        interval,
-        intervalUnit: intervalUnit as HeartbeatIntervalUnit,
-        enabled: enabled ?? true,
-        ...(ownerTeamId === undefined ? {} : { ownerTeamId }),
-        alertMessage: alertMessage ?? defaultHeartbeatAlertMessage(name),
-        alertTags: (alertTags as string[] | undefined) ?? [],
-        alertPriority: (alertPriority as AlertPriority | undefined) ?? DEFAULT_ALERT_PRIORITY,
-    };
+    const { description, interval, intervalUnit, enabled, alertMessage, alertTags, alertPriority } = heartbeatAlertFields("Opsgenie", name, input);
+    return { name, description, interval, intervalUnit, enabled, ...(ownerTeamId === undefined ? {} : { ownerTeamId }), alertMessage, alertTags, alertPriority };
 }
 
 function heartbeatBody(heartbeat: HeartbeatFields): Record<string, unknown> {
@@ -741,12 +651,5 @@ export function parseHeartbeat(request: OpsgenieRequest, body: Record<string, un
     };
 }
 
-/**
- * Alert tags are a set (the official provider's schema): order and repeats do not count as a
- * change, and none is no tags. Anything but a list (the engine's unknown marker at preview) differs.
- */
-export function sameTags(a: unknown, b: unknown): boolean {
-    const canonical = (tags: unknown) =>
-        tags === undefined ? "[]" : Array.isArray(tags) ? JSON.stringify([...new Set(tags.map(String))].sort()) : `not a list: ${String(tags)}`;
-    return canonical(a) === canonical(b);
-}
+/** Alert tags are a set (the official provider's schema): see {@link sameSet}. */
+export const sameTags = sameSet;

@@ -182,6 +182,12 @@ describe("JsmHeartbeat over JSM's ops REST API", () => {
         expect(sink.jsmOps.requests).toEqual([]);
     });
 
+    it("holds a heartbeat's alert tags to an alert's limit of 50 characters, as Opsgenie does", async () => {
+        await expect(jsmHeartbeatProvider(options()).create!(heartbeatInputs({ alertTags: ["canary", "t".repeat(51)] }))).rejects.toThrow(/^JSM heartbeat alertTags has a tag of 51 characters .*at most 50/);
+        expect(sink.jsmOps.requests).toEqual([]);
+        expect(api.heartbeatFields({ ...heartbeatInputs(), alertTags: ["t".repeat(50)] }).alertTags).toEqual(["t".repeat(50)]);
+    });
+
     it("says which credentials to check when JSM refuses them", async () => {
         const wrong = { ...connection, apiToken: "ATATT-revoked-token-0000000000" };
         await expect(jsmHeartbeatProvider(options()).create!(heartbeatInputs({ connection: wrong }))).rejects.toThrow(/answered 401: .*check alertline:oncall\.email and alertline:jsmApiToken/);
