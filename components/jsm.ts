@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 // Captured by value when Pulumi serialises the providers below, so it must stay free of I/O and state.
 import * as api from "./jsm-api";
+// Likewise: the retrying transport both on-call providers use.
+import * as transport from "./oncall-provider-http";
 
 /**
  * Jira Service Management (JSM) operations resources as `pulumi.dynamic` providers over JSM's ops
@@ -14,7 +16,7 @@ import * as api from "./jsm-api";
  * opsgenie.ts: refresh of an unchanged resource shows no diff, a resource deleted by hand reads as
  * gone (empty id) and is created again, 429/5xx are retried with backoff, a 4xx names the field JSM
  * refused. Pulumi serialises each provider object and runs it elsewhere, so the providers use only
- * the global `fetch`, the pure `api` module and the functions in this file.
+ * the pure `api` and `transport` modules and the functions in this file.
  */
 
 /** Where and how to reach JSM's ops REST API; the Atlassian provider takes these as provider config. */
@@ -30,11 +32,7 @@ export interface JsmConnectionArgs {
 }
 
 /** Test seams for the provider objects; the defaults wait for real. */
-export interface JsmProviderOptions {
-    readonly sleep?: (ms: number) => Promise<void>;
-    /** Tries per request before giving up on 429/5xx/unreachable. Default 5. */
-    readonly maxAttempts?: number;
-}
+export type JsmProviderOptions = transport.ProviderRetryOptions;
 
 /** A team lookup as the provider sees it (resolved, secrets unwrapped). */
 export interface JsmTeamState {
@@ -57,58 +55,18 @@ export interface JsmHeartbeatState {
     readonly connection: api.JsmConnection;
 }
 
-interface Answer extends api.JsmAnswer {
-    readonly attempts: number;
-}
-
-function waitFor(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** One request with retries on 429, 5xx and network failures; any HTTP answer after that is returned. */
-async function send(connection: api.JsmConnection, request: api.JsmRequest, options: JsmProviderOptions): Promise<Answer> {
-    const maxAttempts = Math.max(1, options.maxAttempts ?? api.DEFAULT_MAX_ATTEMPTS);
-    const sleep = options.sleep ?? waitFor;
-    const url = api.requestUrl(connection, request);
-    for (let attempt = 1; ; attempt++) {
-        let answer: api.JsmAnswer;
-        try {
-            const response = await fetch(url, {
-                method: request.method,
-                headers: api.requestHeaders(connection, request),
-                body: request.body === undefined ? undefined : JSON.stringify(request.body),
-                // A redirect would carry the Basic credential elsewhere.
-                redirect: "manual",
-                signal: AbortSignal.timeout(30_000),
-            });
-            answer = { status: response.status, bodyText: await response.text(), retryAfter: response.headers.get("retry-after") };
-        } catch (error) {
-            if (attempt < maxAttempts) {
-                await sleep(api.retryDelayMs(attempt));
-                continue;
-            }
-            const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-            const reason = cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
-            throw new Error(api.unreachableMessage(request, connection.apiUrl, reason, api.connectionSecrets(connection), attempt));
-        }
-        if (api.isRetryableStatus(answer.status) && attempt < maxAttempts) {
-            await sleep(api.retryDelayMs(attempt, answer.retryAfter));
-            continue;
-        }
-        return { ...answer, attempts: attempt };
-    }
-}
-
-async function call(connection: api.JsmConnection, request: api.JsmRequest, options: JsmProviderOptions): Promise<Record<string, unknown>> {
-    const answer = await send(connection, request, options);
-    return api.successBody(request, answer, api.connectionSecrets(connection), answer.attempts);
-}
-
-/** Like `call`, but a 404 means gone and yields undefined. */
-async function callUnlessGone(connection: api.JsmConnection, request: api.JsmRequest, options: JsmProviderOptions): Promise<Record<string, unknown> | undefined> {
-    const answer = await send(connection, request, options);
-    if (answer.status === 404) return undefined;
-    return api.successBody(request, answer, api.connectionSecrets(connection), answer.attempts);
+/** A JSM request as the shared transport sends it: Basic auth, and no redirects (they would carry the Basic credential elsewhere). */
+function wire(connection: api.JsmConnection, request: api.JsmRequest): transport.ProviderRequest {
+    const secrets = api.connectionSecrets(connection);
+    return {
+        url: api.requestUrl(connection, request),
+        method: request.method,
+        headers: api.requestHeaders(connection, request),
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        redirect: "manual",
+        unreachable: (reason, attempts) => api.unreachableMessage(request, connection.apiUrl, reason, secrets, attempts),
+        successBody: (answer, attempts) => api.successBody(request, answer, secrets, attempts),
+    };
 }
 
 /** Every team the account can see, following `links.next`. */
@@ -117,7 +75,7 @@ async function listTeams(connection: api.JsmConnection, options: JsmProviderOpti
     let page: Record<string, string> | undefined = {};
     for (let i = 0; page !== undefined && i < api.MAX_PAGES; i++) {
         const request = api.listTeamsRequest(page);
-        const parsed = api.parseTeamsPage(request, await call(connection, request, options));
+        const parsed = api.parseTeamsPage(request, await transport.call(wire(connection, request), options));
         teams.push(...parsed.teams);
         page = parsed.next;
     }
@@ -129,7 +87,7 @@ async function findHeartbeat(connection: api.JsmConnection, teamId: string, name
     let page: Record<string, string> | undefined = {};
     for (let i = 0; page !== undefined && i < api.MAX_PAGES; i++) {
         const request = api.listHeartbeatsRequest(teamId, name, page);
-        const body = await callUnlessGone(connection, request, options);
+        const body = await transport.callUnlessGone(wire(connection, request), options);
         if (body === undefined) return undefined;
         const parsed = api.parseHeartbeatsPage(request, body);
         // The name filter narrows the list; the entry is still picked by name, as the Atlassian provider does.
@@ -140,14 +98,11 @@ async function findHeartbeat(connection: api.JsmConnection, teamId: string, name
     return undefined;
 }
 
-/** The engine sends this string for values not known yet (during preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 /** Another site (cloud ID) or gateway means other entities: replace. A new e-mail or token is recorded by an update without an API call. */
 function connectionDiff(olds: { connection?: unknown }, news: { connection?: unknown }): { replace: boolean; changed: boolean } {
     const before = olds.connection as Partial<api.JsmConnection> | undefined;
     const after = news.connection as Partial<api.JsmConnection> | string | undefined;
-    if (typeof after !== "object" || after === null || Object.values(after).includes(UNKNOWN)) return { replace: false, changed: true };
+    if (typeof after !== "object" || after === null || Object.values(after).includes(transport.UNKNOWN)) return { replace: false, changed: true };
     const replace = before?.cloudId !== after.cloudId || (before?.apiUrl ?? api.JSM_API_URL) !== (after.apiUrl ?? api.JSM_API_URL);
     return { replace, changed: replace || before?.email !== after.email || before?.apiToken !== after.apiToken };
 }
@@ -214,7 +169,7 @@ export function jsmHeartbeatProvider(options: JsmProviderOptions = {}): pulumi.d
         async create(inputs) {
             const connection = api.checkConnection(inputs.connection);
             const heartbeat = api.heartbeatFields(inputs);
-            const body = await call(connection, api.createHeartbeatRequest(inputs.teamId, heartbeat), options);
+            const body = await transport.call(wire(connection, api.createHeartbeatRequest(inputs.teamId, heartbeat)), options);
             const created = api.parseHeartbeat(body);
             return { id: heartbeat.name, outs: heartbeatOuts(heartbeat, inputs.teamId, connection, created?.status) };
         },
@@ -260,7 +215,7 @@ export function jsmHeartbeatProvider(options: JsmProviderOptions = {}): pulumi.d
             const heartbeat = api.heartbeatFields(news);
             let status = olds.status;
             if (heartbeatDiffers(olds, news)) {
-                const body = await call(connection, api.updateHeartbeatRequest(news.teamId, id, heartbeat), options);
+                const body = await transport.call(wire(connection, api.updateHeartbeatRequest(news.teamId, id, heartbeat)), options);
                 status = api.parseHeartbeat(body)?.status ?? status;
             }
             return { outs: heartbeatOuts(heartbeat, news.teamId, connection, status) };
@@ -269,7 +224,7 @@ export function jsmHeartbeatProvider(options: JsmProviderOptions = {}): pulumi.d
         async delete(id, props) {
             const connection = api.checkConnection(props.connection);
             // 404: already gone, which is what delete wants.
-            await callUnlessGone(connection, api.deleteHeartbeatRequest(props.teamId, id), options);
+            await transport.callUnlessGone(wire(connection, api.deleteHeartbeatRequest(props.teamId, id)), options);
         },
     };
 }
@@ -277,14 +232,6 @@ export function jsmHeartbeatProvider(options: JsmProviderOptions = {}): pulumi.d
 // One provider object each, so Pulumi serialises each once.
 const teamProvider = jsmTeamProvider();
 const heartbeatProvider = jsmHeartbeatProvider();
-
-/** Whether a value is known when the resource is declared: no Output or Promise anywhere in it. */
-function isKnown(value: unknown): boolean {
-    if (pulumi.Output.isInstance(value) || value instanceof Promise) return false;
-    if (Array.isArray(value)) return value.every(isKnown);
-    if (typeof value === "object" && value !== null) return Object.values(value).every(isKnown);
-    return true;
-}
 
 /** The connection as a resource input: the token always secret, the rest readable in diffs. */
 function secretTokenConnection(connection: JsmConnectionArgs): pulumi.Input<Record<string, pulumi.Input<string>>> {
@@ -362,7 +309,7 @@ export class JsmHeartbeat extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: JsmHeartbeatArgs, opts?: pulumi.CustomResourceOptions) {
         const { connection, teamId, ...fields } = args;
-        if (isKnown(fields)) api.heartbeatFields(fields);
+        if (transport.isKnown(fields)) api.heartbeatFields(fields);
         super(
             heartbeatProvider,
             name,

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 // Captured by value when Pulumi serialises the providers below, so it must stay free of I/O and state.
 import * as api from "./opsgenie-api";
+// Likewise: the retrying transport both on-call providers use.
+import * as transport from "./oncall-provider-http";
 
 /**
  * Opsgenie team, API integration and heartbeat as `pulumi.dynamic` providers over the REST API,
@@ -9,7 +11,7 @@ import * as api from "./opsgenie-api";
  * `connection` is what that provider takes as provider config.
  *
  * Pulumi serialises each provider object at registration and runs it in a separate process, so
- * the providers use only the global `fetch`, the pure `api` module and the functions in this file.
+ * the providers use only the pure `api` and `transport` modules and the functions in this file.
  */
 
 /** Where and how to reach Opsgenie; the official provider takes these as provider config. */
@@ -21,12 +23,7 @@ export interface OpsgenieConnectionArgs {
 }
 
 /** Test seams for the provider objects; the defaults wait for real. */
-export interface OpsgenieProviderOptions {
-    /** Waits between retries. Default: a timer. */
-    readonly sleep?: (ms: number) => Promise<void>;
-    /** Tries per request before giving up on 429/5xx/unreachable. Default 5. */
-    readonly maxAttempts?: number;
-}
+export type OpsgenieProviderOptions = transport.ProviderRetryOptions;
 
 /** Inputs and outputs of a team as the provider sees them (resolved, secrets unwrapped). */
 export interface OpsgenieTeamState {
@@ -65,79 +62,18 @@ export interface OpsgenieHeartbeatState {
     readonly connection: api.OpsgenieConnection;
 }
 
-interface Answer extends api.OpsgenieAnswer {
-    readonly attempts: number;
+/** An Opsgenie request as the shared transport sends it; errors never repeat the API key, nor `alsoSecret` (webhook header values). */
+function wire(connection: api.OpsgenieConnection, request: api.OpsgenieRequest, alsoSecret: readonly string[] = []): transport.ProviderRequest {
+    const secrets = [connection.apiKey, ...alsoSecret];
+    return {
+        url: api.requestUrl(connection.apiUrl, request),
+        method: request.method,
+        headers: api.requestHeaders(connection.apiKey, request),
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        unreachable: (reason, attempts) => api.unreachableMessage(request, connection.apiUrl, reason, secrets, attempts),
+        successBody: (answer, attempts) => api.successBody(request, answer, secrets, attempts),
+    };
 }
-
-function waitFor(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * One request with retries on 429, 5xx and network failures; any HTTP answer after that is returned.
- * Errors never repeat the API key, nor `alsoSecret` (webhook header values).
- */
-async function send(
-    connection: api.OpsgenieConnection,
-    request: api.OpsgenieRequest,
-    options: OpsgenieProviderOptions,
-    alsoSecret: readonly string[] = [],
-): Promise<Answer> {
-    const maxAttempts = Math.max(1, options.maxAttempts ?? api.DEFAULT_MAX_ATTEMPTS);
-    const sleep = options.sleep ?? waitFor;
-    const url = api.requestUrl(connection.apiUrl, request);
-    for (let attempt = 1; ; attempt++) {
-        let answer: api.OpsgenieAnswer;
-        try {
-            const response = await fetch(url, {
-                method: request.method,
-                headers: api.requestHeaders(connection.apiKey, request),
-                body: request.body === undefined ? undefined : JSON.stringify(request.body),
-                signal: AbortSignal.timeout(30_000),
-            });
-            answer = { status: response.status, bodyText: await response.text(), retryAfter: response.headers.get("retry-after") };
-        } catch (error) {
-            if (attempt < maxAttempts) {
-                await sleep(api.retryDelayMs(attempt));
-                continue;
-            }
-            const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-            const reason = cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
-            throw new Error(api.unreachableMessage(request, connection.apiUrl, reason, [connection.apiKey, ...alsoSecret], attempt));
-        }
-        if (api.isRetryableStatus(answer.status) && attempt < maxAttempts) {
-            await sleep(api.retryDelayMs(attempt, answer.retryAfter));
-            continue;
-        }
-        return { ...answer, attempts: attempt };
-    }
-}
-
-/** Sends and returns the parsed body of a 2xx answer; anything else becomes an error naming the operation. */
-async function call(
-    connection: api.OpsgenieConnection,
-    request: api.OpsgenieRequest,
-    options: OpsgenieProviderOptions,
-    alsoSecret: readonly string[] = [],
-): Promise<Record<string, unknown>> {
-    const answer = await send(connection, request, options, alsoSecret);
-    return api.successBody(request, answer, [connection.apiKey, ...alsoSecret], answer.attempts);
-}
-
-/** Like `call`, but a 404 means the entity is gone and yields undefined. */
-async function callUnlessGone(
-    connection: api.OpsgenieConnection,
-    request: api.OpsgenieRequest,
-    options: OpsgenieProviderOptions,
-    alsoSecret: readonly string[] = [],
-): Promise<Record<string, unknown> | undefined> {
-    const answer = await send(connection, request, options, alsoSecret);
-    if (answer.status === 404) return undefined;
-    return api.successBody(request, answer, [connection.apiKey, ...alsoSecret], answer.attempts);
-}
-
-/** The engine sends this string for values not known yet (during preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /**
  * A changed region means the entity lives in another account: replace it. A changed key is
@@ -146,7 +82,7 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 function connectionDiff(olds: { connection?: unknown }, news: { connection?: unknown }): { replace: boolean; changed: boolean } {
     const oldConnection = olds.connection as Partial<api.OpsgenieConnection> | undefined;
     const newConnection = news.connection as Partial<api.OpsgenieConnection> | string | undefined;
-    if (typeof newConnection !== "object" || newConnection === null || newConnection.apiUrl === UNKNOWN || newConnection.apiKey === UNKNOWN) {
+    if (typeof newConnection !== "object" || newConnection === null || newConnection.apiUrl === transport.UNKNOWN || newConnection.apiKey === transport.UNKNOWN) {
         return { replace: false, changed: true };
     }
     const replace = oldConnection?.apiUrl !== newConnection.apiUrl;
@@ -173,11 +109,11 @@ export function opsgenieTeamProvider(options: OpsgenieProviderOptions = {}): pul
         async create(inputs) {
             const connection = api.checkConnection(inputs.connection);
             const team = api.teamFields(inputs);
-            const body = await call(connection, api.createTeamRequest(team), options);
+            const body = await transport.call(wire(connection, api.createTeamRequest(team)), options);
             let id = api.createdTeamId(body);
             if (id === undefined) {
                 const byName = api.getTeamByNameRequest(team.name);
-                id = api.parseTeam(byName, await call(connection, byName, options)).id;
+                id = api.parseTeam(byName, await transport.call(wire(connection, byName), options)).id;
             }
             return { id, outs: { name: team.name, description: team.description, connection } };
         },
@@ -185,7 +121,7 @@ export function opsgenieTeamProvider(options: OpsgenieProviderOptions = {}): pul
         async read(id, props) {
             const connection = api.checkConnection(props?.connection);
             const request = api.getTeamRequest(id);
-            const body = await callUnlessGone(connection, request, options);
+            const body = await transport.callUnlessGone(wire(connection, request), options);
             // An empty id tells the engine the resource no longer exists (refresh drops it from state).
             if (body === undefined) return { id: "" };
             const team = api.parseTeam(request, body);
@@ -207,7 +143,7 @@ export function opsgenieTeamProvider(options: OpsgenieProviderOptions = {}): pul
             const before = api.teamFields(olds);
             const after = api.teamFields(news);
             if (before.name !== after.name || before.description !== after.description) {
-                await call(connection, api.updateTeamRequest(id, after), options);
+                await transport.call(wire(connection, api.updateTeamRequest(id, after)), options);
             }
             return { outs: { name: after.name, description: after.description, connection } };
         },
@@ -215,7 +151,7 @@ export function opsgenieTeamProvider(options: OpsgenieProviderOptions = {}): pul
         async delete(id, props) {
             const connection = api.checkConnection(props.connection);
             // 404: already gone, which is what delete wants.
-            await callUnlessGone(connection, api.deleteTeamRequest(id), options);
+            await transport.callUnlessGone(wire(connection, api.deleteTeamRequest(id)), options);
         },
     };
 }
@@ -230,11 +166,11 @@ export function opsgenieApiIntegrationProvider(
             const wanted = api.integrationFields(inputs);
             const secrets = api.headerSecrets(wanted.headers);
             const createRequest = api.createIntegrationRequest(wanted);
-            const created = api.parseIntegration(createRequest, await call(connection, createRequest, options, secrets));
+            const created = api.parseIntegration(createRequest, await transport.call(wire(connection, createRequest, secrets), options));
             try {
                 // The official provider enables after creating; do the same unless the answer already matches.
                 if (created.enabled !== wanted.enabled) {
-                    await call(connection, api.setIntegrationEnabledRequest(created.id, wanted.enabled), options, secrets);
+                    await transport.call(wire(connection, api.setIntegrationEnabledRequest(created.id, wanted.enabled), secrets), options);
                 }
                 // The create answer holds the new key as data.apiKey (Go SDK APIBasedIntegrationResult, the official
                 // provider's createApiIntegration); should one ever lack it, read the integration back before giving
@@ -243,7 +179,7 @@ export function opsgenieApiIntegrationProvider(
                 const needsKey = wanted.type !== api.WEBHOOK_TYPE;
                 if (apiKey === undefined && needsKey) {
                     const getRequest = api.getIntegrationRequest(created.id);
-                    apiKey = api.parseIntegration(getRequest, await call(connection, getRequest, options, secrets)).apiKey;
+                    apiKey = api.parseIntegration(getRequest, await transport.call(wire(connection, getRequest, secrets), options)).apiKey;
                 }
                 if (apiKey === undefined && needsKey) {
                     throw Object.assign(new Error(api.missingApiKeyMessage(created.id, wanted.name, "")), { missingApiKey: true });
@@ -266,7 +202,7 @@ export function opsgenieApiIntegrationProvider(
                 // Create must leave nothing behind when it fails, or the integration is orphaned outside state.
                 let cleanup: string;
                 try {
-                    await callUnlessGone(connection, api.deleteIntegrationRequest(created.id), options, secrets);
+                    await transport.callUnlessGone(wire(connection, api.deleteIntegrationRequest(created.id), secrets), options);
                     cleanup = `alertline deleted integration ${created.id} again.`;
                 } catch (deleteError) {
                     cleanup = `Deleting it again failed too (${(deleteError as Error).message}); delete integration ${created.id} in Opsgenie by hand.`;
@@ -281,7 +217,7 @@ export function opsgenieApiIntegrationProvider(
         async read(id, props) {
             const connection = api.checkConnection(props?.connection);
             const request = api.getIntegrationRequest(id);
-            const body = await callUnlessGone(connection, request, options, api.headerSecrets(props?.headers));
+            const body = await transport.callUnlessGone(wire(connection, request, api.headerSecrets(props?.headers)), options);
             // An empty id tells the engine the resource no longer exists (refresh drops it from state).
             if (body === undefined) return { id: "" };
             const live = api.parseIntegration(request, body);
@@ -350,8 +286,8 @@ export function opsgenieApiIntegrationProvider(
                 !sameActions(before.forwardedActions, after.forwardedActions)
             ) {
                 const getRequest = api.getIntegrationRequest(id);
-                const current = api.integrationData(getRequest, await call(connection, getRequest, options, secrets));
-                await call(connection, api.updateIntegrationRequest(id, current, after), options, secrets);
+                const current = api.integrationData(getRequest, await transport.call(wire(connection, getRequest, secrets), options));
+                await transport.call(wire(connection, api.updateIntegrationRequest(id, current, after), secrets), options);
             }
             return {
                 outs: {
@@ -371,7 +307,7 @@ export function opsgenieApiIntegrationProvider(
         async delete(id, props) {
             const connection = api.checkConnection(props.connection);
             // 404: already gone, which is what delete wants.
-            await callUnlessGone(connection, api.deleteIntegrationRequest(id), options, api.headerSecrets(props.headers));
+            await transport.callUnlessGone(wire(connection, api.deleteIntegrationRequest(id), api.headerSecrets(props.headers)), options);
         },
     };
 }
@@ -403,7 +339,7 @@ export function opsgenieHeartbeatProvider(
         async create(inputs) {
             const connection = api.checkConnection(inputs.connection);
             const heartbeat = api.heartbeatFields(inputs);
-            const body = await call(connection, api.createHeartbeatRequest(heartbeat), options);
+            const body = await transport.call(wire(connection, api.createHeartbeatRequest(heartbeat)), options);
             // Every later request addresses the heartbeat by the name Opsgenie stored.
             const id = api.createdHeartbeatName(body) ?? heartbeat.name;
             return { id, outs: { ...heartbeat, alertTags: [...heartbeat.alertTags], connection } };
@@ -412,7 +348,7 @@ export function opsgenieHeartbeatProvider(
         async read(id, props) {
             const connection = api.checkConnection(props?.connection);
             const request = api.getHeartbeatRequest(id);
-            const body = await callUnlessGone(connection, request, options);
+            const body = await transport.callUnlessGone(wire(connection, request), options);
             // An empty id tells the engine the resource no longer exists (refresh drops it from state).
             if (body === undefined) return { id: "" };
             const live = api.parseHeartbeat(request, body);
@@ -451,7 +387,7 @@ export function opsgenieHeartbeatProvider(
             const connection = api.checkConnection(news.connection);
             const heartbeat = api.heartbeatFields(news);
             if (heartbeatDiffers(olds, news)) {
-                await call(connection, api.updateHeartbeatRequest(id, heartbeat), options);
+                await transport.call(wire(connection, api.updateHeartbeatRequest(id, heartbeat)), options);
             }
             return { outs: { ...heartbeat, alertTags: [...heartbeat.alertTags], connection } };
         },
@@ -459,7 +395,7 @@ export function opsgenieHeartbeatProvider(
         async delete(id, props) {
             const connection = api.checkConnection(props.connection);
             // 404: already gone, which is what delete wants.
-            await callUnlessGone(connection, api.deleteHeartbeatRequest(id), options);
+            await transport.callUnlessGone(wire(connection, api.deleteHeartbeatRequest(id)), options);
         },
     };
 }
@@ -468,14 +404,6 @@ export function opsgenieHeartbeatProvider(
 const teamProvider = opsgenieTeamProvider();
 const apiIntegrationProvider = opsgenieApiIntegrationProvider();
 const heartbeatProvider = opsgenieHeartbeatProvider();
-
-/** Whether a value is known when the resource is declared: no Output or Promise anywhere in it. */
-function isKnown(value: unknown): boolean {
-    if (pulumi.Output.isInstance(value) || value instanceof Promise) return false;
-    if (Array.isArray(value)) return value.every(isKnown);
-    if (typeof value === "object" && value !== null) return Object.values(value).every(isKnown);
-    return true;
-}
 
 /** The connection as a resource input: the key always secret, the URL readable in diffs when it can be. */
 function secretKeyConnection(connection: pulumi.Input<OpsgenieConnectionArgs>): pulumi.Input<OpsgenieConnectionArgs> {
@@ -567,7 +495,7 @@ export class OpsgenieApiIntegration extends pulumi.dynamic.Resource {
     constructor(name: string, args: OpsgenieApiIntegrationArgs, opts?: pulumi.CustomResourceOptions) {
         const plain = (value: unknown) => (typeof value === "string" || typeof value === "boolean" ? value : undefined);
         // type, webhookUrl and headers are checked against each other, so only when all three are known.
-        if (typeof args.name === "string" && isKnown(args.type) && isKnown(args.webhookUrl) && isKnown(args.headers) && isKnown(args.forwardedActions)) {
+        if (typeof args.name === "string" && transport.isKnown(args.type) && transport.isKnown(args.webhookUrl) && transport.isKnown(args.headers) && transport.isKnown(args.forwardedActions)) {
             api.integrationFields({
                 name: args.name,
                 type: args.type,
@@ -644,7 +572,7 @@ export class OpsgenieHeartbeat extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: OpsgenieHeartbeatArgs, opts?: pulumi.CustomResourceOptions) {
         const { connection, ...fields } = args;
-        if (isKnown(fields)) api.heartbeatFields(fields);
+        if (transport.isKnown(fields)) api.heartbeatFields(fields);
         super(
             heartbeatProvider,
             name,
