@@ -24,7 +24,7 @@
  */
 
 import { errorBodyObject, redact } from "../functions/shared/oncall-http";
-import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput, sameSet } from "./oncall-api-common";
+import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput } from "./oncall-api-common";
 
 export { redact } from "../functions/shared/oncall-http";
 export {
@@ -35,6 +35,7 @@ export {
     type HeartbeatIntervalUnit,
     isRetryableStatus,
     retryDelayMs,
+    sameSet,
 } from "./oncall-api-common";
 
 /** Atlassian's API gateway; the ops REST API is under `/jsm/ops/api/{cloudId}`. */
@@ -380,6 +381,3 @@ export function parseHeartbeatsPage(request: JsmRequest, body: Record<string, un
 export function sameUnit(a: unknown, b: unknown): boolean {
     return typeof a === "string" && typeof b === "string" ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
-
-/** Alert tags are a set (the Atlassian provider's schema): see {@link sameSet}. */
-export const sameTags = sameSet;

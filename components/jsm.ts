@@ -156,7 +156,7 @@ function heartbeatDiffers(olds: Partial<JsmHeartbeatState>, news: Partial<JsmHea
             s.alertMessage ?? (typeof s.name === "string" ? api.defaultHeartbeatAlertMessage(s.name) : s.name),
             s.alertPriority ?? api.DEFAULT_ALERT_PRIORITY,
         ]);
-    return settled(olds) !== settled(news) || !api.sameUnit(olds.intervalUnit, news.intervalUnit) || !api.sameTags(olds.alertTags, news.alertTags);
+    return settled(olds) !== settled(news) || !api.sameUnit(olds.intervalUnit, news.intervalUnit) || !api.sameSet(olds.alertTags, news.alertTags);
 }
 
 function heartbeatOuts(heartbeat: api.HeartbeatFields, teamId: string, connection: api.JsmConnection, status: string | undefined): JsmHeartbeatState {
@@ -191,7 +191,7 @@ export function jsmHeartbeatProvider(options: JsmProviderOptions = {}): pulumi.d
                     intervalUnit: (live.intervalUnit === undefined || api.sameUnit(live.intervalUnit, props?.intervalUnit) ? props!.intervalUnit : live.intervalUnit.toLowerCase()) as api.HeartbeatIntervalUnit,
                     enabled: live.enabled ?? props?.enabled,
                     alertMessage: live.alertMessage ?? props?.alertMessage,
-                    alertTags: live.alertTags === undefined || api.sameTags(live.alertTags, props?.alertTags) ? props?.alertTags : live.alertTags,
+                    alertTags: live.alertTags === undefined || api.sameSet(live.alertTags, props?.alertTags) ? props?.alertTags : live.alertTags,
                     alertPriority: (live.alertPriority ?? props?.alertPriority) as api.AlertPriority | undefined,
                     ...(live.status === undefined ? {} : { status: live.status }),
                 },

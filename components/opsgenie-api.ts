@@ -14,7 +14,7 @@
  */
 
 import { errorBodyObject, redact, type Secrets } from "../functions/shared/oncall-http";
-import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput, sameSet } from "./oncall-api-common";
+import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput } from "./oncall-api-common";
 
 export { redact, type Secrets } from "../functions/shared/oncall-http";
 export {
@@ -26,6 +26,7 @@ export {
     isRetryableStatus,
     MAX_TAG_CHARS,
     retryDelayMs,
+    sameSet,
 } from "./oncall-api-common";
 
 export type OpsgenieRegion = "us" | "eu";
@@ -650,6 +651,3 @@ export function parseHeartbeat(request: OpsgenieRequest, body: Record<string, un
         ...(alertPriority === undefined ? {} : { alertPriority }),
     };
 }
-
-/** Alert tags are a set (the official provider's schema): see {@link sameSet}. */
-export const sameTags = sameSet;

@@ -96,13 +96,6 @@ function sameHeaders(a: unknown, b: unknown): boolean {
     return canonical(a) === canonical(b);
 }
 
-/** Forwarded actions compared as a set; none and `[]` are the same. UNKNOWN (preview) differs from everything. */
-function sameActions(a: unknown, b: unknown): boolean {
-    const canonical = (actions: unknown) =>
-        actions === undefined ? "[]" : Array.isArray(actions) ? JSON.stringify([...new Set(actions.map(String))].sort()) : `not a list: ${String(actions)}`;
-    return canonical(a) === canonical(b);
-}
-
 /** Provider object for {@link OpsgenieTeam}; exported so tests can drive it against a local server. */
 export function opsgenieTeamProvider(options: OpsgenieProviderOptions = {}): pulumi.dynamic.ResourceProvider<OpsgenieTeamState, OpsgenieTeamState> {
     return {
@@ -240,7 +233,7 @@ export function opsgenieApiIntegrationProvider(
                               headers: live.headers ?? props?.headers,
                               // Actions changed in Opsgenie's UI show as drift; the stored order is kept when the set is the same.
                               forwardedActions:
-                                  live.forwardedActions === undefined || sameActions(live.forwardedActions, props?.forwardedActions)
+                                  live.forwardedActions === undefined || api.sameSet(live.forwardedActions, props?.forwardedActions)
                                       ? props?.forwardedActions
                                       : (live.forwardedActions as api.ForwardedAction[]),
                           }
@@ -261,7 +254,7 @@ export function opsgenieApiIntegrationProvider(
                 (olds.enabled ?? true) !== (news.enabled ?? true) ||
                 olds.webhookUrl !== news.webhookUrl ||
                 !sameHeaders(olds.headers, news.headers) ||
-                !sameActions(olds.forwardedActions, news.forwardedActions);
+                !api.sameSet(olds.forwardedActions, news.forwardedActions);
             const changed = replaces.length > 0 || inPlace || connection.changed;
             // Integration names are unique per account, so the old one must go before its replacement is created.
             return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
@@ -283,7 +276,7 @@ export function opsgenieApiIntegrationProvider(
                 before.enabled !== after.enabled ||
                 before.webhookUrl !== after.webhookUrl ||
                 !sameHeaders(before.headers, after.headers) ||
-                !sameActions(before.forwardedActions, after.forwardedActions)
+                !api.sameSet(before.forwardedActions, after.forwardedActions)
             ) {
                 const getRequest = api.getIntegrationRequest(id);
                 const current = api.integrationData(getRequest, await transport.call(wire(connection, getRequest, secrets), options));
@@ -328,7 +321,7 @@ function heartbeatDiffers(olds: Partial<OpsgenieHeartbeatState>, news: Partial<O
             s.alertMessage ?? (typeof s.name === "string" ? api.defaultHeartbeatAlertMessage(s.name) : s.name),
             s.alertPriority ?? api.DEFAULT_ALERT_PRIORITY,
         ]);
-    return settled(olds) !== settled(news) || !api.sameTags(olds.alertTags, news.alertTags);
+    return settled(olds) !== settled(news) || !api.sameSet(olds.alertTags, news.alertTags);
 }
 
 /** Provider object for {@link OpsgenieHeartbeat}; exported so tests can drive it against a local server. The id is the name. */
@@ -365,7 +358,7 @@ export function opsgenieHeartbeatProvider(
                     enabled: live.enabled ?? props?.enabled,
                     ownerTeamId: live.ownerTeamId ?? props?.ownerTeamId,
                     alertMessage: live.alertMessage ?? props?.alertMessage,
-                    alertTags: live.alertTags === undefined || api.sameTags(live.alertTags, props?.alertTags) ? props?.alertTags : live.alertTags,
+                    alertTags: live.alertTags === undefined || api.sameSet(live.alertTags, props?.alertTags) ? props?.alertTags : live.alertTags,
                     alertPriority: (live.alertPriority ?? props?.alertPriority) as api.AlertPriority | undefined,
                 },
             };

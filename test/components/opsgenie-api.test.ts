@@ -489,9 +489,9 @@ describe("heartbeats", () => {
     });
 
     it("compares alert tags as sets, with none equal to empty and anything else different", () => {
-        expect(api.sameTags(["a", "b"], ["b", "a", "a"])).toBe(true);
-        expect(api.sameTags(undefined, [])).toBe(true);
-        expect(api.sameTags(["a"], ["a", "b"])).toBe(false);
-        expect(api.sameTags(["a"], "04da6b54-80e4-46f7-96ec-b56ff0331ba9")).toBe(false);
+        expect(api.sameSet(["a", "b"], ["b", "a", "a"])).toBe(true);
+        expect(api.sameSet(undefined, [])).toBe(true);
+        expect(api.sameSet(["a"], ["a", "b"])).toBe(false);
+        expect(api.sameSet(["a"], "04da6b54-80e4-46f7-96ec-b56ff0331ba9")).toBe(false);
     });
 });
