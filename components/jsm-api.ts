@@ -23,10 +23,14 @@
  * captured along with this module.
  */
 
-import { errorBodyObject, redact } from "../functions/shared/oncall-http";
+import { jsmBasicAuthorization, jsmCredentialSecrets, jsmErrorText as errorMessageOf, jsmOpsApiUrl, JSM_OPS_GATEWAY_URL as JSM_API_URL, redact } from "../functions/shared/oncall-http";
 import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput } from "./oncall-api-common";
 
 export { redact } from "../functions/shared/oncall-http";
+/** Atlassian's API gateway; the ops REST API is under `/jsm/ops/api/{cloudId}` (jsmOpsApiUrl). */
+export { JSM_API_URL };
+/** JSM's error body as one text (functions/shared/oncall-http.ts jsmErrorText). */
+export { errorMessageOf };
 export {
     type AlertPriority,
     DEFAULT_ALERT_PRIORITY,
@@ -37,9 +41,6 @@ export {
     retryDelayMs,
     sameSet,
 } from "./oncall-api-common";
-
-/** Atlassian's API gateway; the ops REST API is under `/jsm/ops/api/{cloudId}`. */
-export const JSM_API_URL = "https://api.atlassian.com";
 
 /** Credentials and endpoint; the Atlassian provider takes these as provider config (cloud_id, email_address, token). */
 export interface JsmConnection {
@@ -92,31 +93,21 @@ export function requestLabel(request: JsmRequest): string {
     return `${request.method} ${request.path}`;
 }
 
-/** Base of the ops REST API for a site: `https://api.atlassian.com/jsm/ops/api/{cloudId}`. */
-export function opsApiBase(apiUrl: string, cloudId: string): string {
-    return `${apiUrl.replace(/\/+$/, "")}/jsm/ops/api/${encodeURIComponent(cloudId)}`;
-}
-
 export function requestUrl(connection: Pick<JsmConnection, "apiUrl" | "cloudId">, request: JsmRequest): string {
-    const url = new URL(`${opsApiBase(connection.apiUrl, connection.cloudId)}${request.path}`);
+    const url = new URL(`${jsmOpsApiUrl(connection.cloudId, connection.apiUrl)}${request.path}`);
     for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
     return url.toString();
 }
 
-/** `Basic base64(email:token)`, as curl's `--user email:token` in Atlassian's examples. */
-export function basicAuthorization(email: string, apiToken: string): string {
-    return `Basic ${Buffer.from(`${email}:${apiToken}`, "utf8").toString("base64")}`;
-}
-
 export function requestHeaders(connection: Pick<JsmConnection, "email" | "apiToken">, request: JsmRequest): Record<string, string> {
-    const headers: Record<string, string> = { Authorization: basicAuthorization(connection.email, connection.apiToken), Accept: "application/json" };
+    const headers: Record<string, string> = { Authorization: jsmBasicAuthorization(connection.email, connection.apiToken), Accept: "application/json" };
     if (request.body !== undefined) headers["Content-Type"] = "application/json";
     return headers;
 }
 
 /** What error texts must never repeat: the token, and the Basic credential built from it. */
 export function connectionSecrets(connection: Pick<JsmConnection, "email" | "apiToken">): string[] {
-    return [connection.apiToken, Buffer.from(`${connection.email}:${connection.apiToken}`, "utf8").toString("base64")];
+    return jsmCredentialSecrets(connection.email, connection.apiToken);
 }
 
 /** What came back from one HTTP exchange. */
@@ -124,29 +115,6 @@ export interface JsmAnswer {
     readonly status: number;
     readonly bodyText: string;
     readonly retryAfter?: string | null;
-}
-
-/**
- * JSM's error body is `{"errors": [{"title": …}]}` (the ops REST API intro); `detail`, `code` and a
- * `source` naming the field are read too when present (unconfirmed beyond `title`), and an
- * Opsgenie-style `{message}` is read for safety. Anything else: the start of the text.
- */
-export function errorMessageOf(bodyText: string): string {
-    const parsed = errorBodyObject(bodyText);
-    if (typeof parsed === "string") return parsed;
-    const { errors, message } = parsed as { errors?: unknown; message?: unknown };
-    const parts: string[] = [];
-    if (Array.isArray(errors)) {
-        for (const entry of errors) {
-            if (typeof entry !== "object" || entry === null) continue;
-            const { title, detail, source } = entry as Record<string, unknown>;
-            const where = typeof source === "object" && source !== null ? Object.values(source).filter((v) => typeof v === "string").join(", ") : typeof source === "string" ? source : "";
-            const text = [typeof title === "string" ? title : "", typeof detail === "string" ? detail : ""].filter((t) => t !== "").join(": ");
-            if (text !== "" || where !== "") parts.push(where === "" ? text : `${where}: ${text}`);
-        }
-    }
-    if (parts.length === 0 && typeof message === "string" && message !== "") parts.push(message);
-    return parts.length === 0 ? "(no error text)" : parts.join("; ").slice(0, 600);
 }
 
 /** The fields of the request body (and query) that the error text names: what JSM refused. */

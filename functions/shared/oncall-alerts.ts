@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_KEY_LENGTH, storedKey } from "./alert-key";
+import { jsmBasicAuthorization, jsmCredentialSecrets, jsmErrorText, jsmOpsApiUrl, redact } from "./oncall-http";
 
 /**
  * alertline's own alerts to on-call: Opsgenie's Alert API v2, or Jira Service Management's
@@ -268,20 +269,15 @@ export function createOnCallClient(options: OnCallClientOptions): OnCallClient {
 
 // ---------------------------------------------------------------- JSM: heartbeat pings through the ops REST API
 
-/**
+/*
  * JSM keeps heartbeats in its ops REST API, not in the integration API alerts go to: the ping is
  * `GET https://api.atlassian.com/jsm/ops/api/{cloudId}/v1/teams/{teamId}/heartbeats/ping?name=<name>`
  * with Basic auth, the account's e-mail and an API token (Atlassian, "Jira Service Management ops
- * REST API", Heartbeats → Ping Heartbeat; the same base and auth in atlassian/terraform-provider-
- * atlassian-operations, httpClientHelpers.GenerateJsmOpsClientRequest). Like Opsgenie's, the ping is
- * processed asynchronously and does not check that the heartbeat exists.
+ * REST API", Heartbeats → Ping Heartbeat; base, auth and error body in oncall-http.ts, which the
+ * Pulumi providers share). Like Opsgenie's, the ping is processed asynchronously and does not check
+ * that the heartbeat exists.
  */
-export const JSM_OPS_GATEWAY_URL = "https://api.atlassian.com";
-
-/** Base of JSM's ops REST API for a site: `https://api.atlassian.com/jsm/ops/api/{cloudId}`. */
-export function jsmOpsApiUrl(cloudId: string, gatewayUrl: string = JSM_OPS_GATEWAY_URL): string {
-    return `${gatewayUrl.replace(/\/+$/, "")}/jsm/ops/api/${encodeURIComponent(cloudId)}`;
-}
+export { JSM_OPS_GATEWAY_URL, jsmOpsApiUrl } from "./oncall-http";
 
 /** Environment variables of a function that pings a JSM heartbeat (set by components/mail-canary.ts). */
 export const JSM_OPS_API_URL_ENV = "JSM_OPS_API_URL";
@@ -309,27 +305,14 @@ function isJsmIntegrationUrl(base: string): boolean {
     }
 }
 
-/** JSM's error body, `{"errors": [{"title": …}]}` (ops REST API intro), as one short line. */
+/** JSM's error body (oncall-http.ts jsmErrorText) as one short line. */
 function jsmErrorOf(body: string): string {
-    try {
-        const parsed = JSON.parse(body) as { errors?: unknown; message?: unknown };
-        if (Array.isArray(parsed?.errors)) {
-            const titles = parsed.errors.map((e) => (typeof e === "object" && e !== null && typeof (e as { title?: unknown }).title === "string" ? (e as { title: string }).title : "")).filter((t) => t !== "");
-            if (titles.length > 0) return clipText(titles.join("; ").replace(/\s+/g, " "), 300);
-        }
-        if (typeof parsed?.message === "string" && parsed.message !== "") return clipText(parsed.message, 300);
-    } catch {
-        // not JSON: the text itself
-    }
-    const line = body.replace(/\s+/g, " ").trim();
-    return line === "" ? "(no error message)" : clipText(line, 300);
+    return clipText(jsmErrorText(body).replace(/\s+/g, " ").trim(), 300);
 }
 
-/** Removes the token and the Basic credential built from it (a response may echo either). */
+/** Removes the token and the Basic credential built from it, and any other Basic credential a response echoes. */
 function redactJsm(text: string, email: string, token: string): string {
-    let out = text;
-    for (const secret of [Buffer.from(`${email}:${token}`, "utf8").toString("base64"), token]) if (secret.length > 0) out = out.split(secret).join("[redacted]");
-    return out.replace(/Basic\s+[A-Za-z0-9+/=]{8,}/g, "Basic [redacted]");
+    return redact(text, jsmCredentialSecrets(email, token)).replace(/Basic\s+[A-Za-z0-9+/=]{8,}/g, "Basic [redacted]");
 }
 
 /** One ping, no retry (the Lambda's retry is the retry); every outcome is an OnCallResult. */
@@ -347,7 +330,7 @@ async function pingJsmHeartbeat(options: JsmHeartbeatPingOptions, name: string, 
     try {
         response = await doFetch(url, {
             method: "GET",
-            headers: { authorization: `Basic ${Buffer.from(`${options.email}:${token}`, "utf8").toString("base64")}`, accept: "application/json" },
+            headers: { authorization: jsmBasicAuthorization(options.email, token), accept: "application/json" },
             // A redirect would carry the credential to wherever it points.
             redirect: "manual",
             signal: AbortSignal.timeout(timeoutMs),

@@ -37,3 +37,51 @@ export function errorBodyObject(bodyText: string): Record<string, unknown> | str
     if (typeof parsed !== "object" || parsed === null) return String(parsed).slice(0, 200);
     return parsed as Record<string, unknown>;
 }
+
+// ---------------------------------------------------------------- JSM's ops REST API
+
+/**
+ * Atlassian's API gateway. JSM's ops REST API (heartbeats, teams) is under
+ * `/jsm/ops/api/{cloudId}` with Basic auth, the account's e-mail and an API token (Atlassian,
+ * "Jira Service Management ops REST API", intro; the same base and auth in
+ * atlassian/terraform-provider-atlassian-operations, httpClientHelpers.GenerateJsmOpsClientRequest).
+ */
+export const JSM_OPS_GATEWAY_URL = "https://api.atlassian.com";
+
+/** Base of JSM's ops REST API for a site: `https://api.atlassian.com/jsm/ops/api/{cloudId}`. */
+export function jsmOpsApiUrl(cloudId: string, gatewayUrl: string = JSM_OPS_GATEWAY_URL): string {
+    return `${gatewayUrl.replace(/\/+$/, "")}/jsm/ops/api/${encodeURIComponent(cloudId)}`;
+}
+
+/** `Basic base64(email:token)`, as curl's `--user email:token` in Atlassian's examples. */
+export function jsmBasicAuthorization(email: string, apiToken: string): string {
+    return `Basic ${Buffer.from(`${email}:${apiToken}`, "utf8").toString("base64")}`;
+}
+
+/** What error texts must never repeat: the token, and the Basic credential built from it (a response may echo either). */
+export function jsmCredentialSecrets(email: string, apiToken: string): string[] {
+    return [apiToken, Buffer.from(`${email}:${apiToken}`, "utf8").toString("base64")];
+}
+
+/**
+ * JSM's error body is `{"errors": [{"title": …}]}` (the ops REST API intro); `detail`, `code` and a
+ * `source` naming the field are read too when present (unconfirmed beyond `title`), and an
+ * Opsgenie-style `{message}` is read for safety. Anything else: the start of the text.
+ */
+export function jsmErrorText(bodyText: string): string {
+    const parsed = errorBodyObject(bodyText);
+    if (typeof parsed === "string") return parsed;
+    const { errors, message } = parsed as { errors?: unknown; message?: unknown };
+    const parts: string[] = [];
+    if (Array.isArray(errors)) {
+        for (const entry of errors) {
+            if (typeof entry !== "object" || entry === null) continue;
+            const { title, detail, source } = entry as Record<string, unknown>;
+            const where = typeof source === "object" && source !== null ? Object.values(source).filter((v) => typeof v === "string").join(", ") : typeof source === "string" ? source : "";
+            const text = [typeof title === "string" ? title : "", typeof detail === "string" ? detail : ""].filter((t) => t !== "").join(": ");
+            if (text !== "" || where !== "") parts.push(where === "" ? text : `${where}: ${text}`);
+        }
+    }
+    if (parts.length === 0 && typeof message === "string" && message !== "") parts.push(message);
+    return parts.length === 0 ? "(no error text)" : parts.join("; ").slice(0, 600);
+}
