@@ -193,12 +193,79 @@ export interface OnCallClientOptions {
 /** KMS errors that no retry fixes: the ciphertext, key or grant is wrong. */
 const PERMANENT_KEY_ERRORS = new Set(["InvalidCiphertextException", "IncorrectKeyException", "AccessDeniedException", "DisabledException", "NotFoundException", "InvalidKeyUsageException", "KMSInvalidStateException"]);
 
-function keyProblem(error: unknown): { retryable: boolean; problem: string } {
+/** Why the credential could not be read, naming it (`secret`: "the on-call API key", "the JSM API token"), and whether a retry may heal it. */
+function keyProblem(error: unknown, secret: string): { retryable: boolean; problem: string } {
     const err = error as { message?: string; cause?: { name?: string } };
     const causeName = err?.cause?.name;
     // createEnvSecretSource's own checks (variable unset, not base64) have no cause and do not heal either.
     const retryable = causeName !== undefined && !PERMANENT_KEY_ERRORS.has(causeName);
-    return { retryable, problem: `could not read the on-call API key: ${err?.message ?? String(error)}` };
+    return { retryable, problem: `could not read ${secret}: ${err?.message ?? String(error)}` };
+}
+
+/** Where a request goes, how it is authorised and how its answers read: the on-call API (GenieKey) or JSM's ops REST API (Basic). */
+interface Endpoint {
+    /** Base URL without a trailing slash. */
+    readonly base: string;
+    /** How problem texts name the service ("on-call", "JSM"). */
+    readonly service: string;
+    /** The credential; called before every request. */
+    readonly secret: () => Promise<string>;
+    /** How problem texts name the credential ("the on-call API key"). */
+    readonly secretName: string;
+    /** The Authorization (and Accept) headers for the credential. */
+    headers(secret: string): Record<string, string>;
+    /** Removes the credential (and any form of it a response may echo) from a text. */
+    redact(text: string, secret: string): string;
+    /** An error body as one short line. */
+    errorOf(body: string): string;
+}
+
+/**
+ * One request, no retry (the Lambda's retry is the retry), never throwing: every outcome is an
+ * OnCallResult, and no problem text holds the credential. `fix` says what to do about a refusal
+ * that retrying cannot fix.
+ */
+async function sendOnce(
+    endpoint: Endpoint,
+    transport: { readonly doFetch: typeof fetch; readonly timeoutMs: number },
+    action: string,
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    fix: (status: number) => string,
+): Promise<OnCallResult> {
+    const { base, service } = endpoint;
+    let secret: string;
+    try {
+        secret = await endpoint.secret();
+    } catch (error) {
+        const { retryable, problem } = keyProblem(error, endpoint.secretName);
+        return { ok: false, retryable, problem: `could not ${action}: ${problem}` };
+    }
+    let response: Response;
+    try {
+        response = await transport.doFetch(`${base}${path}`, {
+            method,
+            headers: { ...endpoint.headers(secret), ...(body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }) },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+            // A redirect would carry the credential to wherever it points; refuse it instead.
+            redirect: "manual",
+            signal: AbortSignal.timeout(transport.timeoutMs),
+        });
+    } catch (error) {
+        const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+        const timedOut = err?.name === "TimeoutError" || err?.name === "AbortError";
+        const detail = timedOut ? `no answer within ${transport.timeoutMs} ms` : `${err?.message ?? String(error)} (${err?.cause?.code ?? err?.cause?.message ?? err?.name ?? "unknown error"})`;
+        return { ok: false, retryable: true, problem: endpoint.redact(`could not ${action}: ${service} at ${base} was not reachable: ${detail}`, secret) };
+    }
+    const text = await response.text().catch(() => "");
+    const status = response.status;
+    if (status >= 200 && status < 300) return { ok: true, status };
+    const message = endpoint.redact(endpoint.errorOf(text), secret);
+    if (status === 429 || status >= 500) {
+        return { ok: false, status, retryable: true, problem: `could not ${action}: ${service} answered ${status} (${message}); a later retry may succeed` };
+    }
+    return { ok: false, status, retryable: false, problem: endpoint.redact(`could not ${action}: ${service} answered ${status} (${message}): ${fix(status)}`, secret) };
 }
 
 export function createOnCallClient(options: OnCallClientOptions): OnCallClient {
@@ -209,40 +276,17 @@ export function createOnCallClient(options: OnCallClientOptions): OnCallClient {
     const doFetch = options.fetch ?? fetch;
     const timeoutMs = options.timeoutMs ?? DEFAULT_ONCALL_TIMEOUT_MS;
 
-    async function send(action: Action, target: string, method: "GET" | "POST", path: string, body?: unknown): Promise<OnCallResult> {
-        let key: string;
-        try {
-            key = await options.apiKey();
-        } catch (error) {
-            const { retryable, problem } = keyProblem(error);
-            return { ok: false, retryable, problem: `could not ${action}: ${problem}` };
-        }
-        const url = `${base}${path}`;
-        let response: Response;
-        try {
-            response = await doFetch(url, {
-                method,
-                headers: { authorization: `GenieKey ${key}`, ...(body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }) },
-                ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-                // A redirect would carry the key to wherever it points; refuse it instead.
-                redirect: "manual",
-                signal: AbortSignal.timeout(timeoutMs),
-            });
-        } catch (error) {
-            const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-            const timedOut = err?.name === "TimeoutError" || err?.name === "AbortError";
-            const detail = timedOut ? `no answer within ${timeoutMs} ms` : `${err?.message ?? String(error)} (${err?.cause?.code ?? err?.cause?.message ?? err?.name ?? "unknown error"})`;
-            return { ok: false, retryable: true, problem: redactKey(`could not ${action}: on-call at ${base} was not reachable: ${detail}`, key) };
-        }
-        const text = await response.text().catch(() => "");
-        const status = response.status;
-        if (status >= 200 && status < 300) return { ok: true, status };
-        const message = redactKey(errorMessageOf(text), key);
-        if (status === 429 || status >= 500) {
-            return { ok: false, status, retryable: true, problem: `could not ${action}: on-call answered ${status} (${message}); a later retry may succeed` };
-        }
-        return { ok: false, status, retryable: false, problem: redactKey(`could not ${action}: on-call answered ${status} (${message}): ${fixFor(status, action, target)}`, key) };
-    }
+    const onCall: Endpoint = {
+        base,
+        service: "on-call",
+        secret: options.apiKey,
+        secretName: "the on-call API key",
+        headers: (key) => ({ authorization: `GenieKey ${key}` }),
+        redact: redactKey,
+        errorOf: errorMessageOf,
+    };
+    const send = (action: Action, target: string, method: "GET" | "POST", path: string, body?: unknown) =>
+        sendOnce(onCall, { doFetch, timeoutMs }, action, method, path, body, (status) => fixFor(status, action, target));
 
     return {
         createAlert(alert) {
@@ -315,38 +359,18 @@ function redactJsm(text: string, email: string, token: string): string {
     return redact(text, jsmCredentialSecrets(email, token)).replace(/Basic\s+[A-Za-z0-9+/=]{8,}/g, "Basic [redacted]");
 }
 
-/** One ping, no retry (the Lambda's retry is the retry); every outcome is an OnCallResult. */
-async function pingJsmHeartbeat(options: JsmHeartbeatPingOptions, name: string, doFetch: typeof fetch, timeoutMs: number): Promise<OnCallResult> {
-    let token: string;
-    try {
-        token = await options.apiToken();
-    } catch (error) {
-        const { retryable, problem } = keyProblem(error);
-        return { ok: false, retryable, problem: `could not ping the heartbeat: ${problem.replace("the on-call API key", "the JSM API token")}` };
-    }
-    const base = options.opsApiUrl.replace(/\/+$/, "");
-    const url = `${base}/v1/teams/${pathSegment(options.teamId)}/heartbeats/ping?name=${encodeURIComponent(name)}`;
-    let response: Response;
-    try {
-        response = await doFetch(url, {
-            method: "GET",
-            headers: { authorization: jsmBasicAuthorization(options.email, token), accept: "application/json" },
-            // A redirect would carry the credential to wherever it points.
-            redirect: "manual",
-            signal: AbortSignal.timeout(timeoutMs),
-        });
-    } catch (error) {
-        const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-        const timedOut = err?.name === "TimeoutError" || err?.name === "AbortError";
-        const detail = timedOut ? `no answer within ${timeoutMs} ms` : `${err?.message ?? String(error)} (${err?.cause?.code ?? err?.cause?.message ?? err?.name ?? "unknown error"})`;
-        return { ok: false, retryable: true, problem: redactJsm(`could not ping the heartbeat: JSM at ${base} was not reachable: ${detail}`, options.email, token) };
-    }
-    const text = await response.text().catch(() => "");
-    const status = response.status;
-    if (status >= 200 && status < 300) return { ok: true, status };
-    const message = redactJsm(jsmErrorOf(text), options.email, token);
-    if (status === 429 || status >= 500) return { ok: false, status, retryable: true, problem: `could not ping the heartbeat: JSM answered ${status} (${message}); a later retry may succeed` };
-    const fix =
+/** One ping through the ops REST API, sent as every on-call request is (sendOnce). */
+function pingJsmHeartbeat(options: JsmHeartbeatPingOptions, name: string, doFetch: typeof fetch, timeoutMs: number): Promise<OnCallResult> {
+    const jsm: Endpoint = {
+        base: options.opsApiUrl.replace(/\/+$/, ""),
+        service: "JSM",
+        secret: options.apiToken,
+        secretName: "the JSM API token",
+        headers: (token) => ({ authorization: jsmBasicAuthorization(options.email, token), accept: "application/json" }),
+        redact: (text, token) => redactJsm(text, options.email, token),
+        errorOf: jsmErrorOf,
+    };
+    const fix = (status: number) =>
         status === 401
             ? `JSM did not accept the e-mail and API token: check ${JSM_EMAIL_ENV} (alertline:oncall.email) and re-encrypt a valid token into ${JSM_API_TOKEN_ENV} (alertline:jsmApiToken)`
             : status === 403
@@ -356,5 +380,6 @@ async function pingJsmHeartbeat(options: JsmHeartbeatPingOptions, name: string, 
                 : status >= 300 && status < 400
                   ? `the ops API URL redirects: set ${JSM_OPS_API_URL_ENV} to ${jsmOpsApiUrl("<cloudId>")}`
                   : "retrying cannot fix this; check the heartbeat in JSM";
-    return { ok: false, status, retryable: false, problem: redactJsm(`could not ping the heartbeat "${name}": JSM answered ${status} (${message}): ${fix}`, options.email, token) };
+    const path = `/v1/teams/${pathSegment(options.teamId)}/heartbeats/ping?name=${encodeURIComponent(name)}`;
+    return sendOnce(jsm, { doFetch, timeoutMs }, `ping the heartbeat "${name}"`, "GET", path, undefined, fix);
 }
