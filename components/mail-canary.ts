@@ -1,9 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { JSM_API_TOKEN_ENV, JSM_EMAIL_ENV, JSM_OPS_API_URL_ENV, JSM_TEAM_ID_ENV, jsmOpsApiUrl } from "../functions/shared/oncall-alerts";
+import { JSM_API_TOKEN_ENV, JSM_EMAIL_ENV, JSM_OPS_API_URL_ENV, JSM_OPS_GATEWAY_URL, JSM_TEAM_ID_ENV, jsmOpsApiUrl } from "../functions/shared/oncall-alerts";
 import { lambdaFunctionName } from "./function-code";
 import { JsmHeartbeat } from "./jsm";
-import { JSM_API_URL } from "./jsm-api";
 import { canaryFunctionPolicy } from "./mail-ingest-policies";
 import { OpsgenieHeartbeat } from "./opsgenie";
 import type { OnCallLink } from "./oncall-routing";
@@ -13,7 +12,7 @@ import type { CanarySettings } from "./stack-config";
 /** What {@link mailCanary} needs. */
 export interface MailCanaryArgs {
     readonly environment: string;
-    /** Name of the owning component, for the function's physical name. */
+    /** Name of the owning component (mail-ingest), for the functions' physical names: the canary's, and mail-ingest's, which pings the heartbeat. */
     readonly component: string;
     /** Key of the function's environment and logs. */
     readonly keyArn: pulumi.Input<string>;
@@ -26,11 +25,6 @@ export interface MailCanaryArgs {
     readonly logRetentionDays: number;
     /** On-call link: the heartbeat is created in Opsgenie, or in JSM through its ops REST API. */
     readonly onCall?: OnCallLink;
-    /**
-     * Name of the mail-ingest function that pings the heartbeat: with JSM the API token is encrypted
-     * for it (encryption context {LambdaFunctionName}). Required with JSM.
-     */
-    readonly ingestFunctionName?: string;
     readonly tags: Record<string, string>;
 }
 
@@ -102,25 +96,13 @@ export function mailCanary(parent: pulumi.Resource, name: string, args: MailCana
     if (args.onCall?.opsgenie !== undefined) {
         new OpsgenieHeartbeat(
             `${name}-heartbeat`,
-            {
-                name: beat,
-                description: `alertline ${args.environment}: pinged by mail-ingest for every canary mail (${args.settings.intervalMinutes} min); silence means alert mail is not being processed`,
-                interval: args.settings.heartbeatMinutes,
-                intervalUnit: "minutes",
-                enabled: true,
-                ownerTeamId: args.onCall.opsgenie.teamId,
-                alertMessage: `alertline ${args.environment}: no canary mail processed for ${args.settings.heartbeatMinutes} minutes. Alert mail may not be reaching the towers.`,
-                alertPriority: "P2",
-                alertTags: ["alertline", `alertline-${args.environment}`, "canary"],
-                connection: args.onCall.opsgenie.connection,
-            },
+            { ...heartbeatSpec(args.environment, args.settings), ownerTeamId: args.onCall.opsgenie.teamId, connection: args.onCall.opsgenie.connection },
             { parent },
         );
     }
     let ingestEnvironment: Record<string, pulumi.Input<string>> = {};
     const jsm = args.onCall?.jsm;
     if (jsm !== undefined) {
-        if (args.ingestFunctionName === undefined) throw new Error("mailCanary with JSM needs ingestFunctionName: the API token is encrypted for mail-ingest, which pings the heartbeat");
         const heartbeat = new JsmHeartbeat(
             `${name}-heartbeat`,
             {
@@ -130,12 +112,14 @@ export function mailCanary(parent: pulumi.Resource, name: string, args: MailCana
             },
             { parent },
         );
+        // The token is encrypted for mail-ingest, which pings the heartbeat (encryption context {LambdaFunctionName}).
+        const ingestFunctionName = lambdaFunctionName(args.environment, args.component, "ingest");
         ingestEnvironment = {
-            [JSM_OPS_API_URL_ENV]: pulumi.all([jsm.connection.cloudId, jsm.connection.apiUrl ?? JSM_API_URL]).apply(([cloudId, apiUrl]) => jsmOpsApiUrl(cloudId, apiUrl)),
+            [JSM_OPS_API_URL_ENV]: pulumi.all([jsm.connection.cloudId, jsm.connection.apiUrl ?? JSM_OPS_GATEWAY_URL]).apply(([cloudId, apiUrl]) => jsmOpsApiUrl(cloudId, apiUrl)),
             // From the heartbeat, so mail-ingest pings only once the heartbeat exists.
             [JSM_TEAM_ID_ENV]: heartbeat.teamId,
             [JSM_EMAIL_ENV]: jsm.connection.email,
-            [JSM_API_TOKEN_ENV]: functionSecret(parent, `${name}-jsm-token`, { keyArn: args.keyArn, plaintext: jsm.connection.apiToken, functionName: args.ingestFunctionName }),
+            [JSM_API_TOKEN_ENV]: functionSecret(parent, `${name}-jsm-token`, { keyArn: args.keyArn, plaintext: jsm.connection.apiToken, functionName: ingestFunctionName }),
         };
     }
     return { sender, heartbeatName: beat, functionName: fn.name, ingestEnvironment, ingestDecryptsSecret: jsm !== undefined };

@@ -238,7 +238,6 @@ export class MailIngest extends pulumi.ComponentResource {
                       settings: args.canary,
                       logRetentionDays: retentionDays,
                       onCall: args.onCall,
-                      ingestFunctionName: ingestName,
                       tags,
                   })
                 : undefined;
