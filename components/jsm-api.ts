@@ -24,7 +24,7 @@
  */
 
 import { jsmBasicAuthorization, jsmCredentialSecrets, jsmErrorText as errorMessageOf, jsmOpsApiUrl, JSM_OPS_GATEWAY_URL as JSM_API_URL, redact } from "../functions/shared/oncall-http";
-import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput } from "./oncall-api-common";
+import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput, jsonObjectBody, requestLabel } from "./oncall-api-common";
 
 export { redact } from "../functions/shared/oncall-http";
 /** Atlassian's API gateway; the ops REST API is under `/jsm/ops/api/{cloudId}` (jsmOpsApiUrl). */
@@ -38,6 +38,7 @@ export {
     defaultHeartbeatAlertMessage,
     type HeartbeatIntervalUnit,
     isRetryableStatus,
+    requestLabel,
     retryDelayMs,
     sameSet,
 } from "./oncall-api-common";
@@ -86,11 +87,6 @@ export interface JsmRequest {
     readonly path: string;
     readonly query?: Readonly<Record<string, string>>;
     readonly body?: Readonly<Record<string, unknown>>;
-}
-
-/** How an error message names the operation: `PATCH /v1/teams/<id>/heartbeats`. */
-export function requestLabel(request: JsmRequest): string {
-    return `${request.method} ${request.path}`;
 }
 
 export function requestUrl(connection: Pick<JsmConnection, "apiUrl" | "cloudId">, request: JsmRequest): string {
@@ -153,15 +149,7 @@ export function unreachableMessage(request: JsmRequest, apiUrl: string, reason: 
 /** Parses a 2xx answer's JSON object (an empty body is `{}`), or throws naming the operation. */
 export function successBody(request: JsmRequest, answer: JsmAnswer, secrets: readonly string[], attempts = 1): Record<string, unknown> {
     if (answer.status < 200 || answer.status > 299) throw new Error(failureMessage(request, answer, secrets, attempts));
-    if (answer.bodyText.trim() === "") return {};
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(answer.bodyText);
-    } catch {
-        throw new Error(redact(`JSM ${requestLabel(request)} answered ${answer.status} with a body that is not JSON: ${answer.bodyText.slice(0, 200)}`, secrets));
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`JSM ${requestLabel(request)} answered ${answer.status} with JSON that is not an object.`);
-    return parsed as Record<string, unknown>;
+    return jsonObjectBody("JSM", request, answer, secrets);
 }
 
 function stringField(data: Record<string, unknown>, ...fields: string[]): string | undefined {

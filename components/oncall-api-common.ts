@@ -1,11 +1,43 @@
 /**
  * What Opsgenie's REST API (opsgenie-api.ts) and JSM's ops REST API (jsm-api.ts) share as the
- * providers use them: the retry policy, and a heartbeat's alert fields (JSM's heartbeats open the
+ * providers use them: how errors name a request and read a 2xx body, the retry policy, and a heartbeat's alert fields (JSM's heartbeats open the
  * same kind of alert Opsgenie's do, with the same limits).
  *
  * Nothing here does I/O, and nothing here may capture module state beyond constants: the dynamic
  * providers in opsgenie.ts and jsm.ts capture this module by value when Pulumi serialises them.
  */
+
+import { redact, type Secrets } from "../functions/shared/oncall-http";
+
+/** An API request as error texts name it. */
+export interface LabelledRequest {
+    readonly method: string;
+    /** Path without query; also how errors name the operation. */
+    readonly path: string;
+}
+
+/** How an error message names the operation: `POST /v2/teams`. */
+export function requestLabel(request: LabelledRequest): string {
+    return `${request.method} ${request.path}`;
+}
+
+/**
+ * A 2xx answer's body as a JSON object (an empty body is `{}`), or an error naming the operation,
+ * started by `product` ("Opsgenie", "JSM"), with the secrets removed from the body it quotes.
+ */
+export function jsonObjectBody(product: string, request: LabelledRequest, answer: { readonly status: number; readonly bodyText: string }, secrets: Secrets): Record<string, unknown> {
+    if (answer.bodyText.trim() === "") return {};
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(answer.bodyText);
+    } catch {
+        throw new Error(redact(`${product} ${requestLabel(request)} answered ${answer.status} with a body that is not JSON: ${answer.bodyText.slice(0, 200)}`, secrets));
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new Error(`${product} ${requestLabel(request)} answered ${answer.status} with JSON that is not an object.`);
+    }
+    return parsed as Record<string, unknown>;
+}
 
 /**
  * 429 and 5xx other than 501 may pass. The same rule as opsgenie-go-sdk-v2, and as

@@ -14,7 +14,7 @@
  */
 
 import { errorBodyObject, redact, type Secrets } from "../functions/shared/oncall-http";
-import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput } from "./oncall-api-common";
+import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput, jsonObjectBody, requestLabel } from "./oncall-api-common";
 
 export { redact, type Secrets } from "../functions/shared/oncall-http";
 export {
@@ -25,6 +25,7 @@ export {
     type HeartbeatIntervalUnit,
     isRetryableStatus,
     MAX_TAG_CHARS,
+    requestLabel,
     retryDelayMs,
     sameSet,
 } from "./oncall-api-common";
@@ -70,11 +71,6 @@ export interface OpsgenieRequest {
     readonly path: string;
     readonly query?: Readonly<Record<string, string>>;
     readonly body?: Readonly<Record<string, unknown>>;
-}
-
-/** How an error message names the operation: `POST /v2/teams`. */
-export function requestLabel(request: OpsgenieRequest): string {
-    return `${request.method} ${request.path}`;
 }
 
 export function requestUrl(apiUrl: string, request: OpsgenieRequest): string {
@@ -144,17 +140,7 @@ export function unreachableMessage(request: OpsgenieRequest, apiUrl: string, rea
 /** Parses a 2xx answer's JSON object, or throws naming the operation. */
 export function successBody(request: OpsgenieRequest, answer: OpsgenieAnswer, secrets: Secrets, attempts = 1): Record<string, unknown> {
     if (answer.status < 200 || answer.status > 299) throw new Error(failureMessage(request, answer, secrets, attempts));
-    if (answer.bodyText.trim() === "") return {};
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(answer.bodyText);
-    } catch {
-        throw new Error(redact(`Opsgenie ${requestLabel(request)} answered ${answer.status} with a body that is not JSON: ${answer.bodyText.slice(0, 200)}`, secrets));
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        throw new Error(`Opsgenie ${requestLabel(request)} answered ${answer.status} with JSON that is not an object.`);
-    }
-    return parsed as Record<string, unknown>;
+    return jsonObjectBody("Opsgenie", request, answer, secrets);
 }
 
 /** The `data` object every Opsgenie v2 answer wraps its entity in. */
