@@ -31,6 +31,8 @@ export { redact } from "../functions/shared/oncall-http";
 export { JSM_API_URL };
 /** JSM's error body as one text (functions/shared/oncall-http.ts jsmErrorText). */
 export { errorMessageOf };
+// Named, not `export *`: Pulumi's closure serialiser fails on a star re-export (TypeError from
+// Symbol.prototype[@@toPrimitive] in the mocks tests), and the providers use these through `api`.
 export {
     type AlertPriority,
     DEFAULT_ALERT_PRIORITY,

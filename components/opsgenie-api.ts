@@ -17,6 +17,8 @@ import { errorBodyObject, redact, type Secrets } from "../functions/shared/oncal
 import { heartbeatAlertFields, type HeartbeatAlertFields, type HeartbeatAlertInput, jsonObjectBody, requestLabel } from "./oncall-api-common";
 
 export { redact, type Secrets } from "../functions/shared/oncall-http";
+// Named, not `export *`: Pulumi's closure serialiser fails on a star re-export (TypeError from
+// Symbol.prototype[@@toPrimitive] in the mocks tests), and the providers use these through `api`.
 export {
     type AlertPriority,
     DEFAULT_ALERT_PRIORITY,
