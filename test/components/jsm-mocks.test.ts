@@ -1,67 +1,26 @@
-import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JsmHeartbeat, JsmTeam } from "../../components/jsm";
 import { startOnCallSink, type OnCallSink } from "../../functions/tools/local-aws/oncall";
+import { loadProvider, recordRegistrations, registeredIn, type Registration, resolved, SECRET_SIG, SECRET_SIG_KEY } from "./dynamic-provider-mocks";
 
-// How the SDK marks a secret in registered inputs (runtime/rpc.ts specialSigKey / specialSecretSig).
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const CLOUD_ID = "3a015c30-bac7-4abc-97a1-50c1feea188a";
 const EMAIL = "oncall-bot@example.jp";
 const TOKEN = "ATATT3xFfGF0-mocks-test-token";
 const TEAM_ID = "4b26961a-a837-49d2-a1fe-0973013e3c3b";
 
-interface Registration {
-    readonly type: string;
-    readonly name: string;
-    readonly inputs: Record<string, unknown>;
-    readonly additionalSecretOutputs: string[];
-}
-interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
-    getAdditionalsecretoutputsList(): string[];
-}
-
 const registrations: Registration[] = [];
 let sink: OnCallSink;
 
 beforeAll(async () => {
-    await pulumi.runtime.setMocks(
-        {
-            newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
-            call: (args) => {
-                throw new Error(`Mock not implemented: ${args.token}`);
-            },
-        },
-        "alertline",
-        "dev",
-        false,
-    );
-    // The wire request itself: where secrets and additionalSecretOutputs are visible.
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) => {
-        registrations.push({ type: req.getType(), name: req.getName(), inputs: req.getObject()?.toJavaScript() ?? {}, additionalSecretOutputs: req.getAdditionalsecretoutputsList() });
-        return register(req, cb);
-    };
+    await recordRegistrations(registrations);
     sink = await startOnCallSink({ jsmOps: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN, teams: [{ id: TEAM_ID, name: "Ops Tokyo" }] } });
 });
 afterAll(async () => {
     await sink.close();
 });
 
-const resolved = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
-function registered(type: string, name: string): Registration {
-    const found = registrations.find((r) => r.type === type && r.name === name);
-    if (found === undefined) throw new Error(`${type} ${name} was not registered`);
-    return found;
-}
-type Serialised = { handler(): pulumi.dynamic.ResourceProvider };
-const loadProvider = (registration: Registration) =>
-    (createRequire(__filename)("require-from-string") as (code: string) => Serialised)(registration.inputs.__provider as string).handler();
+const registered = (type: string, name: string) => registeredIn(registrations, type, name);
 
 describe("JsmTeam and JsmHeartbeat under mocks", () => {
     it("register as dynamic jsm types with the token secret on the wire, even when given as plain text", async () => {

@@ -1,69 +1,19 @@
-import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpsgenieApiIntegration, OpsgenieHeartbeat, OpsgenieTeam } from "../../components/opsgenie";
 import { opsgenieApiUrl } from "../../components/opsgenie-api";
 import { FakeOpsgenie } from "../fixtures/opsgenie/fake-opsgenie";
+import { loadProvider, recordRegistrations, registeredIn, type Registration, resolved, SECRET_SIG, SECRET_SIG_KEY } from "./dynamic-provider-mocks";
 
-// How the SDK marks a secret in registered inputs (runtime/rpc.ts specialSigKey / specialSecretSig).
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const KEY = "3f9a1c7e-5b2d-4e8f-a6c4-d0e1f2a3b4c5";
-
-interface Registration {
-    readonly type: string;
-    readonly name: string;
-    readonly inputs: Record<string, unknown>;
-    readonly additionalSecretOutputs: string[];
-}
 
 const registrations: Registration[] = [];
 
-interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
-    getAdditionalsecretoutputsList(): string[];
-}
-
 beforeAll(async () => {
-    await pulumi.runtime.setMocks(
-        {
-            newResource: (args) => ({
-                id: `${args.name}-id`,
-                state: args.type.endsWith(":ApiIntegration") ? { ...args.inputs, apiKey: "key-from-the-mock-engine" } : args.inputs,
-            }),
-            call: (args) => {
-                throw new Error(`Mock not implemented: ${args.token}`);
-            },
-        },
-        "alertline",
-        "dev",
-        false,
-    );
-    // Record the wire request itself: that is where secrets and additionalSecretOutputs are visible.
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) => {
-        registrations.push({
-            type: req.getType(),
-            name: req.getName(),
-            inputs: req.getObject()?.toJavaScript() ?? {},
-            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-        });
-        return register(req, cb);
-    };
+    await recordRegistrations(registrations, (args) => (args.type.endsWith(":ApiIntegration") ? { ...args.inputs, apiKey: "key-from-the-mock-engine" } : args.inputs));
 });
 
-function resolved<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => output.apply(resolve));
-}
-
-function registered(type: string, name: string): Registration {
-    const found = registrations.find((r) => r.type === type && r.name === name);
-    if (found === undefined) throw new Error(`${type} ${name} was not registered; got ${registrations.map((r) => `${r.type} ${r.name}`).join(", ")}`);
-    return found;
-}
+const registered = (type: string, name: string) => registeredIn(registrations, type, name);
 
 describe("OpsgenieTeam and OpsgenieApiIntegration under mocks", () => {
     const fake = new FakeOpsgenie(KEY);
@@ -100,8 +50,7 @@ describe("OpsgenieTeam and OpsgenieApiIntegration under mocks", () => {
         const url = await fake.start();
         const registration = registered("pulumi-nodejs:dynamic/opsgenie:Team", "standalone-team");
         // The dynamic provider host loads __provider with require-from-string and calls handler().
-        const requireFromString = createRequire(__filename)("require-from-string") as (code: string) => { handler(): pulumi.dynamic.ResourceProvider };
-        const provider = requireFromString(registration.inputs.__provider as string).handler();
+        const provider = loadProvider(registration);
         const result = await provider.create({ name: "alertline-dev", description: "dev on-call", connection: { apiKey: KEY, apiUrl: url } });
         expect(result.id).toBe([...fake.teams.keys()][0]);
         expect(fake.requests.map((r) => [r.method, r.path, r.authorization])).toEqual([["POST", "/v2/teams", `GenieKey ${KEY}`]]);
@@ -128,9 +77,6 @@ describe("OpsgenieHeartbeat and a Webhook OpsgenieApiIntegration under mocks", (
     afterAll(() => fake.stop());
     const secretOf = (value: unknown) => ({ [SECRET_SIG_KEY]: SECRET_SIG, value });
     const connection = () => ({ apiKey: pulumi.secret(KEY), apiUrl: opsgenieApiUrl("us") });
-    type Serialised = { handler(): pulumi.dynamic.ResourceProvider };
-    const loadProvider = (registration: Registration) =>
-        (createRequire(__filename)("require-from-string") as (code: string) => Serialised)(registration.inputs.__provider as string).handler();
 
     it("register with the key, and the webhook headers, secret in inputs and in state", async () => {
         const heartbeat = new OpsgenieHeartbeat("canary-heartbeat", {
