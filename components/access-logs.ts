@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { tlsOnlyBucketStatement } from "./iam-documents";
 
 /**
  * S3 server access logging for a bucket whose reads must leave a trail (the mail bucket): a log
@@ -47,16 +48,9 @@ export function accessLogBucketPolicy(input: { logBucketArn: string; sourceBucke
                     StringEquals: { "aws:SourceAccount": input.accountId },
                 },
             },
-            {
-                // Unconfirmed: that the logging service delivers over TLS, so this Deny never meets it
-                // (AWS asks that Deny statements not prevent delivery). Check that logs arrive after the first deploy.
-                Sid: "TlsOnly",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [input.logBucketArn, `${input.logBucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
+            // Unconfirmed: that the logging service delivers over TLS, so this Deny never meets it
+            // (AWS asks that Deny statements not prevent delivery). Check that logs arrive after the first deploy.
+            tlsOnlyBucketStatement(input.logBucketArn),
         ],
     };
 }

@@ -115,3 +115,15 @@ export function ssmAgentStatements() {
         },
     ];
 }
+
+/** Bucket-policy statement refusing every request to the bucket and its objects that is not made over TLS. */
+export function tlsOnlyBucketStatement(bucketArn: string) {
+    return {
+        Sid: "TlsOnly",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+}

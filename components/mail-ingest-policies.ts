@@ -1,4 +1,4 @@
-import { accountIamDecidesStatement, decryptOwnSecretsStatement, lambdaVpcAccessStatements, type LambdaVpcPlacement, logsEncryptStatement, useKeyVia } from "./iam-documents";
+import { accountIamDecidesStatement, decryptOwnSecretsStatement, lambdaVpcAccessStatements, type LambdaVpcPlacement, logsEncryptStatement, tlsOnlyBucketStatement, useKeyVia } from "./iam-documents";
 
 /**
  * Policy documents of the mail path, as pure functions. Each grant names the resource and, for KMS,
@@ -40,14 +40,7 @@ export function mailBucketPolicy(input: { bucketArn: string; accountId: string; 
                     ArnLike: { "aws:SourceArn": `arn:aws:ses:${input.region}:${input.accountId}:receipt-rule-set/${input.ruleSetName}:receipt-rule/${input.ruleName}` },
                 },
             },
-            {
-                Sid: "TlsOnly",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [input.bucketArn, `${input.bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
+            tlsOnlyBucketStatement(input.bucketArn),
         ],
     };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { lambdaVpcAccessStatements, ssmAgentStatements } from "../../components/iam-documents";
+import { lambdaVpcAccessStatements } from "../../components/iam-documents";
 import { canaryFunctionPolicy, dispatchFunctionPolicy } from "../../components/mail-ingest-policies";
 import { accountOnlyKeyPolicy, readApiKeyPolicy, ssmAgentPolicy } from "../../components/monitored-host";
+import { AWS_MANAGED_POLICIES } from "../iam/managed-policies";
 import { simulate } from "../iam/simulate";
 
 /** The pure policy documents on their own, evaluated by @cloud-copilot/iam-simulate. */
@@ -26,6 +27,13 @@ describe("lambdaVpcAccessStatements", () => {
             expect(await decide(policy, action, ec2("network-interface/eni-1"), { "ec2:Subnet": ec2("subnet/subnet-b") })).toBe("Allowed");
         }
         expect(await decide(policy, "ec2:DescribeNetworkInterfaces", "*")).toBe("Allowed");
+    });
+
+    it("grants no action AWS's AWSLambdaVPCAccessExecutionRole does not, and none of its logs actions", () => {
+        const managed = AWS_MANAGED_POLICIES["arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"].Statement.flatMap((st) => [st.Action].flat());
+        const ours = policy.Statement.flatMap((st) => [st.Action].flat());
+        expect(ours.filter((action) => !managed.includes(action))).toEqual([]);
+        expect(ours.filter((action) => action.startsWith("logs:"))).toEqual([]);
     });
 
     it("refuses other subnets, other security groups and interfaces outside the function's subnets", async () => {
@@ -93,7 +101,9 @@ describe("host role", () => {
 
     it("gives the SSM Agent Session Manager and Run Command, and no parameter of the account", async () => {
         const agent = ssmAgentPolicy();
-        expect(agent.Statement).toEqual(ssmAgentStatements());
+        // Never more than AWS's own policy for the agent: every action is one AmazonSSMManagedInstanceCore grants.
+        const managed = AWS_MANAGED_POLICIES["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"].Statement.flatMap((st) => [st.Action].flat());
+        expect(agent.Statement.flatMap((st) => [st.Action].flat()).filter((action) => !managed.includes(action))).toEqual([]);
         expect(await decide(agent, "ssmmessages:OpenDataChannel", "*")).toBe("Allowed");
         expect(await decide(agent, "ec2messages:GetMessages", "*")).toBe("Allowed");
         expect(await decide(agent, "ssm:GetParameter", parameterArn)).toBe("ImplicitlyDenied");

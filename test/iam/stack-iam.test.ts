@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { evaluateProgram } from "../harness/fresh-program";
+import { evaluateProgram, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
 import { functionCalls, hostCalls, serviceCalls, unusedGrants, type RoleCalls } from "./calls";
 import { simulate, type IamRequest, type Verdict } from "./simulate";
 import { stackModel, type StackModel } from "./stack-model";
@@ -35,21 +35,34 @@ async function evaluateAll(requests: readonly IamRequest[], model: StackModel): 
 
 const describeRequest = (o: Outcome) => `${o.verdict}: ${o.request.action} on ${o.request.resource} ${JSON.stringify(o.request.context)} — ${o.request.why}`;
 
-describe.each(["dev", "prod"])("IAM of the %s stack, simulated", (stack) => {
+/** The JSM backend gives mail-ingest another secret (the ops API token) and another peer: simulated too. */
+const jsmBackend = {
+    ...secretsGiven,
+    "alertline:oncall": { backend: "jsm", team: "Ops Tokyo", cloudId: "2b0d6e4c-8a1f-4d3e-9c5b-7f6a1e2d3c4b", email: "ops@example.com" },
+    "alertline:jsmDatadogApiKey": "jsm-datadog-0000-4000-8000-iamtest00001",
+    "alertline:jsmAlertsApiKey": "jsm-alerts-0000-4000-8000-iamtest000001",
+    "alertline:jsmApiToken": "ATATT3xFfGF0iamtestjsmapitoken0000000000",
+};
+
+describe.each([
+    { stack: "dev", label: "dev", overrides: secretsGiven },
+    { stack: "prod", label: "prod", overrides: secretsGiven },
+    { stack: "dev", label: "dev with the jsm backend", overrides: jsmBackend },
+])("IAM of the $label stack, simulated", ({ stack, label, overrides }) => {
     let model: StackModel;
     let roleCalls: RoleCalls[];
     let intended: Outcome[];
     let misuses: Outcome[];
 
     beforeAll(async () => {
-        const evaluation = await evaluateProgram(stack, secretsGiven);
+        const evaluation = await evaluateProgram(stack, overrides);
         model = stackModel(evaluation);
         roleCalls = [...model.functions.map((fn) => functionCalls(model, fn)), ...model.hosts.map((host) => hostCalls(model, host)), serviceCalls(model)];
         intended = await evaluateAll(roleCalls.flatMap((c) => c.intended), model);
         misuses = await evaluateAll(roleCalls.flatMap((c) => c.misuses), model);
         const perRole = roleCalls.map((c) => `  ${c.who}: ${c.intended.length} calls, ${c.misuses.length} misuses${c.unreachable.length ? `; unreachable here: ${c.unreachable.join("; ")}` : ""}`);
-        console.info(`[iam ${stack}] ${model.roles.length} roles, ${intended.length} intended calls, ${misuses.length} misuses\n${perRole.join("\n")}`);
-    }, 180_000);
+        console.info(`[iam ${label}] ${model.roles.length} roles, ${intended.length} intended calls, ${misuses.length} misuses\n${perRole.join("\n")}`);
+    }, WHOLE_STACK_TIMEOUT_MS);
 
     it("knows who uses every role: a function whose code it bundles, or an EC2 host", () => {
         const users = new Set([...model.functions.map((f) => f.role.arn), ...model.hosts.map((h) => h.role.arn)]);

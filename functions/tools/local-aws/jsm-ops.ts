@@ -87,6 +87,8 @@ export interface JsmOpsStandIn {
     /** Serves a request whose path starts with {@link JSM_OPS_PREFIX}. */
     handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void;
     readonly requests: JsmOpsRequest[];
+    /** The requests JSM would refuse whatever its state (path, method, auth scheme, body), one line each. */
+    readonly violations: string[];
     /** The heartbeats as they stand, in creation order. */
     heartbeats(): JsmOpsHeartbeat[];
     /** Pings in order, by team and name (a ping of a heartbeat that does not exist is recorded too). */
@@ -159,6 +161,7 @@ function page<T>(items: readonly T[], query: Readonly<Record<string, string>>, d
 
 export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (line: string) => void): JsmOpsStandIn {
     const requests: JsmOpsRequest[] = [];
+    const violations: string[] = [];
     const pings: { teamId: string; name: string }[] = [];
     const heartbeats: { -readonly [K in keyof JsmOpsHeartbeat]: JsmOpsHeartbeat[K] }[] = [];
     let scripted: ((request: Omit<JsmOpsRequest, "status">) => JsmOpsScriptedAnswer | undefined) | undefined;
@@ -200,7 +203,10 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
             res.end(payload === undefined ? undefined : JSON.stringify(payload));
         };
         let fields: Partial<JsmOpsRequest> = {};
-        const refuse = (status: number, title: string) => {
+        // `contract`: a request JSM would refuse whatever its state (path, method, auth scheme, body); false for
+        // answers about the account's state (wrong credentials, unknown team or heartbeat, a duplicate name).
+        const refuse = (status: number, title: string, contract = true) => {
+            if (contract) violations.push(`${status} ${method} ${path}: ${title}`);
             requests.push({ method, path, query, action: undefined, body, auth, ...fields, status });
             log(`[jsm] ${status} ${method} ${path}: ${title}`);
             send(status, { errors: [{ title }] });
@@ -209,7 +215,7 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
         const rest = path.slice(JSM_OPS_PREFIX.length);
         const site = /^\/([^/]+)(\/.*)?$/.exec(rest);
         if (options === undefined) return refuse(404, "No JSM site is configured in this stand-in (start it with jsmOps)");
-        if (!site || site[1] !== encodeURIComponent(options.cloudId)) return refuse(404, `Site ${site?.[1] ?? "(none)"} not found: the cloud ID in the path is not this site's`);
+        if (!site || site[1] !== encodeURIComponent(options.cloudId)) return refuse(404, `Site ${site?.[1] ?? "(none)"} not found: the cloud ID in the path is not this site's`, false);
         let route: Route | undefined;
         try {
             route = routeOf(site[2] ?? "/");
@@ -239,9 +245,9 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
         if (auth !== "basic") {
             return refuse(401, auth === "geniekey" ? "GenieKey is not accepted by the ops REST API: use Basic auth with the account e-mail and an API token" : "Authentication required: Basic auth with the account e-mail and an API token");
         }
-        if (req.headers.authorization !== expected) return refuse(401, "Client must be authenticated to access this resource: the e-mail or API token is wrong");
+        if (req.headers.authorization !== expected) return refuse(401, "Client must be authenticated to access this resource: the e-mail or API token is wrong", false);
         if (!isJson) return refuse(400, "The body is not JSON");
-        if (teamId !== undefined && !options.teams.some((t) => t.id === teamId)) return refuse(404, `Team ${teamId} not found`);
+        if (teamId !== undefined && !options.teams.some((t) => t.id === teamId)) return refuse(404, `Team ${teamId} not found`, false);
         const needsName = action === "update-heartbeat" || action === "delete-heartbeat" || action === "ping-heartbeat";
         if (needsName && (query.name === undefined || query.name === "")) return refuse(400, "Query parameter name is required: the heartbeat's name");
         if ((action === "list-teams" || action === "list-heartbeats" || action === "delete-heartbeat" || action === "ping-heartbeat") && body !== undefined) {
@@ -265,7 +271,7 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
                 const problems = heartbeatBodyProblems(body, "create");
                 if (problems.length > 0) return refuse(422, problems.join("; "));
                 const b = body as Record<string, unknown>;
-                if (heartbeats.some((h) => h.teamId === teamId && h.name === b.name)) return refuse(409, `Heartbeat with name ${String(b.name)} already exists`);
+                if (heartbeats.some((h) => h.teamId === teamId && h.name === b.name)) return refuse(409, `Heartbeat with name ${String(b.name)} already exists`, false);
                 const created = {
                     teamId: teamId!,
                     name: b.name as string,
@@ -288,14 +294,14 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
                 const b = (body ?? {}) as Record<string, unknown>;
                 if (b.name !== undefined && b.name !== query.name) return refuse(422, `name cannot be changed (heartbeat ${query.name}, body names ${String(b.name)})`);
                 const i = found();
-                if (i < 0) return refuse(404, `Heartbeat with name ${query.name} not found`);
+                if (i < 0) return refuse(404, `Heartbeat with name ${query.name} not found`, false);
                 Object.assign(heartbeats[i], Object.fromEntries(Object.entries(b).filter(([k]) => k !== "name")));
                 log(`[jsm] heartbeat updated: ${query.name}`);
                 return ok(200, view(heartbeats[i]));
             }
             case "delete-heartbeat": {
                 const i = found();
-                if (i < 0) return refuse(404, `Heartbeat with name ${query.name} not found`);
+                if (i < 0) return refuse(404, `Heartbeat with name ${query.name} not found`, false);
                 heartbeats.splice(i, 1);
                 log(`[jsm] heartbeat deleted: ${query.name}`);
                 return ok(204, undefined);
@@ -313,6 +319,7 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
     return {
         handle,
         requests,
+        violations,
         heartbeats: () => heartbeats.map((h) => ({ ...h, alertTags: [...h.alertTags] })),
         pings,
         deleteByHand(teamId, name) {

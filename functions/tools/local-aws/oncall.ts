@@ -119,6 +119,8 @@ export interface OnCallSinkOptions {
     readonly answer?: (request: Omit<OnCallRequest, "status">) => OnCallScriptedAnswer | undefined;
     /** JSM's ops REST API for one site (cloud ID, account, teams); without it those paths answer 404. */
     readonly jsmOps?: JsmOpsOptions;
+    /** For tests that send what the service refuses on purpose: `close()` then does not fail on contract violations. */
+    readonly violationsExpected?: boolean;
 }
 
 export interface OnCallSink {
@@ -132,6 +134,8 @@ export interface OnCallSink {
     readonly jsmOps: JsmOpsStandIn;
     /** Every request, in order, refused ones included. */
     readonly requests: OnCallRequest[];
+    /** The requests Opsgenie/JSM would refuse whatever the account's state (path, method, auth scheme, body), one line each; `close()` fails on any. */
+    readonly violations: string[];
     /** The alerts as they stand now, in the order they were opened. */
     alerts(): OnCallAlert[];
     close(): Promise<void>;
@@ -264,6 +268,7 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
     }
     const knownHeartbeats = options.knownHeartbeats === undefined ? undefined : new Set(options.knownHeartbeats);
     const requests: OnCallRequest[] = [];
+    const violations: string[] = [];
     const alerts: { -readonly [K in keyof OnCallAlert]: OnCallAlert[K] }[] = [];
 
     const jsmOps = createJsmOpsStandIn(options.jsmOps, log);
@@ -284,12 +289,17 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
             log(`[opsgenie] ${status} ${method} ${path}${via}: ${why}`);
             answer(status, { message, ...extra });
         };
+        // A request Opsgenie/JSM would refuse whatever the account's state: recorded as a contract violation too.
+        const violate = (status: number, message: string, why: string, fields: Partial<OnCallRequest> = {}, extra: Record<string, unknown> = {}) => {
+            violations.push(`${status} ${method} ${path}${via}: ${why}`);
+            refuse(status, message, why, fields, extra);
+        };
 
         const route = routeOf(api === "jsm" ? path.slice(JSM_INTEGRATION_PREFIX.length) : path, api);
-        if (route === "bad-encoding") return refuse(400, "Invalid path encoding", "malformed percent-encoding in the path");
-        if (route === undefined) return refuse(404, "Could not find handler", "not an alert or heartbeat endpoint this sink answers (POST /v2/alerts, POST /v2/alerts/{alias}/close, GET|POST /v2/heartbeats/{name}/ping)");
+        if (route === "bad-encoding") return violate(400, "Invalid path encoding", "malformed percent-encoding in the path");
+        if (route === undefined) return violate(404, "Could not find handler", "not an alert or heartbeat endpoint this sink answers (POST /v2/alerts, POST /v2/alerts/{alias}/close, GET|POST /v2/heartbeats/{name}/ping)");
         const action = route.action;
-        if (!route.methods.includes(method)) return refuse(405, "Method not allowed", `${action} takes ${route.methods.join(" or ")}`, { action });
+        if (!route.methods.includes(method)) return violate(405, "Method not allowed", `${action} takes ${route.methods.join(" or ")}`, { action });
 
         const { body, json: isJson } = bodyOf(raw.toString("utf8"));
         const fields: Partial<OnCallRequest> =
@@ -322,16 +332,17 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
         }
         if (!authenticated(req.headers.authorization, options.apiKey)) {
             const why = options.apiKey === undefined ? 'no "Authorization: GenieKey <key>" header' : 'no "Authorization: GenieKey <key>" header with the key the sink was started with';
-            return refuse(401, "Could not authenticate", why, { action });
+            // Another scheme than GenieKey is our code's mistake; a GenieKey with another key is the account's state.
+            return /^GenieKey \S+$/.test(req.headers.authorization ?? "") ? refuse(401, "Could not authenticate", why, { action }) : violate(401, "Could not authenticate", why, { action });
         }
-        if (!isJson) return refuse(400, "Invalid JSON body", "the body is not JSON", { action, body });
+        if (!isJson) return violate(400, "Invalid JSON body", "the body is not JSON", { action, body });
         if (failWith !== undefined) return refuse(failWith, `Injected failure ${failWith} (failWith)`, "failWith is set; nothing changed", fields);
 
         switch (route.action) {
             case "create-alert": {
                 const problems = alertBodyProblems(body);
                 if (Object.keys(problems).length > 0) {
-                    return refuse(422, "Request body is not processable. Please check the errors.", Object.values(problems).join("; "), fields, { errors: problems });
+                    return violate(422, "Request body is not processable. Please check the errors.", Object.values(problems).join("; "), fields, { errors: problems });
                 }
                 const alert = body as Record<string, unknown>;
                 const alias = typeof alert.alias === "string" ? alert.alias : undefined;
@@ -345,11 +356,11 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
             }
             case "close-alert": {
                 if (query.identifierType !== undefined && !IDENTIFIER_TYPES.includes(query.identifierType)) {
-                    return refuse(422, "Request body is not processable. Please check the errors.", `identifierType ${query.identifierType} is not id, alias or tiny`, fields, { errors: { identifierType: "must be id, alias or tiny" } });
+                    return violate(422, "Request body is not processable. Please check the errors.", `identifierType ${query.identifierType} is not id, alias or tiny`, fields, { errors: { identifierType: "must be id, alias or tiny" } });
                 }
                 const problems = closeBodyProblems(body);
                 if (Object.keys(problems).length > 0) {
-                    return refuse(422, "Request body is not processable. Please check the errors.", Object.values(problems).join("; "), fields, { errors: problems });
+                    return violate(422, "Request body is not processable. Please check the errors.", Object.values(problems).join("; "), fields, { errors: problems });
                 }
                 const byAlias = query.identifierType === "alias";
                 const target = alerts.find((a) => a.api === api && a.status === "open" && (byAlias ? a.alias === route.identifier : a.alertId === route.identifier));
@@ -377,7 +388,13 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
         jsmOps,
         requests,
         alerts: () => alerts.map((alert) => ({ ...alert })),
-        close: () => close(server),
+        violations,
+        // A request the service would refuse fails the test (or run) that closes the sink, whatever the code did with the answer.
+        close: async () => {
+            await close(server);
+            const all = [...violations, ...jsmOps.violations];
+            if (all.length > 0 && !options.violationsExpected) throw new Error(`Opsgenie/JSM would have refused ${all.length} request(s): ${all.join("; ")}`);
+        },
     };
 }
 

@@ -153,6 +153,9 @@ describe("the on-call client against an Opsgenie-like server", () => {
         expect(await client.createAlert(long)).toEqual({ ok: true, status: 202 });
         const raw = await fetch(`${sink.url}/v2/alerts`, { method: "POST", headers: { authorization: `GenieKey ${KEY}`, "content-type": "application/json" }, body: JSON.stringify(long) });
         expect(raw.status).toBe(422);
+        // The uncut body was sent on purpose: it is the one contract violation, and the sink may close.
+        expect(sink.violations).toEqual([expect.stringMatching(/^422 POST \/v2\/alerts: message is \d+ characters; the limit is 130/)]);
+        sink.violations.length = 0;
     });
 
     it("closes by alias, with the alias encoded in the path, and sends the note", async () => {

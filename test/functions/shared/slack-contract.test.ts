@@ -24,7 +24,7 @@ const { source: _limitsSource, ...limits } = fixture<Record<keyof typeof BLOCK_K
 
 let sink: SlackSink;
 beforeEach(async () => {
-    sink = await startSlackSink();
+    sink = await startSlackSink(undefined, { refusalsExpected: true });
 });
 afterEach(async () => {
     await sink.close();

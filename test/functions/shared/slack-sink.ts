@@ -42,8 +42,8 @@ export interface SlackSink {
 
 export const SLACK_OK: SlackAnswer = { status: 200, body: "ok" };
 
-/** Starts a sink on an ephemeral port of 127.0.0.1. */
-export async function startSlackSink(token = "T0ALERTLN/B0NOTIFIER/s3cr3tW3bh00kT0k3nXYZ"): Promise<SlackSink> {
+/** Starts a sink on an ephemeral port of 127.0.0.1; `refusalsExpected` for tests that send what Slack refuses on purpose. */
+export async function startSlackSink(token = "T0ALERTLN/B0NOTIFIER/s3cr3tW3bh00kT0k3nXYZ", options: { refusalsExpected?: boolean } = {}): Promise<SlackSink> {
     const requests: ReceivedRequest[] = [];
     const refused: RefusedRequest[] = [];
     const webhookPath = `/services/${token}`;
@@ -75,7 +75,17 @@ export async function startSlackSink(token = "T0ALERTLN/B0NOTIFIER/s3cr3tW3bh00k
         answer: (...answers) => {
             script = answers;
         },
-        close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+        // A refused request fails the test that closes the sink, whatever the code did with Slack's answer.
+        close: () =>
+            new Promise<void>((resolve, reject) =>
+                server.close((err) => {
+                    if (err) return reject(err);
+                    if (refused.length > 0 && !options.refusalsExpected) {
+                        return reject(new Error(`Slack would have refused ${refused.length} request(s): ${refused.map((r) => `${r.request.method} ${r.refusal.status} ${r.refusal.reason}`).join("; ")}`));
+                    }
+                    resolve();
+                }),
+            ),
     };
 }
 

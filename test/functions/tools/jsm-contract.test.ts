@@ -22,7 +22,7 @@ const BASIC = `Basic ${Buffer.from(`${EMAIL}:${TOKEN}`).toString("base64")}`;
 
 let sink: OnCallSink;
 beforeEach(async () => {
-    sink = await startOnCallSink({ jsmOps: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN, teams: [{ id: TEAM_ID, name: "Ops Tokyo" }] } });
+    sink = await startOnCallSink({ violationsExpected: true, jsmOps: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN, teams: [{ id: TEAM_ID, name: "Ops Tokyo" }] } });
 });
 afterEach(async () => {
     await sink.close();

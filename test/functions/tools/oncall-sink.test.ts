@@ -18,7 +18,7 @@ afterEach(async () => {
 
 async function start(options: OnCallSinkOptions = {}): Promise<OnCallSink> {
     lines = [];
-    sink = await startOnCallSink({ log: (line) => void lines.push(line), ...options });
+    sink = await startOnCallSink({ log: (line) => void lines.push(line), violationsExpected: true, ...options });
     return sink;
 }
 
