@@ -28,20 +28,31 @@ export function exactlyPattern(values: readonly string[]): string {
     return `^(${unique.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})$`;
 }
 
-const RELAY_SCRIPT = [
-    "set -euo pipefail",
-    "payload=$(printf '%s' \"$SSM_payloadHex\" | sed 's/../\\\\x&/g')",
-    "exec 3<>\"/dev/tcp/$SSM_towerHost/$SSM_towerPort\"",
-    "printf \"$payload\" >&3",
-    "reply=$(timeout \"$SSM_timeoutSeconds\" head -c \"$SSM_replyBytes\" <&3 | od -An -v -tx1 | tr -d ' \\n' || true)",
-    "exec 3>&-",
-    "echo \"reply=$reply\"",
-];
+/**
+ * The relay script. Its first line refuses any host and port that are not one relayed tower's own
+ * pair: the parameters' patterns check host and port separately, so without it a host could be
+ * paired with another relayed tower's port, or one site's relay host sent to another site's tower.
+ * The pairs are validated IPv4 addresses and port numbers, so they are safe as `case` words.
+ */
+function relayScript(targets: readonly RelayTarget[]): string[] {
+    const pairs = [...new Set(targets.map((t) => `${t.host}:${t.port}`))].sort();
+    const allowed = pairs.length === 0 ? "" : `${pairs.map((pair) => `'${pair}'`).join("|")}) ;; `;
+    return [
+        "set -euo pipefail",
+        `case "$SSM_towerHost:$SSM_towerPort" in ${allowed}*) echo "alertline relay: $SSM_towerHost:$SSM_towerPort is not a tower relayed through SSM" >&2; exit 2 ;; esac`,
+        "payload=$(printf '%s' \"$SSM_payloadHex\" | sed 's/../\\\\x&/g')",
+        "exec 3<>\"/dev/tcp/$SSM_towerHost/$SSM_towerPort\"",
+        "printf \"$payload\" >&3",
+        "reply=$(timeout \"$SSM_timeoutSeconds\" head -c \"$SSM_replyBytes\" <&3 | od -An -v -tx1 | tr -d ' \\n' || true)",
+        "exec 3>&-",
+        "echo \"reply=$reply\"",
+    ];
+}
 
 /**
- * The document, limited to the given towers: towerHost and towerPort must each be one of theirs
- * (checked separately, so a host may be paired with another relayed tower's port; both are still
- * configured towers). Whoever may send the document cannot make a relay host connect elsewhere.
+ * The document, limited to the given towers: SSM refuses a towerHost or towerPort that is none of
+ * theirs before any host sees the command, and the script refuses a host and port that are not one
+ * tower's own pair. Whoever may send the document cannot make a relay host connect elsewhere.
  */
 export function relayDocumentContent(targets: readonly RelayTarget[]): string {
     for (const target of targets) {
@@ -59,7 +70,7 @@ export function relayDocumentContent(targets: readonly RelayTarget[]): string {
                 replyBytes: { type: "String", description: "Reply bytes to read", allowedPattern: "^\\d{1,2}$", interpolationType: "ENV_VAR" },
                 timeoutSeconds: { type: "String", description: "Seconds to wait for the reply", default: "5", allowedPattern: "^\\d{1,2}$", interpolationType: "ENV_VAR" },
             },
-            mainSteps: [{ action: "aws:runShellScript", name: "sendToTower", inputs: { timeoutSeconds: "30", runCommand: RELAY_SCRIPT } }],
+            mainSteps: [{ action: "aws:runShellScript", name: "sendToTower", inputs: { timeoutSeconds: "30", runCommand: relayScript(targets) } }],
         },
         null,
         2,

@@ -91,12 +91,39 @@ describe("relay script, run by bash against a TCP peer on loopback", () => {
     });
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+    /** Runs the document's script for these targets under bash, as the SSM Agent would, with the parameters as SSM_ variables. */
+    const runRelay = (targets: { host: string; port: number }[], towerHost: string, towerPort: number) => {
+        const relay: string = JSON.parse(relayDocumentContent(targets)).mainSteps[0].inputs.runCommand.join("\n");
+        const env = { PATH: process.env.PATH, SSM_towerHost: towerHost, SSM_towerPort: String(towerPort), SSM_payloadHex: "585853000006010203000004", SSM_replyBytes: "1", SSM_timeoutSeconds: "3" };
+        return promisify(execFile)("bash", ["-c", relay], { env }).then(
+            ({ stdout }) => ({ code: 0, stdout, stderr: "" }),
+            (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+        );
+    };
+
     it("sends the payload bytes exactly and prints the reply as hex", async () => {
-        // The bash run uses a loopback peer; SSM's parameter check (above) is what keeps real runs on the towers.
-        const { stdout } = await promisify(execFile)("bash", ["-c", script], {
-            env: { PATH: process.env.PATH, SSM_towerHost: "127.0.0.1", SSM_towerPort: String(port), SSM_payloadHex: "585853000006010203000004", SSM_replyBytes: "1", SSM_timeoutSeconds: "3" },
-        });
+        received.length = 0;
+        const { code, stdout } = await runRelay([{ host: "127.0.0.1", port }], "127.0.0.1", port);
+        expect(code).toBe(0);
         expect(Buffer.concat(received).toString("hex")).toBe("585853000006010203000004");
         expect(stdout.trim()).toBe("reply=06");
+    });
+
+    it("refuses a host paired with another relayed tower's port, before connecting, though each passes its own pattern", async () => {
+        received.length = 0;
+        const targets = [{ host: "127.0.0.1", port: port + 1 }, { host: "127.0.0.2", port }];
+        const doc = JSON.parse(relayDocumentContent(targets));
+        expect(ssmAccepts(doc, command("127.0.0.1", String(port)))).toBe(true); // SSM's per-parameter check lets the pair through
+        const result = await runRelay(targets, "127.0.0.1", port);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toContain(`127.0.0.1:${port} is not a tower relayed through SSM`);
+        expect(received).toEqual([]);
+    });
+
+    it("refuses every pair when no tower relays through SSM", async () => {
+        received.length = 0;
+        const result = await runRelay([], "127.0.0.1", port);
+        expect(result.code).toBe(2);
+        expect(received).toEqual([]);
     });
 });
