@@ -44,13 +44,25 @@ const towerSchema = z
     })
     .strict();
 
+/**
+ * The office router's BGP AS number. AWS takes 1–4294967294 for a customer gateway, but the router
+ * alertline writes the configuration for, a YAMAHA RTX, takes 2-byte AS numbers only (`bgp
+ * autonomous-system`, 1–65535, RTX command reference), so a 4-byte one would give a VPN whose BGP
+ * session never comes up.
+ */
+const routerAsn = z
+    .number()
+    .int("must be a whole AS number")
+    .min(1, "must be an AS number from 1 to 65535 (the YAMAHA RTX takes 2-byte AS numbers; use a private one, 64512–65534)")
+    .max(65535, "must be an AS number from 1 to 65535: the YAMAHA RTX router takes 2-byte AS numbers only; use a private one, 64512–65534");
+
 const siteSchema = z
     .object({
         name: name("site"),
         /** The office LAN that holds the towers. */
         cidr,
         /** The office router's public address and BGP ASN; without an ASN the VPN uses static routing. */
-        customerGateway: z.object({ ip: ipv4, bgpAsn: z.number().int().min(1).max(4294967294).optional() }).strict().optional(),
+        customerGateway: z.object({ ip: ipv4, bgpAsn: routerAsn.optional() }).strict().optional(),
         /** Attach the VPN to this transit gateway instead of the shared VPN gateway. */
         transitGatewayId: z.string().regex(/^tgw-[0-9a-f]{8,17}$/, "must be a transit gateway ID such as tgw-0123456789abcdef0").optional(),
         /** How signals reach the towers: straight from the dispatcher over the VPN, or via SSM on a monitored host. */

@@ -53,6 +53,17 @@ describe("sitesSchema", () => {
     it("refuses a CIDR with host bits set", () => {
         expect(sitesSchema.safeParse([{ name: "x", cidr: "192.168.10.1/24", towers: [] }]).success).toBe(false);
     });
+
+    it("takes the router's 2-byte AS numbers only, and says why", () => {
+        const withAsn = (bgpAsn: number) =>
+            sitesSchema.safeParse([{ name: "x", cidr: "192.168.10.0/24", customerGateway: { ip: "203.0.113.10", bgpAsn }, towers: [{ name: "t1", host: "192.168.10.5", protocol: "pns" }] }]);
+        expect(withAsn(65010).success).toBe(true);
+        expect(withAsn(65535).success).toBe(true);
+        const fourByte = withAsn(4200000000);
+        expect(fourByte.success).toBe(false);
+        expect(fourByte.error?.issues[0]).toMatchObject({ path: [0, "customerGateway", "bgpAsn"], message: expect.stringMatching(/1 to 65535: the YAMAHA RTX router takes 2-byte AS numbers only/) });
+        expect(withAsn(0).success).toBe(false);
+    });
 });
 
 describe("towerConfig", () => {

@@ -71,4 +71,11 @@ describe("a bad stack config fails the program with the key's name", () => {
             /DKIM domain of region "xx-nowhere-1" \(aws:region\).*docs\.aws\.amazon\.com\/general\/latest\/gr\/ses\.html#ses_dkim_domains/,
         );
     }, WHOLE_STACK_TIMEOUT_MS);
+    it("names a site whose BGP AS number the router cannot take, with the router's range", async () => {
+        await expect(
+            evaluateProgram("dev", {
+                "alertline:sites": [{ name: "nagoya-office", cidr: "192.168.30.0/24", customerGateway: { ip: "203.0.113.30", bgpAsn: 4200000000 }, towers: [{ name: "dev-desk", host: "192.168.30.9", protocol: "pns" }] }],
+            }),
+        ).rejects.toThrow(/alertline:sites\[0\]\.customerGateway\.bgpAsn.*1 to 65535/);
+    }, WHOLE_STACK_TIMEOUT_MS);
 });
