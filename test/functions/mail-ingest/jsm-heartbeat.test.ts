@@ -28,10 +28,23 @@ const GENIE_KEY = "5f1e8a3c-7b2d-4c9e-a1f0-0123456789ab";
 const HEARTBEAT = "alertline-dev-mail-path";
 const FUNCTION = "alertline-dev-mail-ingest";
 
+/** The on-call stand-in with one JSM site: this cloud ID, account and team. */
+const startJsmSink = () => startOnCallSink({ apiKey: GENIE_KEY, jsmOps: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN, teams: [{ id: TEAM_ID, name: "Ops Tokyo" }] } });
+
+/** mail-ingest's on-call environment for backend jsm, as components/mail-ingest.ts and mail-canary.ts set it. */
+const jsmEnv = (sink: OnCallSink, kms: KmsStub) => ({
+    ONCALL_API_URL: sink.jsmUrl,
+    ONCALL_API_KEY_CIPHERTEXT: kms.encrypt(GENIE_KEY, { LambdaFunctionName: FUNCTION }),
+    JSM_OPS_API_URL: jsmOpsApiUrl(CLOUD_ID, sink.gatewayUrl),
+    JSM_TEAM_ID: TEAM_ID,
+    JSM_EMAIL: EMAIL,
+    JSM_API_TOKEN_CIPHERTEXT: kms.encrypt(TOKEN, { LambdaFunctionName: FUNCTION }),
+});
+
 describe("the on-call client's JSM heartbeat ping", () => {
     let sink: OnCallSink;
     beforeEach(async () => {
-        sink = await startOnCallSink({ apiKey: GENIE_KEY, jsmOps: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN, teams: [{ id: TEAM_ID, name: "Ops Tokyo" }] } });
+        sink = await startJsmSink();
     });
     afterEach(async () => {
         await sink.close();
@@ -78,20 +91,12 @@ describe("JSM ping settings from the environment", () => {
     let kms: KmsStub;
     let sink: OnCallSink;
     beforeAll(async () => {
-        [kms, sink] = await Promise.all([startKmsStub(), startOnCallSink({ apiKey: GENIE_KEY, jsmOps: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN, teams: [{ id: TEAM_ID, name: "Ops Tokyo" }] } })]);
+        [kms, sink] = await Promise.all([startKmsStub(), startJsmSink()]);
     });
     afterAll(async () => {
         await Promise.all([kms.close(), sink.close()]);
     });
-    const env = () => ({
-        AWS_LAMBDA_FUNCTION_NAME: FUNCTION,
-        ONCALL_API_URL: sink.jsmUrl,
-        ONCALL_API_KEY_CIPHERTEXT: kms.encrypt(GENIE_KEY, { LambdaFunctionName: FUNCTION }),
-        JSM_OPS_API_URL: jsmOpsApiUrl(CLOUD_ID, sink.gatewayUrl),
-        JSM_TEAM_ID: TEAM_ID,
-        JSM_EMAIL: EMAIL,
-        JSM_API_TOKEN_CIPHERTEXT: kms.encrypt(TOKEN, { LambdaFunctionName: FUNCTION }),
-    });
+    const env = () => ({ AWS_LAMBDA_FUNCTION_NAME: FUNCTION, ...jsmEnv(sink, kms) });
 
     it("decrypts the token with the function's encryption context and pings with it", async () => {
         const before = kms.requests.length;
@@ -139,7 +144,7 @@ describe("the bundled mail-ingest pinging JSM for the canary", () => {
             startSnsStub(),
             startStateTable("alertline-dev-state"),
             startKmsStub(),
-            startOnCallSink({ apiKey: GENIE_KEY, jsmOps: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN, teams: [{ id: TEAM_ID, name: "Ops Tokyo" }] } }),
+            startJsmSink(),
         ]);
         workDir = mkdtempSync(join(tmpdir(), "mail-ingest-jsm-"));
         writeFileSync(join(workDir, "rules.yaml"), RULES);
@@ -168,13 +173,7 @@ describe("the bundled mail-ingest pinging JSM for the canary", () => {
                 SIGNAL_QUEUE_URL: sqs.queueUrl,
                 ALERT_TOPIC_ARN: sns.topicArn,
                 STATE_TABLE: dynamo.table,
-                // As components/mail-ingest.ts and mail-canary.ts set them for backend jsm.
-                ONCALL_API_URL: sink.jsmUrl,
-                ONCALL_API_KEY_CIPHERTEXT: kms.encrypt(GENIE_KEY, { LambdaFunctionName: FUNCTION }),
-                JSM_OPS_API_URL: jsmOpsApiUrl(CLOUD_ID, sink.gatewayUrl),
-                JSM_TEAM_ID: TEAM_ID,
-                JSM_EMAIL: EMAIL,
-                JSM_API_TOKEN_CIPHERTEXT: kms.encrypt(TOKEN, { LambdaFunctionName: FUNCTION }),
+                ...jsmEnv(sink, kms),
             },
             remainingMs: 30_000,
         });
