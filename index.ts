@@ -19,6 +19,7 @@ const network = new SharedNetwork("network", {
     availabilityZones: settings.network.availabilityZones,
     natGateways: settings.network.natGateways,
     vpnGatewayAsn: settings.network.vpnGatewayAsn,
+    transitGatewayIds: settings.sites.flatMap((site) => (site.transitGatewayId === undefined ? [] : [site.transitGatewayId])),
 });
 
 const alerts = new AlertChannel("alerts", {
@@ -105,6 +106,8 @@ const sites = settings.sites.map(
             vpcCidr: settings.network.cidr,
             vpnGatewayId: network.vpnGatewayId,
             vpnGatewayAsn: settings.network.vpnGatewayAsn,
+            privateRouteTableIds: network.privateRouteTableIds,
+            attachedTransitGatewayId: site.transitGatewayId === undefined ? undefined : network.attachedTransitGatewayIds[site.transitGatewayId],
             // Validation guarantees mail exists whenever sites do.
             senderSecurityGroupId: site.relay === "ssm" ? relaySecurityGroupId(site.relayHost!) : mail!.dispatcherSecurityGroupId,
             alertTopicArn: alerts.topicArn,

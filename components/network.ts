@@ -15,6 +15,8 @@ export interface SharedNetworkArgs {
     readonly natGateways?: "None" | "Single" | "OnePerAz";
     /** Amazon-side BGP ASN of the VPN gateway the PATLITE sites connect to. Default 64512. */
     readonly vpnGatewayAsn?: number;
+    /** Transit gateways that sites attach to; the private subnets get one attachment to each. Default none. */
+    readonly transitGatewayIds?: readonly string[];
 }
 
 /**
@@ -37,6 +39,13 @@ export class SharedNetwork extends pulumi.ComponentResource {
     declare readonly privateSubnetIds: pulumi.Output<string[]>;
     /** ID of the VPN gateway that Site-to-Site VPN connections attach to. */
     declare readonly vpnGatewayId: pulumi.Output<string>;
+    /** The private route tables, one per availability zone, for routes to transit-gateway sites. */
+    declare readonly privateRouteTableIds: pulumi.Output<string>[];
+    /**
+     * Per transit gateway in `transitGatewayIds`: its ID once the VPC is attached to it. A route
+     * that targets it waits for the attachment, which AWS requires.
+     */
+    declare readonly attachedTransitGatewayIds: Readonly<Record<string, pulumi.Output<string>>>;
 
     constructor(name: string, args: SharedNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("alertline:index:SharedNetwork", name, {}, opts);
@@ -76,15 +85,21 @@ export class SharedNetwork extends pulumi.ComponentResource {
         );
         // One private route table per availability zone: the count is known before the VPC exists,
         // so every propagation shows up in `pulumi preview`.
-        for (let i = 0; i < azCount; i++) {
-            new aws.ec2.VpnGatewayRoutePropagation(
-                `${name}-vgw-propagation-${i + 1}`,
-                {
-                    vpnGatewayId: vpnGateway.id,
-                    routeTableId: privateRouteTables.ids.apply((ids) => privateRouteTableAt(ids, i, azCount)),
-                },
+        const privateRouteTableIds = Array.from({ length: azCount }, (_, i) => privateRouteTables.ids.apply((ids) => privateRouteTableAt(ids, i, azCount)));
+        privateRouteTableIds.forEach((routeTableId, i) => {
+            new aws.ec2.VpnGatewayRoutePropagation(`${name}-vgw-propagation-${i + 1}`, { vpnGatewayId: vpnGateway.id, routeTableId }, { parent: this });
+        });
+
+        // A transit gateway reaches the VPC only through an attachment in its subnets; the sites
+        // behind it add their routes to the private route tables themselves.
+        const attachedTransitGatewayIds: Record<string, pulumi.Output<string>> = {};
+        for (const transitGatewayId of new Set(args.transitGatewayIds ?? [])) {
+            const attachment = new aws.ec2transitgateway.VpcAttachment(
+                `${name}-${transitGatewayId}-attachment`,
+                { transitGatewayId, vpcId: vpc.vpcId, subnetIds: vpc.privateSubnetIds, dnsSupport: "enable", tags: { ...tags, Name: `alertline-${args.environment}` } },
                 { parent: this },
             );
+            attachedTransitGatewayIds[transitGatewayId] = attachment.transitGatewayId;
         }
 
         const endpointSecurityGroup = new aws.ec2.SecurityGroup(
@@ -118,6 +133,8 @@ export class SharedNetwork extends pulumi.ComponentResource {
         this.vpcCidr = pulumi.output(cidr);
         this.privateSubnetIds = vpc.privateSubnetIds;
         this.vpnGatewayId = vpnGateway.id;
+        this.privateRouteTableIds = privateRouteTableIds;
+        this.attachedTransitGatewayIds = attachedTransitGatewayIds;
         this.registerOutputs({
             vpcId: this.vpcId,
             vpcCidr: this.vpcCidr,

@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { TOWER_METRIC_NAMESPACE } from "./mail-ingest-policies";
-import type { SiteSettings } from "./site-config";
+import { resolvedRouter, type SiteSettings } from "./site-config";
 import type { TowerProbeSettings } from "./stack-config";
 import { standardTags } from "./tags";
+import { transitGatewayRouting } from "./transit-gateway-routing";
 import { secureTunnelOptions } from "./vpn-tunnels";
 import { yamahaRtxConfig } from "./yamaha-rtx-config";
 
@@ -19,6 +20,10 @@ export interface PatliteSiteArgs {
     readonly vpnGatewayId: pulumi.Input<string>;
     /** Amazon-side ASN of the VPN gateway, for the router's BGP configuration. Default 64512. */
     readonly vpnGatewayAsn?: number;
+    /** Private route tables that route a transit-gateway site's CIDR; required for such a site. Default none. */
+    readonly privateRouteTableIds?: pulumi.Input<string>[];
+    /** The site's transit gateway ID once the VPC is attached to it (`SharedNetwork.attachedTransitGatewayIds`); required for such a site. */
+    readonly attachedTransitGatewayId?: pulumi.Input<string>;
     /** Security group of whatever sends the signals: the dispatcher (relay vpn) or the relay host (relay ssm). */
     readonly senderSecurityGroupId: pulumi.Input<string>;
     /** Alert channel topic for the tunnel and tower alarms. */
@@ -41,6 +46,13 @@ export class PatliteSite extends pulumi.ComponentResource {
     declare readonly tunnelAddresses: pulumi.Output<string[]>;
 
     constructor(name: string, args: PatliteSiteArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Checked before anything registers: a half-built site would route nothing.
+        if (args.site.transitGatewayId !== undefined && (args.attachedTransitGatewayId === undefined || (args.privateRouteTableIds ?? []).length === 0)) {
+            throw new Error(
+                `site "${args.site.name}" attaches to transit gateway ${args.site.transitGatewayId}, but the VPC is not attached to it: ` +
+                    "pass SharedNetwork's attachedTransitGatewayIds[transitGatewayId] and privateRouteTableIds",
+            );
+        }
         super("alertline:index:PatliteSite", name, {}, opts);
         const site = args.site;
         const tags = standardTags(args.environment, name, { site: site.name });
@@ -79,6 +91,8 @@ export class PatliteSite extends pulumi.ComponentResource {
             this.registerOutputs({ vpnConnectionId: this.vpnConnectionId, routerConfig: this.routerConfig, tunnelAddresses: this.tunnelAddresses });
             return;
         }
+        if (site.router === undefined) throw new Error(`site "${site.name}" has a customerGateway but no router; validation requires one`);
+        const router = resolvedRouter(site.router);
         const bgpAsn = site.customerGateway.bgpAsn;
         const customerGateway = new aws.ec2.CustomerGateway(
             `${name}-cgw`,
@@ -100,7 +114,7 @@ export class PatliteSite extends pulumi.ComponentResource {
                 ...(onTransitGateway ? { transitGatewayId: site.transitGatewayId } : { vpnGatewayId: args.vpnGatewayId }),
                 type: "ipsec.1",
                 staticRoutesOnly: bgpAsn === undefined,
-                ...secureTunnelOptions(),
+                ...secureTunnelOptions(router.model),
                 tags: { ...tags, Name: `alertline-${args.environment}-${site.name}` },
             },
             { parent: this, additionalSecretOutputs: ["tunnel1PresharedKey", "tunnel2PresharedKey", "customerGatewayConfiguration"] },
@@ -108,6 +122,29 @@ export class PatliteSite extends pulumi.ComponentResource {
 
         if (bgpAsn === undefined && !onTransitGateway) {
             new aws.ec2.VpnConnectionRoute(`${name}-route`, { vpnConnectionId: vpn.id, destinationCidrBlock: site.cidr }, { parent: this });
+        }
+        // The VPN gateway propagates its sites into the private route tables; a transit gateway does
+        // not, so its site needs a route in each of them, and a static site its CIDR in the gateway's table.
+        let awsAsn: pulumi.Output<number> = pulumi.output(args.vpnGatewayAsn ?? 64512);
+        if (onTransitGateway) {
+            const routeTableIds = args.privateRouteTableIds!;
+            const tgw = aws.ec2transitgateway.getTransitGatewayOutput({ id: site.transitGatewayId }, { parent: this });
+            const routing = tgw.apply((facts) => transitGatewayRouting(site.name, facts, bgpAsn !== undefined));
+            awsAsn = routing.awsAsn;
+            routeTableIds.forEach((routeTableId, i) => {
+                new aws.ec2.Route(
+                    `${name}-vpc-route-${i + 1}`,
+                    { routeTableId, destinationCidrBlock: site.cidr, transitGatewayId: args.attachedTransitGatewayId },
+                    { parent: this },
+                );
+            });
+            if (bgpAsn === undefined) {
+                new aws.ec2transitgateway.Route(
+                    `${name}-tgw-route`,
+                    { destinationCidrBlock: site.cidr, transitGatewayAttachmentId: vpn.transitGatewayAttachmentId, transitGatewayRouteTableId: routing.routeTableId },
+                    { parent: this },
+                );
+            }
         }
 
         for (const spec of tunnelAlarmSpecs(site.name)) {
@@ -151,11 +188,13 @@ export class PatliteSite extends pulumi.ComponentResource {
                     vpn.tunnel2CgwInsideAddress,
                     vpn.tunnel2VgwInsideAddress,
                     vpn.tunnel2PresharedKey,
+                    awsAsn.apply(String),
                 ])
-                .apply(([id, o1, c1, a1, k1, o2, c2, a2, k2]) =>
+                .apply(([id, o1, c1, a1, k1, o2, c2, a2, k2, peerAsn]) =>
                     yamahaRtxConfig({
                         siteName: site.name,
                         vpnConnectionId: id,
+                        ...router,
                         customerGatewayIp: site.customerGateway!.ip,
                         vpcCidr: args.vpcCidr,
                         siteCidr: site.cidr,
@@ -163,7 +202,7 @@ export class PatliteSite extends pulumi.ComponentResource {
                             { outsideAddress: o1, customerInsideAddress: c1, awsInsideAddress: a1, presharedKey: k1 },
                             { outsideAddress: o2, customerInsideAddress: c2, awsInsideAddress: a2, presharedKey: k2 },
                         ],
-                        bgp: bgpAsn === undefined ? undefined : { customerAsn: bgpAsn, awsAsn: args.vpnGatewayAsn ?? 64512 },
+                        bgp: bgpAsn === undefined ? undefined : { customerAsn: bgpAsn, awsAsn: Number(peerAsn) },
                     }),
                 ),
         );

@@ -4,6 +4,7 @@ import { encodeSignal, PatliteEncodingError } from "../functions/shared/patlite/
 import { LAMP_MODES, LAMPS, toSignal } from "../functions/shared/patlite/signal";
 import { DEFAULT_SEVERITY_SIGNALS } from "../functions/shared/severity";
 import { TOWER_PROTOCOLS, TowerConfig } from "../functions/shared/tower-config";
+import { defaultPolicyIds, defaultTunnelNumbers, ROUTER_MODELS, RTX_MODELS, type RouterModelName } from "./rtx-models";
 
 /**
  * `alertline:sites`: the offices whose PATLITE towers alertline lights. Adding a site is one more
@@ -56,6 +57,32 @@ const routerAsn = z
     .min(1, "must be an AS number from 1 to 65535 (the YAMAHA RTX takes 2-byte AS numbers; use a private one, 64512–65534)")
     .max(65535, "must be an AS number from 1 to 65535: the YAMAHA RTX router takes 2-byte AS numbers only; use a private one, 64512–65534");
 
+const tunnelPair = (what: string, max: number) =>
+    z
+        .tuple([z.number().int().min(1).max(max), z.number().int().min(1).max(max)], { message: `must be two ${what}, one per tunnel, e.g. [91, 92]` })
+        .refine(([a, b]) => a !== b, `must be two different ${what}`);
+
+/** The office router the generated configuration is for. */
+const routerSchema = z
+    .object({
+        /** The YAMAHA model: the generated text uses only commands it has. */
+        model: z.enum(ROUTER_MODELS, { message: `must be one of ${ROUTER_MODELS.join(", ")} (the YAMAHA RTX model at the office)` }),
+        /** Its firmware revision without "Rev." (show environment); commands newer than it are left out. */
+        firmware: z
+            .string()
+            .regex(/^\d{1,2}\.\d{2}\.\d{2}$/, 'must be a firmware revision as `show environment` prints it without "Rev.", e.g. "15.02.33"')
+            .optional(),
+        /** The router does not hold the customer gateway address itself (IPoE map-e/DS-Lite, behind a home gateway). Default false. */
+        behindNat: z.boolean().default(false),
+        /** Behind NAT: the router's own WAN address; omitted, it picks its address towards AWS. */
+        wanAddress: ipv4.optional(),
+        /** Tunnel interface numbers (and gateway/neighbor IDs). Default: the top two of the model's range. */
+        tunnelNumbers: tunnelPair("tunnel numbers", 6000).optional(),
+        /** IPsec SA policy IDs. Default: 200 + each tunnel number. */
+        policyIds: tunnelPair("policy IDs", 2147483647).optional(),
+    })
+    .strict();
+
 const siteSchema = z
     .object({
         name: name("site"),
@@ -63,6 +90,8 @@ const siteSchema = z
         cidr,
         /** The office router's public address and BGP ASN; without an ASN the VPN uses static routing. */
         customerGateway: z.object({ ip: ipv4, bgpAsn: routerAsn.optional() }).strict().optional(),
+        /** The office router the configuration is generated for; required with customerGateway. */
+        router: routerSchema.optional(),
         /** Attach the VPN to this transit gateway instead of the shared VPN gateway. */
         transitGatewayId: z.string().regex(/^tgw-[0-9a-f]{8,17}$/, "must be a transit gateway ID such as tgw-0123456789abcdef0").optional(),
         /** How signals reach the towers: straight from the dispatcher over the VPN, or via SSM on a monitored host. */
@@ -79,6 +108,58 @@ const siteSchema = z
 
 export const sitesSchema = z.array(siteSchema).default([]);
 export type SiteSettings = z.infer<typeof siteSchema>;
+export type RouterSettings = z.infer<typeof routerSchema>;
+
+/** A site's router with its defaults filled in. */
+export interface ResolvedRouter {
+    readonly model: RouterModelName;
+    readonly firmware?: string;
+    readonly behindNat: boolean;
+    readonly wanAddress?: string;
+    readonly tunnelNumbers: readonly [number, number];
+    readonly policyIds: readonly [number, number];
+}
+
+export function resolvedRouter(router: RouterSettings): ResolvedRouter {
+    const tunnelNumbers = router.tunnelNumbers ?? defaultTunnelNumbers(router.model);
+    return {
+        model: router.model,
+        firmware: router.firmware,
+        behindNat: router.behindNat,
+        wanAddress: router.wanAddress,
+        tunnelNumbers,
+        policyIds: router.policyIds ?? defaultPolicyIds(tunnelNumbers),
+    };
+}
+
+/** Problems with one site's router settings that the schema alone cannot see. */
+function routerProblems(site: SiteSettings, i: number): SettingsProblem[] {
+    const problems: SettingsProblem[] = [];
+    const at = (...key: (string | number)[]) => ["sites", i, "router", ...key];
+    if (site.customerGateway === undefined) {
+        if (site.router !== undefined) problems.push({ path: at(), message: "is only used with customerGateway (the site's VPN): remove it or add the customerGateway" });
+        return problems;
+    }
+    if (site.router === undefined) {
+        problems.push({
+            path: at(),
+            message: `is required with customerGateway: give the office router's model (router: { model: ${ROUTER_MODELS.join(" | ")} }) so the generated configuration uses only commands it has`,
+        });
+        return problems;
+    }
+    const router = site.router;
+    const model = RTX_MODELS[router.model];
+    if (router.firmware !== undefined && !router.firmware.startsWith(`${model.firmwareLine}.`)) {
+        problems.push({ path: at("firmware"), message: `"${router.firmware}" is not ${model.label} firmware, which is Rev.${model.firmwareLine}.xx; check the model and \`show environment\`` });
+    }
+    router.tunnelNumbers?.forEach((n, k) => {
+        if (n > model.maxTunnel) problems.push({ path: at("tunnelNumbers", k), message: `${n} is outside the ${model.label}'s tunnel numbers 1–${model.maxTunnel}` });
+    });
+    if (router.wanAddress !== undefined && !router.behindNat) {
+        problems.push({ path: at("wanAddress"), message: "is only used with behindNat: true (without NAT the router holds customerGateway.ip itself)" });
+    }
+    return problems;
+}
 export type TowerSettings = z.infer<typeof towerSchema>;
 
 /** A problem found across settings: where it is and what to do. */
@@ -142,6 +223,7 @@ export function siteProblems(sites: readonly SiteSettings[], vpcCidr: string, ho
                 message: `must name one of alertline:hosts (${hostNames.join(", ") || "none defined"}) when relay is ssm`,
             });
         }
+        problems.push(...routerProblems(site, i));
         if (site.relay === "vpn" && site.customerGateway === undefined) {
             problems.push({ path: ["sites", i, "customerGateway"], message: "is required with relay vpn: give the office router's public ip (and bgpAsn for dynamic routing)" });
         }

@@ -11,6 +11,7 @@ const site = sitesSchema.parse([
         name: "tokyo-office",
         cidr: "192.168.10.0/24",
         customerGateway: { ip: "203.0.113.10" },
+        router: { model: "rtx830" },
         towers: [
             { name: "tokyo-ops", host: "192.168.10.50", protocol: "pns" },
             { name: "tokyo-noc", host: "192.168.10.51", port: 10001, protocol: "la6" },
@@ -60,7 +61,11 @@ describe("PatliteSite VPN", () => {
                 expect(tunnel(`${phase}DhGroupNumbers`).length).toBeGreaterThan(0);
             }
         }
-        expect(vpn().inputs.tunnel1Phase1EncryptionAlgorithms).toEqual([...SECURE_TUNNEL.phase1EncryptionAlgorithms]);
+        // An RTX830 has AES-CBC, SHA-256 at most and MODP groups: AWS allows exactly what both sides have.
+        expect(vpn().inputs.tunnel1Phase1EncryptionAlgorithms).toEqual(["AES256"]);
+        expect(vpn().inputs.tunnel2Phase2IntegrityAlgorithms).toEqual(["SHA2-256"]);
+        expect(vpn().inputs.tunnel1Phase1DhGroupNumbers).toEqual([14]);
+        for (const a of vpn().inputs.tunnel1Phase1IntegrityAlgorithms as string[]) expect(SECURE_TUNNEL.phase1IntegrityAlgorithms as readonly string[]).toContain(a);
     });
 
     it("routes the site's network into the VPN", () => {
@@ -92,25 +97,69 @@ describe("PatliteSite router configuration", () => {
     it("is a secret built from the connection's real tunnel outputs", () => {
         expect(routerConfigSecret).toBe(true);
         const state = vpn().state;
-        expect(routerConfig).toContain(`ipsec ike remote address 1 ${state.tunnel1Address}`);
-        expect(routerConfig).toContain(`ipsec ike remote address 2 ${state.tunnel2Address}`);
-        expect(routerConfig).toContain(`ipsec ike pre-shared-key 2 text ${state.tunnel2PresharedKey}`);
+        expect(routerConfig).toContain(`ipsec ike remote address 19 ${state.tunnel1Address}`);
+        expect(routerConfig).toContain(`ipsec ike remote address 20 ${state.tunnel2Address}`);
+        expect(routerConfig).toContain(`ipsec ike pre-shared-key 20 text ${state.tunnel2PresharedKey}`);
         expect(routerConfig).toContain(`ip tunnel address ${state.tunnel1CgwInsideAddress}/30`);
-        expect(routerConfig).toContain("ip route 10.20.0.0/16 gateway tunnel 1 hide gateway tunnel 2 hide");
+        expect(routerConfig).toContain("YAMAHA RTX830 configuration");
+        expect(routerConfig).toContain("tunnel select 19");
+        expect(routerConfig).toContain("ip route 10.20.0.0/16 gateway tunnel 19 hide gateway tunnel 20 hide");
     });
 });
 
-describe("PatliteSite on a transit gateway with BGP", () => {
-    it("attaches to the transit gateway, routes dynamically, and adds no static route", async () => {
-        const bgpSite = { ...site, customerGateway: { ip: "203.0.113.10", bgpAsn: 65010 }, transitGatewayId: "tgw-0123456789abcdef0" };
-        const tgw = await recordResources(
-            () => new PatliteSite("site-x", { environment: "dev", site: bgpSite, vpcCidr: "10.20.0.0/16", vpnGatewayId: "vgw-shared", senderSecurityGroupId: "sg-d", alertTopicArn: "arn:t" }),
-        );
+describe("PatliteSite on a transit gateway", () => {
+    const onTransitGateway = async (bgpAsn?: number) => {
+        const tgwSite = { ...site, customerGateway: { ip: "203.0.113.10", bgpAsn }, transitGatewayId: "tgw-0123456789abcdef0" };
+        let config: string | undefined;
+        const recorded = await recordResources(() => {
+            const s = new PatliteSite(
+                "site-x",
+                siteArgs({ site: tgwSite, privateRouteTableIds: ["rtb-private-1", "rtb-private-2"], attachedTransitGatewayId: pulumi.output("tgw-0123456789abcdef0") }),
+            );
+            s.routerConfig.apply((c) => (config = c));
+        });
+        return { recorded, config: config! };
+    };
+
+    it("attaches to the transit gateway, routes dynamically, and peers with the transit gateway's ASN", async () => {
+        const { recorded: tgw, config } = await onTransitGateway(65010);
         const connection = tgw.get("aws:ec2/vpnConnection:VpnConnection", "site-x-vpn");
         expect(connection.inputs).toMatchObject({ transitGatewayId: "tgw-0123456789abcdef0", staticRoutesOnly: false });
         expect(connection.inputs.vpnGatewayId).toBeUndefined();
         expect(tgw.get("aws:ec2/customerGateway:CustomerGateway", "site-x-cgw").inputs.bgpAsn).toBe("65010");
         expect(tgw.ofType("aws:ec2/vpnConnectionRoute:VpnConnectionRoute")).toEqual([]);
+        expect(tgw.ofType("aws:ec2transitgateway/route:Route")).toEqual([]);
+        // The mock's transit gateway has ASN 64513; the VPN gateway's would be 64512.
+        expect(config).toMatch(/^bgp neighbor \d+ 64513 /m);
+        expect(config).not.toMatch(/^bgp neighbor \d+ 64512 /m);
+    });
+
+    it("routes the site's CIDR to the transit gateway from every private route table, after the attachment", async () => {
+        const { recorded: tgw } = await onTransitGateway(65010);
+        const routes = tgw.ofType("aws:ec2/route:Route").map((r) => r.inputs);
+        expect(routes).toEqual([
+            { routeTableId: "rtb-private-1", destinationCidrBlock: "192.168.10.0/24", transitGatewayId: "tgw-0123456789abcdef0" },
+            { routeTableId: "rtb-private-2", destinationCidrBlock: "192.168.10.0/24", transitGatewayId: "tgw-0123456789abcdef0" },
+        ]);
+    });
+
+    it("puts a static site's CIDR in the transit gateway's default route table, towards the site's VPN attachment", async () => {
+        const { recorded: tgw } = await onTransitGateway(undefined);
+        const connection = tgw.get("aws:ec2/vpnConnection:VpnConnection", "site-x-vpn");
+        expect(connection.inputs.staticRoutesOnly).toBe(true);
+        expect(tgw.get("aws:ec2transitgateway/route:Route", "site-x-tgw-route").inputs).toEqual({
+            destinationCidrBlock: "192.168.10.0/24",
+            transitGatewayAttachmentId: connection.state.transitGatewayAttachmentId,
+            transitGatewayRouteTableId: "tgw-rtb-0default000000001",
+        });
+        expect(tgw.ofType("aws:ec2/route:Route")).toHaveLength(2);
+    });
+
+    it("refuses a transit-gateway site whose VPC is not attached to that transit gateway, before registering anything", () => {
+        const tgwSite = { ...site, transitGatewayId: "tgw-0123456789abcdef0" };
+        expect(() => new PatliteSite("site-y", siteArgs({ site: tgwSite }))).toThrow(
+            /site "tokyo-office" attaches to transit gateway tgw-0123456789abcdef0, but the VPC is not attached to it/,
+        );
     });
 });
 

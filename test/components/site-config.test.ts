@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SiteSettings, siteProblems, sitesSchema, towerConfig } from "../../components/site-config";
+import { resolvedRouter, SiteSettings, siteProblems, sitesSchema, towerConfig } from "../../components/site-config";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../functions/shared/severity";
 
 const site = (overrides: Record<string, unknown>): SiteSettings =>
-    sitesSchema.parse([{ name: "tokyo", cidr: "192.168.10.0/24", customerGateway: { ip: "203.0.113.10" }, towers: [{ name: "t1", host: "192.168.10.5", protocol: "pns" }], ...overrides }])[0];
+    sitesSchema.parse([{ name: "tokyo", cidr: "192.168.10.0/24", customerGateway: { ip: "203.0.113.10" }, router: { model: "rtx830" }, towers: [{ name: "t1", host: "192.168.10.5", protocol: "pns" }], ...overrides }])[0];
 
 const messages = (sites: SiteSettings[], hosts: string[] = []) => siteProblems(sites, "10.20.0.0/16", hosts).map((p) => `${p.path.join(".")}: ${p.message}`);
 
@@ -45,7 +45,35 @@ describe("siteProblems", () => {
         expect(messages([site({ relay: "ssm", relayHost: "nope" })], ["zabbix-proxy"])).toEqual([
             "sites.0.relayHost: must name one of alertline:hosts (zabbix-proxy) when relay is ssm",
         ]);
-        expect(messages([site({ customerGateway: undefined })])).toEqual([expect.stringMatching(/^sites\.0\.customerGateway: is required with relay vpn/)]);
+        expect(messages([site({ customerGateway: undefined, router: undefined })])).toEqual([expect.stringMatching(/^sites\.0\.customerGateway: is required with relay vpn/)]);
+    });
+});
+
+describe("a site's router", () => {
+    it("is required with a customer gateway, naming the models", () => {
+        expect(messages([site({ router: undefined })])).toEqual([
+            expect.stringMatching(/^sites\.0\.router: is required with customerGateway: give the office router's model \(router: \{ model: rtx810 \| rtx830 \| rtx1210 \| rtx1220 \| rtx1300 \}\)/),
+        ]);
+        expect(messages([site({ relay: "ssm", relayHost: "proxy", customerGateway: undefined })], ["proxy"])).toEqual([
+            expect.stringMatching(/^sites\.0\.router: is only used with customerGateway/),
+        ]);
+    });
+
+    it("refuses an unknown model, firmware of another model, tunnel numbers beyond the model's range, and a WAN address without NAT", () => {
+        const unknown = sitesSchema.safeParse([{ name: "x", cidr: "192.168.10.0/24", router: { model: "rtx1200" }, towers: [{ name: "t1", host: "192.168.10.5", protocol: "pns" }] }]);
+        expect(unknown.error?.issues[0]).toMatchObject({ path: [0, "router", "model"], message: expect.stringContaining("must be one of rtx810, rtx830, rtx1210, rtx1220, rtx1300") });
+        expect(messages([site({ router: { model: "rtx830", firmware: "14.01.20" } })])).toEqual([
+            'sites.0.router.firmware: "14.01.20" is not RTX830 firmware, which is Rev.15.02.xx; check the model and `show environment`',
+        ]);
+        expect(messages([site({ router: { model: "rtx830", tunnelNumbers: [19, 21] } })])).toEqual(["sites.0.router.tunnelNumbers.1: 21 is outside the RTX830's tunnel numbers 1–20"]);
+        expect(messages([site({ router: { model: "rtx830", wanAddress: "192.168.0.2" } })])).toEqual([expect.stringMatching(/^sites\.0\.router\.wanAddress: is only used with behindNat: true/)]);
+        expect(sitesSchema.safeParse([{ name: "x", cidr: "192.168.10.0/24", router: { model: "rtx830", tunnelNumbers: [3, 3] }, towers: [] }]).success).toBe(false);
+    });
+
+    it("defaults to the top two tunnel numbers of the model and policy IDs 200 above them", () => {
+        expect(resolvedRouter(site({ router: { model: "rtx830" } }).router!)).toMatchObject({ tunnelNumbers: [19, 20], policyIds: [219, 220], behindNat: false });
+        expect(resolvedRouter(site({ router: { model: "rtx810" } }).router!)).toMatchObject({ tunnelNumbers: [5, 6], policyIds: [205, 206] });
+        expect(resolvedRouter(site({ router: { model: "rtx1300", tunnelNumbers: [41, 42] } }).router!)).toMatchObject({ tunnelNumbers: [41, 42], policyIds: [241, 242] });
     });
 });
 

@@ -9,6 +9,8 @@ import { createHash } from "node:crypto";
  */
 
 export const MOCK_ACCOUNT_ID = "123456789012";
+/** The Amazon-side ASN of every transit gateway the mock looks up: not the VPN gateway's default 64512. */
+export const MOCK_TRANSIT_GATEWAY_ASN = 64513;
 
 /** A value that was a Pulumi secret when registered. Serialises as "[secret]". */
 export class SecretValue {
@@ -170,6 +172,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
                     tunnel2VgwInsideAddress: `169.254.${200 + n}.5`,
                     tunnel1PresharedKey: `mockPsk.tunnel1_${n}abcdef`,
                     tunnel2PresharedKey: `mockPsk.tunnel2_${n}abcdef`,
+                    transitGatewayAttachmentId: inputs.transitGatewayId === undefined ? "" : `tgw-attach-vpn-${name}`,
                 },
             };
         }
@@ -236,6 +239,20 @@ export class RecordingEngine implements pulumi.runtime.Mocks {
                 const architecture = pattern.endsWith("arm64") ? "arm64" : "x86_64";
                 return { id: `ami-al2023-${architecture}`, architecture, name: pattern.replace("*", ".20261101.0") };
             }
+            case "aws:ec2transitgateway/getTransitGateway:getTransitGateway":
+                // A transit gateway created with AWS's defaults; its ASN differs from the VPN gateway's
+                // (64512) so a test can tell which one a router peers with.
+                return {
+                    id: String(args.inputs.id),
+                    amazonSideAsn: MOCK_TRANSIT_GATEWAY_ASN,
+                    arn: `arn:aws:ec2:${this.region}:${MOCK_ACCOUNT_ID}:transit-gateway/${args.inputs.id}`,
+                    associationDefaultRouteTableId: "tgw-rtb-0default000000001",
+                    propagationDefaultRouteTableId: "tgw-rtb-0default000000001",
+                    defaultRouteTableAssociation: "enable",
+                    defaultRouteTablePropagation: "enable",
+                    vpnEcmpSupport: "enable",
+                    dnsSupport: "enable",
+                };
             case "aws:ec2/getRouteTables:getRouteTables":
                 return { id: "rtb-lookup", ids: Array.from({ length: this.privateRouteTables }, (_, i) => `rtb-private-${i + 1}`) };
             default:

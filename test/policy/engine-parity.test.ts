@@ -92,7 +92,7 @@ function zoo(): Registration[] {
             { role: "role-1", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
             { propertyDependencies: { role: [urnOf("aws:iam/role:Role", "role")] } },
         ),
-        resource("aws:ec2/vpnConnection:VpnConnection", "vpn", { ...secureTunnelOptions(), tunnel2IkeVersions: ["ikev1", "ikev2"], tags: TAGS }),
+        resource("aws:ec2/vpnConnection:VpnConnection", "vpn", { ...secureTunnelOptions("rtx1300"), tunnel2IkeVersions: ["ikev1", "ikev2"], tags: TAGS }),
         resource("aws:ses/receiptRule:ReceiptRule", "rule", { tlsPolicy: "Optional", scanEnabled: true, s3Actions: [{ position: 1, bucketName: "b", topicArn }] }),
         resource("aws:s3/bucket:Bucket", "bucket", { tags: TAGS }, { state: { tags: TAGS, bucket: "bucket-1" } }),
         resource("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "bucket-sse", { bucket: "bucket-1", rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }),

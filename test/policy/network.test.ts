@@ -114,15 +114,15 @@ describe("vpn-tunnels-secure", () => {
         resource(VPN, name, { customerGatewayId: "cgw-1", vpnGatewayId: "vgw-1", type: "ipsec.1", staticRoutesOnly: true, tags: TAGS, ...options });
 
     it("passes the options every site VPN uses, on both tunnels", () => {
-        expect(verdicts(vpn("secure", secureTunnelOptions()))).toEqual([]);
+        expect(verdicts(vpn("secure", secureTunnelOptions("rtx1300")))).toEqual([]);
     });
 
     it("accepts AES128-GCM-16, which is not AES128-CBC", () => {
-        expect(verdicts(vpn("gcm", { ...secureTunnelOptions(), tunnel1Phase2EncryptionAlgorithms: ["AES128-GCM-16", "AES256"] }))).toEqual([]);
+        expect(verdicts(vpn("gcm", { ...secureTunnelOptions("rtx1300"), tunnel1Phase2EncryptionAlgorithms: ["AES128-GCM-16", "AES256"] }))).toEqual([]);
     });
 
     it("flags IKEv1 listed beside IKEv2", () => {
-        const found = verdictsOf("vpn-tunnels-secure", vpn("ikev1", { ...secureTunnelOptions(), tunnel1IkeVersions: ["ikev1", "ikev2"] }));
+        const found = verdictsOf("vpn-tunnels-secure", vpn("ikev1", { ...secureTunnelOptions("rtx1300"), tunnel1IkeVersions: ["ikev1", "ikev2"] }));
         expect(found).toHaveLength(1);
         expect(found[0].message).toContain("tunnel 1");
         expect(found[0].message).toContain('tunnel1IkeVersions allows ["ikev1"]');
@@ -130,7 +130,7 @@ describe("vpn-tunnels-secure", () => {
 
     it("flags tunnel 2 when only it is weaker than tunnel 1: SHA1, DH group 2 and AES128 each named", () => {
         const weaker = {
-            ...secureTunnelOptions(),
+            ...secureTunnelOptions("rtx1300"),
             tunnel2Phase1IntegrityAlgorithms: ["SHA2-256", "SHA1"],
             tunnel2Phase1DhGroupNumbers: [2, 14],
             tunnel2Phase2EncryptionAlgorithms: ["AES128", "AES256"],
@@ -145,12 +145,12 @@ describe("vpn-tunnels-secure", () => {
     });
 
     it("counts unset lists as weak, since AWS then allows everything: a connection with no options fails on both tunnels", () => {
-        const onlyTunnel1 = Object.fromEntries(Object.entries(secureTunnelOptions()).filter(([k]) => k.startsWith("tunnel1")));
+        const onlyTunnel1 = Object.fromEntries(Object.entries(secureTunnelOptions("rtx1300")).filter(([k]) => k.startsWith("tunnel1")));
         const found = verdictsOf("vpn-tunnels-secure", vpn("defaults", {}), vpn("half", onlyTunnel1));
         expect(found.map((v) => `${v.name} ${v.message.match(/tunnel \d/)?.[0]}`)).toEqual(["defaults tunnel 1", "defaults tunnel 2", "half tunnel 2"]);
         expect(found[2].message).toContain("tunnel2IkeVersions is unset");
         expect(found[2].message).toContain("tunnel2Phase2DhGroupNumbers is unset");
         // an empty list allows as much as none
-        expect(verdictsOf("vpn-tunnels-secure", vpn("empty", { ...secureTunnelOptions(), tunnel2Phase1DhGroupNumbers: [] }))).toHaveLength(1);
+        expect(verdictsOf("vpn-tunnels-secure", vpn("empty", { ...secureTunnelOptions("rtx1300"), tunnel2Phase1DhGroupNumbers: [] }))).toHaveLength(1);
     });
 });

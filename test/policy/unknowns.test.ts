@@ -73,7 +73,7 @@ describe("policies under the engine's unknown-checking proxy", () => {
     });
 
     it("reports tunnel 1's weakness first, then throws the engine's UnknownValueError for tunnel 2's unknown lists: not run, not skipped silently", () => {
-        const props = { ...secureTunnelOptions(), tunnel1IkeVersions: ["ikev1", "ikev2"], tunnel2IkeVersions: UNKNOWN, tags: TAGS };
+        const props = { ...secureTunnelOptions("rtx1300"), tunnel1IkeVersions: ["ikev1", "ikev2"], tunnel2IkeVersions: UNKNOWN, tags: TAGS };
         const { messages, thrown } = validate("vpn-tunnels-secure", "aws:ec2/vpnConnection:VpnConnection", props);
         expect(messages).toHaveLength(1);
         expect(messages[0]).toContain("tunnel 1");
