@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { yamahaRtxConfig, type RouterConfigInput } from "../../components/yamaha-rtx-config";
-import { commandLines, loadCommandList, RTX_FIXTURES, RTX_MODELS, RtxCommandChecker, type RtxModel } from "./rtx-command-grammar";
+import { commandLines, compareFirmware, loadCommandList, RTX_FIXTURES, RTX_MODELS, RtxCommandChecker, type RtxModel } from "./rtx-command-grammar";
 
 /**
  * RouterConfigInput as the specification (issue 10) writes it, transcribed here so these tests
@@ -70,6 +70,16 @@ const DEFAULT_TUNNELS: Record<RtxModel, readonly [number, number]> = { rtx810: [
 /** A firmware below every optional command's floor (the earliest revisions rtpro's model tables name). */
 const LOW_FIRMWARE: Record<RtxModel, string> = { rtx810: "11.01.04", rtx830: "15.02.01", rtx1210: "14.01.05", rtx1220: "15.04.01", rtx1300: "23.00.01" };
 
+const OPTIONAL_IKEV2 = ["ipsec ike proposal-limitation", "ipsec ike message-id-control", "ipsec ike child-exchange type", "ipsec ike negotiation receive"];
+const COMMANDS = loadCommandList();
+
+/** Whether the command list gives `model` on `firmware` (omitted = every command) this command. */
+function hasCommand(model: RtxModel, firmware: string | undefined, id: string): boolean {
+    const entry = COMMANDS.commands.find((c) => c.id === id)?.models[model];
+    if (!entry || entry.available === false) return false;
+    return firmware === undefined || entry.since === undefined || compareFirmware(firmware, entry.since) >= 0;
+}
+
 function matrixInput(model: RtxModel, bgp: boolean, nat: "direct" | "nat+wan" | "nat", firmware: string | undefined): SpecInput {
     const [n0, n1] = DEFAULT_TUNNELS[model];
     return {
@@ -108,10 +118,12 @@ describe("every command the generator emits is in that model's command list", ()
                         expect(lines).toContain(`tunnel select ${n1}`);
                         expect(lines).toContain(`ipsec ike version ${n1} 2`);
                         if (bgp) expect(lines.filter((l) => l.startsWith("bgp neighbor ")).map((l) => l.split(" ")[2])).toEqual([`${n0}`, `${n1}`]);
-                        // the optional IKEv2 commands follow the model table of §15.44-15.47: all of them on the
-                        // current models when the firmware is omitted, none on rtx810 nor below every floor
-                        const optional = lines.filter((l) => /^ipsec ike (proposal-limitation|message-id-control|child-exchange type|negotiation receive) /.test(l));
-                        expect(optional).toHaveLength(model === "rtx810" || firmware !== undefined ? 0 : 8);
+                        // the optional IKEv2 commands: present (once per tunnel) exactly where the model table
+                        // of §15.44-15.47 in the command list says the model and firmware have them
+                        for (const id of OPTIONAL_IKEV2) {
+                            const expected = hasCommand(model, firmware, id) ? 2 : 0;
+                            expect(lines.filter((l) => l.startsWith(`${id} `)), `${id} on ${model} ${firmware ?? ""}`).toHaveLength(expected);
+                        }
                         if (model !== "rtx810") {
                             // on the current models every emitted command has a settled source in the reference
                             const unsettled = commandLines(text).flatMap((l) => {
