@@ -252,9 +252,9 @@ export async function analyseMail(raw: Buffer, verdicts: SesVerdicts | undefined
     problems.push(...targets.problems);
     const decisions = targets.towers.map((tower) => ({
         tower,
-        check: mayLightTower({ from: mail.from, verdicts, allowedSenders: [...config.allowedSenders, ...tower.allowedSenders] }),
+        check: mayLightTower({ from: mail.from, fromProblem: mail.fromProblem, verdicts, allowedSenders: [...config.allowedSenders, ...tower.allowedSenders] }),
     }));
-    const environmentCheck = mayLightTower({ from: mail.from, verdicts, allowedSenders: config.allowedSenders });
+    const environmentCheck = mayLightTower({ from: mail.from, fromProblem: mail.fromProblem, verdicts, allowedSenders: config.allowedSenders });
     return { mail, classification, decisions, environmentCheck, problems };
 }
 
@@ -538,7 +538,7 @@ export async function ingestNotification(notification: SesReceivedNotification, 
     }
     try {
         const fetched = await fetchRaw(deps, source);
-        const verdicts = verdictsOf(notification.receipt);
+        const verdicts = verdictsOf(notification.receipt, notification.mail);
         const analysis = await analyseMail(fetched.raw, verdicts, config);
         const canary = canaryVerdict(analysis.mail, verdicts, config.canarySender);
         if (canary.kind === "canary") return await ingestCanary(deps, analysis.mail, messageId, receivedAt, canary.canaryId);
