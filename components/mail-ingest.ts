@@ -153,7 +153,7 @@ export class MailIngest extends pulumi.ComponentResource {
         const zoneId = args.mail.hostedZoneId;
         if (zoneId !== undefined) {
             // Three DKIM tokens, always: the count is known before SES answers, so preview shows every record.
-            const recordKinds = ["verification", "dkim-1", "dkim-2", "dkim-3", "mx"];
+            const recordKinds = ["verification", "dkim-1", "dkim-2", "dkim-3", "dmarc", "mx"];
             recordKinds.forEach((kind, i) => {
                 new aws.route53.Record(
                     `${name}-dns-${kind}`,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { MailRules, MailRulesError, parseMailRules, unknownRuleTowers } from "../functions/shared/mail-rules";
-import { siteProblems, sitesSchema } from "./site-config";
+import { senderGlobsSchema, siteProblems, sitesSchema } from "./site-config";
 
 /**
  * The stack configuration under the `alertline:` namespace, validated once at program start.
@@ -116,7 +116,7 @@ const mailSchema = z
         /** Days to keep received mail in the bucket. */
         retentionDays: z.number().int().min(1, "must be at least 1 day").max(3650).default(90),
         /** Sender globs allowed to light any tower, e.g. "*@zabbix.example.jp". */
-        allowedSenders: z.array(z.string().min(1)).default([]),
+        allowedSenders: senderGlobsSchema,
     })
     .strict();
 

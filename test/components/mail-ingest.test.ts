@@ -73,6 +73,7 @@ describe("MailIngest receiving", () => {
             "CNAME dkimtokentwo._domainkey.alerts.example.jp",
             "MX alerts.example.jp",
             "TXT _amazonses.alerts.example.jp",
+            "TXT _dmarc.alerts.example.jp",
         ]);
     });
 });
