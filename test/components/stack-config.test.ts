@@ -225,3 +225,17 @@ describe("site, tower and sender-glob errors name their key and what to write (i
         expect(parseSettings({ ...valid, ...MAIL, mail: { ...MAIL.mail, allowedSenders: [" *@zabbix.example.jp "] } }).mail?.allowedSenders).toEqual(["*@zabbix.example.jp"]);
     });
 });
+
+describe("alertline:mail.reservedConcurrency", () => {
+    const MAIL = { domain: "alerts.example.jp", recipient: "patlite" };
+    const withConcurrency = (value: unknown) => ({ ...valid, mail: { ...MAIL, reservedConcurrency: value }, mailRules: "functions/mail-ingest/rules/dev.yaml" });
+    it.each([0, -1, 2.5, 51, "5", true])("refuses %j, naming the key, the range and the way out", (value) => {
+        expect(problems(withConcurrency(value))).toEqual([expect.stringMatching(/^alertline:mail\.reservedConcurrency.* must be a whole number from 1 to 50 .*or false for no reservation.*100/)]);
+    });
+    it.each([1, 5, 50, false])("accepts %j", (value) => {
+        expect(parseSettings(withConcurrency(value)).mail?.reservedConcurrency).toBe(value);
+    });
+    it("leaves it unset by default (the component reserves 5)", () => {
+        expect(parseSettings({ ...valid, mail: MAIL, mailRules: "functions/mail-ingest/rules/dev.yaml" }).mail?.reservedConcurrency).toBeUndefined();
+    });
+});
