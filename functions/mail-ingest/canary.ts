@@ -44,7 +44,7 @@ export function canaryAgeMs(receivedAt: string, dateHeader: string | undefined):
 export function impostorWarning(reasons: readonly string[]): string {
     return (
         `a mail claiming to be alertline's canary failed the sender check: ${reasons.join("; ")}. ` +
-        "It lit no tower and pinged no heartbeat. If it is alertline's own canary, check canarySender in ingest.json and the sending domain's SPF and DKIM; " +
+        "It lit no tower and pinged no heartbeat. If it is alertline's own canary, check canarySender in ingest.json and the sending domain's SPF, DKIM and DMARC records (see dnsRecordsToAdd); " +
         "otherwise someone is sending mail that imitates the canary."
     );
 }
