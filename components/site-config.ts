@@ -37,7 +37,11 @@ export const senderGlobsSchema = z
 export const MAX_SITES_PER_VPN_GATEWAY = 10;
 
 const name = (what: string) =>
-    z.string({ message: `must be a name of 1–24 lowercase letters, digits or '-', starting with a letter (it names the ${what}'s resources)` }).regex(/^[a-z][a-z0-9-]{0,23}$/, `must be 1–24 lowercase letters, digits or '-', starting with a letter (it names the ${what}'s resources)`);
+    z
+        .string({ message: `must be a name of 1–24 lowercase letters, digits or '-', starting with a letter (it names the ${what}'s resources)` })
+        .regex(/^[a-z][a-z0-9-]{0,23}$/, `must be 1–24 lowercase letters, digits or '-', starting with a letter (it names the ${what}'s resources)`)
+        // The mail rules' `towers: all` and `towers: none` must never be read as names.
+        .refine((v) => v !== "all" && v !== "none", `is reserved: the mail rules read towers: all and towers: none as every tower and no tower; give the ${what} another name`);
 
 const ipv4 = z.string({ message: "must be an IPv4 address such as 192.168.10.50 (a string)" }).refine((v) => ipaddr.IPv4.isValidFourPartDecimal(v), "must be an IPv4 address such as 192.168.10.50");
 const cidr = z.string({ message: "must be an IPv4 network in CIDR form, e.g. 192.168.10.0/24 (a string)" }).refine((v) => {

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { MailRules, MailRulesError, parseMailRules, unknownRuleTowers } from "../functions/shared/mail-rules";
+import { MailRules, MailRulesError, parseMailRules, unknownRuleSites, unknownRuleTowers } from "../functions/shared/mail-rules";
+import { routingWarnings } from "../functions/shared/mail-routing";
 import { senderGlobsSchema, siteProblems, sitesSchema } from "./site-config";
 
 /**
@@ -464,6 +465,8 @@ export interface StackConfig {
     readonly settings: AlertlineSettings;
     /** Contents of the rules file `alertline:mailRules` names, validated; undefined without mail. */
     readonly mailRulesYaml: string | undefined;
+    /** What the plan warns about the rules' routing ({@link checkMailRules}); already logged. */
+    readonly mailRulesWarnings: readonly string[];
     /** Secret config values as Pulumi secrets, shape-checked when they resolve. */
     readonly secrets: {
         readonly slackWebhookUrl: pulumi.Output<string>;
@@ -493,11 +496,14 @@ function requireCheckedSecret(spec: SecretSpec): pulumi.Output<string> {
  */
 export function loadStackConfig(): StackConfig {
     const settings = parseSettings(rawSettings(pulumi.runtime.allConfig(), pulumi.getStack()));
-    const mailRulesYaml = settings.mailRules === undefined ? undefined : readMailRules(settings);
+    const { text: mailRulesYaml, warnings: mailRulesWarnings } = settings.mailRules === undefined ? { text: undefined, warnings: [] } : readMailRules(settings);
+    // pulumi preview (and the offline plan, on stderr) shows these; the deployment goes ahead.
+    for (const warning of mailRulesWarnings) void pulumi.log.warn(warning);
     const onCallSecret = settings.oncall.backend === "opsgenie" ? SECRETS.opsgenieApiKey : SECRETS.jsmDatadogApiKey;
     return {
         settings,
         mailRulesYaml,
+        mailRulesWarnings,
         secrets: {
             slackWebhookUrl: requireCheckedSecret(SECRETS.slackWebhookUrl),
             onCallApiKey: requireCheckedSecret(onCallSecret),
@@ -512,7 +518,7 @@ export function loadStackConfig(): StackConfig {
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** Reads the rules file and checks it now, so a bad rule fails the preview, not the first alert. */
-function readMailRules(settings: AlertlineSettings): string {
+function readMailRules(settings: AlertlineSettings): { text: string; warnings: string[] } {
     const file = path.resolve(PROJECT_ROOT, settings.mailRules!);
     let text: string;
     try {
@@ -520,19 +526,29 @@ function readMailRules(settings: AlertlineSettings): string {
     } catch (error) {
         throw new ConfigError([`alertline:mailRules "${settings.mailRules}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): give a path relative to the project root`]);
     }
+    return { text, warnings: checkMailRules(text, settings).warnings };
+}
+
+/**
+ * Validates the rules text against the stack: every fault of the file, and every tower or site a
+ * rule names that `alertline:sites` lacks, throw one ConfigError. Returns the routing warnings
+ * (a rule that names no destination, a site no rule lights), each prefixed with the key. Pure.
+ */
+export function checkMailRules(text: string, settings: Pick<AlertlineSettings, "mailRules" | "sites">): { rules: MailRules; warnings: string[] } {
+    const where = `alertline:mailRules ${settings.mailRules}`;
     let rules: MailRules;
     try {
         rules = parseMailRules(text, settings.mailRules);
     } catch (error) {
-        if (error instanceof MailRulesError) throw new ConfigError(error.problems.map((p) => `alertline:mailRules ${settings.mailRules}: ${p}`));
+        if (error instanceof MailRulesError) throw new ConfigError(error.problems.map((p) => `${where}: ${p}`));
         throw error;
     }
     const towers = settings.sites.flatMap((site) => site.towers.map((t) => t.name));
-    const unknown = unknownRuleTowers(rules, towers);
-    if (unknown.length > 0) {
-        throw new ConfigError(
-            unknown.map(({ rule, tower }) => `alertline:mailRules ${settings.mailRules}: rule "${rule}" names tower "${tower}", which no site in alertline:sites has (towers: ${towers.join(", ") || "none"})`),
-        );
-    }
-    return text;
+    const sites = settings.sites.map((site) => site.name);
+    const problems = [
+        ...unknownRuleTowers(rules, towers).map(({ rule, tower }) => `${where}: rule "${rule}" names tower "${tower}", which no site in alertline:sites has (towers: ${towers.join(", ") || "none"})`),
+        ...unknownRuleSites(rules, sites).map(({ rule, site }) => `${where}: rule "${rule}" names site "${site}", which alertline:sites does not have (sites: ${sites.join(", ") || "none"})`),
+    ];
+    if (problems.length > 0) throw new ConfigError(problems);
+    return { rules, warnings: routingWarnings(rules, settings.sites).map((w) => `${where}: ${w.message}`) };
 }

@@ -7,7 +7,8 @@ import type { SNSEventRecord } from "aws-lambda";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as z from "zod/mini";
-import { classify, defaultAlertKey, parseMailRules, type Classification, type MailRules } from "../shared/mail-rules";
+import { classify, defaultAlertKey, NO_ROUTE, parseMailRules, type Classification, type MailRules } from "../shared/mail-rules";
+import { routeTowers } from "../shared/mail-routing";
 import type { OnCallClient } from "../shared/oncall-alerts";
 import { mayLightTower, type SenderCheck, type SesVerdicts } from "../shared/sender-policy";
 import { sendIntents } from "../shared/intent-queue";
@@ -223,17 +224,13 @@ export interface MailAnalysis {
 }
 
 /**
- * The towers a classification targets: the rule's list (names not configured become problems)
- * or every tower; none for `ignore`.
+ * The towers a classification targets: those its rule's route names (the towers, every tower of the
+ * sites, or every tower for `towers: all`; names not configured become problems). None for `ignore`,
+ * for unmatched mail and for a rule that names no destination.
  */
-export function targetTowers(classification: Pick<Classification, "severity" | "towers" | "rule">, towers: readonly IngestTower[]): { towers: IngestTower[]; problems: string[] } {
+export function targetTowers(classification: Pick<Classification, "severity" | "route" | "rule">, towers: readonly IngestTower[]): { towers: IngestTower[]; problems: string[] } {
     if (classification.severity === "ignore") return { towers: [], problems: [] };
-    if (classification.towers === null) return { towers: [...towers], problems: [] };
-    const byName = new Map(towers.map((t) => [t.name, t] as const));
-    const problems = classification.towers
-        .filter((name) => !byName.has(name))
-        .map((name) => `rule "${classification.rule}" names tower "${name}", which is not configured; fix the rule's towers or add the tower under alertline:sites`);
-    return { towers: classification.towers.flatMap((name) => byName.get(name) ?? []), problems };
+    return routeTowers(classification.route, towers, classification.rule);
 }
 
 /** Parse, classify and check the sender. Pure apart from parsing; never throws. */
@@ -246,10 +243,12 @@ export async function analyseMail(raw: Buffer, verdicts: SesVerdicts | undefined
     } catch (error) {
         // classify is pure and total; should it fail anyway, the mail still counts as unmatched.
         problems.push(`classification failed (${error instanceof Error ? error.message : String(error)}); the default severity was used`);
-        classification = { severity: config.rules.defaultSeverity, rule: null, alertKey: defaultAlertKey(mail.subject), keySource: "subject", towers: null };
+        classification = { severity: config.rules.defaultSeverity, rule: null, alertKey: defaultAlertKey(mail.subject), keySource: "subject", route: NO_ROUTE };
     }
     const targets = targetTowers(classification, config.towers);
     problems.push(...targets.problems);
+    // Each tower is decided with its own site's allow list (towers.json carries it per tower) added
+    // to the environment's: a sender trusted for one customer's site lights no other site's tower.
     const decisions = targets.towers.map((tower) => ({
         tower,
         check: mayLightTower({ from: mail.from, fromProblem: mail.fromProblem, verdicts, allowedSenders: [...config.allowedSenders, ...tower.allowedSenders] }),
@@ -313,6 +312,14 @@ export function describeSource(source: MailSource): string {
     return `unknown (${source.reason})`;
 }
 
+/** Why a classification that is not `ignore` targets no tower. */
+function noTargetReason(classification: Pick<Classification, "rule" | "route">): string {
+    const { rule, route } = classification;
+    if (rule === null) return "no rule matched; unmatched mail lights no tower";
+    if (!route.all && route.towers.length === 0 && route.sites.length === 0) return `rule "${rule}" routes to no tower`;
+    return "no tower configured";
+}
+
 export function buildSummary(args: {
     analysis: MailAnalysis;
     intents: readonly SignalIntent[];
@@ -344,7 +351,7 @@ export function buildSummary(args: {
         severity: classification.severity,
         from: clip(mail.fromDisplay || mail.from || "(none)"),
         rule: classification.rule ?? "(none matched: default severity)",
-        towersLit: lit.size > 0 ? [...lit].join(", ") : classification.severity === "ignore" ? "none (ignored)" : anyTarget ? "none (sender not trusted)" : "none (no tower configured)",
+        towersLit: lit.size > 0 ? [...lit].join(", ") : classification.severity === "ignore" ? "none (ignored)" : anyTarget ? "none (sender not trusted)" : `none (${noTargetReason(classification)})`,
         ...(args.onCall !== undefined ? { onCall: clip(args.onCall) } : {}),
         trusted: !untrusted,
         senderCheck: check.reasons.join("; "),

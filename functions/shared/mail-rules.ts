@@ -19,10 +19,15 @@ import { SEVERITIES, type Severity } from "./severity";
  *     subject: "(障害|PROBLEM).*Disaster" # regex, case-insensitive
  *     body: "Severity: (Disaster|High)"  # regex on the text body, case-insensitive, ^ and $ per line
  *     severity: critical                 # critical | warning | info | recovery | ignore
- *     towers: [tokyo-ops]                # only these towers; default all
+ *     sites: [tokyo-office]              # every tower of these sites (alertline:sites names)
+ *     towers: [osaka-ops]                # and these towers; or `towers: all` (every tower, also
+ *                                        # of sites added later) or `towers: none` (channel only)
  *     key:                               # correlation key; default: the subject without state words
  *       body: "Original problem ID: (?<eventId>\\d+)"
  * ```
+ *
+ * A rule lights only what it names: `sites`, `towers`, or `towers: all`. A rule that names none
+ * lights no tower (its mail still reaches the alert channel), and so does unmatched mail.
  */
 
 /** Where a key regex looks. */
@@ -43,12 +48,41 @@ export interface MailRuleSpec {
     readonly subject?: string;
     readonly body?: string;
     readonly severity: Severity;
-    readonly towers?: readonly string[];
+    /** Tower names, or `all` (every tower of the stack) or `none` (no tower, said explicitly). */
+    readonly towers?: readonly string[] | "all" | "none";
+    /** Site names: every tower of each. */
+    readonly sites?: readonly string[];
     readonly key?: KeySpec;
+}
+
+/**
+ * Where a matched rule sends its mail: every tower (`towers: all`), or the towers it names plus
+ * every tower of the sites it names. Nothing named (or `towers: none`, or no rule matched) lights
+ * no tower.
+ */
+export interface MailRoute {
+    /** The rule says `towers: all`: every tower of the stack, including sites added later. */
+    readonly all: boolean;
+    /** Towers named in `towers: [..]`. */
+    readonly towers: readonly string[];
+    /** Sites named in `sites: [..]`: each one's every tower. */
+    readonly sites: readonly string[];
+}
+
+/** The route of unmatched mail and of rules that name no destination: no tower. */
+export const NO_ROUTE: MailRoute = Object.freeze({ all: false, towers: Object.freeze([]), sites: Object.freeze([]) });
+
+/** A rule's route as written; `towers: none` and a rule naming nothing both give {@link NO_ROUTE}. */
+export function routeOf(rule: Pick<MailRuleSpec, "towers" | "sites">): MailRoute {
+    if (rule.towers === "all") return { all: true, towers: [], sites: [] };
+    const towers = rule.towers === undefined || rule.towers === "none" ? [] : rule.towers;
+    const sites = rule.sites ?? [];
+    return towers.length === 0 && sites.length === 0 ? NO_ROUTE : { all: false, towers, sites };
 }
 
 /** A validated rule with its matchers built. */
 export interface MailRule extends MailRuleSpec {
+    readonly route: MailRoute;
     readonly matchFrom?: (address: string) => boolean;
     readonly subjectRegex?: RegExp;
     readonly bodyRegex?: RegExp;
@@ -75,8 +109,8 @@ export interface Classification {
     readonly alertKey: string;
     /** Where the key came from: the rule's `key` regexes, or the subject without state words. */
     readonly keySource: "rule" | "subject";
-    /** Towers the rule names, or null for every tower. */
-    readonly towers: readonly string[] | null;
+    /** Where the matched rule routes the mail; {@link NO_ROUTE} when no rule matched. */
+    readonly route: MailRoute;
 }
 
 /** Longest alert key kept; longer ones are cut (keys are compared, never shown in full). */
@@ -98,12 +132,31 @@ export class MailRulesError extends Error {
     }
 }
 
-const RULE_FIELDS = ["name", "from", "subject", "body", "severity", "towers", "key"] as const;
+const RULE_FIELDS = ["name", "from", "subject", "body", "severity", "sites", "towers", "key"] as const;
 
 const severitySchema = z.enum(SEVERITIES, {
     error: (issue) => (issue.input === undefined ? `is required: one of ${SEVERITIES.join(" | ")}` : `${JSON.stringify(issue.input)} is not one of ${SEVERITIES.join(" | ")}`),
 });
 const nonEmpty = (what: string) => z.string({ error: `must be a string (${what})` }).check(z.minLength(1, `must not be empty (${what})`));
+
+const TOWERS_SHAPE = "must be a list of tower names such as [tokyo-ops], or all (every tower, also of sites added later), or none (no tower; the mail only reaches the alert channel)";
+
+/** `sites: [..]` / `towers: [..]`: names, at least one; `all`/`none` belong outside the brackets. */
+function destinationList(what: "site" | "tower", field: "sites" | "towers", example: string) {
+    return z
+        .array(nonEmpty(`a ${what} name from alertline:sites`), {
+            error: field === "towers" ? TOWERS_SHAPE : `must be a list of site names from alertline:sites, such as ${example} (for every tower of the stack write towers: all)`,
+        })
+        .check(
+            z.minLength(1, `lists no ${what}: name at least one, or write towers: none for a rule whose mail should light no tower`),
+            z.refine((names) => !names.some((n) => n === "all" || n === "none"), {
+                error: (issue) => {
+                    const word = (issue.input as string[]).find((n) => n === "all" || n === "none");
+                    return `lists "${word}" inside brackets: write towers: ${word} (without brackets)${field === "sites" ? " instead of sites" : ""}`;
+                },
+            }),
+        );
+}
 
 const keySchema = z
     .strictObject(
@@ -122,11 +175,8 @@ const ruleSchema = z
             subject: z.optional(nonEmpty("a regex")),
             body: z.optional(nonEmpty("a regex")),
             severity: severitySchema,
-            towers: z.optional(
-                z
-                    .array(nonEmpty("a tower name"), { error: "must be a list of tower names, e.g. [tokyo-ops]" })
-                    .check(z.minLength(1, "lists no tower, so the rule would light nothing: remove `towers` to mean every tower, or use severity: ignore")),
-            ),
+            sites: z.optional(destinationList("site", "sites", "[tokyo-office]")),
+            towers: z.optional(z.union([z.literal("all"), z.literal("none"), destinationList("tower", "towers", "[tokyo-ops]")], { error: TOWERS_SHAPE })),
             key: z.optional(keySchema),
         },
         { error: "must be a mapping with name, severity and at least one of from, subject, body" },
@@ -134,6 +184,13 @@ const ruleSchema = z
     .check(
         z.refine((r) => r.from !== undefined || r.subject !== undefined || r.body !== undefined, {
             error: "has no condition (from, subject or body), so it would match every mail and hide the rules after it: add a condition, or set defaultSeverity for unmatched mail",
+        }),
+        z.refine((r) => !(typeof r.towers === "string" && r.sites !== undefined), {
+            path: ["towers"],
+            error: (issue) =>
+                (issue.input as { towers?: unknown }).towers === "all"
+                    ? "is all, which already lights every tower: remove sites, or list the towers instead of all"
+                    : "is none, which lights no tower, but the rule also names sites: remove one of them",
         }),
     );
 
@@ -225,7 +282,7 @@ export function validateMailRules(document: unknown, source = "the rules file"):
                 problems.push(`${where("from")}: invalid glob "${spec.from}": ${error instanceof Error ? error.message : String(error)}`);
             }
         }
-        rules.push({ ...spec, matchFrom, subjectRegex, bodyRegex, keyRegexes });
+        rules.push({ ...spec, route: routeOf(spec), matchFrom, subjectRegex, bodyRegex, keyRegexes });
     });
     if (problems.length > 0) throw new MailRulesError(source, problems);
     return { defaultSeverity: file.data.defaultSeverity, rules };
@@ -249,7 +306,13 @@ export function parseMailRules(yamlText: string, source = "the rules file"): Mai
 /** Rules naming towers that are not configured; the infrastructure reports these at deploy time. */
 export function unknownRuleTowers(rules: MailRules, towerNames: Iterable<string>): { rule: string; tower: string }[] {
     const known = new Set(towerNames);
-    return rules.rules.flatMap((rule) => (rule.towers ?? []).filter((t) => !known.has(t)).map((tower) => ({ rule: rule.name, tower })));
+    return rules.rules.flatMap((rule) => rule.route.towers.filter((t) => !known.has(t)).map((tower) => ({ rule: rule.name, tower })));
+}
+
+/** Rules naming sites that are not configured; the infrastructure reports these at deploy time. */
+export function unknownRuleSites(rules: MailRules, siteNames: Iterable<string>): { rule: string; site: string }[] {
+    const known = new Set(siteNames);
+    return rules.rules.flatMap((rule) => rule.route.sites.filter((s) => !known.has(s)).map((site) => ({ rule: rule.name, site })));
 }
 
 // ---- Correlation keys ---------------------------------------------------------------------------
@@ -351,8 +414,8 @@ function ruleMatches(rule: MailRule, from: string, subject: string, body: string
 }
 
 /**
- * Classifies one mail: the first rule whose given conditions all hold wins; none gives
- * `defaultSeverity` with rule null and every tower. Pure; never throws.
+ * Classifies one mail: the first rule whose given conditions all hold wins, with its route; none
+ * gives `defaultSeverity` with rule null and {@link NO_ROUTE}. Pure; never throws.
  */
 export function classify(mail: ClassifiableMail, rules: MailRules): Classification {
     const from = (mail.from ?? "").trim().toLowerCase();
@@ -366,6 +429,6 @@ export function classify(mail: ClassifiableMail, rules: MailRules): Classificati
         rule: rule?.name ?? null,
         alertKey: ruleKey ?? defaultAlertKey(subject),
         keySource: ruleKey === undefined ? "subject" : "rule",
-        towers: rule?.towers ?? null,
+        route: rule?.route ?? NO_ROUTE,
     };
 }

@@ -13,6 +13,7 @@ import { TOKEN_HEADER } from "../ack-webhook/auth";
 import { createHandler as createCanaryHandler, type CanarySent } from "../mail-canary/handler";
 import { createHandler as createIngestHandler } from "../mail-ingest/handler";
 import { classify, type MailRules } from "../shared/mail-rules";
+import { routeTowers } from "../shared/mail-routing";
 import { createOnCallClient, jsmOpsApiUrl, onCallAlias, type OnCallBackend } from "../shared/oncall-alerts";
 import { ACTIVE_SEVERITIES, type Severity } from "../shared/severity";
 import type { TowerConfig, TowerProtocol } from "../shared/tower-config";
@@ -575,7 +576,7 @@ export interface TestMail {
     readonly severity: Severity;
     /** The on-call alert's alias for the mail: its correlation key as the stack's rules make it. */
     readonly alias: string;
-    /** The towers it lights: its rule's, else every tower of the stack. */
+    /** The towers its rule routes it to (a trusted sender lights them); none when no rule matches. */
     readonly towers: readonly string[];
 }
 
@@ -592,7 +593,7 @@ export function testMail(stack: Pick<LocalStack, "settings" | "rules" | "towers"
         text,
         severity: result.severity,
         alias: onCallAlias(result.alertKey),
-        towers: result.towers ?? stack.towers.map((t) => t.config.name),
+        towers: result.severity === "ignore" ? [] : routeTowers(result.route, stack.towers.map((t) => t.config), result.rule).towers.map((t) => t.name),
     };
 }
 

@@ -8,14 +8,19 @@ import { classify, MailRulesError, parseMailRules, type MailRules } from "../sha
  * code). Prints one JSON line:
  *
  *   npm run --silent mail -- classify alert.eml --rules functions/mail-ingest/rules/prod.yaml
- *   {"severity":"critical","rule":"zabbix-ja-critical","from":"zabbix@zabbix.example.jp","subject":"障害: …","alertKey":"…","keySource":"rule","towers":null,"problems":[]}
+ *   {"severity":"critical","rule":"zabbix-ja-critical","from":"zabbix@zabbix.example.jp","subject":"障害: …","alertKey":"…","keySource":"rule","route":{"all":false,"towers":[],"sites":["tokyo-office"]},"problems":[]}
+ *
+ * `route` is what the matched rule names (`towers: all` gives all true; no rule, or a rule naming no
+ * site or tower, gives empty lists: no tower lights). Which of those towers the sender may light
+ * depends on the stack's sites and senders, which this command does not read.
  *
  * Exit 0 when the mail was classified (a broken mail is still classified; see `problems`), 2 for
  * bad arguments, an unreadable file or an invalid rules file (the message says what to fix).
  */
 
 export const USAGE = `usage: npm run --silent mail -- classify <file.eml> --rules <rules.yaml>
-prints {"severity": "...", "rule": "<name or null>", "from": "...", "subject": "...", "alertKey": "...", "keySource": "rule|subject", "towers": [..]|null, "problems": [..]}
+prints {"severity": "...", "rule": "<name or null>", "from": "...", "subject": "...", "alertKey": "...", "keySource": "rule|subject", "route": {"all": false, "towers": [..], "sites": [..]}, "problems": [..]}
+route: the towers and sites the matched rule names (all: towers: all); empty lists light no tower
 exit 0 when classified, 2 for bad arguments, an unreadable file or invalid rules`;
 
 /** A fault the user must fix; exit 2 with this message. */
@@ -81,7 +86,7 @@ export async function classifyFile(request: ClassifyRequest): Promise<Record<str
         subject: mail.subject,
         alertKey: result.alertKey,
         keySource: result.keySource,
-        towers: result.towers,
+        route: result.route,
         problems: mail.problems,
     };
 }

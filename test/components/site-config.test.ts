@@ -34,6 +34,15 @@ describe("siteProblems", () => {
         expect(found).toEqual([expect.stringContaining('sites.1.towers.0.name: is used twice (also in site "tokyo")')]);
     });
 
+    it("refuses a site or tower named all or none, which the mail rules read as every tower and no tower", () => {
+        const issues = sitesSchema.safeParse([{ name: "all", cidr: "192.168.10.0/24", customerGateway: { ip: "203.0.113.10" }, router: { model: "rtx830" }, towers: [{ name: "none", host: "192.168.10.5", protocol: "pns" }] }]).error?.issues ?? [];
+        expect(issues.map((i) => `${i.path.join(".")}: ${i.message}`)).toEqual([
+            "0.name: is reserved: the mail rules read towers: all and towers: none as every tower and no tower; give the site another name",
+            "0.towers.0.name: is reserved: the mail rules read towers: all and towers: none as every tower and no tower; give the tower another name",
+        ]);
+        expect(site({ name: "all-hands", towers: [{ name: "nonet", host: "192.168.10.5", protocol: "pns" }] }).name).toBe("all-hands");
+    });
+
     it("says to use a transit gateway beyond ten sites on the VPN gateway, and accepts them on one", () => {
         const many = Array.from({ length: 11 }, (_, i) => site({ name: `s${i}`, cidr: `192.168.${i}.0/24`, towers: [{ name: `t${i}`, host: `192.168.${i}.5`, protocol: "pns" }] }));
         expect(messages(many)).toEqual([expect.stringMatching(/^sites: puts 11 VPN connections on one VPN gateway, which takes 10: .*transit gateway \(transitGatewayId\)/)]);

@@ -1,5 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { README_SITE } from "../functions/mail-ingest/routing-stacks";
 import { evaluateProgram, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
+import { readStackConfig } from "../harness/stack-files";
 
 describe("a bad stack config fails the program with the key's name", () => {
     it("names a host used twice", async () => {
@@ -52,6 +54,26 @@ describe("a bad stack config fails the program with the key's name", () => {
         await expect(evaluateProgram("dev", { "alertline:mailRules": "test/fixtures/rules/unknown-tower.yaml" })).rejects.toThrow(
             'alertline:mailRules test/fixtures/rules/unknown-tower.yaml: rule "osaka-only" names tower "osaka-ops", which no site in alertline:sites has (towers: dev-desk)',
         );
+    }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("names a rule that points at a site the stack does not have", async () => {
+        await expect(evaluateProgram("dev", { "alertline:mailRules": "test/fixtures/rules/unknown-site.yaml" })).rejects.toThrow(
+            'alertline:mailRules test/fixtures/rules/unknown-site.yaml: rule "nagoya-alerts" names site "nagoya-office", which alertline:sites does not have (sites: tokyo-office)',
+        );
+    }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("goes ahead, warning by name, for a site added with no rule routing to it (the README's site entry alone)", async () => {
+        const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+        try {
+            const sites = [...JSON.parse(readStackConfig("dev").config["alertline:sites"]), README_SITE];
+            const evaluation = await evaluateProgram("dev", { "alertline:sites": sites });
+            expect(evaluation.engine.registrations.some((r) => r.name === "site-nagoya-office")).toBe(true);
+            // pulumi.log.warn without an engine (the offline plan) writes to stderr; `pulumi preview` shows it as a warning.
+            const warnings = warn.mock.calls.map((call) => String(call[0])).filter((line) => line.includes("alertline:mailRules"));
+            expect(warnings).toEqual([expect.stringMatching(/^warning: \[runtime\] alertline:mailRules functions\/mail-ingest\/rules\/dev\.yaml: site "nagoya-office" \(towers nagoya-ops\): no critical, warning or info rule routes mail to it/)]);
+        } finally {
+            warn.mockRestore();
+        }
     }, WHOLE_STACK_TIMEOUT_MS);
 
     it("names a rule whose regex does not compile", async () => {

@@ -22,9 +22,10 @@ export const FIXTURES = join(__dirname, "../../fixtures/mail");
 export const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
 export const PROD_RULES = parseMailRules(readFileSync(join(__dirname, "../../../functions/mail-ingest/rules/prod.yaml"), "utf8"), "prod.yaml");
 export const BUCKET = "alertline-prod-mail-0a1b2c3d";
+/** Towers at two of the offices prod.yaml routes its rules to (`*our-offices`). */
 export const TOWERS: IngestTower[] = [
-    { name: "tokyo-ops", site: "tokyo", allowedSenders: [] },
-    { name: "osaka-noc", site: "osaka", allowedSenders: ["nagios@*.example.com"] },
+    { name: "tokyo-ops", site: "tokyo-office", allowedSenders: [] },
+    { name: "osaka-noc", site: "osaka-office", allowedSenders: ["nagios@*.example.com"] },
 ];
 export const ALLOWED = ["*@zabbix.example.jp", "alert@dtdg.co", "no-reply@sns.amazonaws.com", "*@uptime.example.com", "*@batch.example.jp", "*@legacy.example.jp"];
 /** When SES received every fixture mail (the notification fixture's timestamp). */

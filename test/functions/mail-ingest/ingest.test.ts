@@ -38,7 +38,7 @@ describe("mail-ingest: a trusted alert mail", () => {
         const tokyo = intents.find((i) => i.tower === "tokyo-ops");
         expect(tokyo).toMatchObject({
             version: 1,
-            site: "tokyo",
+            site: "tokyo-office",
             severity: "critical",
             rule: "zabbix-ja-critical",
             messageId: "msg-ja-1",
@@ -47,7 +47,7 @@ describe("mail-ingest: a trusted alert mail", () => {
             alertKey: "host=web-01 | eventid=123456",
             receivedAt: "2024-05-21T09:45:28.512Z",
         });
-        expect(intents.find((i) => i.tower === "osaka-noc")?.site).toBe("osaka");
+        expect(intents.find((i) => i.tower === "osaka-noc")?.site).toBe("osaka-office");
     });
 
     it("publishes one summary the alert channel renders with the severity, subject and where the original is", async () => {
@@ -197,7 +197,7 @@ describe("mail-ingest: senders that may not light towers", () => {
     });
 
     it("sends no intent for a sender on no allow list", async () => {
-        handler = h.handler({ allowedSenders: ["*@zabbix.example.jp"], towers: [{ name: "tokyo-ops", site: "tokyo", allowedSenders: [] }] });
+        handler = h.handler({ allowedSenders: ["*@zabbix.example.jp"], towers: [{ name: "tokyo-ops", site: "tokyo-office", allowedSenders: [] }] });
         await handler(event(h.deliver(fixture("datadog-triggered.eml"), "msg-stranger")), context());
         expect(h.sqs.batches).toHaveLength(0);
         expect(h.summaries()[0].trusted).toBe(false);

@@ -47,7 +47,7 @@ describe("mail-ingest pages on-call for a mail that lit a tower", () => {
             priority: "P1",
             tags: ["alertline", "alertline-prod", "critical", "tower:tokyo-ops", "tower:osaka-noc"],
             source: "alertline mail-ingest",
-            entity: "tokyo",
+            entity: "tokyo-office",
             details: {
                 rule: "zabbix-ja-critical",
                 towers: "tokyo-ops, osaka-noc",
@@ -73,7 +73,7 @@ describe("mail-ingest pages on-call for a mail that lit a tower", () => {
         ["warning", "P3"],
         ["info", "P5"],
     ] as const)("gives a %s mail priority %s", async (severity, priority) => {
-        const rules = parseMailRules(`rules:\n  - name: all-${severity}\n    from: "*@zabbix.example.jp"\n    severity: ${severity}\n`);
+        const rules = parseMailRules(`rules:\n  - name: all-${severity}\n    from: "*@zabbix.example.jp"\n    severity: ${severity}\n    towers: all\n`);
         await h.handler({ rules }, onCall)(event(h.deliver(fixture("zabbix-en-problem.eml"), `msg-${severity}`)), context());
         const [alert] = [...openAlerts().values()];
         expect(alert.body.priority).toBe(priority);

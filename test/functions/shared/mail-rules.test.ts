@@ -7,7 +7,9 @@ import {
     defaultAlertKey,
     MAX_CLASSIFY_BODY_CHARS,
     MailRulesError,
+    NO_ROUTE,
     parseMailRules,
+    unknownRuleSites,
     unknownRuleTowers,
     validateMailRules,
     type MailRules,
@@ -41,6 +43,38 @@ rules:
 `);
         expect(rules.defaultSeverity).toBe("info");
         expect(rules.rules.map((r) => r.name)).toEqual(["zabbix-disaster"]);
+        expect(rules.rules[0].route).toEqual({ all: false, towers: ["tokyo-ops"], sites: [] });
+    });
+
+    it("reads the destinations: sites, towers, both, all, none, and nothing named", () => {
+        const rules = parseMailRules(`
+rules:
+  - { name: to-sites, subject: a, severity: critical, sites: [tokyo-office, customer-a] }
+  - { name: to-both, subject: b, severity: warning, sites: [customer-a], towers: [tokyo-noc] }
+  - { name: to-all, subject: c, severity: critical, towers: all }
+  - { name: to-none, subject: d, severity: info, towers: none }
+  - { name: unnamed, subject: e, severity: info }
+`);
+        expect(rules.rules.map((r) => [r.name, r.route])).toEqual([
+            ["to-sites", { all: false, towers: [], sites: ["tokyo-office", "customer-a"] }],
+            ["to-both", { all: false, towers: ["tokyo-noc"], sites: ["customer-a"] }],
+            ["to-all", { all: true, towers: [], sites: [] }],
+            ["to-none", NO_ROUTE],
+            ["unnamed", NO_ROUTE],
+        ]);
+    });
+
+    it("says what is wrong with a destination, naming the rule and field", () => {
+        const rule = (fields: string) => problemsOf(`rules:\n  - { name: r, subject: x, severity: info, ${fields} }\n`);
+        expect(rule("towers: []")).toEqual(['rules[0] ("r").towers lists no tower: name at least one, or write towers: none for a rule whose mail should light no tower']);
+        expect(rule("sites: []")).toEqual(['rules[0] ("r").sites lists no site: name at least one, or write towers: none for a rule whose mail should light no tower']);
+        expect(rule("towers: [all]")).toEqual(['rules[0] ("r").towers lists "all" inside brackets: write towers: all (without brackets)']);
+        expect(rule("sites: [tokyo-office, none]")).toEqual(['rules[0] ("r").sites lists "none" inside brackets: write towers: none (without brackets) instead of sites']);
+        expect(rule("sites: all")).toEqual(['rules[0] ("r").sites must be a list of site names from alertline:sites, such as [tokyo-office] (for every tower of the stack write towers: all)']);
+        expect(rule("towers: every")[0]).toBe('rules[0] ("r").towers must be a list of tower names such as [tokyo-ops], or all (every tower, also of sites added later), or none (no tower; the mail only reaches the alert channel)');
+        expect(rule("towers: all, sites: [a]")).toEqual(['rules[0] ("r").towers is all, which already lights every tower: remove sites, or list the towers instead of all']);
+        expect(rule("towers: none, sites: [a]")).toEqual(['rules[0] ("r").towers is none, which lights no tower, but the rule also names sites: remove one of them']);
+        expect(rule('towers: [""]')).toEqual(['rules[0] ("r").towers[0] must not be empty (a tower name from alertline:sites)']);
     });
 
     it("names the rule and field of a bad regex, shows the regex and the engine's reason", () => {
@@ -73,7 +107,7 @@ rules:
     it("names a misspelt field and lists the allowed ones", () => {
         const [problem] = problemsOf("rules:\n  - { name: a, subjct: x, from: '*@x', severity: info }\n");
         expect(problem).toContain('unknown field "subjct"');
-        expect(problem).toContain("allowed: name, from, subject, body, severity, towers, key");
+        expect(problem).toContain("allowed: name, from, subject, body, severity, sites, towers, key");
     });
 
     it("names misspelt keys of the file and of a key, and a rule that is not a mapping", () => {
@@ -86,10 +120,6 @@ rules:
         const [problem] = problemsOf("rules:\n  - { name: all, severity: critical }\n");
         expect(problem).toMatch(/^rules\[0\] \("all"\) has no condition/);
         expect(problem).toContain("defaultSeverity");
-    });
-
-    it("rejects an empty towers list", () => {
-        expect(problemsOf("rules:\n  - { name: a, subject: x, severity: info, towers: [] }\n")[0]).toMatch(/towers lists no tower/);
     });
 
     it("rejects a key without a regex, and a bad defaultSeverity", () => {
@@ -106,9 +136,10 @@ rules:
         expect(validateMailRules(null)).toEqual({ defaultSeverity: "info", rules: [] });
     });
 
-    it("lists rules naming towers that are not configured", () => {
-        const rules = parseMailRules("rules:\n  - { name: a, subject: x, severity: info, towers: [tokyo-ops, nagoya] }\n");
+    it("lists rules naming towers or sites that are not configured", () => {
+        const rules = parseMailRules("rules:\n  - { name: a, subject: x, severity: info, towers: [tokyo-ops, nagoya], sites: [osaka-office, nagoya-office] }\n  - { name: b, subject: y, severity: info, towers: all }\n");
         expect(unknownRuleTowers(rules, ["tokyo-ops"])).toEqual([{ rule: "a", tower: "nagoya" }]);
+        expect(unknownRuleSites(rules, ["osaka-office"])).toEqual([{ rule: "a", site: "nagoya-office" }]);
     });
 });
 
@@ -141,8 +172,8 @@ rules:
 `);
 
     it("takes the first rule whose conditions all hold", () => {
-        expect(classify(mail("zabbix@zabbix.example.jp", "PROBLEM: disk full", "Severity: High"), rules)).toMatchObject({ severity: "critical", rule: "zabbix-disaster", towers: ["tokyo-ops"] });
-        expect(classify(mail("zabbix@zabbix.example.jp", "PROBLEM: disk full", "Severity: Average"), rules)).toMatchObject({ severity: "warning", rule: "zabbix-other", towers: null });
+        expect(classify(mail("zabbix@zabbix.example.jp", "PROBLEM: disk full", "Severity: High"), rules)).toMatchObject({ severity: "critical", rule: "zabbix-disaster", route: { all: false, towers: ["tokyo-ops"], sites: [] } });
+        expect(classify(mail("zabbix@zabbix.example.jp", "PROBLEM: disk full", "Severity: Average"), rules)).toMatchObject({ severity: "warning", rule: "zabbix-other", route: NO_ROUTE });
         expect(classify(mail("zabbix@zabbix.example.jp", "RESOLVED: disk full", "Severity: High"), rules)).toMatchObject({ severity: "recovery", rule: "zabbix-recovery" });
     });
 
@@ -155,8 +186,8 @@ rules:
         expect(classify(mail("zabbix@zabbix.example.jp", "problem: x", "Info\nseverity: disaster\n"), rules).rule).toBe("zabbix-disaster");
     });
 
-    it("gives the default severity, no rule and every tower when nothing matches", () => {
-        expect(classify(mail("someone@example.com", "hello", "world"), rules)).toEqual({ severity: "info", rule: null, alertKey: "hello", keySource: "subject", towers: null });
+    it("gives the default severity, no rule and no tower when nothing matches", () => {
+        expect(classify(mail("someone@example.com", "hello", "world"), rules)).toEqual({ severity: "info", rule: null, alertKey: "hello", keySource: "subject", route: NO_ROUTE });
     });
 
     it("builds the key from named groups in subject then body", () => {
@@ -181,7 +212,7 @@ rules:
     });
 
     it("copes with a mail missing everything", () => {
-        expect(classify({ from: "", subject: "", text: "" }, rules)).toEqual({ severity: "info", rule: null, alertKey: "(no subject)", keySource: "subject", towers: null });
+        expect(classify({ from: "", subject: "", text: "" }, rules)).toEqual({ severity: "info", rule: null, alertKey: "(no subject)", keySource: "subject", route: NO_ROUTE });
     });
 });
 

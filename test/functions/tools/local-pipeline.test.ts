@@ -279,16 +279,24 @@ describe("npm start (prod stack)", () => {
         expect(relayed[0].note).toMatch(/SSM/);
     });
 
-    it("lights every prod tower, each protocol and each site's own critical signal, for a Zabbix disaster", async () => {
+    it("lights our offices' towers, each protocol and each site's own critical signal, for a Zabbix disaster about our host; customer-a's only for its own host", async () => {
         const p = await start({ stack: "prod" });
-        expect(new Set(p.towers.map((t) => t.protocol))).toEqual(new Set(["pns", "la6", "phn"]));
-        await send(p, { raw: fixture("zabbix-ja-problem.eml") });
         const sites = loadLocalStack("prod").settings.sites;
-        for (const tower of p.towers) {
-            const site = sites.find((s) => s.name === tower.site)!;
-            const expected = toSignal({ ...DEFAULT_SEVERITY_SIGNALS, ...site.signals }.critical);
-            await until(shows(p, expected, tower.name), `${tower.name} shows its site's critical signal`);
-        }
+        const critical = (tower: (typeof p.towers)[number]) => toSignal({ ...DEFAULT_SEVERITY_SIGNALS, ...sites.find((s) => s.name === tower.site)!.signals }.critical);
+        const ours = p.towers.filter((t) => t.site !== "customer-a");
+        const customerA = p.towers.find((t) => t.site === "customer-a")!;
+        expect(new Set(ours.map((t) => t.protocol))).toEqual(new Set(["pns", "la6", "phn"]));
+        await send(p, { raw: fixture("zabbix-ja-problem.eml") }); // ホスト: web-01, one of ours
+        for (const tower of ours) await until(shows(p, critical(tower), tower.name), `${tower.name} shows its site's critical signal`);
+        await p.settled();
+        expect(customerA.emulator.commands).toHaveLength(0);
+        // The same mail on customer-a's host (prod.yaml routes cust-a-* to customer-a and tokyo-noc).
+        await send(p, {
+            from: "zabbix@zabbix.example.jp",
+            subject: "障害: cust-a-web-01 のCPU使用率が90%を超えています",
+            text: "障害名: cust-a-web-01 のCPU使用率が90%を超えています\nホスト: cust-a-web-01\n深刻度: 重度の障害\n元の障害ID: 777001\n",
+        });
+        await until(shows(p, critical(customerA), customerA.name), "customer-a's tower shows its critical signal");
     });
 });
 

@@ -30,6 +30,8 @@ describe("npm run mail -- classify", () => {
         const out = JSON.parse(result.stdout);
         expect(Object.keys(out).slice(0, 4)).toEqual(["severity", "rule", "from", "subject"]);
         expect(out).toMatchObject({ severity: "critical", rule: "zabbix-ja-critical", from: "zabbix@zabbix.example.jp", subject: "障害: db-01 MySQLが停止しています" });
+        // prod.yaml's Zabbix rules name our own offices (*our-offices), never customer-a.
+        expect(out.route).toEqual({ all: false, towers: [], sites: ["tokyo-office", "osaka-office", "fukuoka-office"] });
         expect(result.stderr).toBe("");
     });
 
@@ -37,6 +39,7 @@ describe("npm run mail -- classify", () => {
         const out = JSON.parse((await mail("classify", fixture("missing-from.eml"), "--rules", PROD)).stdout);
         expect(out.rule).toBeNull();
         expect(out.severity).toBe("info");
+        expect(out.route).toEqual({ all: false, towers: [], sites: [] });
         expect(out.from).toBe("");
         expect(out.problems).toEqual(["the mail has no From header"]);
     });
