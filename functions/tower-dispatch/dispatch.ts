@@ -243,8 +243,13 @@ export interface TowerOutcome {
     readonly version: number;
 }
 
+/** The state as comparable JSON (a Map would stringify as `{}`). */
+function stateJson(state: TowerState): string {
+    return JSON.stringify({ ...state, active: [...state.active] });
+}
+
 function sameState(a: TowerState, b: TowerState): boolean {
-    return JSON.stringify(a) === JSON.stringify(b);
+    return stateJson(a) === stateJson(b);
 }
 
 /**

@@ -45,8 +45,8 @@ describe("tower-dispatch handler", () => {
         expect(tower.commands).toHaveLength(1);
         const { state, version } = await stored(h);
         expect(version).toBe(1);
-        expect(Object.keys(state.active)).toEqual(["web-1/cpu"]);
-        expect(state.active["web-1/cpu"].messageId).toBe(intent.messageId);
+        expect([...state.active.keys()]).toEqual(["web-1/cpu"]);
+        expect(state.active.get("web-1/cpu")!.messageId).toBe(intent.messageId);
         expect(state.shown).toEqual(CRITICAL);
         expect(h.sns.messages).toHaveLength(0);
     });
@@ -192,7 +192,7 @@ describe("tower-dispatch handler", () => {
         const result = await h.handler({ Records: [...bad, good] }, lambdaContext());
         expect(result).toEqual({ batchItemFailures: [] });
         expect(tower.state()).toEqual(CRITICAL);
-        expect(Object.keys((await stored(h)).state.active)).toEqual(["web-1/cpu"]);
+        expect([...(await stored(h)).state.active.keys()]).toEqual(["web-1/cpu"]);
         expect(h.sns.messages).toHaveLength(1);
         const report = h.sns.messages[0].json as { title: string; state: string; skipped: { messageId: string; problem: string }[] };
         expect(report.state).toBe("WARN");
@@ -258,7 +258,7 @@ describe("tower-dispatch handler", () => {
         const eightDaysAgo = new Date(HARNESS_NOW - 8 * 86_400_000).toISOString();
         await run(h, makeIntent("tokyo-ops", "stale", "critical", { receivedAt: eightDaysAgo }), makeIntent("tokyo-ops", "fresh", "warning"));
         expect(tower.state()).toEqual(WARNING);
-        expect(Object.keys((await stored(h)).state.active)).toEqual(["fresh"]);
+        expect([...(await stored(h)).state.active.keys()]).toEqual(["fresh"]);
         expect(h.logs.find((l) => l.message.includes("Dropped alerts"))?.attributes[0]).toMatchObject({ expired: ["stale"] });
     });
 
@@ -285,7 +285,7 @@ describe("tower-dispatch handler", () => {
         };
         const outcome = await processTower(h.towers[0], [makeIntent("tokyo-ops", "mine", "warning")], ctx);
         const { state, version } = await stored(h);
-        expect(Object.keys(state.active).sort()).toEqual(["mine", "other"]);
+        expect([...state.active.keys()].sort()).toEqual(["mine", "other"]);
         expect(version).toBe(outcome.version);
         expect(tower.commands).toHaveLength(2);
         expect(tower.state()).toEqual(CRITICAL);
