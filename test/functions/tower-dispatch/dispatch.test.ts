@@ -204,7 +204,12 @@ describe("tower-dispatch handler", () => {
         expect(problems[2]).toMatch(/alertKey must be a non-empty string/);
         expect(problems[3]).toMatch(/severity is "ignore"/);
         expect(problems[4]).toMatch(/tower "kyoto-lab" is not in towers.json/);
-        expect(h.logs.some((l) => l.level === "error" && l.message.includes("Skipped"))).toBe(true);
+        expect(h.logs.some((l) => l.level === "error" && l.message.includes("dead-letter queue"))).toBe(true);
+        // Each has its own record in the dead-letter queue: the body unchanged, the reason beside it.
+        expect(h.dlq.accepted.map((m) => m.MessageDeduplicationId)).toEqual(bad.map((r) => r.messageId));
+        expect(h.dlq.accepted.map((m) => m.MessageBody)).toEqual(bad.map((r) => r.body));
+        expect(h.dlq.accepted.map((m) => m.MessageGroupId)).toEqual(bad.map((r) => r.attributes.MessageGroupId));
+        expect(h.dlq.accepted[4].MessageAttributes?.reason.StringValue).toMatch(/tower "kyoto-lab" is not in towers.json/);
     });
 
     it("fails a tower's records and every later record of its group when its state cannot be read, and only those", async () => {
@@ -280,6 +285,7 @@ describe("tower-dispatch handler", () => {
                 return relay(t, signal);
             },
             publish: async () => undefined,
+            deadLetter: async () => undefined,
             logger: { info: () => undefined, warn: (message) => void h.logs.push({ level: "warn", message, attributes: [] }), error: () => undefined },
             now: () => HARNESS_NOW,
         };
@@ -303,11 +309,13 @@ describe("tower-dispatch handler", () => {
         const handler = createHandler({
             dynamo: dynamo.documentClient,
             sns: h.sns.client(),
+            sqs: h.dlq.client(),
             ssm: undefined as never,
             logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
             towers: () => h.towers,
             stateTable: undefined,
             alertTopicArn: h.sns.topicArn,
+            deadLetterQueueUrl: h.dlq.queueUrl,
         });
         await expect(handler(sqsEvent([makeIntent("tokyo-ops", "a", "critical")]), lambdaContext())).rejects.toThrow(/STATE_TABLE is not set: set it to the name/);
     });
