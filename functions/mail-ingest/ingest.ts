@@ -12,6 +12,9 @@ import type { OnCallClient } from "../shared/oncall-alerts";
 import { mayLightTower, type SenderCheck, type SesVerdicts } from "../shared/sender-policy";
 import { sendIntents } from "../shared/intent-queue";
 import type { SignalIntent } from "../shared/signal-intent";
+import { storedKey } from "../shared/alert-key";
+import { boundedJson } from "../shared/bounded-json";
+import { truncateChars } from "../shared/truncate";
 import type { Severity } from "../shared/severity";
 import type { TowerConfig } from "../shared/tower-config";
 import { canaryAgeMs, canaryVerdict, impostorWarning } from "./canary";
@@ -117,7 +120,7 @@ export const FIELD_MAX_CHARS = 500;
 export const SUMMARY_MAX_PROBLEMS = 10;
 
 export function clip(text: string, max = FIELD_MAX_CHARS): string {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+    return truncateChars(text, max, "…");
 }
 
 /** Thrown when another invocation holds a live claim on the mail; Lambda retries later and finds it done. */
@@ -268,7 +271,9 @@ export function buildIntents(analysis: MailAnalysis, messageId: string, received
             version: 1 as const,
             tower: d.tower.name,
             site: d.tower.site,
-            alertKey: analysis.classification.alertKey,
+            // A long key travels as the dispatcher and on-call store it (a prefix and a hash), so a
+            // mail-derived key of any length keeps the intent small and still correlates.
+            alertKey: storedKey(analysis.classification.alertKey),
             severity,
             messageId,
             rule: analysis.classification.rule,
@@ -350,7 +355,7 @@ export function buildSummary(args: {
         senderCheck: check.reasons.join("; "),
         original: describeSource(args.source),
         ...(problems.length > 0 ? { problems: problems.join("\n") } : {}),
-        alertKey: classification.alertKey,
+        alertKey: clip(classification.alertKey),
         messageId: args.messageId,
         environment: args.environment,
         receivedAt: args.receivedAt,
@@ -492,7 +497,7 @@ async function fetchRaw(deps: IngestDeps, source: MailSource): Promise<{ raw: Bu
 }
 
 async function publish(deps: IngestDeps, message: unknown): Promise<void> {
-    await deps.sns.send(new PublishCommand({ TopicArn: deps.config.alertTopicArn, Message: JSON.stringify(message) }));
+    await deps.sns.send(new PublishCommand({ TopicArn: deps.config.alertTopicArn, Message: boundedJson(message) }));
 }
 
 function snsMessageOf(record: SNSEventRecord): unknown {

@@ -252,7 +252,7 @@ export interface SkippedRecord {
 }
 
 function excerpt(text: string): string {
-    return text.length <= BODY_EXCERPT ? text : `${text.slice(0, BODY_EXCERPT - 1)}…`;
+    return truncateChars(text, BODY_EXCERPT, "…");
 }
 
 /** One report per batch for the records that could not be applied, each now in the dead-letter queue. */

@@ -1,4 +1,5 @@
 import { CancelCommandCommand, GetCommandInvocationCommand, SendCommandCommand, type GetCommandInvocationCommandOutput, type SSMClient } from "@aws-sdk/client-ssm";
+import { truncateChars } from "../shared/truncate";
 import { sendCommand, sendSignal, type SendOptions, type SendResult } from "../shared/patlite/client";
 import { decodeReply, encodeSignal, encodeStatusRead, fromHex, isStatusRead, replyLength, toHex } from "../shared/patlite/codec";
 import type { TowerSignal } from "../shared/patlite/signal";
@@ -73,7 +74,7 @@ function errorText(error: unknown): string {
 
 function clip(text: string, max: number): string {
     const flat = text.replace(/\s+/g, " ").trim();
-    return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+    return truncateChars(flat, max, "…");
 }
 
 /**

@@ -1,4 +1,5 @@
 import { storedKey } from "../shared/alert-key";
+import { truncateChars } from "../shared/truncate";
 import { DEFAULT_SEVERITY_SIGNALS, highestSeverity, type ActiveSeverity } from "../shared/severity";
 import type { SignalIntent } from "../shared/signal-intent";
 import { sameSignal, toSignal, type TowerSignal } from "../shared/patlite/signal";
@@ -94,7 +95,7 @@ export const DEFAULT_STATE_LIMITS: StateLimits = {
 };
 
 function clip(text: string, max: number): string {
-    return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+    return truncateChars(text, Math.max(1, max), "…");
 }
 
 /** The intent fields applyIntents reads. */
