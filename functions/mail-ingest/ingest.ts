@@ -559,12 +559,12 @@ export async function ingestNotification(notification: SesReceivedNotification, 
         let paging: PageReport | undefined;
         if (canary.kind !== "impostor" && severity === "ignore") {
             // Ignored mail (newsletters) stays in S3 and in this log line; posting it would be the noise the rule removes.
-            logger.info("Mail ignored by rule", { messageId, rule, from: analysis.mail.from, subject: analysis.mail.subject });
+            logger.info("Mail ignored by rule", { messageId, rule, from: clip(analysis.mail.from), subject: clip(analysis.mail.subject) });
         } else {
             // What the summary says of on-call: an impostor is never paged for.
             let onCallNote: PageReport | undefined;
             if (canary.kind === "impostor") {
-                logger.warn("A mail claiming to be the canary failed the sender check; it lit no tower and pinged nothing", { messageId, canaryId: canary.canaryId, from: analysis.mail.from, reasons: canary.reasons });
+                logger.warn("A mail claiming to be the canary failed the sender check; it lit no tower and pinged nothing", { messageId, canaryId: clip(canary.canaryId), from: clip(analysis.mail.from), reasons: canary.reasons.map((r) => clip(r)) });
                 onCallNote = deps.onCall === undefined ? undefined : { onCall: "not paged: a mail claiming to be the canary never pages" };
             } else if (deps.onCall !== undefined) {
                 // Paged before the summary, so that a refusal is in it; a retryable failure throws and the retry pages again (on-call deduplicates by alias).
@@ -601,11 +601,13 @@ export async function ingestNotification(notification: SesReceivedNotification, 
             messageId,
             severity,
             rule,
-            alertKey: analysis.classification.alertKey,
+            alertKey: clip(analysis.classification.alertKey),
             towersLit: intents.map((i) => i.tower),
             trusted: summary?.trusted ?? analysis.environmentCheck.trusted,
             onCall: paging?.onCall,
-            problems: [...analysis.problems, ...fetched.problems],
+            // A hostile mail can carry thousands of problems, each quoting it: the log line stays bounded.
+            problems: [...analysis.problems, ...fetched.problems].slice(0, SUMMARY_MAX_PROBLEMS).map((p) => clip(p)),
+            problemCount: analysis.problems.length + fetched.problems.length,
             resumedAttempt: claim.attempts > 1 ? claim.attempts : undefined,
         });
         return { kind: "processed", messageId, severity, rule, intents, summary };
