@@ -121,7 +121,7 @@ export const TOWER_METRIC_NAMESPACE = "alertline/Towers";
  * keep tower state (get and put only), publish to the channel and the probe's metric, get network
  * interfaces in its own subnets, and relay through SSM where a site says so.
  */
-export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: string; vpc: LambdaVpcPlacement; relay?: { documentArn: string; instanceArns: string[] } }) {
+export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: string; signalDeadLetterArn: string; vpc: LambdaVpcPlacement; relay?: { documentArn: string; instanceArns: string[] } }) {
     const relay = input.relay
         ? [
               { Sid: "RelayThroughHosts", Effect: "Allow", Action: "ssm:SendCommand", Resource: [input.relay.documentArn, ...input.relay.instanceArns] },
@@ -137,6 +137,17 @@ export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: s
             // What the event source mapping calls (AWSLambdaSQSQueueExecutionRole's three actions).
             { Sid: "ConsumeSignals", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: input.signalQueueArn },
             useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt"], "sqs", input.region),
+            // An intent it cannot apply is moved to the signal queue's dead-letter queue by the function
+            // itself (functions/tower-dispatch/dispatch.ts), so it stops holding back its tower's group.
+            // SQS producers need GenerateDataKey (and Decrypt, above); SQS passes the queue's ARN as encryption context.
+            { Sid: "DeadLetterUnappliable", Effect: "Allow", Action: "sqs:SendMessage", Resource: input.signalDeadLetterArn },
+            {
+                Sid: "MailKeyForDeadLetters",
+                Effect: "Allow",
+                Action: "kms:GenerateDataKey",
+                Resource: input.mailKeyArn,
+                Condition: { StringEquals: { "kms:ViaService": `sqs.${input.region}.amazonaws.com`, "kms:EncryptionContext:aws:sqs:arn": input.signalDeadLetterArn } },
+            },
             // PutMetricData has no resource-level permissions; the namespace condition is the limit.
             {
                 Sid: "PublishTowerReachability",

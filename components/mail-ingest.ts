@@ -341,6 +341,7 @@ export class MailIngest extends pulumi.ComponentResource {
             environment: {
                 STATE_TABLE: table.name,
                 ALERT_TOPIC_ARN: args.alertTopicArn,
+                SIGNAL_DLQ_URL: signalDeadLetters.url,
                 SSM_RELAY_DOCUMENT: relayDocument.name,
                 ALERTLINE_ENVIRONMENT: env,
                 POWERTOOLS_SERVICE_NAME: "tower-dispatch",
@@ -359,6 +360,7 @@ export class MailIngest extends pulumi.ComponentResource {
                         alertTopicArn: args.alertTopicArn,
                         alertKeyArn: args.alertKeyArn,
                         signalQueueArn: signalQueue.arn,
+                        signalDeadLetterArn: signalDeadLetters.arn,
                         documentArn: relayDocument.arn,
                         instanceIds: relayInstanceIds,
                         subnetIds: args.privateSubnetIds,

@@ -13,6 +13,9 @@ import type { OnCallClient } from "../shared/oncall-alerts";
 import { mayLightTower, type SenderCheck, type SesVerdicts } from "../shared/sender-policy";
 import { sendIntents } from "../shared/intent-queue";
 import type { SignalIntent } from "../shared/signal-intent";
+import { storedKey } from "../shared/alert-key";
+import { boundedJson } from "../shared/bounded-json";
+import { truncateChars } from "../shared/truncate";
 import type { Severity } from "../shared/severity";
 import type { TowerConfig } from "../shared/tower-config";
 import { canaryAgeMs, canaryVerdict, impostorWarning } from "./canary";
@@ -118,7 +121,7 @@ export const FIELD_MAX_CHARS = 500;
 export const SUMMARY_MAX_PROBLEMS = 10;
 
 export function clip(text: string, max = FIELD_MAX_CHARS): string {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+    return truncateChars(text, max, "…");
 }
 
 /** Thrown when another invocation holds a live claim on the mail; Lambda retries later and finds it done. */
@@ -267,7 +270,9 @@ export function buildIntents(analysis: MailAnalysis, messageId: string, received
             version: 1 as const,
             tower: d.tower.name,
             site: d.tower.site,
-            alertKey: analysis.classification.alertKey,
+            // A long key travels as the dispatcher and on-call store it (a prefix and a hash), so a
+            // mail-derived key of any length keeps the intent small and still correlates.
+            alertKey: storedKey(analysis.classification.alertKey),
             severity,
             messageId,
             rule: analysis.classification.rule,
@@ -357,7 +362,7 @@ export function buildSummary(args: {
         senderCheck: check.reasons.join("; "),
         original: describeSource(args.source),
         ...(problems.length > 0 ? { problems: problems.join("\n") } : {}),
-        alertKey: classification.alertKey,
+        alertKey: clip(classification.alertKey),
         messageId: args.messageId,
         environment: args.environment,
         receivedAt: args.receivedAt,
@@ -521,7 +526,7 @@ async function fetchRaw(deps: IngestDeps, source: MailSource): Promise<{ raw: Bu
 }
 
 async function publish(deps: IngestDeps, message: unknown): Promise<void> {
-    await deps.sns.send(new PublishCommand({ TopicArn: deps.config.alertTopicArn, Message: JSON.stringify(message) }));
+    await deps.sns.send(new PublishCommand({ TopicArn: deps.config.alertTopicArn, Message: boundedJson(message) }));
 }
 
 function snsMessageOf(record: SNSEventRecord): unknown {
@@ -583,12 +588,12 @@ export async function ingestNotification(notification: SesReceivedNotification, 
         let paging: PageReport | undefined;
         if (canary.kind !== "impostor" && severity === "ignore") {
             // Ignored mail (newsletters) stays in S3 and in this log line; posting it would be the noise the rule removes.
-            logger.info("Mail ignored by rule", { messageId, rule, from: analysis.mail.from, subject: analysis.mail.subject });
+            logger.info("Mail ignored by rule", { messageId, rule, from: clip(analysis.mail.from), subject: clip(analysis.mail.subject) });
         } else {
             // What the summary says of on-call: an impostor is never paged for.
             let onCallNote: PageReport | undefined;
             if (canary.kind === "impostor") {
-                logger.warn("A mail claiming to be the canary failed the sender check; it lit no tower and pinged nothing", { messageId, canaryId: canary.canaryId, from: analysis.mail.from, reasons: canary.reasons });
+                logger.warn("A mail claiming to be the canary failed the sender check; it lit no tower and pinged nothing", { messageId, canaryId: clip(canary.canaryId), from: clip(analysis.mail.from), reasons: canary.reasons.map((r) => clip(r)) });
                 onCallNote = deps.onCall === undefined ? undefined : { onCall: "not paged: a mail claiming to be the canary never pages" };
             } else if (deps.onCall !== undefined) {
                 // Paged before the summary, so that a refusal is in it; a retryable failure throws and the retry pages again (on-call deduplicates by alias).
@@ -625,11 +630,13 @@ export async function ingestNotification(notification: SesReceivedNotification, 
             messageId,
             severity,
             rule,
-            alertKey: analysis.classification.alertKey,
+            alertKey: clip(analysis.classification.alertKey),
             towersLit: intents.map((i) => i.tower),
             trusted: summary?.trusted ?? analysis.environmentCheck.trusted,
             onCall: paging?.onCall,
-            problems: [...analysis.problems, ...fetched.problems],
+            // A hostile mail can carry thousands of problems, each quoting it: the log line stays bounded.
+            problems: [...analysis.problems, ...fetched.problems].slice(0, SUMMARY_MAX_PROBLEMS).map((p) => clip(p)),
+            problemCount: analysis.problems.length + fetched.problems.length,
             resumedAttempt: claim.attempts > 1 ? claim.attempts : undefined,
         });
         return { kind: "processed", messageId, severity, rule, intents, summary };

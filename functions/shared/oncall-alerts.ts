@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_KEY_LENGTH, storedKey } from "./alert-key";
+import { truncateChars } from "./truncate";
 import { jsmBasicAuthorization, jsmCredentialSecrets, jsmErrorText, jsmOpsApiUrl, redact } from "./oncall-http";
 
 /**
@@ -81,11 +82,8 @@ export function onCallAlias(alertKey: string): string {
 }
 
 function clipText(text: string, max: number): string {
-    if (text.length <= max) return text;
-    let end = max - 1;
-    // Never leave half a surrogate pair: JSON would carry it, on-call would garble it.
-    if (end > 0 && /[\uD800-\uDBFF]/.test(text[end - 1])) end -= 1;
-    return `${text.slice(0, end)}…`;
+    // Never leaves half a surrogate pair: JSON would carry it, on-call would garble it.
+    return truncateChars(text, Math.max(1, max), "…");
 }
 
 /**
@@ -103,7 +101,8 @@ export function clipOnCallAlert(alert: OnCallAlert): OnCallAlert {
     }
     let details: Record<string, string> | undefined;
     if (alert.details !== undefined) {
-        details = {};
+        // No prototype: a detail named `__proto__` stays a detail.
+        details = Object.create(null) as Record<string, string>;
         let budget = ONCALL_LIMITS.detailsChars;
         for (const [key, value] of Object.entries(alert.details)) {
             // A key must stay whole (it names the field) and leave room for at least "…" as its value.

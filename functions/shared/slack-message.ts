@@ -1,4 +1,5 @@
 import type { ContextBlock, HeaderBlock, KnownBlock, MessageAttachment, MrkdwnElement, SectionBlock } from "@slack/types";
+import { truncateChars } from "./truncate";
 
 /**
  * Turns a normalised alert into a Slack incoming-webhook payload (Block Kit plus a `text`
@@ -107,12 +108,13 @@ const STATE_COLOUR: Record<AlertState, string> = {
 
 /** The emoji shortcode shown before an alert's title; unknown states get a question mark. */
 export function stateEmoji(state: AlertState): string {
-    return STATE_EMOJI[state] ?? STATE_EMOJI.UNKNOWN;
+    // Own properties only: the state comes from the published message, and "constructor" is no state.
+    return Object.hasOwn(STATE_EMOJI, state) ? STATE_EMOJI[state] : STATE_EMOJI.UNKNOWN;
 }
 
 /** The attachment colour for a state (used when {@link SlackMessageOptions.colourBar} is set). */
 export function stateColour(state: AlertState): string {
-    return STATE_COLOUR[state] ?? STATE_COLOUR.UNKNOWN;
+    return Object.hasOwn(STATE_COLOUR, state) ? STATE_COLOUR[state] : STATE_COLOUR.UNKNOWN;
 }
 
 /**
@@ -122,9 +124,7 @@ export function stateColour(state: AlertState): string {
 export function truncate(text: string, max: number, marker: string = TRUNCATION_MARKER): string {
     if (text.length <= max) return text;
     if (max <= marker.length) return marker.slice(0, Math.max(0, max));
-    let cut = text.slice(0, max - marker.length);
-    if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-    return cut + marker;
+    return truncateChars(text, max, marker);
 }
 
 /** Escapes the three characters Slack's mrkdwn treats as control characters (`<@U…>`, `<!channel>`, links). */

@@ -110,7 +110,7 @@ const DROP_HINTS: Record<string, string> = {
 };
 
 function dropReason(status: number, slackError: string): string {
-    return DROP_HINTS[slackError] ?? `Slack answered ${status}, which retrying cannot fix; check the webhook in Slack's app settings`;
+    return (Object.hasOwn(DROP_HINTS, slackError) ? DROP_HINTS[slackError] : undefined) ?? `Slack answered ${status}, which retrying cannot fix; check the webhook in Slack's app settings`;
 }
 
 /** Keeps a response body loggable: one line, short, and without the secret should a proxy echo it. */

@@ -159,7 +159,7 @@ function thresholdText(trigger: JsonObject): string | undefined {
     const operator = text(trigger.ComparisonOperator);
     const threshold = text(trigger.Threshold) ?? (text(trigger.ThresholdMetricId) ? `band ${text(trigger.ThresholdMetricId)}` : undefined);
     if (operator === undefined && threshold === undefined) return undefined;
-    const symbol = operator === undefined ? undefined : COMPARISON_SYMBOL[operator] ?? operator;
+    const symbol = operator === undefined ? undefined : (Object.hasOwn(COMPARISON_SYMBOL, operator) ? COMPARISON_SYMBOL[operator] : operator);
     const datapoints = text(trigger.DatapointsToAlarm);
     const periods = text(trigger.EvaluationPeriods);
     const over = periods === undefined ? "" : ` for ${datapoints ?? periods} of ${periods} periods`;

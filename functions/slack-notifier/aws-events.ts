@@ -324,7 +324,7 @@ export function backupConsoleUrl(region: string | undefined, kind: "backup" | "c
 }
 
 function parseBackup(env: Envelope): AlertSummary | undefined {
-    const job = BACKUP_JOBS[env.detailType];
+    const job = Object.hasOwn(BACKUP_JOBS, env.detailType) ? BACKUP_JOBS[env.detailType] : undefined;
     if (job === undefined) return undefined;
     const d = env.detail;
     // Backup and copy jobs report `state`, restore jobs `status` (as in AWS Backup's API).

@@ -341,6 +341,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             mailTopic: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:alertline-${environment}-mail`,
             alertTopic: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:alertline-${environment}-alerts`,
             queue: `alertline-${environment}-signals.fifo`,
+            deadLetters: `alertline-${environment}-signals-dlq.fifo`,
             table: `alertline-${environment}-state`,
         };
 
@@ -350,6 +351,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         closers.push(() => s3.close());
         const sqs = await startSqsStub({ queueName: names.queue });
         closers.push(() => sqs.close());
+        const dlq = await startSqsStub({ queueName: names.deadLetters });
+        closers.push(() => dlq.close());
         const sns = await startSnsStub({ topics: [names.alertTopic, names.mailTopic] });
         closers.push(() => sns.close());
         const slack = await startSlackSink(log);
@@ -379,10 +382,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
         const s3Client = s3.client();
         const sqsClient = sqs.client();
+        const dlqClient = dlq.client();
         const snsClient = sns.client();
         // Never called: every tower runs as relay vpn here. Points at a port nothing listens on.
         const ssmClient = new SSMClient({ region: LOCAL_REGION, endpoint: "http://127.0.0.1:9", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-        closers.push(() => [s3Client, sqsClient, snsClient, ssmClient].forEach((client) => client.destroy()));
+        closers.push(() => [s3Client, sqsClient, dlqClient, snsClient, ssmClient].forEach((client) => client.destroy()));
 
         const ingest = createIngestHandler({
             s3: s3Client,
@@ -405,11 +409,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         const dispatch = createDispatchHandler({
             dynamo: dynamo.documentClient,
             sns: snsClient,
+            sqs: dlqClient,
             ssm: ssmClient,
             logger: functionLogger("tower-dispatch", log),
             towers: () => towerConfigs,
             stateTable: names.table,
             alertTopicArn: names.alertTopic,
+            deadLetterQueueUrl: dlq.queueUrl,
             environment,
         });
         const notify = createNotifierHandler({ webhookUrl: async () => slack.url, logger: functionLogger("slack-notifier", log), environment });

@@ -1,9 +1,12 @@
+import { createHash } from "node:crypto";
+import type { SendMessageCommandInput } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { describeSignal, type TowerSignal } from "../shared/patlite/signal";
 import type { SignalIntent } from "../shared/signal-intent";
 import type { TowerConfig } from "../shared/tower-config";
 import type { Relay, RelayResult } from "./relay";
-import { StateConflictError, type TowerStateStore } from "./state-store";
+import { truncateBytes, truncateChars } from "../shared/truncate";
+import { CorruptStateError, StateConflictError, type TowerStateStore } from "./state-store";
 import { applyIntents, boundActive, DEFAULT_STATE_LIMITS, desiredSignal, needsSend, recordSend, type StateLimits, type TowerState } from "./tower-state";
 
 /**
@@ -13,8 +16,10 @@ import { applyIntents, boundActive, DEFAULT_STATE_LIMITS, desiredSignal, needsSe
  * collapses into one command per batch at most, and usually none. Then save.
  *
  * Outcomes, mapped to SQS partial batch responses:
- * - a malformed body or an intent for a tower not in towers.json: logged, reported to the alert
- *   channel, and consumed (retrying cannot fix it);
+ * - an intent the dispatcher cannot apply (a malformed body, a tower not in towers.json, or an
+ *   intent whose state DynamoDB refuses or the SDK cannot serialise, see {@link cannotApply}): sent
+ *   to the dead-letter queue with the reason, reported once to the alert channel, and consumed, so
+ *   the intents behind it in the tower's message group go on (retrying cannot fix it);
  * - a tower that stays unreachable after the relay's retries: state saved as "last send failed",
  *   reported once per outage, records consumed (an unreachable tower must not block its queue; the
  *   next intent for it retries the send);
@@ -71,12 +76,37 @@ export interface DispatchContext {
     readonly now: () => number;
     readonly limits?: StateLimits;
     readonly locks?: TowerLocks;
+    /**
+     * Puts a record the dispatcher cannot apply on the signal queue's dead-letter queue, with the
+     * reason; a rejection leaves the record (and the rest of its message group) to be retried.
+     */
+    readonly deadLetter: (letter: DeadLetter) => Promise<void>;
+}
+
+/** A record set aside: its body unchanged (so it can be redriven once the cause is fixed) and why. */
+export interface DeadLetter {
+    /** The SQS message ID of the record (its deduplication ID in the dead-letter queue). */
+    readonly messageId: string;
+    /** The record's FIFO message group. */
+    readonly group: string;
+    readonly body: string;
+    readonly reason: string;
+    /** The tower the intent named, when it could be read. */
+    readonly tower?: string;
 }
 
 /** How often a tower's load–apply–send–save is restarted when another writer changed the item in between. */
 export const CONFLICT_ATTEMPTS = 3;
 /** How much of a bad body a report quotes. */
 const BODY_EXCERPT = 300;
+/** How much of a problem (which may quote mail-derived text) a report or a dead letter carries. */
+const PROBLEM_MAX_CHARS = 1000;
+/**
+ * Longest messageId an intent may carry. SES message IDs are about 60 characters; each applied ID
+ * is kept in the tower's state item (duplicate suppression), whose 400 KB DynamoDB limit a few
+ * huge IDs would break.
+ */
+export const MAX_MESSAGE_ID_LENGTH = 256;
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
@@ -111,7 +141,10 @@ export function parseIntent(body: string, nowMs: number): ParsedIntent {
     const missing = (["tower", "alertKey", "messageId"] as const).filter((field) => !nonEmpty(json[field]));
     if (missing.length > 0) return { ok: false, problem: missing.length === 1 ? `${missing[0]} must be a non-empty string` : `${missing.join(", ")} must be non-empty strings` };
     if (typeof json.severity !== "string" || !INTENT_SEVERITIES.includes(json.severity)) {
-        return { ok: false, problem: `severity is ${JSON.stringify(json.severity)}; a signal intent carries one of ${INTENT_SEVERITIES.join(", ")}` };
+        return { ok: false, problem: `severity is ${truncateChars(JSON.stringify(json.severity) ?? "undefined", 100)}; a signal intent carries one of ${INTENT_SEVERITIES.join(", ")}` };
+    }
+    if ((json.messageId as string).length > MAX_MESSAGE_ID_LENGTH) {
+        return { ok: false, problem: `messageId is ${(json.messageId as string).length} characters long, over ${MAX_MESSAGE_ID_LENGTH}; mail-ingest sends the SES message ID` };
     }
     const notes: string[] = [];
     let receivedAt = typeof json.receivedAt === "string" ? json.receivedAt : "";
@@ -214,21 +247,79 @@ export interface SkippedRecord {
     readonly messageId: string;
     readonly problem: string;
     readonly body: string;
+    /** The tower the intent named, when it could be read. */
+    readonly tower?: string;
 }
 
 function excerpt(text: string): string {
-    return text.length <= BODY_EXCERPT ? text : `${text.slice(0, BODY_EXCERPT - 1)}…`;
+    return truncateChars(text, BODY_EXCERPT, "…");
 }
 
-/** One report per batch for the records that could not be applied to any tower. */
+/** One report per batch for the records that could not be applied, each now in the dead-letter queue. */
 export function skippedMessage(skipped: readonly SkippedRecord[], environment: string | undefined): ChannelMessage {
     return {
         title: `tower-dispatch skipped ${skipped.length} signal intent${skipped.length === 1 ? "" : "s"}`,
         state: "WARN",
-        reason: "These queue messages lit no tower: each says why. Fix the sender (mail-ingest, rules towers list) or towers.json; the messages were consumed.",
+        reason:
+            "These queue messages lit no tower: each says why. They were moved to the signal queue's dead-letter queue (its own record each, with the reason), " +
+            "and the intents behind them went on. Fix the sender (mail-ingest, rules towers list) or towers.json, then redrive the dead letters if they still matter.",
         ...(environment ? { environment } : {}),
-        skipped: skipped.map((s) => ({ messageId: s.messageId, problem: s.problem, body: excerpt(s.body) })),
+        skipped: skipped.map((s) => ({ messageId: s.messageId, ...(s.tower === undefined ? {} : { tower: truncateChars(s.tower, 200) }), problem: truncateChars(s.problem, PROBLEM_MAX_CHARS), body: excerpt(s.body) })),
     };
+}
+
+/** Bytes of the reason a dead letter carries as a message attribute (attributes count toward SQS's message size). */
+const DEAD_LETTER_REASON_BYTES = 1024;
+
+/** Characters SQS accepts in a body or a string attribute (SQS API reference, SendMessage); others become U+FFFD. */
+function sqsText(text: string): string {
+    return text.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "\uFFFD");
+}
+
+/** A FIFO group or deduplication ID: 1–128 printable ASCII characters, else a SHA-256 of the value. */
+function fifoId(value: string): string {
+    return /^[\x21-\x7e]{1,128}$/.test(value) ? value : createHash("sha256").update(value, "utf8").digest("hex");
+}
+
+/**
+ * The SendMessage input for a dead letter (pure): the original body, so the record can be redriven
+ * once the cause is fixed; the record's message group (the dead-letter queue of a FIFO queue is
+ * FIFO); its SQS message ID as deduplication ID, so a retried send within SQS's five-minute window
+ * adds no second record; the reason and the tower as message attributes.
+ */
+export function deadLetterInput(letter: DeadLetter, queueUrl: string): SendMessageCommandInput {
+    return {
+        QueueUrl: queueUrl,
+        MessageBody: letter.body === "" ? "(the record had no body)" : letter.body,
+        MessageGroupId: fifoId(letter.group),
+        MessageDeduplicationId: fifoId(letter.messageId),
+        MessageAttributes: {
+            reason: { DataType: "String", StringValue: truncateBytes(sqsText(letter.reason), DEAD_LETTER_REASON_BYTES) },
+            sourceMessageId: { DataType: "String", StringValue: truncateChars(sqsText(letter.messageId), 256) },
+            ...(letter.tower === undefined || letter.tower === "" ? {} : { tower: { DataType: "String", StringValue: truncateChars(sqsText(letter.tower), 256) } }),
+        },
+    };
+}
+
+/**
+ * Whether an error is one the same intent would meet on every retry, so retrying it would only
+ * hold back the intents behind it: DynamoDB refusing the item's content (ValidationException, e.g.
+ * an item over 400 KB; SerializationException), or the SDK's marshaller refusing a value before
+ * anything is sent (@aws-sdk/util-dynamodb: "Unsupported type passed", "Pass
+ * options.removeUndefinedValues=true", out-of-range numbers). Not a lost race, not an unreadable
+ * stored item (that is the tower's, not the intent's), not network trouble or throttling.
+ */
+export function cannotApply(error: unknown): boolean {
+    if (error instanceof StateConflictError || error instanceof CorruptStateError) return false;
+    if (typeof error !== "object" || error === null) return false;
+    const { name, message, $fault, $metadata } = error as { name?: unknown; message?: unknown; $fault?: unknown; $metadata?: unknown };
+    if ($metadata !== undefined && $fault === "client" && (name === "ValidationException" || name === "SerializationException")) return true;
+    return typeof message === "string" && /^(Unsupported type passed|Pass options\.removeUndefinedValues=true|Number .* is (greater|lesser) than Number\.MAX_SAFE_INTEGER)/.test(message);
+}
+
+function errorText(error: unknown): string {
+    const err = error as Error | undefined;
+    return truncateChars(`${err?.name ?? "Error"}: ${err?.message ?? String(error)}`, PROBLEM_MAX_CHARS);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,19 +334,24 @@ export interface TowerOutcome {
     readonly version: number;
 }
 
+/** The state as comparable JSON (a Map would stringify as `{}`). */
+function stateJson(state: TowerState): string {
+    return JSON.stringify({ ...state, active: [...state.active] });
+}
+
 function sameState(a: TowerState, b: TowerState): boolean {
-    return JSON.stringify(a) === JSON.stringify(b);
+    return stateJson(a) === stateJson(b);
 }
 
 /**
  * Load, apply, send at most one command, save, for one tower. Throws on DynamoDB or SNS errors, and
  * with {@link StateConflictError} when another writer keeps winning.
  */
-export async function processTower(tower: TowerConfig, intents: readonly SignalIntent[], ctx: DispatchContext): Promise<TowerOutcome> {
+export async function processTower(tower: TowerConfig, intents: readonly SignalIntent[], ctx: DispatchContext, options: { readonly forceSend?: boolean } = {}): Promise<TowerOutcome> {
     const limits = ctx.limits ?? DEFAULT_STATE_LIMITS;
-    // Set when a save lost a race after a command went out: what the tower shows is then unknown, so
-    // the next round sends whatever it computes.
-    let forceSend = false;
+    // Set when a save lost a race after a command went out (or the caller knows a command went out
+    // whose state was never saved): what the tower shows is then unknown, so this sends whatever it computes.
+    let forceSend = options.forceSend ?? false;
     for (let round = 1; ; round++) {
         const { state: stored, version } = await ctx.store.load(tower.name);
         const bounded = boundActive(applyIntents(stored, intents, limits), ctx.now(), limits);
@@ -315,6 +411,55 @@ export interface BatchOutcome extends SQSBatchResponse {
     readonly skipped: SkippedRecord[];
 }
 
+/**
+ * Applies one tower's intents. All together first (one load, at most one command, one save); if
+ * that fails in a way one of them causes ({@link cannotApply}), one by one in order, setting aside
+ * each intent that fails alone that way, so the others still light the tower in this invocation.
+ * A set-aside intent may have reached the tower before its save failed: the next application (or a
+ * final one without intents) sends the stored state's signal whatever the stored `shown` says.
+ */
+async function applyTowerEntries(
+    tower: TowerConfig,
+    towerEntries: readonly Entry[],
+    ctx: DispatchContext,
+    locks: TowerLocks,
+    results: { outcomes: TowerOutcome[]; rejected: { entry: Entry; problem: string }[]; failed: Set<number> },
+): Promise<void> {
+    const intentOf = (e: Entry) => (e.parsed as Extract<ParsedIntent, { ok: true }>).intent;
+    const failAll = (entries: readonly Entry[], error: unknown) => {
+        ctx.logger.error("Could not process the tower's intents; SQS will redeliver them", { tower: tower.name, records: entries.length, error: errorText(error) });
+        for (const e of entries) results.failed.add(e.index);
+    };
+    try {
+        results.outcomes.push(await locks.run(tower.name, () => processTower(tower, towerEntries.map(intentOf), ctx)));
+        return;
+    } catch (error) {
+        if (!cannotApply(error)) return failAll(towerEntries, error);
+        ctx.logger.warn("An intent of the batch cannot be applied; applying the tower's intents one by one", { tower: tower.name, records: towerEntries.length, error: errorText(error) });
+    }
+    // The failed attempt may have sent a command whose state was not saved.
+    let unsaved = true;
+    for (let i = 0; i < towerEntries.length; i++) {
+        const entry = towerEntries[i];
+        try {
+            results.outcomes.push(await locks.run(tower.name, () => processTower(tower, [intentOf(entry)], ctx, { forceSend: unsaved })));
+            unsaved = false;
+        } catch (error) {
+            if (!cannotApply(error)) return failAll(towerEntries.slice(i), error);
+            results.rejected.push({ entry, problem: `the tower's state could not be saved with this intent applied (${errorText(error)})` });
+            unsaved = true;
+        }
+    }
+    if (unsaved) {
+        try {
+            results.outcomes.push(await locks.run(tower.name, () => processTower(tower, [], ctx, { forceSend: true })));
+        } catch (error) {
+            // The intents are set aside or applied already; the tower's next intent sends its signal again.
+            ctx.logger.error("Could not restore the tower's signal after setting an intent aside; its next intent will", { tower: tower.name, error: errorText(error) });
+        }
+    }
+}
+
 /** Handles one SQS batch; resolves with the batch's failures (never rejects for a single tower's trouble). */
 export async function dispatchBatch(records: readonly SQSRecord[], ctx: DispatchContext): Promise<BatchOutcome> {
     const nowMs = ctx.now();
@@ -324,17 +469,17 @@ export async function dispatchBatch(records: readonly SQSRecord[], ctx: Dispatch
         return { record, index, messageId, group: groupOf(record, parsed.ok ? parsed.intent.tower : undefined), parsed };
     });
 
-    const skipped: { entry: Entry; problem: string }[] = [];
+    const rejected: { entry: Entry; problem: string }[] = [];
     const byTower = new Map<string, { tower: TowerConfig; entries: Entry[] }>();
     for (const entry of entries) {
         const { parsed } = entry;
         if (!parsed.ok) {
-            skipped.push({ entry, problem: parsed.problem });
+            rejected.push({ entry, problem: parsed.problem });
             continue;
         }
         const tower = ctx.towers.get(parsed.intent.tower);
         if (tower === undefined) {
-            skipped.push({ entry, problem: `tower "${parsed.intent.tower}" is not in towers.json: add it to alertline:sites and deploy, or fix the rule's towers list` });
+            rejected.push({ entry, problem: `tower "${truncateChars(parsed.intent.tower, 200)}" is not in towers.json: add it to alertline:sites and deploy, or fix the rule's towers list` });
             continue;
         }
         if (parsed.notes.length > 0) ctx.logger.warn("Signal intent had unreadable fields; defaults used", { sqsMessageId: entry.messageId, tower: tower.name, notes: parsed.notes });
@@ -346,27 +491,35 @@ export async function dispatchBatch(records: readonly SQSRecord[], ctx: Dispatch
     const failed = new Set<number>();
     const locks = ctx.locks ?? createTowerLocks();
     const outcomes: TowerOutcome[] = [];
+    const results = { outcomes, rejected, failed };
+    await Promise.all([...byTower.values()].map(({ tower, entries: towerEntries }) => applyTowerEntries(tower, towerEntries, ctx, locks, results)));
+
+    // Each record that cannot be applied gets its own dead letter; only those that got one are reported and consumed.
+    const towerOf = (entry: Entry) => (entry.parsed.ok ? entry.parsed.intent.tower : undefined);
+    const lettered: { entry: Entry; problem: string }[] = [];
     await Promise.all(
-        [...byTower.values()].map(async ({ tower, entries: towerEntries }) => {
-            const intents = towerEntries.map((e) => (e.parsed as Extract<ParsedIntent, { ok: true }>).intent);
+        rejected.map(async (item) => {
+            const { entry, problem } = item;
+            const body = typeof entry.record?.body === "string" ? entry.record.body : "";
             try {
-                outcomes.push(await locks.run(tower.name, () => processTower(tower, intents, ctx)));
+                await ctx.deadLetter({ messageId: entry.messageId, group: entry.group, body, reason: truncateChars(problem, PROBLEM_MAX_CHARS), tower: towerOf(entry) });
+                lettered.push(item);
             } catch (error) {
-                const err = error as Error;
-                ctx.logger.error("Could not process the tower's intents; SQS will redeliver them", { tower: tower.name, records: towerEntries.length, error: `${err?.name ?? "Error"}: ${err?.message ?? String(error)}` });
-                for (const e of towerEntries) failed.add(e.index);
+                ctx.logger.error("Could not move an intent that cannot be applied to the dead-letter queue; SQS will redeliver it", { sqsMessageId: entry.messageId, problem: truncateChars(problem, PROBLEM_MAX_CHARS), error: errorText(error) });
+                failed.add(entry.index);
             }
         }),
     );
-
-    const skippedRecords = skipped.map(({ entry, problem }) => ({ messageId: entry.messageId, problem, body: typeof entry.record?.body === "string" ? entry.record.body : "" }));
-    if (skipped.length > 0) {
-        ctx.logger.error("Skipped signal intents that cannot be applied", { skipped: skippedRecords.map(({ messageId, problem }) => ({ messageId, problem })) });
+    lettered.sort((a, b) => a.entry.index - b.entry.index);
+    const skippedRecords: SkippedRecord[] = lettered.map(({ entry, problem }) => ({ messageId: entry.messageId, problem, body: typeof entry.record?.body === "string" ? entry.record.body : "", tower: towerOf(entry) }));
+    if (skippedRecords.length > 0) {
+        ctx.logger.error("Moved signal intents that cannot be applied to the dead-letter queue", { skipped: skippedRecords.map(({ messageId, problem }) => ({ messageId, problem: truncateChars(problem, PROBLEM_MAX_CHARS) })) });
         try {
             await ctx.publish(skippedMessage(skippedRecords, ctx.environment));
         } catch (error) {
-            ctx.logger.error("Could not report the skipped intents; SQS will redeliver them", { error: String(error) });
-            for (const { entry } of skipped) failed.add(entry.index);
+            // The records are in the dead-letter queue, whose alarm reaches the alert channel anyway;
+            // failing them now would put them there a second time.
+            ctx.logger.error("Could not report the intents moved to the dead-letter queue; the queue's alarm will", { error: errorText(error) });
         }
     }
 

@@ -2,12 +2,14 @@ import { join } from "node:path";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { TowerConfig } from "../shared/tower-config";
-import { createTowerLocks, dispatchBatch, type ChannelMessage, type DispatchLogger } from "./dispatch";
+import { boundedJson } from "../shared/bounded-json";
+import { createTowerLocks, deadLetterInput, dispatchBatch, type ChannelMessage, type DispatchLogger } from "./dispatch";
 import { isScheduledEvent, probeRelayOptions, probeTowers, type ProbeOptions, type ProbeSummary } from "./probe";
 import { createRelay, createStatusReader, SSM_RELAY_DOCUMENT_ENV, type RelayOptions } from "./relay";
 import { createStateStore } from "./state-store";
@@ -35,6 +37,8 @@ export interface DispatcherDeps {
     readonly dynamo: DynamoDBDocumentClient;
     /** Publishes to the alert channel (env ALERT_TOPIC_ARN). */
     readonly sns: SNSClient;
+    /** Sends intents that cannot be applied to the signal queue's dead-letter queue (env SIGNAL_DLQ_URL). */
+    readonly sqs: Pick<SQSClient, "send">;
     /** Run Command for towers with `relay: ssm`. */
     readonly ssm: SSMClient;
     /** The probe's metric (PutMetricData on namespace alertline/Towers); needed only for the schedule. */
@@ -46,6 +50,8 @@ export interface DispatcherDeps {
     readonly stateTable: string | undefined;
     /** env ALERT_TOPIC_ARN. */
     readonly alertTopicArn: string | undefined;
+    /** env SIGNAL_DLQ_URL: the signal queue's dead-letter queue. */
+    readonly deadLetterQueueUrl: string | undefined;
     /** env SSM_RELAY_DOCUMENT; needed only when some tower uses `relay: ssm`. */
     readonly ssmRelayDocument?: string;
     /** env ALERTLINE_ENVIRONMENT, shown in channel messages. */
@@ -113,6 +119,7 @@ export function createHandler(deps: DispatcherDeps): DispatcherHandler {
         if (isScheduledEvent(event)) return probe();
         const table = required(deps.stateTable, "STATE_TABLE", "set it to the name of the alertline state table (the infrastructure sets it)");
         const topicArn = required(deps.alertTopicArn, "ALERT_TOPIC_ARN", "set it to the ARN of the alert channel's SNS topic (the infrastructure sets it)");
+        const deadLetterQueueUrl = required(deps.deadLetterQueueUrl, "SIGNAL_DLQ_URL", "set it to the URL of the signal queue's dead-letter queue (the infrastructure sets it); intents that cannot be applied are moved there");
         const records = Array.isArray((event as SQSEvent)?.Records) ? (event as SQSEvent).Records : [];
         if (records.length === 0) {
             deps.logger.warn("The event held no SQS records; nothing to dispatch");
@@ -123,7 +130,10 @@ export function createHandler(deps: DispatcherDeps): DispatcherHandler {
             store: createStateStore(deps.dynamo, table, now),
             relay,
             publish: async (message: ChannelMessage) => {
-                await deps.sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(message) }));
+                await deps.sns.send(new PublishCommand({ TopicArn: topicArn, Message: boundedJson(message) }));
+            },
+            deadLetter: async (letter) => {
+                await deps.sqs.send(new SendMessageCommand(deadLetterInput(letter, deadLetterQueueUrl)));
             },
             logger: deps.logger,
             environment: deps.environment,
@@ -140,6 +150,7 @@ const defaultDeps: DispatcherDeps = {
     // One client each per container, reused by every invocation; region and credentials come from Lambda's environment.
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
     sns: new SNSClient({}),
+    sqs: new SQSClient({}),
     ssm: new SSMClient({}),
     cloudwatch: new CloudWatchClient({}),
     logger: new Logger({ serviceName: "tower-dispatch" }),
@@ -147,6 +158,7 @@ const defaultDeps: DispatcherDeps = {
     towers: once(() => loadTowers(join(__dirname, "towers.json"))),
     stateTable: process.env.STATE_TABLE,
     alertTopicArn: process.env.ALERT_TOPIC_ARN,
+    deadLetterQueueUrl: process.env.SIGNAL_DLQ_URL,
     ssmRelayDocument: process.env[SSM_RELAY_DOCUMENT_ENV] || undefined,
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
 };

@@ -1,5 +1,6 @@
 import { CancelCommandCommand, GetCommandInvocationCommand, SendCommandCommand, type GetCommandInvocationCommandOutput, type SSMClient } from "@aws-sdk/client-ssm";
-import { sendCommand, sendSignal, type SendOptions, type SendResult } from "../shared/patlite/client";
+import { truncateChars } from "../shared/truncate";
+import { MAX_ANSWER_BYTES, notProtocolAnswer, sendCommand, sendSignal, type SendOptions, type SendResult } from "../shared/patlite/client";
 import { decodeReply, encodeSignal, encodeStatusRead, fromHex, isStatusRead, replyLength, toHex } from "../shared/patlite/codec";
 import type { TowerSignal } from "../shared/patlite/signal";
 import type { TowerConfig } from "../shared/tower-config";
@@ -73,7 +74,7 @@ function errorText(error: unknown): string {
 
 function clip(text: string, max: number): string {
     const flat = text.replace(/\s+/g, " ").trim();
-    return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+    return truncateChars(flat, max, "…");
 }
 
 /**
@@ -153,6 +154,11 @@ async function ssmAttempt(tower: TowerConfig & { relay: { kind: "ssm"; instanceI
     if (reply === undefined || reply === "") {
         const stderr = clip(invocation.StandardErrorContent ?? "", 200);
         return { ack: false, error: `SSM command ${commandId} ended ${lastStatus} without a reply from the tower${stderr ? `: ${stderr}` : ""}` };
+    }
+    // SSM keeps up to 24,000 characters of output: a peer that streams would fill them with hex.
+    if (reply.length > 2 * MAX_ANSWER_BYTES) {
+        const start = /^[0-9a-fA-F]*$/.test(reply.slice(0, 64)) && reply.length % 2 === 0 ? Buffer.from(reply.slice(0, 64), "hex") : Buffer.alloc(0);
+        return { ack: false, reply: truncateChars(reply, 2 * MAX_ANSWER_BYTES, "…"), error: notProtocolAnswer(`${tower.host}:${tower.port} (through the SSM relay)`, tower.protocol, Math.floor(reply.length / 2), start) };
     }
     let verdict: string;
     try {

@@ -46,12 +46,23 @@ export class CorruptStateError extends Error {
     }
 }
 
-/** The item as stored. Attributes are native DynamoDB types so the console shows them readably. */
+/** One active alert as stored: the key is a value in the entry, never an attribute name. */
+export interface StoredActiveAlert extends ActiveAlert {
+    readonly key: string;
+}
+
+/**
+ * The item as stored. Attributes are native DynamoDB types so the console shows them readably.
+ * `active` is a list of {@link StoredActiveAlert}: alert keys come from mail, and as map attribute
+ * names a key such as `constructor` broke the write (the SDK's marshaller takes a map with its own
+ * `constructor` for a class instance) and `__proto__` was lost. Items written before this change
+ * hold `active` as a map of key → alert; {@link fromItem} reads both.
+ */
 export interface TowerStateItem {
     readonly pk: string;
     readonly tower: string;
     readonly version: number;
-    readonly active: Record<string, ActiveAlert>;
+    readonly active: StoredActiveAlert[];
     readonly shown: TowerSignal | null;
     readonly lastSendFailed: boolean;
     readonly unreachable: UnreachableOutage | null;
@@ -67,7 +78,7 @@ export function toItem(tower: string, state: TowerState, version: number, nowMs:
         pk: towerKey(tower),
         tower,
         version,
-        active: { ...state.active },
+        active: [...state.active].map(([key, alert]) => ({ key, ...alert })),
         shown: state.shown === null ? null : { ...state.shown },
         lastSendFailed: state.lastSendFailed,
         unreachable: state.unreachable === null ? null : { ...state.unreachable },
@@ -95,24 +106,36 @@ function readSignal(tower: string, value: unknown): TowerSignal | null {
     return signal as unknown as TowerSignal;
 }
 
-function readActive(tower: string, value: unknown): Record<string, ActiveAlert> {
-    if (value === undefined) return {};
-    if (!isObject(value)) throw new CorruptStateError(tower, "`active` is not a map");
-    const active: Record<string, ActiveAlert> = {};
-    for (const [key, raw] of Object.entries(value)) {
+/** The (key, raw alert) pairs of `active`: the list written now, or the map of items written before. */
+function activeEntries(tower: string, value: unknown): [string, unknown][] {
+    if (Array.isArray(value)) {
+        return value.map((entry, index) => {
+            if (!isObject(entry) || typeof entry.key !== "string") throw new CorruptStateError(tower, `\`active[${index}]\` is not a map with a string \`key\``);
+            return [entry.key, entry];
+        });
+    }
+    // The shape of items written before alert keys became data (key → alert). Own properties only.
+    if (isObject(value)) return Object.entries(value);
+    throw new CorruptStateError(tower, "`active` is neither a list nor a map");
+}
+
+function readActive(tower: string, value: unknown): Map<string, ActiveAlert> {
+    const active = new Map<string, ActiveAlert>();
+    if (value === undefined) return active;
+    for (const [key, raw] of activeEntries(tower, value)) {
         if (!isObject(raw)) throw new CorruptStateError(tower, `\`active\` entry ${JSON.stringify(key)} is not a map`);
         const { severity, since, lastSeen, subject, messageId } = raw;
         if (typeof severity !== "string" || !(ACTIVE_SEVERITIES as readonly string[]).includes(severity)) {
             throw new CorruptStateError(tower, `\`active\` entry ${JSON.stringify(key)} has severity ${JSON.stringify(severity)}, not one of ${ACTIVE_SEVERITIES.join(", ")}`);
         }
         if (typeof since !== "string" || typeof messageId !== "string") throw new CorruptStateError(tower, `\`active\` entry ${JSON.stringify(key)} lacks since or messageId`);
-        active[key] = {
+        active.set(key, {
             severity: severity as ActiveSeverity,
             since,
             lastSeen: typeof lastSeen === "string" ? lastSeen : since,
             subject: typeof subject === "string" ? subject : "",
             messageId,
-        };
+        });
     }
     return active;
 }

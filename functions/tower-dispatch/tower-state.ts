@@ -1,4 +1,5 @@
 import { storedKey } from "../shared/alert-key";
+import { truncateChars } from "../shared/truncate";
 import { DEFAULT_SEVERITY_SIGNALS, highestSeverity, type ActiveSeverity } from "../shared/severity";
 import type { SignalIntent } from "../shared/signal-intent";
 import { sameSignal, toSignal, type TowerSignal } from "../shared/patlite/signal";
@@ -37,8 +38,11 @@ export interface UnreachableOutage {
 }
 
 export interface TowerState {
-    /** alertKey → the alert. */
-    readonly active: Readonly<Record<string, ActiveAlert>>;
+    /**
+     * Stored alert key → the alert. A Map, never an object indexed by the key: alert keys come from
+     * mail, and a key such as `constructor` or `__proto__` must be data, not a property name.
+     */
+    readonly active: ReadonlyMap<string, ActiveAlert>;
     /** The signal the tower last acknowledged; null when unknown (never sent, or state was lost). */
     readonly shown: TowerSignal | null;
     /** The last send exhausted its retries: the next batch sends again even if nothing changed. */
@@ -54,7 +58,7 @@ export interface TowerState {
 }
 
 /** The state of a tower nothing is known about. */
-export const EMPTY_TOWER_STATE: TowerState = { active: {}, shown: null, lastSendFailed: false, unreachable: null, recentMessageIds: [] };
+export const EMPTY_TOWER_STATE: TowerState = { active: new Map(), shown: null, lastSendFailed: false, unreachable: null, recentMessageIds: [] };
 
 /**
  * Bounds on what one tower's state may hold. The state is one DynamoDB item, and an item larger than
@@ -91,7 +95,7 @@ export const DEFAULT_STATE_LIMITS: StateLimits = {
 };
 
 function clip(text: string, max: number): string {
-    return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+    return truncateChars(text, Math.max(1, max), "…");
 }
 
 /** The intent fields applyIntents reads. */
@@ -104,7 +108,7 @@ export type AppliedIntent = Pick<SignalIntent, "alertKey" | "severity" | "messag
  * gives the same state as delivering it once. Returns a new state; the input is not changed.
  */
 export function applyIntents(state: TowerState, intents: readonly AppliedIntent[], limits: StateLimits = DEFAULT_STATE_LIMITS): TowerState {
-    const active: Record<string, ActiveAlert> = { ...state.active };
+    const active = new Map(state.active);
     const recent = [...state.recentMessageIds];
     const seen = new Set(recent);
     for (const intent of intents) {
@@ -113,17 +117,17 @@ export function applyIntents(state: TowerState, intents: readonly AppliedIntent[
         recent.push(intent.messageId);
         const key = storedKey(intent.alertKey, limits.maxKeyLength);
         if (intent.severity === "recovery") {
-            delete active[key];
+            active.delete(key);
             continue;
         }
-        const previous = active[key];
-        active[key] = {
+        const previous = active.get(key);
+        active.set(key, {
             severity: intent.severity,
             since: previous?.since ?? intent.receivedAt,
             lastSeen: intent.receivedAt,
             subject: clip(intent.subject, limits.maxSubjectLength),
             messageId: intent.messageId,
-        };
+        });
     }
     return { ...state, active, recentMessageIds: recent.slice(Math.max(0, recent.length - limits.recentMessageIds)) };
 }
@@ -148,7 +152,7 @@ export function boundActive(
 ): { state: TowerState; expired: string[]; evicted: string[] } {
     const expired: string[] = [];
     const kept: [string, ActiveAlert][] = [];
-    for (const [key, alert] of Object.entries(state.active)) {
+    for (const [key, alert] of state.active) {
         if (nowMs - millis(alert.lastSeen) > limits.maxAgeMs) expired.push(key);
         else kept.push([key, alert]);
     }
@@ -159,12 +163,12 @@ export function boundActive(
         for (const [key] of kept.splice(limits.maxActive)) evicted.push(key);
     }
     if (expired.length === 0 && evicted.length === 0) return { state, expired, evicted };
-    return { state: { ...state, active: Object.fromEntries(kept) }, expired, evicted };
+    return { state: { ...state, active: new Map(kept) }, expired, evicted };
 }
 
 /** The highest severity among the active alerts, or undefined when nothing is active. */
 export function highestActive(state: TowerState): ActiveSeverity | undefined {
-    return highestSeverity(Object.values(state.active).map((alert) => alert.severity));
+    return highestSeverity([...state.active.values()].map((alert) => alert.severity));
 }
 
 /** What the tower should show: its signal for the highest active severity, or its quiet signal. */

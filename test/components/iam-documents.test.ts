@@ -57,6 +57,7 @@ describe("dispatchFunctionPolicy", () => {
         alertTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`,
         alertKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/alerts`,
         signalQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:signals.fifo`,
+        signalDeadLetterArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:signals-dlq.fifo`,
         vpc: { region: REGION, accountId: ACCOUNT, subnetIds: ["subnet-a"], securityGroupIds: ["sg-fn"] },
     };
     const relay = { documentArn: `arn:aws:ssm:${REGION}:${ACCOUNT}:document/relay`, instanceArns: [ec2("instance/i-relay")] };
@@ -79,6 +80,15 @@ describe("dispatchFunctionPolicy", () => {
         expect(await decide(policy, "dynamodb:UpdateItem", base.tableArn)).toBe("ImplicitlyDenied");
         expect(await decide(policy, "sqs:ChangeMessageVisibility", base.signalQueueArn)).toBe("ImplicitlyDenied");
         expect(await decide(policy, "sqs:ReceiveMessage", base.signalQueueArn)).toBe("Allowed");
+    });
+
+    it("sends to the signal dead-letter queue only, and encrypts for that queue only", async () => {
+        const policy = dispatchFunctionPolicy(base);
+        const via = (queue: string) => ({ "kms:ViaService": `sqs.${REGION}.amazonaws.com`, "kms:EncryptionContext:aws:sqs:arn": queue });
+        expect(await decide(policy, "sqs:SendMessage", base.signalDeadLetterArn)).toBe("Allowed");
+        expect(await decide(policy, "sqs:SendMessage", base.signalQueueArn)).toBe("ImplicitlyDenied");
+        expect(await decide(policy, "kms:GenerateDataKey", base.mailKeyArn, via(base.signalDeadLetterArn))).toBe("Allowed");
+        expect(await decide(policy, "kms:GenerateDataKey", base.mailKeyArn, via(base.signalQueueArn))).toBe("ImplicitlyDenied");
     });
 });
 

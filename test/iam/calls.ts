@@ -23,6 +23,7 @@ import type { FunctionModel, HostModel, RoleModel, StackModel } from "./stack-mo
 export const IAM_ACTIONS_OF_COMMAND: Record<string, readonly string[]> = {
     "@aws-sdk/client-kms:DecryptCommand": ["kms:Decrypt"],
     "@aws-sdk/client-sqs:SendMessageBatchCommand": ["sqs:SendMessage"],
+    "@aws-sdk/client-sqs:SendMessageCommand": ["sqs:SendMessage"],
     "@aws-sdk/client-sns:PublishCommand": ["sns:Publish"],
     "@aws-sdk/client-s3:GetObjectCommand": ["s3:GetObject"],
     "@aws-sdk/client-s3:ListObjectsV2Command": ["s3:ListBucket"],

@@ -1,6 +1,7 @@
 import * as net from "node:net";
 import { TOWER_PROTOCOLS, type TowerProtocol } from "../tower-config";
 import { decodeReply, encodeSignal, replyComplete, toHex, type ReplyKind } from "./codec";
+import { PROTOCOL_LABELS } from "./errors";
 import type { TowerSignal } from "./signal";
 
 /**
@@ -39,6 +40,22 @@ export interface SendResult {
     readonly reply?: string;
     /** Why there was no ACK, naming host:port; absent on success. */
     readonly error?: string;
+}
+
+/**
+ * Most bytes of an answer that are read. Every PATLITE answer is at most 13 bytes (an LA6 status
+ * with its extra bytes); a peer that sends more is not speaking the protocol (something else on the
+ * tower's port, or a device streaming garbage), and reading it without bound made reports of
+ * hundreds of kilobytes of hex that SNS refused.
+ */
+export const MAX_ANSWER_BYTES = 64;
+/** Bytes of a foreign answer quoted, as hex, in a report. */
+const QUOTED_BYTES = 16;
+
+/** "10.0.0.5:10000 answered 65536 bytes of something that is not PNS (NH series) (starts 48 54 54 50 …)". */
+export function notProtocolAnswer(where: string, protocol: TowerProtocol, bytes: number, start: Buffer): string {
+    const quoted = toHex(start.subarray(0, QUOTED_BYTES));
+    return `${where} answered ${bytes} bytes of something that is not ${PROTOCOL_LABELS[protocol]} (starts ${quoted}${start.length > QUOTED_BYTES || bytes > QUOTED_BYTES ? " …" : ""}); check that the tower, and nothing else, listens on that port`;
 }
 
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -106,13 +123,16 @@ function attemptOnce(address: TowerAddress, payload: Buffer, timeoutMs: number):
     return new Promise((resolve) => {
         let connected = false;
         let received = Buffer.alloc(0);
+        /** Bytes the peer sent, of which at most MAX_ANSWER_BYTES are kept in `received`. */
+        let seen = 0;
         let outcome: AttemptOutcome | undefined;
         const socket = new net.Socket();
-        const settle = (result: AttemptOutcome): void => {
+        const settle = (result: AttemptOutcome, abort = false): void => {
             if (outcome) return;
             outcome = result;
             clearTimeout(timer);
-            if (!connected || socket.destroyed) {
+            // A peer that streams would keep us reading through the close grace: drop it at once.
+            if (!connected || socket.destroyed || abort) {
                 socket.destroy();
                 resolve(result);
                 return;
@@ -141,7 +161,13 @@ function attemptOnce(address: TowerAddress, payload: Buffer, timeoutMs: number):
         });
         socket.on("data", (chunk: Buffer) => {
             if (outcome) return;
-            received = Buffer.concat([received, chunk]);
+            seen += chunk.length;
+            if (received.length < MAX_ANSWER_BYTES) received = Buffer.concat([received, chunk.subarray(0, MAX_ANSWER_BYTES - received.length)]);
+            if (seen > MAX_ANSWER_BYTES) {
+                socket.pause();
+                settle({ kind: "unknown", reply: received, error: notProtocolAnswer(where, address.protocol, seen, received) }, true);
+                return;
+            }
             if (!replyComplete(address.protocol, received, payload)) return;
             const kind = decodeReply(address.protocol, received, payload);
             settle({

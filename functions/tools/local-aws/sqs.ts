@@ -6,10 +6,13 @@ import { close, listen, LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, readBody
 
 /**
  * A local SQS FIFO queue: a node:http server on 127.0.0.1 speaking SQS's JSON protocol
- * (awsJson1_0, `X-Amz-Target: AmazonSQS.SendMessageBatch`; the SDK checks the MD5 of each body we
- * return). Like a FIFO queue without content-based deduplication it requires MessageGroupId and
- * MessageDeduplicationId on every entry and drops an entry whose deduplication ID it took in the last
- * 5 minutes.
+ * (awsJson1_0, `X-Amz-Target: AmazonSQS.SendMessageBatch` or `AmazonSQS.SendMessage`; the SDK
+ * checks the MD5 of each body we return). Like a FIFO queue without content-based deduplication it
+ * requires MessageGroupId and MessageDeduplicationId on every entry and drops an entry whose
+ * deduplication ID it took in the last 5 minutes. SendMessage also refuses what the SQS API
+ * reference says SQS refuses: a group ID that is not 1–128 alphanumeric or punctuation characters,
+ * characters outside #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF in the
+ * body or a string attribute, and a body plus attributes over 1 MiB.
  *
  * With {@link SqsStub.onMessages} it also plays Lambda's event source mapping (batch size 10,
  * ReportBatchItemFailures): each message group is delivered in order, one batch of that group at a
@@ -23,6 +26,7 @@ export interface SqsEntry {
     readonly MessageBody: string;
     readonly MessageGroupId?: string;
     readonly MessageDeduplicationId?: string;
+    readonly MessageAttributes?: Record<string, { DataType: string; StringValue?: string }>;
 }
 
 /** A message the queue took. */
@@ -77,6 +81,8 @@ export interface SqsStub {
 
 /** How long SQS FIFO remembers a deduplication ID. */
 export const FIFO_DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
+/** A message and its attributes may be at most this large (SQS API reference, SendMessage: "The maximum size is 1 MiB or 1,048,576 bytes"). */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 /** SendMessageBatch takes at most this many entries, and Lambda's SQS events at most this many records here. */
 export const SQS_MAX_BATCH = 10;
 
@@ -106,7 +112,8 @@ export async function startSqsStub(options: { queueName?: string; now?: () => nu
             failures = { ...failures, count: failures.count - 1 };
             return reply(failures.errorType === "InternalFailure" ? 500 : 400, { __type: `com.amazonaws.sqs#${failures.errorType}`, message: "injected failure" });
         }
-        if (target !== "AmazonSQS.SendMessageBatch") return reply(400, { __type: "com.amazonaws.sqs#InvalidAction", message: `this local SQS only implements SendMessageBatch, got ${target}` });
+        if (target === "AmazonSQS.SendMessage") return sendOne(JSON.parse(body.toString("utf8")), reply);
+        if (target !== "AmazonSQS.SendMessageBatch") return reply(400, { __type: "com.amazonaws.sqs#InvalidAction", message: `this local SQS only implements SendMessageBatch and SendMessage, got ${target}` });
         const input = JSON.parse(body.toString("utf8")) as { QueueUrl: string; Entries: SqsEntry[] };
         batches.push({ target, queueUrl: input.QueueUrl, entries: input.Entries });
         if (input.QueueUrl !== queueUrl) return reply(400, { __type: "com.amazonaws.sqs#QueueDoesNotExist", message: `The specified queue does not exist: ${input.QueueUrl} (this one is ${queueUrl})` });
@@ -139,6 +146,32 @@ export async function startSqsStub(options: { queueName?: string; now?: () => nu
         reply(200, { Successful, Failed });
         for (const group of groups) schedule(group);
     });
+    /** SendMessage (SQS API reference): one message, the same FIFO rules as a batch entry. */
+    function sendOne(input: SqsEntry & { QueueUrl: string }, reply: (status: number, payload: unknown) => void): void {
+        const fail = (code: string, message: string) => reply(400, { __type: `com.amazonaws.sqs#${code}`, message });
+        batches.push({ target: "AmazonSQS.SendMessage", queueUrl: input.QueueUrl, entries: [{ ...input, Id: "0" }] });
+        if (input.QueueUrl !== queueUrl) return fail("QueueDoesNotExist", `The specified queue does not exist: ${input.QueueUrl} (this one is ${queueUrl})`);
+        if (typeof input.MessageBody !== "string" || input.MessageBody === "") return fail("MissingParameter", "The request must contain the parameter MessageBody.");
+        if (!input.MessageGroupId) return fail("MissingParameter", "The request must contain the parameter MessageGroupId.");
+        if (!/^[\x21-\x7e]{1,128}$/.test(input.MessageGroupId)) return fail("InvalidParameterValue", "MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.");
+        if (!input.MessageDeduplicationId) return fail("InvalidParameterValue", "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly");
+        const texts = [input.MessageBody, ...Object.values(input.MessageAttributes ?? {}).map((a) => a.StringValue ?? "")];
+        if (texts.some((t) => /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u.test(t))) return fail("InvalidMessageContents", "Invalid characters found.");
+        const size = Buffer.byteLength(input.MessageBody) + Object.entries(input.MessageAttributes ?? {}).reduce((n, [k, a]) => n + Buffer.byteLength(k) + Buffer.byteLength(a.DataType) + Buffer.byteLength(a.StringValue ?? ""), 0);
+        if (size > SQS_MAX_MESSAGE_BYTES) return fail("InvalidParameterValue", `One or more parameters are invalid. Reason: Message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes.`);
+        const at = now();
+        const seenAt = seenDedup.get(input.MessageDeduplicationId);
+        sequence += 1n;
+        const message: SqsMessage = { Id: "0", MessageBody: input.MessageBody, MessageGroupId: input.MessageGroupId, MessageDeduplicationId: input.MessageDeduplicationId, MessageAttributes: input.MessageAttributes, messageId: randomUUID(), sequenceNumber: String(sequence), sentTimestamp: at, receiveCount: 0, invisibleUntil: 0 };
+        if (seenAt === undefined || at - seenAt >= FIFO_DEDUPLICATION_WINDOW_MS) {
+            seenDedup.set(input.MessageDeduplicationId, at);
+            accepted.push(message);
+            queue.push(message);
+            schedule(input.MessageGroupId);
+        }
+        reply(200, { MessageId: message.messageId, MD5OfMessageBody: md5(input.MessageBody), SequenceNumber: message.sequenceNumber });
+    }
+
     const endpoint = await listen(server);
     const queueUrl = `${endpoint}/${LOCAL_ACCOUNT}/${queueName}`;
     const queueArn = `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queueName}`;

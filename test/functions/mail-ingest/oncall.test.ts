@@ -101,10 +101,13 @@ describe("mail-ingest pages on-call for a mail that lit a tower", () => {
         const subject = `Problem: ${"disk full on a host with a very long trigger name ".repeat(10)}`;
         const raw = Buffer.from(`From: Zabbix <zabbix@zabbix.example.jp>\r\nSubject: ${subject}\r\nContent-Type: text/plain\r\n\r\nSeverity: Average\r\n`);
         await h.handler({}, onCall)(event(h.deliver(raw, "msg-long")), context());
+        // The intent carries the key in its stored form (a prefix and a hash), which is also the alias:
+        // an acknowledgement coming back with the alias clears the very alert the tower shows.
         const alertKey = h.intentsOnQueue()[0].alertKey;
-        expect(alertKey.length).toBeGreaterThan(200);
+        expect(alertKey).toMatch(/…#[0-9a-f]{32}$/);
         const [alias] = [...openAlerts().keys()];
-        expect(alias).toBe(onCallAlias(alertKey));
+        expect(alias).toBe(alertKey);
+        expect(onCallAlias(alertKey)).toBe(alertKey);
         expect(alias.length).toBeLessThanOrEqual(200);
         expect(String(openAlerts().get(alias)?.body.message)).toHaveLength(130);
     });

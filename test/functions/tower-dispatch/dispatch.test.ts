@@ -45,8 +45,8 @@ describe("tower-dispatch handler", () => {
         expect(tower.commands).toHaveLength(1);
         const { state, version } = await stored(h);
         expect(version).toBe(1);
-        expect(Object.keys(state.active)).toEqual(["web-1/cpu"]);
-        expect(state.active["web-1/cpu"].messageId).toBe(intent.messageId);
+        expect([...state.active.keys()]).toEqual(["web-1/cpu"]);
+        expect(state.active.get("web-1/cpu")!.messageId).toBe(intent.messageId);
         expect(state.shown).toEqual(CRITICAL);
         expect(h.sns.messages).toHaveLength(0);
     });
@@ -192,7 +192,7 @@ describe("tower-dispatch handler", () => {
         const result = await h.handler({ Records: [...bad, good] }, lambdaContext());
         expect(result).toEqual({ batchItemFailures: [] });
         expect(tower.state()).toEqual(CRITICAL);
-        expect(Object.keys((await stored(h)).state.active)).toEqual(["web-1/cpu"]);
+        expect([...(await stored(h)).state.active.keys()]).toEqual(["web-1/cpu"]);
         expect(h.sns.messages).toHaveLength(1);
         const report = h.sns.messages[0].json as { title: string; state: string; skipped: { messageId: string; problem: string }[] };
         expect(report.state).toBe("WARN");
@@ -204,7 +204,12 @@ describe("tower-dispatch handler", () => {
         expect(problems[2]).toMatch(/alertKey must be a non-empty string/);
         expect(problems[3]).toMatch(/severity is "ignore"/);
         expect(problems[4]).toMatch(/tower "kyoto-lab" is not in towers.json/);
-        expect(h.logs.some((l) => l.level === "error" && l.message.includes("Skipped"))).toBe(true);
+        expect(h.logs.some((l) => l.level === "error" && l.message.includes("dead-letter queue"))).toBe(true);
+        // Each has its own record in the dead-letter queue: the body unchanged, the reason beside it.
+        expect(h.dlq.accepted.map((m) => m.MessageDeduplicationId)).toEqual(bad.map((r) => r.messageId));
+        expect(h.dlq.accepted.map((m) => m.MessageBody)).toEqual(bad.map((r) => r.body));
+        expect(h.dlq.accepted.map((m) => m.MessageGroupId)).toEqual(bad.map((r) => r.attributes.MessageGroupId));
+        expect(h.dlq.accepted[4].MessageAttributes?.reason.StringValue).toMatch(/tower "kyoto-lab" is not in towers.json/);
     });
 
     it("fails a tower's records and every later record of its group when its state cannot be read, and only those", async () => {
@@ -258,7 +263,7 @@ describe("tower-dispatch handler", () => {
         const eightDaysAgo = new Date(HARNESS_NOW - 8 * 86_400_000).toISOString();
         await run(h, makeIntent("tokyo-ops", "stale", "critical", { receivedAt: eightDaysAgo }), makeIntent("tokyo-ops", "fresh", "warning"));
         expect(tower.state()).toEqual(WARNING);
-        expect(Object.keys((await stored(h)).state.active)).toEqual(["fresh"]);
+        expect([...(await stored(h)).state.active.keys()]).toEqual(["fresh"]);
         expect(h.logs.find((l) => l.message.includes("Dropped alerts"))?.attributes[0]).toMatchObject({ expired: ["stale"] });
     });
 
@@ -280,12 +285,13 @@ describe("tower-dispatch handler", () => {
                 return relay(t, signal);
             },
             publish: async () => undefined,
+            deadLetter: async () => undefined,
             logger: { info: () => undefined, warn: (message) => void h.logs.push({ level: "warn", message, attributes: [] }), error: () => undefined },
             now: () => HARNESS_NOW,
         };
         const outcome = await processTower(h.towers[0], [makeIntent("tokyo-ops", "mine", "warning")], ctx);
         const { state, version } = await stored(h);
-        expect(Object.keys(state.active).sort()).toEqual(["mine", "other"]);
+        expect([...state.active.keys()].sort()).toEqual(["mine", "other"]);
         expect(version).toBe(outcome.version);
         expect(tower.commands).toHaveLength(2);
         expect(tower.state()).toEqual(CRITICAL);
@@ -303,11 +309,13 @@ describe("tower-dispatch handler", () => {
         const handler = createHandler({
             dynamo: dynamo.documentClient,
             sns: h.sns.client(),
+            sqs: h.dlq.client(),
             ssm: undefined as never,
             logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
             towers: () => h.towers,
             stateTable: undefined,
             alertTopicArn: h.sns.topicArn,
+            deadLetterQueueUrl: h.dlq.queueUrl,
         });
         await expect(handler(sqsEvent([makeIntent("tokyo-ops", "a", "critical")]), lambdaContext())).rejects.toThrow(/STATE_TABLE is not set: set it to the name/);
     });

@@ -9,6 +9,7 @@ import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools
 import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
 import { expectedSignal, makeIntent, sqsRecord } from "./harness";
 import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
+import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
 import { invokeBundle, localAwsEnv } from "../lambda-runtime";
 
 /**
@@ -22,6 +23,7 @@ const TABLE = "alertline-dev-state";
 let workDir: string;
 let dynamo: LocalDynamo;
 let sns: SnsStub;
+let dlq: SqsStub;
 let tower: TowerEmulator;
 
 beforeAll(async () => {
@@ -30,6 +32,7 @@ beforeAll(async () => {
     dynamo = await startDynalite();
     await dynamo.createTable(TABLE);
     sns = await startSnsStub();
+    dlq = await startSqsStub({ queueName: "alertline-dev-signals-dlq.fifo" });
     tower = await startTowerEmulator({ protocol: "pns", name: "tokyo-ops" });
     const towers: TowerConfig[] = [
         { name: "tokyo-ops", site: "tokyo", host: "127.0.0.1", port: tower.port, protocol: "pns", signals: DEFAULT_SEVERITY_SIGNALS, relay: { kind: "vpn" }, allowedSenders: [] },
@@ -37,7 +40,7 @@ beforeAll(async () => {
     writeFileSync(join(workDir, "towers.json"), JSON.stringify(towers));
 }, 30_000);
 afterAll(async () => {
-    await Promise.all([dynamo?.close(), sns?.close(), tower?.close()]);
+    await Promise.all([dynamo?.close(), sns?.close(), dlq?.close(), tower?.close()]);
     rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -47,9 +50,10 @@ function invoke(dir: string, event: unknown): Promise<{ code: number | null; std
         functionName: "alertline-dev-mail-dispatch",
         events: [event],
         env: {
-            ...localAwsEnv(workDir, { DYNAMODB: dynamo.endpoint, SNS: sns.endpoint, SSM: "http://127.0.0.1:9" }),
+            ...localAwsEnv(workDir, { DYNAMODB: dynamo.endpoint, SNS: sns.endpoint, SQS: dlq.endpoint, SSM: "http://127.0.0.1:9" }),
             STATE_TABLE: TABLE,
             ALERT_TOPIC_ARN: sns.topicArn,
+            SIGNAL_DLQ_URL: dlq.queueUrl,
             SSM_RELAY_DOCUMENT: "alertline-dev-patlite-relay",
             ALERTLINE_ENVIRONMENT: "dev",
         },
@@ -64,6 +68,7 @@ describe("the bundled tower-dispatch", () => {
         expect(stdout).toContain('RESULT {"batchItemFailures":[]}');
         expect(tower.state()).toEqual(expectedSignal(DEFAULT_SEVERITY_SIGNALS.critical));
         expect(sns.messages.map((m) => m.json?.title)).toEqual(["tower-dispatch skipped 1 signal intent"]);
+        expect(dlq.accepted.map((m) => m.MessageBody)).toEqual(["{oops"]);
         const logs = `${stdout}\n${stderr}`
             .split("\n")
             .filter((line) => line.startsWith("{"))

@@ -8,6 +8,7 @@ import type { RelayOptions } from "../../../functions/tower-dispatch/relay";
 import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
 import type { LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
 import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
+import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
 import { lambdaContext as sharedLambdaContext } from "../lambda-runtime";
 import { expectedSignal } from "../shared/patlite/expected-signal";
 
@@ -15,7 +16,8 @@ export { expectedSignal };
 
 /**
  * Wires the real tower-dispatch handler to real local peers: dynalite (started once per file by
- * the caller), an SNS Query-protocol stub for the alert channel, and one PATLITE emulator per tower.
+ * the caller), an SNS Query-protocol stub for the alert channel, an SQS stub for the signal queue's
+ * dead-letter queue, and one PATLITE emulator per tower.
  */
 
 export interface LogLine {
@@ -35,6 +37,8 @@ export interface TowerSpec {
 
 export interface Harness {
     readonly sns: SnsStub;
+    /** The signal queue's dead-letter queue (nothing consumes it). */
+    readonly dlq: SqsStub;
     readonly towers: TowerConfig[];
     readonly emulators: Map<string, TowerEmulator>;
     readonly handler: ReturnType<typeof createHandler>;
@@ -62,6 +66,8 @@ export async function startHarness(
     await dynamo.createTable(table);
     const sns = await startSnsStub();
     const snsClient = sns.client();
+    const dlq = await startSqsStub({ queueName: "alertline-dev-signals-dlq.fifo", now: () => HARNESS_NOW });
+    const sqsClient = dlq.client();
     const emulators = new Map<string, TowerEmulator>();
     for (const spec of specs) emulators.set(spec.name, await startTowerEmulator({ protocol: spec.protocol, name: spec.name }));
     const towers: TowerConfig[] = specs.map((spec) => ({
@@ -86,6 +92,8 @@ export async function startHarness(
     const handler = createHandler({
         dynamo: dynamo.documentClient,
         sns: snsClient,
+        sqs: sqsClient,
+        deadLetterQueueUrl: dlq.queueUrl,
         ssm,
         logger,
         towers: () => towers,
@@ -107,6 +115,7 @@ export async function startHarness(
     const stopped = new Map<string, number>();
     return {
         sns,
+        dlq,
         towers,
         emulators,
         handler,
@@ -127,8 +136,9 @@ export async function startHarness(
         },
         async close() {
             snsClient.destroy();
+            sqsClient.destroy();
             if (options.ssm === undefined) ssm.destroy();
-            await Promise.all([sns.close(), ...[...emulators].filter(([name]) => !stopped.has(name)).map(([, emulator]) => emulator.close())]);
+            await Promise.all([sns.close(), dlq.close(), ...[...emulators].filter(([name]) => !stopped.has(name)).map(([, emulator]) => emulator.close())]);
         },
     };
 }

@@ -175,7 +175,7 @@ describe("power-cycle recovery", () => {
             expect(version).toBe(2);
             expect(state.shown).toEqual(CRITICAL);
             expect(state.lastSendFailed).toBe(false);
-            expect(Object.keys(state.active)).toEqual(["web-1/cpu"]);
+            expect([...state.active.keys()]).toEqual(["web-1/cpu"]);
             expect(probeLine(h, "tokyo-ops")!.attributes[0]).toMatchObject({ reading: "dark", restore: "resent", resentSignal: "red:flash1 buzzer:1" });
         });
     }

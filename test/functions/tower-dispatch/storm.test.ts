@@ -174,7 +174,7 @@ describe("storm", () => {
             expect(finalActive.size).toBe(tower.survivors.length);
             expect(emulator.state(), tower.name).toEqual(expectedSignal(wantedSpec(tower, finalActive)));
             const { state } = await createStateStore(dynamo.documentClient, harness.table).load(tower.name);
-            expect(Object.fromEntries(Object.entries(state.active).map(([key, alert]) => [key, alert.severity]))).toEqual(Object.fromEntries(finalActive));
+            expect(Object.fromEntries([...state.active].map(([key, alert]) => [key, alert.severity]))).toEqual(Object.fromEntries(finalActive));
             expect(emulator.commands.length, tower.name).toBe(expectedCommands);
             expect(emulator.commands.length, tower.name).toBeLessThanOrEqual(COMMAND_BOUND);
             expect(emulator.maxConcurrentConnections(), tower.name).toBe(1);

@@ -46,7 +46,7 @@ describe("applyIntents and desiredSignal", () => {
 
     it("a recovery clears only its own key", () => {
         const state = applyIntents(EMPTY_TOWER_STATE, [intent("web-1/cpu", "critical"), intent("db-1/disk", "warning"), intent("web-1/cpu", "recovery")]);
-        expect(Object.keys(state.active)).toEqual(["db-1/disk"]);
+        expect([...state.active.keys()]).toEqual(["db-1/disk"]);
         expect(desiredSignal(state, TOWER)).toEqual(SHOWS.warning);
     });
 
@@ -55,14 +55,14 @@ describe("applyIntents and desiredSignal", () => {
         state = applyIntents(state, [intent("a", "recovery")]);
         expect(desiredSignal(state, TOWER)).toEqual(SHOWS.critical);
         state = applyIntents(state, [intent("b", "recovery")]);
-        expect(state.active).toEqual({});
+        expect(state.active.size).toBe(0);
         expect(desiredSignal(state, TOWER)).toEqual(SHOWS.quiet);
     });
 
     it("a recovery for a key that is not active changes nothing but remembers the message", () => {
         const before = applyIntents(EMPTY_TOWER_STATE, [intent("a", "warning")]);
         const after = applyIntents(before, [intent("never-seen", "recovery")]);
-        expect(after.active).toEqual(before.active);
+        expect([...after.active]).toEqual([...before.active]);
         expect(after.recentMessageIds).toHaveLength(2);
     });
 
@@ -85,7 +85,7 @@ describe("applyIntents and desiredSignal", () => {
         const first = intent("web-1/cpu", "critical");
         const second = intent("web-1/cpu", "warning");
         const state = applyIntents(EMPTY_TOWER_STATE, [first, second]);
-        expect(state.active["web-1/cpu"]).toEqual({ severity: "warning", since: first.receivedAt, lastSeen: second.receivedAt, subject: second.subject, messageId: second.messageId });
+        expect(state.active.get("web-1/cpu")!).toEqual({ severity: "warning", since: first.receivedAt, lastSeen: second.receivedAt, subject: second.subject, messageId: second.messageId });
         expect(desiredSignal(state, TOWER)).toEqual(SHOWS.warning);
     });
 
@@ -99,7 +99,7 @@ describe("applyIntents and desiredSignal", () => {
     it("a duplicate arriving after its recovery does not light the tower again", () => {
         const problem = intent("web-1/cpu", "critical");
         const state = applyIntents(EMPTY_TOWER_STATE, [problem, intent("web-1/cpu", "recovery"), problem]);
-        expect(state.active).toEqual({});
+        expect(state.active.size).toBe(0);
         expect(desiredSignal(state, TOWER)).toEqual(SHOWS.quiet);
     });
 
@@ -128,7 +128,7 @@ describe("applyIntents and desiredSignal", () => {
                 state = applyIntents(state, intents.slice(start, end));
                 start = end;
             }
-            expect(Object.fromEntries(Object.entries(state.active).map(([key, alert]) => [key, alert.severity]))).toEqual(Object.fromEntries(model));
+            expect(Object.fromEntries([...state.active].map(([key, alert]) => [key, alert.severity]))).toEqual(Object.fromEntries(model));
             const values = [...model.values()];
             const expected = values.includes("critical") ? SHOWS.critical : values.includes("warning") ? SHOWS.warning : values.includes("info") ? SHOWS.info : SHOWS.quiet;
             expect(desiredSignal(state, TOWER)).toEqual(expected);
@@ -150,9 +150,9 @@ describe("applyIntents and desiredSignal", () => {
         expect(storedKey(longKey)).not.toBe(storedKey(otherLongKey));
         expect(storedKey("short")).toBe("short");
         const state = applyIntents(EMPTY_TOWER_STATE, [intent(longKey, "critical", { subject: "s".repeat(1000) }), intent(otherLongKey, "warning")]);
-        expect(Object.values(state.active)[0].subject.length).toBeLessThanOrEqual(DEFAULT_STATE_LIMITS.maxSubjectLength);
+        expect([...state.active.values()][0].subject.length).toBeLessThanOrEqual(DEFAULT_STATE_LIMITS.maxSubjectLength);
         const recovered = applyIntents(state, [intent(longKey, "recovery")]);
-        expect(Object.values(recovered.active).map((a) => a.severity)).toEqual(["warning"]);
+        expect([...recovered.active.values()].map((a) => a.severity)).toEqual(["warning"]);
     });
 });
 
@@ -166,8 +166,8 @@ describe("boundActive", () => {
         const { state: bounded, expired, evicted } = boundActive(state, T0 + 8 * DAY);
         expect(expired).toEqual(["old"]);
         expect(evicted).toEqual([]);
-        expect(Object.keys(bounded.active)).toEqual(["renotified"]);
-        expect(bounded.active.renotified.since).toBe(new Date(T0).toISOString());
+        expect([...bounded.active.keys()]).toEqual(["renotified"]);
+        expect(bounded.active.get("renotified")!.since).toBe(new Date(T0).toISOString());
     });
 
     it("returns the same state object when nothing is dropped", () => {
@@ -191,7 +191,7 @@ describe("boundActive", () => {
         );
         const { state: bounded, evicted } = boundActive(state, T0 + 10_000, limits);
         expect(evicted.sort()).toEqual(["info-new", "info-old"]);
-        expect(Object.keys(bounded.active).sort()).toEqual(["crit-old", "info-newest", "warn"]);
+        expect([...bounded.active.keys()].sort()).toEqual(["crit-old", "info-newest", "warn"]);
         expect(desiredSignal(bounded, TOWER)).toEqual(desiredSignal(state, TOWER));
     });
 });

@@ -1,7 +1,7 @@
 import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeStatusRead, PatliteEncodingError } from "../../../../functions/shared/patlite/codec";
-import { sendCommand, sendSignal, type TowerAddress } from "../../../../functions/shared/patlite/client";
+import { MAX_ANSWER_BYTES, sendCommand, sendSignal, type TowerAddress } from "../../../../functions/shared/patlite/client";
 import { toSignal } from "../../../../functions/shared/patlite/signal";
 import type { TowerProtocol } from "../../../../functions/shared/tower-config";
 import { startTowerEmulator, type TowerEmulator } from "../../../../functions/tools/patlite-emulator";
@@ -34,6 +34,23 @@ async function answering(bytes: Buffer): Promise<number> {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     opened.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     return (server.address() as net.AddressInfo).port;
+}
+
+/** A TCP server that streams garbage at whoever connects, until they hang up. */
+async function streaming(): Promise<{ port: number; sent: () => number }> {
+    let sent = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x5a);
+    const server = net.createServer((socket) => {
+        socket.on("error", () => undefined);
+        const pump = () => {
+            while (!socket.destroyed && socket.write(chunk)) sent += chunk.length;
+        };
+        socket.on("drain", pump);
+        pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    opened.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    return { port: (server.address() as net.AddressInfo).port, sent: () => sent };
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -133,6 +150,19 @@ describe("sendCommand retries", () => {
         const garbled = await answering(Buffer.from("XYZ"));
         const second = await sendSignal({ host: "127.0.0.1", port: garbled, protocol: "phn" }, critical, { attempts: 1 });
         expect(second.error).toBe(`127.0.0.1:${garbled} gave an answer that is neither ACK nor NAK: 58 59 5A; gave up after 1 attempt`);
+    });
+
+    it("reads a peer that streams bytes no further than MAX_ANSWER_BYTES and reports it in one short line", async () => {
+        const peer = await streaming();
+        const started = Date.now();
+        const result = await sendSignal({ host: "127.0.0.1", port: peer.port, protocol: "pns" }, critical, { attempts: 3, timeoutMs: 3000, sleep: async () => undefined });
+        // Dropped at once, not after the 3 s timeout of each attempt.
+        expect(Date.now() - started).toBeLessThan(2000);
+        expect(result.ack).toBe(false);
+        expect(result.error).toMatch(new RegExp(`^127\\.0\\.0\\.1:${peer.port} answered \\d+ bytes of something that is not PNS \\(NH series\\) \\(starts (5A ){16}…\\); check that the tower, and nothing else, listens on that port; gave up after 3 attempts$`));
+        expect(result.error!.length).toBeLessThan(300);
+        expect(result.reply!.split(" ").length).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
+        expect(peer.sent()).toBeGreaterThan(MAX_ANSWER_BYTES);
     });
 
     it("returns, without connecting, for an unusable address or options", async () => {
