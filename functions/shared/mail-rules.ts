@@ -234,7 +234,7 @@ export function rulePatternProblem(pattern: string): string | undefined {
                 continue;
             }
             if (!inClass && /[1-9]/.test(next)) return `uses a backreference "\\${next}", which needs a backtracking engine; rules run on RE2 (linear time). Match the repeated text explicitly, or with a character class`;
-            if (next === "k" && pattern[i + 2] === "<") return 'uses a named backreference "\\k<…>", which needs a backtracking engine; rules run on RE2 (linear time). Match the repeated text explicitly, or with a character class';
+            if (next === "k" && (pattern[i + 2] === "<" || pattern[i + 2] === "{" || pattern[i + 2] === "'")) return 'uses a named backreference "\\k<…>", which needs a backtracking engine; rules run on RE2 (linear time). Match the repeated text explicitly, or with a character class';
             i++;
             continue;
         }
@@ -250,6 +250,7 @@ export function rulePatternProblem(pattern: string): string | undefined {
             if (pattern[i + 1] === "]") i++;
             continue;
         }
+        if (pattern.startsWith("(?P=", i)) return 'uses a named backreference "(?P=…)", which needs a backtracking engine; rules run on RE2 (linear time). Match the repeated text explicitly, or with a character class';
         for (const construct of BACKTRACKING_ONLY) {
             if (construct.test(pattern, i) > 0) return `uses ${construct.what}, which needs a backtracking engine; rules run on RE2 (linear time, so no mail can stall them). Instead, ${construct.instead}`;
         }

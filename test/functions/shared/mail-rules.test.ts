@@ -290,6 +290,7 @@ describe("rules run on RE2 (linear time)", () => {
         ["subject", "(?<!re: )alarm", /negative lookbehind/, /excluded case/],
         ["body", "(\\w+) \\1", /backreference "\\1"/, /Match the repeated text explicitly/],
         ["body", "(?<w>\\w+) \\k<w>", /named backreference/, /Match the repeated text explicitly/],
+        ["body", "(?P<w>\\w+) (?P=w)", /named backreference "\(\?P=…\)"/, /Match the repeated text explicitly/],
         ["subject", "(?>a|ab)c", /atomic group/, /write "\(\?:" instead/],
         ["subject", "a++b", /possessive quantifier "\+\+"/, /drop the second "\+"/],
         ["body", "a[^]b", /"\[\^\]"/, /write \[\\s\\S\] instead/],
