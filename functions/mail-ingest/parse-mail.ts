@@ -251,6 +251,8 @@ export interface BoundedMail {
 }
 
 const HEADER_LINE = /^([!-9;-~]+)[ \t]*:/;
+/** The empty group that stands for a From header too long to read. */
+export const OVERSIZED_FROM_GROUP = "oversized-from-header-not-read";
 
 /** The header value cut to at most `max` bytes, at the last space before the cut when there is one (so no encoded-word is split). */
 function cutValue(value: string, max: number): string {
@@ -263,8 +265,8 @@ function cutValue(value: string, max: number): string {
  * Cuts a raw mail down to what classification reads, in one linear pass and before anything
  * expensive: the header fields of {@link CLASSIFY_HEADERS} found in the first
  * {@link MAX_HEADER_SCAN_BYTES} of the header block (unfolded, at most {@link MAX_HEADER_REPEATS}
- * of each, each at most {@link MAX_HEADER_VALUE_BYTES}; a longer From is left out, so that no
- * cut can hide a second address), then the body's first {@link MAX_PARSED_BODY_BYTES}, ending at a
+ * of each, each at most {@link MAX_HEADER_VALUE_BYTES}; a longer From becomes an empty group, so
+ * that no cut can hide a second address and the From headers keep their count), then the body's first {@link MAX_PARSED_BODY_BYTES}, ending at a
  * line break. A mail that does not start with a header line is passed on as it is, cut to the same
  * size. Never throws.
  */
@@ -307,7 +309,10 @@ export function boundForClassification(raw: Buffer): BoundedMail {
         const value = field.parts.join(" ");
         if (value.length > MAX_HEADER_VALUE_BYTES) {
             if (key === "from") {
+                // Not cut (a cut could hide a second address) but kept as an empty group, so that the From
+                // headers are still counted: it names no address, and a mail with another From has two.
                 problems.push(`a From header of ${sizeText(field.length)} (over ${sizeText(MAX_HEADER_VALUE_BYTES)}) was not read`);
+                kept.push(`${field.name}: ${OVERSIZED_FROM_GROUP}:;`);
                 return;
             }
             problems.push(`the ${field.name} header is ${sizeText(field.length)}; its first ${sizeText(MAX_HEADER_VALUE_BYTES)} were read`);

@@ -230,10 +230,15 @@ describe("the bound applied before the parser", () => {
         expect(bounded.problems).toEqual([`the mail repeats the From header; only its first ${MAX_HEADER_REPEATS} were read`]);
     });
 
-    it("leaves out a From longer than the bound instead of cutting it (a cut could hide a second address)", async () => {
-        const mail = await parseMail(head([`From: "${"n".repeat(MAX_HEADER_VALUE_BYTES)}" <zabbix@zabbix.example.jp>, evil@attacker.example`, "Subject: s"]));
+    it("does not read a From longer than the bound (a cut could hide a second address) but keeps it counted", async () => {
+        const long = `From: "${"n".repeat(MAX_HEADER_VALUE_BYTES)}" <zabbix@zabbix.example.jp>, evil@attacker.example`;
+        const mail = await parseMail(head([long, "Subject: s"]));
         expect(mail.from).toBe("");
         expect(mail.problems).toContainEqual(expect.stringMatching(/^a From header of \d+ bytes \(over 8192 bytes\) was not read$/));
+        // Beside a short From, the parser still sees two From headers.
+        const copy = boundForClassification(head(["From: zabbix@zabbix.example.jp", long, "Subject: s"])).raw.toString("latin1");
+        expect(copy.match(/^From:/gm)).toHaveLength(2);
+        expect(copy).not.toContain("evil@attacker.example");
     });
 
     it("cuts a long Subject at a space, so no encoded-word is split", async () => {
