@@ -101,6 +101,10 @@ export function ingestFunctionPolicy(input: CommonGrants & { bucketArn: string; 
         Statement: [
             ...commonStatements(input, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
             { Sid: "ReadMail", Effect: "Allow", Action: "s3:GetObject", Resource: `${input.bucketArn}/mail/*` },
+            // Listing the mail prefix only: a GetObject of a missing mail then answers 404 (or, where S3
+            // does not count a prefix-conditioned grant for that, the function lists the key to tell a
+            // missing mail from a real denial), so a missing mail is reported once instead of retried.
+            { Sid: "FindMissingMail", Effect: "Allow", Action: "s3:ListBucket", Resource: input.bucketArn, Condition: { StringLike: { "s3:prefix": "mail/*" } } },
             useKeyVia("MailKeyForS3", input.mailKeyArn, ["kms:Decrypt"], "s3", input.region),
             { Sid: "QueueSignals", Effect: "Allow", Action: "sqs:SendMessage", Resource: [input.signalQueueArn, input.deadLetterQueueArn] },
             useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs", input.region),

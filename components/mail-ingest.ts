@@ -14,6 +14,15 @@ import { relayDocumentContent, relayTargets } from "./ssm-relay-document";
 import type { CanarySettings, MailSettings, TowerProbeSettings } from "./stack-config";
 import { standardTags } from "./tags";
 
+/** mail-ingest's reserved concurrency when `alertline:mail.reservedConcurrency` is not set. */
+export const DEFAULT_MAIL_INGEST_RESERVED_CONCURRENCY = 5;
+
+/** The reserved concurrency of mail-ingest: the setting, its default, or none (`false`). */
+export function mailIngestReservedConcurrency(mail: Pick<MailSettings, "reservedConcurrency">): number | undefined {
+    const setting = mail.reservedConcurrency ?? DEFAULT_MAIL_INGEST_RESERVED_CONCURRENCY;
+    return setting === false ? undefined : setting;
+}
+
 /** Arguments for {@link MailIngest}. */
 export interface MailIngestArgs {
     /** Environment name, used in names and tags. */
@@ -153,7 +162,7 @@ export class MailIngest extends pulumi.ComponentResource {
         const zoneId = args.mail.hostedZoneId;
         if (zoneId !== undefined) {
             // Three DKIM tokens, always: the count is known before SES answers, so preview shows every record.
-            const recordKinds = ["verification", "dkim-1", "dkim-2", "dkim-3", "mx"];
+            const recordKinds = ["verification", "dkim-1", "dkim-2", "dkim-3", "dmarc", "mx"];
             recordKinds.forEach((kind, i) => {
                 new aws.route53.Record(
                     `${name}-dns-${kind}`,
@@ -271,6 +280,9 @@ export class MailIngest extends pulumi.ComponentResource {
             // Parsing a 40 MB mail takes memory and time; both are cheap next to a missed alert.
             timeoutSeconds: 120,
             memoryMb: 1024,
+            // A flood of mail runs at most this many at once, so tower-dispatch and slack-notifier keep
+            // the account's concurrency; SNS's asynchronous invocations wait in Lambda's queue meanwhile.
+            reservedConcurrency: mailIngestReservedConcurrency(args.mail),
             deadLetterQueueArn: ingestDeadLetters.arn,
             policy: (logGroupArn) =>
                 pulumi

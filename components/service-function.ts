@@ -20,6 +20,8 @@ export interface ServiceFunctionArgs {
     /** The role's inline policy, given the log group's ARN. */
     readonly policy: (logGroupArn: pulumi.Output<string>) => pulumi.Input<string>;
     readonly deadLetterQueueArn?: pulumi.Input<string>;
+    /** Concurrent executions reserved for (and capping) this function; unset: it shares the account's unreserved pool. */
+    readonly reservedConcurrency?: number;
     readonly vpcConfig?: aws.types.input.lambda.FunctionVpcConfig;
     readonly tags: Record<string, string>;
 }
@@ -55,6 +57,7 @@ export function serviceFunction(parent: pulumi.Resource, name: string, args: Ser
             timeout: args.timeoutSeconds,
             memorySize: args.memoryMb,
             environment: { variables: args.environment },
+            ...(args.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: args.reservedConcurrency }),
             deadLetterConfig: args.deadLetterQueueArn === undefined ? undefined : { targetArn: args.deadLetterQueueArn },
             vpcConfig: args.vpcConfig,
             loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },

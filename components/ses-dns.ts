@@ -70,12 +70,21 @@ export function sesDkimDomain(region: string): string {
     return domain;
 }
 
-/** Domain verification, the three DKIM CNAMEs (to the region's Easy DKIM domain), and the MX that points the domain's mail at SES. */
+/**
+ * DMARC record of the mail domain. mail-ingest trusts the canary (sent by SES from this domain,
+ * DKIM-signed for it and for amazonses.com, with an amazonses.com envelope) only on DMARC PASS:
+ * without a policy SES's verdict is GRAY and neither the envelope nor every signature is aligned.
+ * `p=none` asks receivers for nothing but gives a verdict (RFC 7489 §6.3).
+ */
+export const MAIL_DOMAIN_DMARC = "v=DMARC1; p=none";
+
+/** Domain verification, the three DKIM CNAMEs (to the region's Easy DKIM domain), the domain's DMARC policy, and the MX that points the domain's mail at SES. */
 export function sesDnsRecords(input: { domain: string; region: string; verificationToken: string; dkimTokens: readonly string[] }): DnsRecord[] {
     const dkimDomain = sesDkimDomain(input.region);
     return [
         { name: `_amazonses.${input.domain}`, type: "TXT", value: input.verificationToken },
         ...input.dkimTokens.map((token): DnsRecord => ({ name: `${token}._domainkey.${input.domain}`, type: "CNAME", value: `${token}.${dkimDomain}` })),
+        { name: `_dmarc.${input.domain}`, type: "TXT", value: MAIL_DOMAIN_DMARC },
         { name: input.domain, type: "MX", value: `10 inbound-smtp.${input.region}.amazonaws.com` },
     ];
 }

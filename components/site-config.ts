@@ -4,7 +4,28 @@ import { encodeSignal, PatliteEncodingError } from "../functions/shared/patlite/
 import { LAMP_MODES, LAMPS, toSignal } from "../functions/shared/patlite/signal";
 import { DEFAULT_SEVERITY_SIGNALS } from "../functions/shared/severity";
 import { TOWER_PROTOCOLS, TowerConfig } from "../functions/shared/tower-config";
+import { MAX_SENDER_GLOB_CHARS, senderGlobProblem } from "../functions/shared/sender-policy";
 import { defaultPolicyIds, defaultTunnelNumbers, ROUTER_MODELS, RTX_MODELS, type RouterModelName } from "./rtx-models";
+
+/** Most sender globs one list may hold; each is matched against every mail. */
+export const MAX_SENDER_GLOBS = 100;
+
+/**
+ * A list of sender globs (`alertline:mail.allowedSenders`, `alertline:sites[i].allowedSenders`),
+ * checked as mail-ingest will use them: picomatch compiles each at run time and throws for one it
+ * refuses, which would fail every mail; here the plan stops instead, naming the key and the fix.
+ */
+export const senderGlobsSchema = z
+    .array(
+        z.unknown().superRefine((glob, ctx) => {
+            const problem = senderGlobProblem(glob);
+            if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+        }),
+        { message: 'must be a list of sender globs, e.g. ["*@zabbix.example.jp", "alert@dtdg.co"]' },
+    )
+    .max(MAX_SENDER_GLOBS, `must list at most ${MAX_SENDER_GLOBS} sender globs (each is at most ${MAX_SENDER_GLOB_CHARS} characters); use a wildcard such as "*@zabbix.example.jp" for a whole domain`)
+    .transform((globs) => globs.map((g) => (g as string).trim()))
+    .default([]);
 
 /**
  * `alertline:sites`: the offices whose PATLITE towers alertline lights. Adding a site is one more
@@ -16,10 +37,10 @@ import { defaultPolicyIds, defaultTunnelNumbers, ROUTER_MODELS, RTX_MODELS, type
 export const MAX_SITES_PER_VPN_GATEWAY = 10;
 
 const name = (what: string) =>
-    z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, `must be 1–24 lowercase letters, digits or '-', starting with a letter (it names the ${what}'s resources)`);
+    z.string({ message: `must be a name of 1–24 lowercase letters, digits or '-', starting with a letter (it names the ${what}'s resources)` }).regex(/^[a-z][a-z0-9-]{0,23}$/, `must be 1–24 lowercase letters, digits or '-', starting with a letter (it names the ${what}'s resources)`);
 
-const ipv4 = z.string().refine((v) => ipaddr.IPv4.isValidFourPartDecimal(v), "must be an IPv4 address such as 192.168.10.50");
-const cidr = z.string().refine((v) => {
+const ipv4 = z.string({ message: "must be an IPv4 address such as 192.168.10.50 (a string)" }).refine((v) => ipaddr.IPv4.isValidFourPartDecimal(v), "must be an IPv4 address such as 192.168.10.50");
+const cidr = z.string({ message: "must be an IPv4 network in CIDR form, e.g. 192.168.10.0/24 (a string)" }).refine((v) => {
     try {
         const [address, bits] = ipaddr.IPv4.parseCIDR(v);
         return address.toString() === v.split("/")[0] && ipaddr.IPv4.networkAddressFromCIDR(v).toString() === address.toString() && bits >= 8;
@@ -32,7 +53,7 @@ const lampMode = z.enum(LAMP_MODES, { message: `must be one of ${LAMP_MODES.join
 const signalSpec = z
     .object({
         ...Object.fromEntries(LAMPS.map((lamp) => [lamp, lampMode.optional()])),
-        buzzer: z.number().int().min(0).max(11, "must be a buzzer pattern 0–11 (0 is silent)").optional(),
+        buzzer: z.number({ message: "must be a buzzer pattern 0–11 (0 is silent)" }).int("must be a buzzer pattern 0–11 (0 is silent)").min(0, "must be a buzzer pattern 0–11 (0 is silent)").max(11, "must be a buzzer pattern 0–11 (0 is silent)").optional(),
     })
     .strict();
 
@@ -40,7 +61,7 @@ const towerSchema = z
     .object({
         name: name("tower"),
         host: ipv4,
-        port: z.number().int().min(1).max(65535).default(10000),
+        port: z.number({ message: "must be the tower's TCP port, 1–65535 (PATLITE's default is 10000)" }).int("must be the tower's TCP port, 1–65535 (PATLITE's default is 10000)").min(1, "must be the tower's TCP port, 1–65535 (PATLITE's default is 10000)").max(65535, "must be the tower's TCP port, 1–65535 (PATLITE's default is 10000)").default(10000),
         protocol: z.enum(TOWER_PROTOCOLS, { message: `must be one of ${TOWER_PROTOCOLS.join(", ")} (PHN, PNS for the NH series, PNS for LA6-POE)` }),
     })
     .strict();
@@ -97,16 +118,16 @@ const siteSchema = z
         /** How signals reach the towers: straight from the dispatcher over the VPN, or via SSM on a monitored host. */
         relay: z.enum(["vpn", "ssm"], { message: "must be vpn or ssm" }).default("vpn"),
         /** With relay ssm: the `hosts[].name` that sends the signals. */
-        relayHost: z.string().optional(),
+        relayHost: z.string({ message: "must be the name of one of alertline:hosts (with relay: ssm)" }).optional(),
         /** Sender globs allowed to light this site's towers, beyond `mail.allowedSenders`. */
-        allowedSenders: z.array(z.string().min(1)).default([]),
+        allowedSenders: senderGlobsSchema,
         /** What the towers show per severity; unnamed severities keep the defaults. */
         signals: z.object({ critical: signalSpec, warning: signalSpec, info: signalSpec, quiet: signalSpec }).partial().strict().default({}),
-        towers: z.array(towerSchema).min(1, "must list at least one tower (name, host, protocol)"),
+        towers: z.array(towerSchema, { message: "must be a list of towers, e.g. [{ name: tokyo-ops, host: 192.168.10.50, protocol: pns }]" }).min(1, "must list at least one tower (name, host, protocol)"),
     })
     .strict();
 
-export const sitesSchema = z.array(siteSchema).default([]);
+export const sitesSchema = z.array(siteSchema, { message: "must be a list of sites (name, cidr, towers, ...); see the README's \"Adding a customer site\"" }).default([]);
 export type SiteSettings = z.infer<typeof siteSchema>;
 export type RouterSettings = z.infer<typeof routerSchema>;
 
@@ -168,7 +189,23 @@ export interface SettingsProblem {
     readonly message: string;
 }
 
+/** Whether a value passed the schema's IPv4 check; cross-site checks skip values the schema already refused (and named). */
+function isIpv4(value: unknown): value is string {
+    return typeof value === "string" && ipaddr.IPv4.isValidFourPartDecimal(value);
+}
+
+function isCidr(value: unknown): value is string {
+    if (typeof value !== "string") return false;
+    try {
+        ipaddr.IPv4.parseCIDR(value);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 function overlaps(a: string, b: string): boolean {
+    if (!isCidr(a) || !isCidr(b)) return false;
     const [na, ba] = ipaddr.IPv4.parseCIDR(a);
     const [nb, bb] = ipaddr.IPv4.parseCIDR(b);
     return na.match(nb, Math.min(ba, bb));
@@ -196,8 +233,10 @@ export function siteProblems(sites: readonly SiteSettings[], vpcCidr: string, ho
             }
         });
         site.towers.forEach((tower, k) => {
-            for (const severity of ["critical", "warning", "info", "quiet"] as const) {
-                const spec = site.signals[severity] ?? DEFAULT_SEVERITY_SIGNALS[severity];
+            // A tower the schema refused (bad protocol or signals) is named there; encoding it here would only throw.
+            const protocolKnown = (TOWER_PROTOCOLS as readonly string[]).includes(tower.protocol);
+            for (const severity of protocolKnown ? (["critical", "warning", "info", "quiet"] as const) : []) {
+                const spec = site.signals?.[severity] ?? DEFAULT_SEVERITY_SIGNALS[severity];
                 try {
                     encodeSignal(tower.protocol, toSignal(spec));
                 } catch (error) {
@@ -208,7 +247,7 @@ export function siteProblems(sites: readonly SiteSettings[], vpcCidr: string, ho
                     });
                 }
             }
-            if (!ipaddr.IPv4.parse(tower.host).match(ipaddr.IPv4.parseCIDR(site.cidr))) {
+            if (isIpv4(tower.host) && isCidr(site.cidr) && !ipaddr.IPv4.parse(tower.host).match(ipaddr.IPv4.parseCIDR(site.cidr))) {
                 problems.push({ path: ["sites", i, "towers", k, "host"], message: `is outside the site's network ${site.cidr}; towers are reached through the site's VPN` });
             }
             const owner = towerNames.get(tower.name);

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { MailRules, MailRulesError, parseMailRules, unknownRuleTowers } from "../functions/shared/mail-rules";
-import { siteProblems, sitesSchema } from "./site-config";
+import { senderGlobsSchema, siteProblems, sitesSchema } from "./site-config";
 
 /**
  * The stack configuration under the `alertline:` namespace, validated once at program start.
@@ -103,6 +103,13 @@ const datadogSchema = z
     })
     .strict();
 
+/** Most concurrency mail-ingest may reserve: a mail burst of this many at once is far beyond alert traffic. */
+export const MAX_MAIL_INGEST_RESERVED_CONCURRENCY = 50;
+
+const RESERVED_CONCURRENCY_HINT =
+    `must be a whole number from 1 to ${MAX_MAIL_INGEST_RESERVED_CONCURRENCY} (mail-ingest's reserved and maximum concurrency; default 5; 0 would stop it), ` +
+    "or false for no reservation, which an account whose Lambda concurrent-executions quota is below 100 plus the number needs: AWS keeps 100 unreserved";
+
 const mailSchema = z
     .object({
         /** Domain SES receives for; verified with DKIM. */
@@ -116,7 +123,17 @@ const mailSchema = z
         /** Days to keep received mail in the bucket. */
         retentionDays: z.number().int().min(1, "must be at least 1 day").max(3650).default(90),
         /** Sender globs allowed to light any tower, e.g. "*@zabbix.example.jp". */
-        allowedSenders: z.array(z.string().min(1)).default([]),
+        allowedSenders: senderGlobsSchema,
+        /**
+         * Concurrent executions reserved for mail-ingest, which also cap it, so a mail flood leaves the
+         * rest of the account's concurrency to tower-dispatch and slack-notifier. Default 5; `false`:
+         * none (for accounts whose Lambda concurrency quota is below 100 + this number).
+         */
+        reservedConcurrency: z
+            .union([z.literal(false), z.number().int(RESERVED_CONCURRENCY_HINT).min(1, RESERVED_CONCURRENCY_HINT).max(MAX_MAIL_INGEST_RESERVED_CONCURRENCY, RESERVED_CONCURRENCY_HINT)], {
+                message: RESERVED_CONCURRENCY_HINT,
+            })
+            .optional(),
     })
     .strict();
 

@@ -17,7 +17,7 @@ export type CanaryVerdict =
     | { readonly kind: "impostor"; readonly canaryId: string; readonly reasons: readonly string[] };
 
 /** Whether `mail` is alertline's canary. Pure. */
-export function canaryVerdict(mail: Pick<ParsedAlertMail, "from" | "canaryId">, verdicts: SesVerdicts | undefined, canarySender: string | undefined): CanaryVerdict {
+export function canaryVerdict(mail: Pick<ParsedAlertMail, "from" | "canaryId" | "fromProblem">, verdicts: SesVerdicts | undefined, canarySender: string | undefined): CanaryVerdict {
     if (mail.canaryId === undefined) return { kind: "not-canary" };
     const canaryId = mail.canaryId;
     if (canarySender === undefined) {
@@ -25,7 +25,7 @@ export function canaryVerdict(mail: Pick<ParsedAlertMail, "from" | "canaryId">, 
     }
     const from = mail.from.trim();
     const sameSender = from.toLowerCase() === canarySender.trim().toLowerCase();
-    const check = mayLightTower({ from, verdicts, allowedSenders: [canarySender] });
+    const check = mayLightTower({ from, fromProblem: mail.fromProblem, verdicts, allowedSenders: [canarySender] });
     if (sameSender && check.trusted) return { kind: "canary", canaryId };
     // A wrong sender already fails the allow-list line; say it in the canary's terms instead.
     const reasons = sameSender ? check.reasons : [`sender ${from === "" ? "(none)" : from} is not the canary sender ${canarySender}`, ...check.reasons.filter((r) => !r.startsWith("sender ") && r !== "the mail has no From address")];
@@ -44,7 +44,7 @@ export function canaryAgeMs(receivedAt: string, dateHeader: string | undefined):
 export function impostorWarning(reasons: readonly string[]): string {
     return (
         `a mail claiming to be alertline's canary failed the sender check: ${reasons.join("; ")}. ` +
-        "It lit no tower and pinged no heartbeat. If it is alertline's own canary, check canarySender in ingest.json and the sending domain's SPF and DKIM; " +
+        "It lit no tower and pinged no heartbeat. If it is alertline's own canary, check canarySender in ingest.json and the sending domain's SPF, DKIM and DMARC records (see dnsRecordsToAdd); " +
         "otherwise someone is sending mail that imitates the canary."
     );
 }

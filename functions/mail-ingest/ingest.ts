@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, type S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
@@ -252,9 +252,9 @@ export async function analyseMail(raw: Buffer, verdicts: SesVerdicts | undefined
     problems.push(...targets.problems);
     const decisions = targets.towers.map((tower) => ({
         tower,
-        check: mayLightTower({ from: mail.from, verdicts, allowedSenders: [...config.allowedSenders, ...tower.allowedSenders] }),
+        check: mayLightTower({ from: mail.from, fromProblem: mail.fromProblem, verdicts, allowedSenders: [...config.allowedSenders, ...tower.allowedSenders] }),
     }));
-    const environmentCheck = mayLightTower({ from: mail.from, verdicts, allowedSenders: config.allowedSenders });
+    const environmentCheck = mayLightTower({ from: mail.from, fromProblem: mail.fromProblem, verdicts, allowedSenders: config.allowedSenders });
     return { mail, classification, decisions, environmentCheck, problems };
 }
 
@@ -472,7 +472,24 @@ async function releaseClaim(ddb: IngestDeps["ddb"], table: string, messageId: st
 
 // ---- I/O steps ----------------------------------------------------------------------------------------
 
-/** The raw mail, or a problem when the object is gone (expired, deleted): reported, not retried. */
+/**
+ * Whether the object is missing, asked after GetObject answered 403: S3 answers a missing key with
+ * 403 AccessDenied to a caller whose s3:ListBucket does not cover it (S3 API reference, GetObject,
+ * "Permissions"). The role may list the mail prefix, so a listing of exactly this key settles it:
+ * missing → reported once; present (a real denial, e.g. the key policy) or the listing refused →
+ * undefined, and the 403 is thrown so Lambda retries and the failure shows.
+ */
+async function missingAfterDenial(deps: IngestDeps, bucket: string, key: string): Promise<boolean> {
+    try {
+        const listed = await deps.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+        return !(listed.Contents ?? []).some((o) => o.Key === key);
+    } catch (listError) {
+        deps.logger.warn("Could not list the mail's key after GetObject was denied; treating the denial as a failure", { bucket, key, error: listError instanceof Error ? `${listError.name}: ${listError.message}` : String(listError) });
+        return false;
+    }
+}
+
+/** The raw mail, or a problem when the object is gone (expired, deleted): reported once, not retried. */
 async function fetchRaw(deps: IngestDeps, source: MailSource): Promise<{ raw: Buffer; problems: string[] }> {
     if (source.kind === "sns-content") {
         const { raw, problem } = decodeSnsContent(source.content, source.encoding);
@@ -484,8 +501,13 @@ async function fetchRaw(deps: IngestDeps, source: MailSource): Promise<{ raw: Bu
         const bytes = object.Body ? await object.Body.transformToByteArray() : new Uint8Array();
         return { raw: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), problems: [] };
     } catch (error) {
-        if (error instanceof NoSuchKey || (error as { name?: string })?.name === "NoSuchKey") {
+        const name = (error as { name?: string })?.name;
+        if (error instanceof NoSuchKey || name === "NoSuchKey") {
             return { raw: Buffer.alloc(0), problems: [`the mail is not in s3://${source.bucket}/${source.key} (NoSuchKey: expired or deleted); classified from nothing`] };
+        }
+        const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+        if ((name === "AccessDenied" || status === 403) && (await missingAfterDenial(deps, source.bucket, source.key))) {
+            return { raw: Buffer.alloc(0), problems: [`the mail is not in s3://${source.bucket}/${source.key} (GetObject denied and a listing of the key found nothing: expired or deleted); classified from nothing`] };
         }
         throw error;
     }
@@ -538,7 +560,7 @@ export async function ingestNotification(notification: SesReceivedNotification, 
     }
     try {
         const fetched = await fetchRaw(deps, source);
-        const verdicts = verdictsOf(notification.receipt);
+        const verdicts = verdictsOf(notification.receipt, notification.mail);
         const analysis = await analyseMail(fetched.raw, verdicts, config);
         const canary = canaryVerdict(analysis.mail, verdicts, config.canarySender);
         if (canary.kind === "canary") return await ingestCanary(deps, analysis.mail, messageId, receivedAt, canary.canaryId);

@@ -53,6 +53,12 @@ export interface ParsedAlertMail {
      */
     readonly canaryId?: string;
     readonly sizeBytes: number;
+    /**
+     * Why `from` cannot be taken as the mail's one sender, or undefined when it can: no or several
+     * From headers, several addresses or a group in it, or mailparser and the direct header reader
+     * reading different addresses (a forger's trick). The sender check refuses such mail.
+     */
+    readonly fromProblem?: string;
     /** What could not be read, in words for the alert channel; empty for a clean mail. */
     readonly problems: string[];
     /** What was read of the mail (absent for an empty mail). */
@@ -164,6 +170,37 @@ export function readHeadersDirectly(raw: Buffer): { headers: Map<string, string>
         if (m && !headers.has(m[1].toLowerCase())) headers.set(m[1].toLowerCase(), Buffer.from(m[2].trim(), "latin1").toString("utf8"));
     }
     return { headers, bodyStart: end < 0 ? raw.length : end };
+}
+
+/** Every From header value of the header block, unfolded, in order (the direct reader, not mailparser). */
+export function fromHeaderValues(raw: Buffer): string[] {
+    const head = raw.subarray(0, SCAN_BYTES).toString("latin1");
+    const end = headerEnd(head);
+    const block = end < 0 ? head : head.slice(0, end);
+    const values: string[] = [];
+    for (const line of block.replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/)) {
+        const m = /^from[ \t]*:\s*(.*)$/i.exec(line);
+        if (m) values.push(Buffer.from(m[1].trim(), "latin1").toString("utf8"));
+    }
+    return values;
+}
+
+/**
+ * Why the From of a mail cannot be trusted as one sender (see {@link ParsedAlertMail.fromProblem}).
+ * `parsed` is mailparser's reading (undefined when mailparser could not read the mail).
+ */
+export function fromProblemOf(raw: Buffer, parsed: { address: string; count: number; headers: number } | undefined): string | undefined {
+    const values = fromHeaderValues(raw);
+    const headers = Math.max(values.length, parsed?.headers ?? 0);
+    if (headers === 0) return "the mail has no From header";
+    if (headers > 1) return `the mail has ${headers} From headers (mail readers disagree on which counts); exactly one is trusted`;
+    if (parsed === undefined) return "mailparser could not read the mail, so its From address cannot be cross-checked";
+    if (parsed.count !== 1) return `the From header names ${parsed.count === 0 ? "no address" : `${parsed.count} addresses`}; exactly one is trusted`;
+    const direct = addressIn(decodeEncodedWords(values[0] ?? ""));
+    if (direct.toLowerCase() !== parsed.address.toLowerCase()) {
+        return `mailparser reads the From address as ${JSON.stringify(parsed.address.slice(0, 120))} and the direct header reader as ${JSON.stringify(direct.slice(0, 120))}; they must agree`;
+    }
+    return undefined;
 }
 
 /** The first address in a From header value. */
@@ -367,7 +404,9 @@ function firstAddress(from: AddressObject | AddressObject[] | undefined): { addr
     const values = objects.flatMap((o) => o.value ?? []);
     const flat = values.flatMap((v) => (v.group ? v.group : [v]));
     const withAddress = flat.find((v) => typeof v.address === "string" && v.address !== "");
-    return { address: withAddress?.address ?? "", display: objects.map((o) => o.text).join(", "), count: flat.length };
+    // A group (`name: a@x;`) is never one plain mailbox: it counts one more than its members.
+    const groups = values.filter((v) => v.group !== undefined).length;
+    return { address: withAddress?.address ?? "", display: objects.map((o) => o.text).join(", "), count: flat.length + groups };
 }
 
 // ---- the parser -----------------------------------------------------------------------------
@@ -441,7 +480,9 @@ function fallbackParse(raw: Buffer, sizeBytes: number, problems: string[]): Pars
     const text = rawBodyText(raw, bodyStart);
     if (text === "") problems.push("the mail has an empty body");
     const canaryId = canaryIdOf(headers.get(CANARY_HEADER_KEY));
-    return { from: addressIn(fromHeader), fromDisplay: fromHeader, subject, text, sizeBytes, problems, ...(canaryId !== undefined ? { canaryId } : {}) };
+    // The bounded copy keeps every From header (up to MAX_HEADER_REPEATS, an oversized one as an empty group), so the count holds.
+    const fromProblem = fromProblemOf(raw, undefined);
+    return { from: addressIn(fromHeader), fromDisplay: fromHeader, subject, text, sizeBytes, problems, ...(canaryId !== undefined ? { canaryId } : {}), ...(fromProblem !== undefined ? { fromProblem } : {}) };
 }
 
 /** Parses the bounded copy `raw` (see {@link boundForClassification}); `sizeBytes` is the whole mail's size. */
@@ -486,7 +527,10 @@ async function parseNonEmpty(raw: Buffer, sizeBytes: number, headerLines: number
     }
 
     const canaryId = canaryIdOf(parsed.headers?.get(CANARY_HEADER_KEY));
+    const fromHeaders = Array.isArray(parsed.headerLines) ? parsed.headerLines.filter((l) => l.key === "from").length : 0;
+    const fromProblem = fromProblemOf(raw, { address: from.address, count: from.count, headers: fromHeaders });
     return {
+        ...(fromProblem !== undefined ? { fromProblem } : {}),
         from: from.address,
         fromDisplay: from.display,
         subject,

@@ -149,14 +149,39 @@ export function decodeSnsContent(content: string, encoding: "UTF8" | "BASE64"): 
     };
 }
 
-/** The SES verdicts of a receipt (missing ones stay missing; the sender policy says so). */
-export function verdictsOf(receipt: SesReceipt): SesVerdicts {
+/** The `d=` tag of a DKIM-Signature header value (RFC 6376 §3.2 tag list), lower case; "" when it has none. */
+export function dkimSigningDomain(value: string): string {
+    for (const tag of value.split(";")) {
+        const eq = tag.indexOf("=");
+        if (eq < 0) continue;
+        if (tag.slice(0, eq).replace(/\s+/g, "") !== "d") continue;
+        return tag.slice(eq + 1).replace(/\s+/g, "").toLowerCase();
+    }
+    return "";
+}
+
+/**
+ * The SES verdicts of a receipt (missing ones stay missing; the sender policy says so), with what
+ * they were about from `mail`: the envelope sender (`source`) and the `d=` of every DKIM-Signature
+ * in `headers` (unknown when SES truncated the headers or sent none).
+ */
+export function verdictsOf(receipt: SesReceipt, mail?: SesMail): SesVerdicts {
     const pick = (v: unknown) => (isObject(v) && typeof v.status === "string" ? { status: v.status } : undefined);
+    const headers = Array.isArray(mail?.headers) ? (mail.headers as unknown[]) : undefined;
+    const complete = headers !== undefined && mail?.headersTruncated !== true;
     return {
         spfVerdict: pick(receipt.spfVerdict),
         dkimVerdict: pick(receipt.dkimVerdict),
         dmarcVerdict: pick(receipt.dmarcVerdict),
         virusVerdict: pick(receipt.virusVerdict),
         spamVerdict: pick(receipt.spamVerdict),
+        ...(typeof mail?.source === "string" ? { envelopeFrom: mail.source } : {}),
+        ...(complete
+            ? {
+                  dkimSignatureDomains: headers
+                      .filter((h): h is SesHeader => isObject(h) && typeof h.name === "string" && h.name.trim().toLowerCase() === "dkim-signature")
+                      .map((h) => (typeof h.value === "string" ? dkimSigningDomain(h.value) : "")),
+              }
+            : {}),
     };
 }

@@ -29,7 +29,7 @@ const ROUNDS = 7;
 const ROUND_MS = 400;
 const IMPORT_SAMPLES = 9;
 
-const VERDICTS = { spfVerdict: { status: "PASS" }, dkimVerdict: { status: "PASS" }, dmarcVerdict: { status: "PASS" }, virusVerdict: { status: "PASS" } };
+const VERDICTS = { spfVerdict: { status: "PASS" }, dkimVerdict: { status: "PASS" }, dmarcVerdict: { status: "PASS" }, virusVerdict: { status: "PASS" }, spamVerdict: { status: "PASS" } };
 const ALLOWED = ["*@zabbix.example.jp", "alert@dtdg.co", "no-reply@sns.amazonaws.com", "nagios@*.example.com", "*@uptime.example.com"];
 
 function median(values: number[]): number {

@@ -73,6 +73,7 @@ describe("MailIngest receiving", () => {
             "CNAME dkimtokentwo._domainkey.alerts.example.jp",
             "MX alerts.example.jp",
             "TXT _amazonses.alerts.example.jp",
+            "TXT _dmarc.alerts.example.jp",
         ]);
     });
 });
@@ -141,5 +142,25 @@ describe("MailIngest functions and queues", () => {
         const relayPolicy = policyDocument(relayed.get("aws:iam/rolePolicy:RolePolicy", "mail-dispatch-policy").inputs.policy);
         const send = relayPolicy.Statement.find((s) => s.Sid === "RelayThroughHosts")!;
         expect(send.Resource).toEqual([relayed.get("aws:ssm/document:Document", "mail-relay-document").state.arn, "arn:aws:ec2:ap-northeast-1:123456789012:instance/i-0relay"]);
+    });
+});
+
+describe("MailIngest concurrency (issue 11)", () => {
+    it("reserves 5 concurrent executions for mail-ingest by default, and none for tower-dispatch", () => {
+        expect(engine.get("aws:lambda/function:Function", "mail-ingest").inputs.reservedConcurrentExecutions).toBe(5);
+        expect(engine.get("aws:lambda/function:Function", "mail-dispatch").inputs.reservedConcurrentExecutions).toBeUndefined();
+    });
+
+    it("takes the reservation from alertline:mail.reservedConcurrency, and reserves none when it is false", async () => {
+        const twelve = await recordResources(() => new MailIngest("mail", args({ mail: { ...args().mail, reservedConcurrency: 12 } })));
+        expect(twelve.get("aws:lambda/function:Function", "mail-ingest").inputs.reservedConcurrentExecutions).toBe(12);
+        const none = await recordResources(() => new MailIngest("mail", args({ mail: { ...args().mail, reservedConcurrency: false } })));
+        expect(none.get("aws:lambda/function:Function", "mail-ingest").inputs).not.toHaveProperty("reservedConcurrentExecutions");
+    });
+
+    it("lets mail-ingest list only the mail prefix, so a missing mail answers 404 or can be told from a denial", () => {
+        const policy = policyDocument(engine.get("aws:iam/rolePolicy:RolePolicy", "mail-ingest-policy").inputs.policy);
+        const list = policy.Statement.filter((s) => JSON.stringify(s.Action).includes("s3:List"));
+        expect(list).toEqual([{ Sid: "FindMissingMail", Effect: "Allow", Action: "s3:ListBucket", Resource: expect.not.stringContaining("/"), Condition: { StringLike: { "s3:prefix": "mail/*" } } }]);
     });
 });

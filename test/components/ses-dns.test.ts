@@ -53,6 +53,7 @@ describe("sesDnsRecords", () => {
         expect(sesDnsRecords({ domain: "alerts.example.jp", region: "ap-northeast-1", verificationToken: "verify", dkimTokens: ["tok1"] })).toEqual([
             { name: "_amazonses.alerts.example.jp", type: "TXT", value: "verify" },
             { name: "tok1._domainkey.alerts.example.jp", type: "CNAME", value: "tok1.dkim.amazonses.com" },
+            { name: "_dmarc.alerts.example.jp", type: "TXT", value: "v=DMARC1; p=none" },
             { name: "alerts.example.jp", type: "MX", value: "10 inbound-smtp.ap-northeast-1.amazonaws.com" },
         ]);
     });

@@ -169,3 +169,73 @@ describe("external hosts", () => {
         expect(found).toEqual([expect.stringMatching(/^alertline:sites\[0\]\.relayHost "nas" must name one of alertline:hosts \(none defined\)/)]);
     });
 });
+
+describe("site, tower and sender-glob errors name their key and what to write (issue 11)", () => {
+    const MAIL = { mail: { domain: "alerts.example.jp", recipient: "patlite" }, mailRules: "functions/mail-ingest/rules/dev.yaml" };
+    const site = (overrides: Record<string, unknown> = {}, tower: Record<string, unknown> = {}) => ({
+        name: "tokyo",
+        cidr: "192.168.10.0/24",
+        relay: "ssm",
+        relayHost: "web",
+        towers: [{ name: "t1", host: "192.168.10.5", protocol: "pns", ...tower }],
+        ...overrides,
+    });
+
+    it.each([
+        [{}, { host: "127.0.0.1; rm -rf /" }, 'alertline:sites[0].towers[0].host "127.0.0.1; rm -rf /" must be an IPv4 address such as 192.168.10.50'],
+        [{}, { host: 5 }, "alertline:sites[0].towers[0].host 5 must be an IPv4 address such as 192.168.10.50"],
+        [{}, { port: 0 }, "alertline:sites[0].towers[0].port 0 must be the tower's TCP port, 1–65535"],
+        [{}, { protocol: "xyz" }, 'alertline:sites[0].towers[0].protocol "xyz" must be one of phn, pns, la6'],
+        [{ cidr: "192.168.10.0/33" }, {}, 'alertline:sites[0].cidr "192.168.10.0/33" must be an IPv4 network in CIDR form'],
+        [{ towers: "nope" }, {}, 'alertline:sites[0].towers "nope" must be a list of towers, e.g.'],
+        [{ relay: "vpn", relayHost: undefined, customerGateway: { ip: "1.2.3; reboot" }, router: { model: "rtx830" } }, {}, 'alertline:sites[0].customerGateway.ip "1.2.3; reboot" must be an IPv4 address'],
+    ])("site %j, tower %j → %s", (siteOverrides, tower, expected) => {
+        const found = problems({ ...valid, ...MAIL, sites: [site(siteOverrides, tower)] });
+        expect(found).toEqual([expect.stringContaining(expected)]);
+    });
+
+    it("still checks the other sites' towers when one tower's host is garbage", () => {
+        const found = problems({ ...valid, ...MAIL, sites: [site({}, { host: "not an ip" }), site({ name: "osaka", cidr: "192.168.20.0/24" }, { name: "t2", host: "192.168.30.5" })] });
+        expect(found).toEqual([
+            expect.stringContaining('alertline:sites[0].towers[0].host "not an ip" must be an IPv4 address'),
+            expect.stringContaining('alertline:sites[1].towers[0].host "192.168.30.5" is outside the site\'s network 192.168.20.0/24'),
+        ]);
+    });
+
+    it("refuses a sender glob longer than the limit, naming the key, the limit and the fix", () => {
+        const long = `*@${"a".repeat(70_000)}.example.jp`;
+        const found = problems({ ...valid, ...MAIL, mail: { ...MAIL.mail, allowedSenders: ["*@zabbix.example.jp", long] } });
+        expect(found).toEqual([expect.stringMatching(/^alertline:mail\.allowedSenders\[1\] "\*@a+\.\.\. is 70013 characters; a sender glob may have at most 254 .*shorten it/)]);
+    });
+
+    it("refuses a site's sender glob without one @, and an empty one", () => {
+        const found = problems({ ...valid, ...MAIL, sites: [site({ allowedSenders: ["zabbix.example.jp", " "] })] });
+        expect(found).toEqual([
+            expect.stringContaining('alertline:sites[0].allowedSenders[0] "zabbix.example.jp" must hold exactly one @'),
+            expect.stringContaining('alertline:sites[0].allowedSenders[1] " " is empty'),
+        ]);
+    });
+
+    it("refuses more than 100 globs in one list", () => {
+        const many = Array.from({ length: 101 }, (_, i) => `alert${i}@example.jp`);
+        expect(problems({ ...valid, ...MAIL, mail: { ...MAIL.mail, allowedSenders: many } })).toEqual([expect.stringContaining("alertline:mail.allowedSenders must list at most 100 sender globs")]);
+    });
+
+    it("keeps good globs, trimmed", () => {
+        expect(parseSettings({ ...valid, ...MAIL, mail: { ...MAIL.mail, allowedSenders: [" *@zabbix.example.jp "] } }).mail?.allowedSenders).toEqual(["*@zabbix.example.jp"]);
+    });
+});
+
+describe("alertline:mail.reservedConcurrency", () => {
+    const MAIL = { domain: "alerts.example.jp", recipient: "patlite" };
+    const withConcurrency = (value: unknown) => ({ ...valid, mail: { ...MAIL, reservedConcurrency: value }, mailRules: "functions/mail-ingest/rules/dev.yaml" });
+    it.each([0, -1, 2.5, 51, "5", true])("refuses %j, naming the key, the range and the way out", (value) => {
+        expect(problems(withConcurrency(value))).toEqual([expect.stringMatching(/^alertline:mail\.reservedConcurrency.* must be a whole number from 1 to 50 .*or false for no reservation.*100/)]);
+    });
+    it.each([1, 5, 50, false])("accepts %j", (value) => {
+        expect(parseSettings(withConcurrency(value)).mail?.reservedConcurrency).toBe(value);
+    });
+    it("leaves it unset by default (the component reserves 5)", () => {
+        expect(parseSettings({ ...valid, mail: MAIL, mailRules: "functions/mail-ingest/rules/dev.yaml" }).mail?.reservedConcurrency).toBeUndefined();
+    });
+});

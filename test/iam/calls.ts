@@ -25,6 +25,7 @@ export const IAM_ACTIONS_OF_COMMAND: Record<string, readonly string[]> = {
     "@aws-sdk/client-sqs:SendMessageBatchCommand": ["sqs:SendMessage"],
     "@aws-sdk/client-sns:PublishCommand": ["sns:Publish"],
     "@aws-sdk/client-s3:GetObjectCommand": ["s3:GetObject"],
+    "@aws-sdk/client-s3:ListObjectsV2Command": ["s3:ListBucket"],
     "@aws-sdk/lib-dynamodb:GetCommand": ["dynamodb:GetItem"],
     "@aws-sdk/lib-dynamodb:PutCommand": ["dynamodb:PutItem"],
     "@aws-sdk/lib-dynamodb:UpdateCommand": ["dynamodb:UpdateItem"],
@@ -117,6 +118,10 @@ function requestsForCommand(model: StackModel, fn: FunctionModel, use: SdkComman
             );
             const bucket = only(model.buckets.filter((b) => b.name === rule.bucketName), `bucket ${rule.bucketName}`);
             const object = `${bucket.arn}/${rule.prefix}0123456789abcdefghijklmnopqrstuv`;
+            if (use.command === "ListObjectsV2Command") {
+                // mail-ingest lists exactly the mail's key (Prefix = objectKey) to tell a missing mail from a denial.
+                return on(bucket.arn, { "s3:prefix": `${rule.prefix}0123456789abcdefghijklmnopqrstuv`, "s3:max-keys": "1" }, bucket.policy, model.account);
+            }
             return [
                 ...on(object, {}, bucket.policy, model.account),
                 ...kmsRequests(model, principal, bucket.keyArn, ["kms:Decrypt"], via(model, "s3", { "aws:s3:arn": bucket.bucketKey ? bucket.arn : object }), `${why}, S3 decrypting`),
@@ -325,6 +330,20 @@ function functionMisuses(model: StackModel, fn: FunctionModel, intended: IamRequ
                 for (const action of ["dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:DeleteTable"]) if (!used(action).has(request.resource)) misuses.push({ ...request, action, why: `${request.why} → ${action}` });
                 break;
             case "s3": {
+                if (request.action === "s3:ListBucket") {
+                    const prefix = String(request.context["s3:prefix"]);
+                    const { ["s3:prefix"]: _prefix, ...unprefixed } = request.context;
+                    misuses.push(
+                        { ...request, context: unprefixed, why: `${request.why} → listing the whole bucket` },
+                        { ...request, context: { ...request.context, "s3:prefix": "" }, why: `${request.why} → listing from the bucket's root` },
+                        { ...request, context: { ...request.context, "s3:prefix": "elsewhere/" }, why: `${request.why} → listing outside the mail prefix` },
+                        { ...request, context: { ...request.context, "s3:prefix": prefix.replace(/^[^/]*\//, "logs/") }, why: `${request.why} → listing another prefix` },
+                        { ...request, resource: "arn:aws:s3:::someone-elses-bucket", resourcePolicy: undefined, why: `${request.why} → another bucket` },
+                        { ...request, context: { ...request.context, "aws:SecureTransport": "false" }, why: `${request.why} → without TLS` },
+                        { ...request, action: "s3:ListBucketVersions", why: `${request.why} → listing versions` },
+                    );
+                    break;
+                }
                 const bucketArn = request.resource.slice(0, request.resource.indexOf("/"));
                 misuses.push(
                     { ...request, resource: `${bucketArn}/elsewhere/x`, why: `${request.why} → outside the mail prefix` },

@@ -84,4 +84,28 @@ describe("a bad stack config fails the program with the key's name", () => {
             }),
         ).rejects.toThrow(/alertline:sites\[0\]\.customerGateway\.bgpAsn.*1 to 65535/);
     }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("names a tower host that is a shell command, instead of ipaddr's message without a key", async () => {
+        const error = await evaluateProgram("dev", {
+            "alertline:sites": [{ name: "tokyo-office", cidr: "192.168.10.0/24", customerGateway: { ip: "203.0.113.10" }, router: { model: "rtx830" }, towers: [{ name: "dev-desk", host: "127.0.0.1; rm -rf /", protocol: "pns" }] }],
+        }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(error?.message).toContain('alertline:sites[0].towers[0].host "127.0.0.1; rm -rf /" must be an IPv4 address such as 192.168.10.50');
+        expect(error?.message).not.toContain("ipaddr");
+    }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("refuses at plan time a sender glob picomatch would throw for at run time, with the limit and the fix", async () => {
+        const long = `*@${"x".repeat(70_000)}.example.jp`;
+        await expect(
+            evaluateProgram("dev", { "alertline:mail": { domain: "alerts-dev.example.jp", recipient: "patlite", allowedSenders: ["*@zabbix.example.jp", long] } }),
+        ).rejects.toThrow(/alertline:mail\.allowedSenders\[1\] .* is 70013 characters; a sender glob may have at most 254 .*shorten it/);
+    }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("names a mail-ingest concurrency of 0 and says what to write", async () => {
+        await expect(evaluateProgram("dev", { "alertline:mail": { domain: "alerts-dev.example.jp", recipient: "patlite", reservedConcurrency: 0 } })).rejects.toThrow(
+            /alertline:mail\.reservedConcurrency 0 must be a whole number from 1 to 50 .*or false for no reservation/,
+        );
+    }, WHOLE_STACK_TIMEOUT_MS);
 });

@@ -15,7 +15,7 @@ const HEARTBEAT = "alertline-prod-mail-path";
 const CANARY_ID = "canary-prod-20240521T094527Z-a1b2c3";
 /** The on-call API key the sink accepts; any other gets 401. */
 const KEY = "5f1e8a3c-7b2d-4c9e-a1f0-0123456789ab";
-const PASSING = { spfVerdict: { status: "PASS" }, dkimVerdict: { status: "PASS" }, dmarcVerdict: { status: "PASS" }, virusVerdict: { status: "PASS" } };
+const PASSING = { spfVerdict: { status: "PASS" }, dkimVerdict: { status: "PASS" }, dmarcVerdict: { status: "PASS" }, virusVerdict: { status: "PASS" }, spamVerdict: { status: "PASS" } };
 
 /** A canary mail as the canary function would send it; `subject` makes it look like an alert if wanted. */
 function canaryMail(opts: { from?: string; id?: string | null; subject?: string; body?: string } = {}): Buffer {
@@ -57,11 +57,11 @@ describe("canaryVerdict", () => {
         expect(canaryVerdict({ from: CANARY_SENDER }, PASSING, CANARY_SENDER)).toEqual({ kind: "not-canary" });
         expect(canaryVerdict({ from: "zabbix@zabbix.example.jp", canaryId: "c-1" }, PASSING, CANARY_SENDER)).toMatchObject({
             kind: "impostor",
-            reasons: [`sender zabbix@zabbix.example.jp is not the canary sender ${CANARY_SENDER}`, "SPF PASS, DKIM PASS", "DMARC PASS", "virus PASS"],
+            reasons: [`sender zabbix@zabbix.example.jp is not the canary sender ${CANARY_SENDER}`, "DMARC PASS for zabbix.example.jp", "virus PASS", "spam PASS"],
         });
         const failing = canaryVerdict({ from: CANARY_SENDER, canaryId: "c-1" }, { ...PASSING, spfVerdict: { status: "FAIL" }, dkimVerdict: { status: "FAIL" } }, CANARY_SENDER);
         expect(failing.kind).toBe("impostor");
-        expect(failing.kind === "impostor" && failing.reasons[0]).toBe("neither SPF nor DKIM passed (SPF FAIL, DKIM FAIL)");
+        expect(failing.kind === "impostor" && failing.reasons[0]).toContain("neither SPF nor DKIM passed (SPF FAIL, DKIM FAIL)");
         expect(canaryVerdict({ from: CANARY_SENDER, canaryId: "c-1" }, PASSING, undefined)).toMatchObject({ kind: "impostor", reasons: [expect.stringContaining("no canary sender is configured")] });
     });
 
@@ -157,7 +157,7 @@ describe("mail-ingest and a mail claiming to be the canary", () => {
         expect(summary.state).toBe("WARN");
         expect(String(summary.reason)).toContain(WARNING);
         expect(String(summary.reason)).toContain("DMARC FAIL");
-        expect(String(summary.reason)).toContain("neither SPF nor DKIM passed");
+        expect(String(summary.reason)).toContain("spam verdict GRAY");
     });
 
     it("warns about a canary header when no canary sender is configured", async () => {

@@ -193,7 +193,7 @@ describe("mail-ingest: senders that may not light towers", () => {
         expect(summary.title).toBe("[CRITICAL, untrusted] 障害: web-01 のCPU使用率が90%を超えています");
         expect(summary.towersLit).toBe("none (sender not trusted)");
         expect(String(summary.senderCheck)).toContain("DMARC FAIL");
-        expect(String(summary.senderCheck)).toContain("neither SPF nor DKIM passed");
+        expect(String(summary.senderCheck)).toContain("spam verdict GRAY");
     });
 
     it("sends no intent for a sender on no allow list", async () => {
@@ -266,6 +266,30 @@ describe("mail-ingest: bad input never throws", () => {
         const outcomes = await handler(event(snsRecord(s3Notification("msg-missing"))), context());
         expect(outcomes[0].kind).toBe("processed");
         expect(String(h.summaries()[0].problems)).toContain("NoSuchKey");
+    });
+
+    it("reports a missing mail once when S3 answers 403 (ListBucket only on the mail prefix): done, not retried, not left claimed", async () => {
+        h.s3.grantList({ prefix: "inbound/" });
+        const outcomes = await handler(event(snsRecord(s3Notification("msg-gone-403"))), context());
+        expect(outcomes[0].kind).toBe("processed");
+        expect(h.summaries()).toHaveLength(1);
+        expect(String(h.summaries()[0].problems)).toContain("GetObject denied and a listing of the key found nothing");
+        expect((await h.stateItem("msg-gone-403"))?.state).toBe("done");
+        // The same delivery again (SNS retry) is a duplicate: reported once.
+        expect((await handler(event(snsRecord(s3Notification("msg-gone-403"))), context()))[0].kind).toBe("duplicate");
+        expect(h.summaries()).toHaveLength(1);
+        expect(h.s3.requests.map((r) => r.method + " " + r.path)).toEqual([`GET /${BUCKET}/inbound/msg-gone-403`, `GET /${BUCKET}/`]);
+    });
+
+    it("retries a 403 it cannot explain: without any ListBucket grant, and for an object that is there", async () => {
+        h.s3.grantList("none");
+        await expect(handler(event(snsRecord(s3Notification("msg-unknown-403"))), context())).rejects.toThrow(/Access Denied|AccessDenied/);
+        expect(h.summaries()).toHaveLength(0);
+        expect((await h.stateItem("msg-unknown-403"))?.leaseUntil).toBe(0);
+        h.s3.grantList({ prefix: "inbound/" });
+        h.s3.failWith({ status: 403, code: "AccessDenied" });
+        await expect(handler(event(h.deliver(fixture("zabbix-en-problem.eml"), "msg-denied")), context())).rejects.toThrow();
+        expect(h.summaries()).toHaveLength(0);
     });
 
     it("reports an SNS message that is not an SES notification, without throwing", async () => {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseMail } from "../../../functions/mail-ingest/parse-mail";
 import { decodeSnsContent, readSesNotification, verdictsOf } from "../../../functions/mail-ingest/ses-event";
+import { mayLightTower } from "../../../functions/shared/sender-policy";
 import { receiveMail } from "../../../functions/tools/local-aws/ses";
 
 /**
@@ -66,6 +67,20 @@ describe("the documented examples, read by mail-ingest's parser", () => {
             virusVerdict: { status: "PASS" },
             spamVerdict: { status: "PASS" },
         });
+    });
+
+    it("reads what the verdicts were about from the guide's example: the envelope sender and each DKIM signature's d=", () => {
+        const reading = readSesNotification(text("received-s3-action.json"));
+        if (reading.kind !== "received") throw new Error(`expected a received mail, got ${reading.kind}`);
+        const verdicts = verdictsOf(reading.notification.receipt, reading.notification.mail);
+        expect(verdicts.envelopeFrom).toBe("0000014fbe1c09cf-7cb9f704-7531-4e53-89a1-5fa9744f5eb6-000000@amazonses.com");
+        expect(verdicts.dkimSignatureDomains).toEqual(["amazonses.com"]);
+        // The example's From (sender@example.com) has no DMARC verdict: it is not trusted, whatever the allow list says.
+        expect(mayLightTower({ from: "sender@example.com", verdicts, allowedSenders: ["*@example.com"] }).trusted).toBe(false);
+        const truncated = structuredClone(s3Example);
+        truncated.mail.headersTruncated = true;
+        const cut = readSesNotification(JSON.stringify(truncated));
+        expect(cut.kind === "received" && verdictsOf(cut.notification.receipt, cut.notification.mail).dkimSignatureDomains).toBeUndefined();
     });
 
     it("an S3 action without its bucket or key is reported, not guessed", () => {

@@ -30,8 +30,8 @@ afterAll(async () => {
     await dynamo.close();
 });
 
-async function ssmTower(protocol: "pns" | "phn" = "pns", options: { document?: string | null; instanceIds?: string[] } = {}) {
-    ssm = await startSsmStub({ documentName: DOCUMENT, instanceIds: options.instanceIds ?? [RELAY_HOST], relayTargets: () => relayTargets(harness?.towers ?? []) });
+async function ssmTower(protocol: "pns" | "phn" = "pns", options: { document?: string | null; instanceIds?: string[]; msPerSecond?: number } = {}) {
+    ssm = await startSsmStub({ documentName: DOCUMENT, instanceIds: options.instanceIds ?? [RELAY_HOST], relayTargets: () => relayTargets(harness?.towers ?? []), msPerSecond: options.msPerSecond });
     ssmClient = ssm.client();
     harness = await startHarness(dynamo, [{ name: "sapporo-desk", protocol, site: "sapporo", relay: { kind: "ssm", instanceId: RELAY_HOST } }], {
         ssm: ssmClient,
@@ -95,7 +95,8 @@ describe("ssm relay", () => {
     });
 
     it("reports the tower unreachable, naming the relay host, when it stays silent through every attempt", async () => {
-        const { h, tower } = await ssmTower();
+        // The tower never answers, so the script's wait can be short without racing a reply.
+        const { h, tower } = await ssmTower("pns", { msPerSecond: 20 });
         tower.failNext(3, "silent");
         expect(await h.handler(sqsEvent([makeIntent("sapporo-desk", "a", "critical")]), lambdaContext())).toEqual({ batchItemFailures: [] });
         expect(sendCommands()).toHaveLength(3);

@@ -50,7 +50,10 @@ export interface SsmStubOptions {
     readonly instanceIds: readonly string[];
     /** The towers the document is built for (read at each SendCommand: emulators get their ports later). */
     readonly relayTargets: () => readonly RelayTarget[];
-    /** Real milliseconds one of the document's `timeoutSeconds` lasts, so a silent tower does not cost real seconds. Default 20. */
+    /**
+     * Real milliseconds one of the document's `timeoutSeconds` lasts. Default 400: a 5 s wait is 2 s, so a
+     * tower's ACK on a busy machine is not mistaken for silence; tests of a silent tower pass 20.
+     */
     readonly msPerSecond?: number;
 }
 
@@ -84,7 +87,7 @@ function relayOverTcp(host: string, port: number, payload: Buffer, replyBytes: n
 
 export async function startSsmStub(options: SsmStubOptions): Promise<SsmStub> {
     const documentNow = () => JSON.parse(relayDocumentContent(options.relayTargets())) as { parameters: Record<string, { allowedPattern?: string }> };
-    const msPerSecond = options.msPerSecond ?? 20;
+    const msPerSecond = options.msPerSecond ?? 400;
     const calls: SsmCall[] = [];
     const invocations = new Map<string, Invocation>();
     let invisible = 0;
