@@ -3,6 +3,7 @@
 import { encodingExists } from "iconv-lite";
 import { simpleParser, type AddressObject, type ParsedMail as MailparserMail, type SimpleParserOptions } from "mailparser";
 import { CANARY_HEADER_KEY } from "../shared/canary-header";
+import { MAX_CLASSIFY_BODY_CHARS } from "../shared/mail-rules";
 
 /**
  * Turns raw MIME into what classification needs (From address, subject, text body) with mailparser.
@@ -12,7 +13,26 @@ import { CANARY_HEADER_KEY } from "../shared/canary-header";
  *
  * Japanese mail (ISO-2022-JP, Shift_JIS, EUC-JP, in headers as RFC 2047 encoded-words and in
  * bodies, quoted-printable or base64) is decoded by mailparser (encoding-japanese and iconv-lite).
+ *
+ * Bounded before anything expensive: {@link boundForClassification} hands mailparser only the
+ * headers classification uses (each at most {@link MAX_HEADER_VALUE_BYTES}) and the body's first
+ * {@link MAX_PARSED_BODY_BYTES}; mailparser may create at most {@link MAX_MIME_PARTS} parts and
+ * convert at most {@link MAX_HTML_TO_TEXT} of HTML with html-to-text (longer HTML is read by a
+ * linear tag stripper). The text kept is at most {@link MAX_TEXT_CHARS}. The full mail stays in S3.
  */
+
+/** What was read of a mail for classification: the bounds at work. */
+export interface MailExamined {
+    /** Bytes handed to the MIME parser: the kept header fields, then the start of the body. */
+    readonly parsedBytes: number;
+    /** Header lines in the mail's header block (as far as it was scanned). */
+    readonly headerLines: number;
+    /** Header fields handed to the parser (those of {@link CLASSIFY_HEADERS}). */
+    readonly headersKept: number;
+    /** Bytes of the mail's body, and how many of them were handed to the parser. */
+    readonly bodyBytes: number;
+    readonly bodyBytesParsed: number;
+}
 
 export interface ParsedAlertMail {
     /** First From address, as written (classification folds case); "" when there is none. */
@@ -41,14 +61,37 @@ export interface ParsedAlertMail {
     readonly fromProblem?: string;
     /** What could not be read, in words for the alert channel; empty for a clean mail. */
     readonly problems: string[];
+    /** What was read of the mail (absent for an empty mail). */
+    readonly examined?: MailExamined;
 }
 
-/** Text kept for the rules and the summary; a 40 MB text body is cut here. */
-export const MAX_TEXT_CHARS = 1_000_000;
-/** HTML longer than this is not converted with html-to-text (slow on huge input); tags are stripped instead. */
-export const MAX_HTML_TO_TEXT = 2 * 1024 * 1024;
-/** How much of the raw mail is scanned for charset names and, when MIME parsing fails, for headers. */
-const SCAN_BYTES = 2 * 1024 * 1024;
+/** Text kept for the rules and the summary: what the rules look at (64 K characters); a 40 MB text body is cut here. */
+export const MAX_TEXT_CHARS = MAX_CLASSIFY_BODY_CHARS;
+/**
+ * HTML longer than this (64 KB) is not converted with html-to-text; its tags are stripped by a linear
+ * reader instead. html-to-text is about linear up to there but recurses per nesting level (deep
+ * nesting overflows the stack: caught, and stripped too).
+ */
+export const MAX_HTML_TO_TEXT = 64 * 1024;
+/**
+ * Raw body bytes handed to the MIME parser (256 KB): the text of an alert mail comes first and is a
+ * few KB; 256 KB hold 64 K characters of base64 text. Attachments beyond are not read.
+ */
+export const MAX_PARSED_BODY_BYTES = 256 * 1024;
+/** Header block scanned for the fields classification uses (1 MB, mailparser's own limit for a header). */
+export const MAX_HEADER_SCAN_BYTES = 1024 * 1024;
+/** Longest header field kept (unfolded, 8 KB): a longer From is not read at all; other fields are cut. */
+export const MAX_HEADER_VALUE_BYTES = 8 * 1024;
+/** Occurrences of one header field kept: enough to see a repeated From. */
+export const MAX_HEADER_REPEATS = 4;
+/** MIME parts mailparser may create before it gives up (its default, 1,000 nested parts, takes seconds). */
+export const MAX_MIME_PARTS = 100;
+/** Header bytes of one MIME part inside the body (mailparser's maxHeadSize; its default is 1 MB). */
+export const MAX_PART_HEADER_BYTES = 64 * 1024;
+/** The header fields classification, the summary and the sender check read; only these reach the parser. */
+export const CLASSIFY_HEADERS: readonly string[] = ["from", "sender", "subject", "date", "message-id", "mime-version", "content-type", "content-transfer-encoding", "content-disposition", CANARY_HEADER_KEY];
+/** How much of the bounded copy is scanned for charset names and, when MIME parsing fails, for headers. */
+const SCAN_BYTES = MAX_HEADER_SCAN_BYTES;
 
 /** Longest canary id kept; the canary's own ids are short, a forged header may not be. */
 export const MAX_CANARY_ID_CHARS = 200;
@@ -60,6 +103,8 @@ export const PARSER_OPTIONS: SimpleParserOptions = {
     skipImageLinks: true,
     keepCidLinks: true,
     maxHtmlLengthToParse: MAX_HTML_TO_TEXT,
+    // Passed on to mailsplit (MessageSplitter's config); @types/mailparser does not list them.
+    ...({ maxChildNodes: MAX_MIME_PARTS, maxHeadSize: MAX_PART_HEADER_BYTES } as object),
 };
 
 // ---- small decoders used when mailparser cannot help ------------------------------------------
@@ -166,20 +211,56 @@ export function addressIn(value: string): string {
     return bare ? bare[0] : "";
 }
 
-/** Readable text from HTML without a parser, for HTML too large for html-to-text. */
-export function stripHtml(html: string): string {
-    return html
-        .slice(0, MAX_TEXT_CHARS * 2)
-        .replace(/<(script|style)[\s\S]*?<\/\1\s*>/gi, " ")
-        .replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6])\s*>/gi, "\n")
-        .replace(/<[^>]*>/g, " ")
-        .replace(/&nbsp;/gi, " ")
-        .replace(/&lt;/gi, "<")
-        .replace(/&gt;/gi, ">")
-        .replace(/&quot;/gi, '"')
-        .replace(/&amp;/gi, "&")
+const BLOCK_TAGS = new Set(["br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr", "title", "blockquote", "pre"]);
+const ENTITIES: Record<string, string> = { nbsp: " ", lt: "<", gt: ">", quot: '"', amp: "&", apos: "'" };
+
+/**
+ * Readable text from HTML without a parser, for HTML too large (or too deep) for html-to-text. One
+ * pass, linear in the input: tags are dropped (block tags become line breaks), script and style
+ * contents skipped, the common entities decoded. Reads at most 4 × {@link MAX_TEXT_CHARS} of HTML.
+ */
+export function stripHtml(input: string): string {
+    const html = input.slice(0, MAX_TEXT_CHARS * 4);
+    const lower = html.toLowerCase();
+    let out = "";
+    let i = 0;
+    // Position of the next ">" at or after i; -1 once there is none (then no later "<" opens a tag).
+    let nextGt = lower.indexOf(">");
+    while (i < html.length) {
+        const lt = lower.indexOf("<", i);
+        if (lt < 0 || nextGt < 0) {
+            out += html.slice(i);
+            break;
+        }
+        out += html.slice(i, lt);
+        if (nextGt < lt) nextGt = lower.indexOf(">", lt);
+        if (nextGt < 0) {
+            out += html.slice(lt);
+            break;
+        }
+        const name = /^<\/?([a-z][a-z0-9]*)/.exec(lower.slice(lt, lt + 12))?.[1] ?? "";
+        let after = nextGt + 1;
+        if ((name === "script" || name === "style") && lower[lt + 1] !== "/") {
+            const close = lower.indexOf(`</${name}`, after);
+            after = close < 0 ? html.length : close;
+        } else if (BLOCK_TAGS.has(name)) {
+            out += "\n";
+        } else {
+            out += " ";
+        }
+        i = after;
+    }
+    return out
+        .replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,6});/gi, (all, ref: string) => {
+            const lowerRef = ref.toLowerCase();
+            if (lowerRef.startsWith("#")) {
+                const code = lowerRef.startsWith("#x") ? parseInt(lowerRef.slice(2), 16) : parseInt(lowerRef.slice(1), 10);
+                return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : all;
+            }
+            return ENTITIES[lowerRef] ?? all;
+        })
         .replace(/[ \t]+/g, " ")
-        .replace(/\n\s*\n+/g, "\n")
+        .replace(/ ?\n[\n ]*/g, "\n")
         .trim();
 }
 
@@ -193,6 +274,125 @@ export function rawBodyText(raw: Buffer, bodyStart: number): string {
         .join("\n")
         .trim()
         .slice(0, MAX_TEXT_CHARS);
+}
+
+// ---- the bound, applied before the parser -----------------------------------------------------
+
+/** A mail cut down to what classification reads, with what was left out. */
+export interface BoundedMail {
+    /** The copy handed to the parser: the kept header fields, a blank line, the start of the body. */
+    readonly raw: Buffer;
+    readonly examined: MailExamined;
+    /** What the bound left out that matters to the reader of the summary. */
+    readonly problems: string[];
+}
+
+const HEADER_LINE = /^([!-9;-~]+)[ \t]*:/;
+/** The empty group that stands for a From header too long to read. */
+export const OVERSIZED_FROM_GROUP = "oversized-from-header-not-read";
+
+/** The header value cut to at most `max` bytes, at the last space before the cut when there is one (so no encoded-word is split). */
+function cutValue(value: string, max: number): string {
+    if (value.length <= max) return value;
+    const space = value.lastIndexOf(" ", max);
+    return value.slice(0, space > max / 2 ? space : max);
+}
+
+/**
+ * Cuts a raw mail down to what classification reads, in one linear pass and before anything
+ * expensive: the header fields of {@link CLASSIFY_HEADERS} found in the first
+ * {@link MAX_HEADER_SCAN_BYTES} of the header block (unfolded, at most {@link MAX_HEADER_REPEATS}
+ * of each, each at most {@link MAX_HEADER_VALUE_BYTES}; a longer From becomes an empty group, so
+ * that no cut can hide a second address and the From headers keep their count), then the body's first {@link MAX_PARSED_BODY_BYTES}, ending at a
+ * line break. A mail that does not start with a header line is passed on as it is, cut to the same
+ * size. Never throws.
+ */
+export function boundForClassification(raw: Buffer): BoundedMail {
+    const problems: string[] = [];
+    const head = raw.subarray(0, MAX_HEADER_SCAN_BYTES).toString("latin1");
+    if (!HEADER_LINE.test(head.slice(0, 1000))) {
+        const cut = raw.subarray(0, MAX_PARSED_BODY_BYTES);
+        if (raw.length > cut.length) problems.push(`the mail does not start with headers and is ${sizeText(raw.length)}; its first ${sizeText(cut.length)} were read (the full mail stays in S3)`);
+        return { raw: cut, problems, examined: { parsedBytes: cut.length, headerLines: 0, headersKept: 0, bodyBytes: raw.length, bodyBytesParsed: cut.length } };
+    }
+    let end = headerEnd(head);
+    let bodyStart = end;
+    if (end < 0) {
+        // Fields are read from the first MAX_HEADER_SCAN_BYTES only; the body is still found (a native, linear search).
+        end = head.length;
+        const blank = [raw.indexOf("\n\r\n", MAX_HEADER_SCAN_BYTES - 2), raw.indexOf("\n\n", MAX_HEADER_SCAN_BYTES - 1)].filter((i) => i >= 0);
+        const at = blank.length > 0 ? Math.min(...blank) : -1;
+        bodyStart = at < 0 ? raw.length : raw[at + 1] === 0x0d ? at + 3 : at + 2;
+        if (raw.length > MAX_HEADER_SCAN_BYTES) {
+            problems.push(`the header block is over ${sizeText(MAX_HEADER_SCAN_BYTES)}${at < 0 ? " and never ends" : ""}; header fields after its first ${sizeText(MAX_HEADER_SCAN_BYTES)} were not read`);
+        }
+    }
+    const kept: string[] = [];
+    const seen = new Map<string, number>();
+    let headerLines = 0;
+    let current: { name: string; parts: string[]; length: number } | undefined;
+    const flush = () => {
+        if (current === undefined) return;
+        const field = current;
+        current = undefined;
+        const key = field.name.toLowerCase();
+        const count = (seen.get(key) ?? 0) + 1;
+        seen.set(key, count);
+        if (!CLASSIFY_HEADERS.includes(key)) return;
+        if (count > MAX_HEADER_REPEATS) {
+            if (count === MAX_HEADER_REPEATS + 1) problems.push(`the mail repeats the ${field.name} header; only its first ${MAX_HEADER_REPEATS} were read`);
+            return;
+        }
+        const value = field.parts.join(" ");
+        if (value.length > MAX_HEADER_VALUE_BYTES) {
+            if (key === "from") {
+                // Not cut (a cut could hide a second address) but kept as an empty group, so that the From
+                // headers are still counted: it names no address, and a mail with another From has two.
+                problems.push(`a From header of ${sizeText(field.length)} (over ${sizeText(MAX_HEADER_VALUE_BYTES)}) was not read`);
+                kept.push(`${field.name}: ${OVERSIZED_FROM_GROUP}:;`);
+                return;
+            }
+            problems.push(`the ${field.name} header is ${sizeText(field.length)}; its first ${sizeText(MAX_HEADER_VALUE_BYTES)} were read`);
+        }
+        kept.push(`${field.name}: ${cutValue(value, MAX_HEADER_VALUE_BYTES)}`);
+    };
+    let lineStart = 0;
+    while (lineStart < end) {
+        let lineEnd = head.indexOf("\n", lineStart);
+        if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+        const line = head.slice(lineStart, lineEnd).replace(/\r$/, "");
+        lineStart = lineEnd + 1;
+        if (line === "") continue;
+        headerLines++;
+        if (line[0] === " " || line[0] === "\t") {
+            // A continuation line: kept only as far as the field's bound needs.
+            if (current !== undefined && current.length <= MAX_HEADER_VALUE_BYTES) {
+                const part = line.trim();
+                current.parts.push(part);
+                current.length += part.length + 1;
+            } else if (current !== undefined) {
+                current.length += line.length;
+            }
+            continue;
+        }
+        flush();
+        const m = HEADER_LINE.exec(line);
+        if (m) {
+            const value = line.slice(m[0].length).trim();
+            current = { name: m[1], parts: [value.slice(0, MAX_HEADER_VALUE_BYTES + 1)], length: value.length };
+        }
+    }
+    flush();
+    const bodyBytes = Math.max(0, raw.length - bodyStart);
+    let bodyEnd = Math.min(raw.length, bodyStart + MAX_PARSED_BODY_BYTES);
+    if (bodyEnd < raw.length) {
+        const lastBreak = raw.lastIndexOf(0x0a, bodyEnd - 1);
+        if (lastBreak > bodyStart) bodyEnd = lastBreak + 1;
+        problems.push(`the body is ${sizeText(bodyBytes)}; its first ${sizeText(bodyEnd - bodyStart)} were read for classification (the full mail stays in S3)`);
+    }
+    const headerBlock = Buffer.from(`${kept.join("\r\n")}\r\n\r\n`, "latin1");
+    const copy = Buffer.concat([headerBlock, raw.subarray(bodyStart, bodyEnd)]);
+    return { raw: copy, problems, examined: { parsedBytes: copy.length, headerLines, headersKept: kept.length, bodyBytes, bodyBytesParsed: bodyEnd - bodyStart } };
 }
 
 function sizeText(bytes: number): string {
@@ -216,10 +416,11 @@ async function runMailparser(raw: Buffer, problems: string[]): Promise<Mailparse
         return await simpleParser(raw, PARSER_OPTIONS);
     } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        if (/HTML too long/i.test(message)) {
+        // html-to-text refused (over maxHtmlLengthToParse) or failed (too deep): read the HTML with the linear stripper.
+        if (/HTML too long|Failed to parse HTML/i.test(message)) {
             try {
                 const parsed = await simpleParser(raw, { ...PARSER_OPTIONS, skipHtmlToText: true });
-                problems.push(`the HTML body is too large to convert to text (${message}); its tags were stripped instead`);
+                problems.push(/too long/i.test(message) ? `the HTML body is too large to convert to text (${message}); its tags were stripped instead` : `the HTML body could not be converted to text (${message}); its tags were stripped instead`);
                 return { ...parsed, text: stripHtml(typeof parsed.html === "string" ? parsed.html : "") || parsed.text };
             } catch (retryError) {
                 problems.push(`the MIME structure could not be parsed (mailparser: ${retryError instanceof Error ? retryError.message : String(retryError)}); headers and body were read directly`);
@@ -243,12 +444,22 @@ export async function parseMail(input: Buffer | Uint8Array | string): Promise<Pa
     if (raw.length === 0) {
         return { from: "", fromDisplay: "", subject: "", text: "", sizeBytes: 0, problems: ["the mail is empty (0 bytes)"] };
     }
+    let bounded: BoundedMail;
     try {
-        return await parseNonEmpty(raw, problems);
+        bounded = boundForClassification(raw);
+    } catch (error) {
+        // Should the bound fail in a way nobody foresaw, a plain cut still keeps the parser's work bounded.
+        problems.push(`bounding the mail failed unexpectedly (${error instanceof Error ? error.message : String(error)}); its first ${sizeText(MAX_PARSED_BODY_BYTES)} were read as they are`);
+        const cut = raw.subarray(0, MAX_PARSED_BODY_BYTES);
+        bounded = { raw: cut, problems: [], examined: { parsedBytes: cut.length, headerLines: 0, headersKept: 0, bodyBytes: raw.length, bodyBytesParsed: cut.length } };
+    }
+    problems.push(...bounded.problems);
+    try {
+        return { ...(await parseNonEmpty(bounded.raw, raw.length, bounded.examined.headerLines, problems)), examined: bounded.examined };
     } catch (error) {
         // Should mailparser or a fallback fail in a way nobody foresaw, the headers still classify the mail.
         problems.push(`reading the mail failed unexpectedly (${error instanceof Error ? error.message : String(error)})`);
-        return fallbackParse(raw, problems);
+        return { ...fallbackParse(bounded.raw, raw.length, problems), examined: bounded.examined };
     }
 }
 
@@ -259,7 +470,8 @@ export function canaryIdOf(value: unknown): string | undefined {
     return first.trim().slice(0, MAX_CANARY_ID_CHARS);
 }
 
-function fallbackParse(raw: Buffer, problems: string[]): ParsedAlertMail {
+/** Reads the bounded copy `raw` without mailparser; `sizeBytes` is the whole mail's size. */
+function fallbackParse(raw: Buffer, sizeBytes: number, problems: string[]): ParsedAlertMail {
     const { headers, bodyStart } = readHeadersDirectly(raw);
     const fromHeader = decodeEncodedWords(headers.get("from") ?? "");
     const subject = decodeEncodedWords(headers.get("subject") ?? "");
@@ -268,15 +480,18 @@ function fallbackParse(raw: Buffer, problems: string[]): ParsedAlertMail {
     const text = rawBodyText(raw, bodyStart);
     if (text === "") problems.push("the mail has an empty body");
     const canaryId = canaryIdOf(headers.get(CANARY_HEADER_KEY));
+    // The bounded copy keeps every From header (up to MAX_HEADER_REPEATS, an oversized one as an empty group), so the count holds.
     const fromProblem = fromProblemOf(raw, undefined);
-    return { from: addressIn(fromHeader), fromDisplay: fromHeader, subject, text, sizeBytes: raw.length, problems, ...(canaryId !== undefined ? { canaryId } : {}), ...(fromProblem !== undefined ? { fromProblem } : {}) };
+    return { from: addressIn(fromHeader), fromDisplay: fromHeader, subject, text, sizeBytes, problems, ...(canaryId !== undefined ? { canaryId } : {}), ...(fromProblem !== undefined ? { fromProblem } : {}) };
 }
 
-async function parseNonEmpty(raw: Buffer, problems: string[]): Promise<ParsedAlertMail> {
+/** Parses the bounded copy `raw` (see {@link boundForClassification}); `sizeBytes` is the whole mail's size. */
+async function parseNonEmpty(raw: Buffer, sizeBytes: number, headerLines: number, problems: string[]): Promise<ParsedAlertMail> {
     const parsed = await runMailparser(raw, problems);
-    if (parsed === undefined) return fallbackParse(raw, problems);
+    if (parsed === undefined) return fallbackParse(raw, sizeBytes, problems);
 
-    const headerCount = parsed.headers?.size ?? 0;
+    // The copy holds only the fields classification reads: a mail whose header lines are all others still has headers.
+    const headerCount = Math.max(parsed.headers?.size ?? 0, headerLines);
     if (headerCount === 0) problems.push("no mail headers were found (the message does not start with header lines)");
 
     const from = firstAddress(parsed.from);
@@ -307,7 +522,7 @@ async function parseNonEmpty(raw: Buffer, problems: string[]): Promise<ParsedAle
         }
     }
     if (text.length > MAX_TEXT_CHARS) {
-        problems.push(`the text body is ${text.length} characters (mail of ${sizeText(raw.length)}); the first ${MAX_TEXT_CHARS} were used`);
+        problems.push(`the text body read is ${text.length} characters (mail of ${sizeText(sizeBytes)}); the rules look at the first ${MAX_TEXT_CHARS}`);
         text = text.slice(0, MAX_TEXT_CHARS);
     }
 
@@ -323,7 +538,7 @@ async function parseNonEmpty(raw: Buffer, problems: string[]): Promise<ParsedAle
         date: parsed.date instanceof Date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : undefined,
         messageIdHeader: typeof parsed.messageId === "string" ? parsed.messageId : undefined,
         ...(canaryId !== undefined ? { canaryId } : {}),
-        sizeBytes: raw.length,
+        sizeBytes,
         problems,
     };
 }

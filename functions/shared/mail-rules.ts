@@ -1,4 +1,7 @@
 import picomatch from "picomatch";
+// re2js: a pure-JavaScript port of RE2 (linear-time matching: no input can make a rule's regex
+// backtrack). Source and docs: github.com/le0pard/re2js (README "Supported flags", "Named Groups").
+import { RE2JS, RE2JSException } from "re2js";
 import { parseDocument } from "yaml";
 // zod/mini: the same validation as zod, tree-shaken to a few KB in the Lambda bundle (full zod adds ~440 KB).
 import * as z from "zod/mini";
@@ -28,6 +31,17 @@ import { SEVERITIES, type Severity } from "./severity";
  *
  * A rule lights only what it names: `sites`, `towers`, or `towers: all`. A rule that names none
  * lights no tower (its mail still reaches the alert channel), and so does unmatched mail.
+ *
+ * Regexes are RE2 syntax and run on RE2 (re2js), whose matching time is linear in the text: no mail
+ * can make a rule backtrack. What needs backtracking (lookahead, lookbehind, backreferences, atomic
+ * groups, possessive quantifiers) is refused when the file is read, with what to write instead;
+ * see {@link rulePatternProblem}. Named groups are written `(?<name>…)` or `(?P<name>…)`; `\s`
+ * keeps its JavaScript meaning (Unicode spaces too, e.g. the full-width space U+3000); `\uXXXX` is
+ * accepted as `\x{XXXX}`.
+ *
+ * The rules look at bounded text: the subject's first {@link MAX_CLASSIFY_SUBJECT_CHARS}
+ * characters and the text body's first {@link MAX_CLASSIFY_BODY_CHARS} (mail-ingest parses only
+ * the start of a mail, see parse-mail.ts); the full mail stays in S3.
  */
 
 /** Where a key regex looks. */
@@ -84,9 +98,9 @@ export function routeOf(rule: Pick<MailRuleSpec, "towers" | "sites">): MailRoute
 export interface MailRule extends MailRuleSpec {
     readonly route: MailRoute;
     readonly matchFrom?: (address: string) => boolean;
-    readonly subjectRegex?: RegExp;
-    readonly bodyRegex?: RegExp;
-    readonly keyRegexes: readonly { readonly source: KeySource; readonly regex: RegExp }[];
+    readonly subjectRegex?: RuleRegex;
+    readonly bodyRegex?: RuleRegex;
+    readonly keyRegexes: readonly { readonly source: KeySource; readonly regex: RuleRegex }[];
 }
 
 export interface MailRules {
@@ -116,10 +130,25 @@ export interface Classification {
 /** Longest alert key kept; longer ones are cut (keys are compared, never shown in full). */
 export const MAX_ALERT_KEY_LENGTH = 512;
 /**
- * Body text the rules look at. Alert bodies are a few KB; a 40 MB mail must not make a regex walk
- * forty million characters, so the rest is ignored for matching.
+ * Body text the rules look at: the first 64 K characters. Alert bodies are a few KB; a hostile
+ * mail must not make every rule walk megabytes, so the rest is ignored for matching (it stays in S3).
  */
-export const MAX_CLASSIFY_BODY_CHARS = 1_000_000;
+export const MAX_CLASSIFY_BODY_CHARS = 64 * 1024;
+/** Subject the rules and the default key look at: the first 1,000 characters (RFC 5322 lines stop at 998). */
+export const MAX_CLASSIFY_SUBJECT_CHARS = 1000;
+/**
+ * Largest compiled program (RE2 instructions) a regex on the body (`body`, `key.body`) may have.
+ * RE2's time is linear in the text times this size (the NFA that finds groups keeps up to one thread
+ * per instruction), so it bounds what one regex can cost on {@link MAX_CLASSIFY_BODY_CHARS}:
+ * `npm run bench:classify` measures the costliest regex this accepts. Counted repetitions multiply
+ * the size (`(\w+\s?){1,100}` is 702). The largest body regex in prod.yaml is 41.
+ */
+export const MAX_BODY_REGEX_PROGRAM_SIZE = 100;
+/** The same for regexes on the subject (`subject`, `key.subject`), whose text is 64 times shorter. The largest in prod.yaml is 78. */
+export const MAX_SUBJECT_REGEX_PROGRAM_SIZE = 1000;
+
+/** A compiled rule regex (re2js): `test` says whether it matches, `exec` gives its groups. */
+export type RuleRegex = RE2JS;
 
 /** Every fault of a rules file, each naming the rule and field and what to do. */
 export class MailRulesError extends Error {
@@ -228,16 +257,157 @@ function issueMessages(error: { issues: readonly z.core.$ZodIssue[] }, prefix: r
     });
 }
 
-/** Compiles a rule regex; the error names the pattern and the engine's complaint. */
-function compile(pattern: string, flags: string, where: string, problems: string[]): RegExp | undefined {
+// ---- Rule regexes: RE2 ------------------------------------------------------------------------
+
+/**
+ * JavaScript's `\s` (ECMA-262 WhiteSpace and LineTerminator), which users of the rules file have
+ * relied on: RE2's own `\s` is ASCII only ([\t\n\f\r ]), so a full-width space (U+3000) in Japanese
+ * mail would not count as a space.
+ */
+const JS_SPACE_CLASS_ITEMS = String.raw`\t\n\x{0b}\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}`;
+
+/** What a rule regex uses that RE2 cannot run, and what to write instead. */
+const BACKTRACKING_ONLY: readonly { readonly test: (pattern: string, at: number) => number; readonly what: string; readonly instead: string }[] = [
+    { test: (p, i) => (p.startsWith("(?=", i) ? 3 : 0), what: 'a lookahead "(?="', instead: "match the following text as part of the pattern (and capture only what you need with a named group)" },
+    { test: (p, i) => (p.startsWith("(?!", i) ? 3 : 0), what: 'a negative lookahead "(?!"', instead: "write a rule for the excluded case above this one (the first matching rule wins), or use a negated class such as [^x]" },
+    { test: (p, i) => (p.startsWith("(?<=", i) ? 4 : 0), what: 'a lookbehind "(?<="', instead: 'match the preceding text as part of the pattern, e.g. "Host: (?<host>\\S+)" instead of "(?<=Host: )\\S+"' },
+    { test: (p, i) => (p.startsWith("(?<!", i) ? 4 : 0), what: 'a negative lookbehind "(?<!"', instead: "write a rule for the excluded case above this one (the first matching rule wins), or use a negated class such as [^x]" },
+    { test: (p, i) => (p.startsWith("(?>", i) ? 3 : 0), what: 'an atomic group "(?>"', instead: 'write "(?:" instead: RE2 never backtracks, so an atomic group buys nothing' },
+];
+
+/**
+ * Why a rule regex cannot run on RE2, or undefined. Scans the pattern once (escapes, character
+ * classes and \Q…\E quoting respected) for the constructs only a backtracking engine has.
+ */
+export function rulePatternProblem(pattern: string): string | undefined {
+    let inClass = false;
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === "\\") {
+            const next = pattern[i + 1] ?? "";
+            if (next === "Q") {
+                const end = pattern.indexOf("\\E", i + 2);
+                i = end < 0 ? pattern.length : end + 1;
+                continue;
+            }
+            if (!inClass && /[1-9]/.test(next)) return `uses a backreference "\\${next}", which needs a backtracking engine; rules run on RE2 (linear time). Match the repeated text explicitly, or with a character class`;
+            if (next === "k" && (pattern[i + 2] === "<" || pattern[i + 2] === "{" || pattern[i + 2] === "'")) return 'uses a named backreference "\\k<…>", which needs a backtracking engine; rules run on RE2 (linear time). Match the repeated text explicitly, or with a character class';
+            i++;
+            continue;
+        }
+        if (inClass) {
+            if (c === "]") inClass = false;
+            continue;
+        }
+        if (c === "[") {
+            inClass = true;
+            // "[]…]" and "[^]…]": a leading ] is a literal; JavaScript's "[^]" (any character) is not RE2.
+            if (pattern.startsWith("[^]", i)) return 'uses "[^]" (any character), which RE2 reads differently; write [\\s\\S] instead';
+            if (pattern[i + 1] === "^") i++;
+            if (pattern[i + 1] === "]") i++;
+            continue;
+        }
+        if (pattern.startsWith("(?P=", i)) return 'uses a named backreference "(?P=…)", which needs a backtracking engine; rules run on RE2 (linear time). Match the repeated text explicitly, or with a character class';
+        for (const construct of BACKTRACKING_ONLY) {
+            if (construct.test(pattern, i) > 0) return `uses ${construct.what}, which needs a backtracking engine; rules run on RE2 (linear time, so no mail can stall them). Instead, ${construct.instead}`;
+        }
+        if ((c === "+" || c === "*" || c === "?" || c === "}") && pattern[i + 1] === "+") return `uses a possessive quantifier "${c}+", which RE2 does not have; drop the second "+": RE2 never backtracks, so the plain quantifier already costs linear time`;
+    }
+    return undefined;
+}
+
+/**
+ * The pattern as RE2 should read it to mean what it meant in JavaScript: `\s` and `\S` widened to
+ * JavaScript's spaces (outside brackets; inside them `\s` is widened and `\S` is RE2's, which only
+ * differs for Unicode spaces), `\uXXXX` written `\x{XXXX}`. Everything else is passed through.
+ */
+export function toRe2Syntax(pattern: string): string {
+    let out = "";
+    let inClass = false;
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === "\\") {
+            const next = pattern[i + 1] ?? "";
+            if (next === "Q") {
+                const end = pattern.indexOf("\\E", i + 2);
+                const stop = end < 0 ? pattern.length : end + 2;
+                out += pattern.slice(i, stop);
+                i = stop - 1;
+                continue;
+            }
+            const hex = /^u([0-9A-Fa-f]{4})/.exec(pattern.slice(i + 1, i + 6));
+            if (hex) {
+                out += `\\x{${hex[1]}}`;
+                i += 5;
+            } else if (next === "s") {
+                out += inClass ? JS_SPACE_CLASS_ITEMS : `[${JS_SPACE_CLASS_ITEMS}]`;
+                i++;
+            } else if (next === "S" && !inClass) {
+                out += `[^${JS_SPACE_CLASS_ITEMS}]`;
+                i++;
+            } else {
+                out += c + next;
+                i++;
+            }
+            continue;
+        }
+        if (inClass) {
+            if (c === "]") inClass = false;
+            out += c;
+            continue;
+        }
+        if (c === "[") {
+            inClass = true;
+            out += c;
+            if (pattern[i + 1] === "^") out += pattern[++i];
+            if (pattern[i + 1] === "]") out += pattern[++i];
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+/** RE2 flags of a rule field: every regex is case-insensitive; body regexes read ^ and $ per line. */
+function re2Flags(multiline: boolean): number {
+    return RE2JS.CASE_INSENSITIVE | (multiline ? RE2JS.MULTILINE : 0);
+}
+
+/**
+ * Compiles a rule regex on RE2; a problem names the field, the pattern, the reason and the fix.
+ * `multiline`: a regex on the body (body, key.body): ^ and $ match at each line, and the smaller size limit.
+ */
+export function compileRuleRegex(pattern: string, multiline: boolean): { regex: RuleRegex } | { problem: string } {
+    const fix = 'Fix the pattern (in YAML double quotes a backslash must be doubled: "\\\\d+"; single quotes keep it as is: \'\\d+\')';
+    const unsupported = rulePatternProblem(pattern);
+    if (unsupported !== undefined) return { problem: `the regular expression /${pattern}/ ${unsupported}` };
+    let regex: RE2JS;
     try {
-        return new RegExp(pattern, flags);
+        regex = RE2JS.compile(toRe2Syntax(pattern), re2Flags(multiline));
     } catch (error) {
-        // V8 says "Invalid regular expression: /<pattern>/<flags>: <reason>"; the pattern is shown once, below.
-        const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, "") : String(error);
-        problems.push(`${where}: invalid regular expression /${pattern}/: ${reason}. Fix the pattern (in YAML double quotes a backslash must be doubled: "\\\\d+"; single quotes keep it as is: '\\d+')`);
+        // re2js: "error parsing regexp: <reason>: `<where>`"; the reason is kept, the pattern is shown once.
+        const reason = error instanceof RE2JSException ? error.message.replace(/^error parsing regexp: /, "").replace(/`\(\?i?m?\)/, "`") : error instanceof Error ? error.message : String(error);
+        const hint = /invalid escape sequence: `\\[uUcZzAeh]/.test(reason) ? ' (RE2 syntax: write \\x{3000} for a code point, \\z or $ for the end of the text)' : "";
+        return { problem: `invalid regular expression /${pattern}/: ${reason}${hint}. ${fix}` };
+    }
+    const size = regex.programSize();
+    const limit = multiline ? MAX_BODY_REGEX_PROGRAM_SIZE : MAX_SUBJECT_REGEX_PROGRAM_SIZE;
+    if (size > limit) {
+        return {
+            problem: `the regular expression /${pattern}/ compiles to ${size} RE2 instructions, over the limit of ${limit} for a regex on the ${multiline ? "body" : "subject"} that keeps a rule's cost on a hostile mail bounded. Counted repetitions copy their group ({1,100} makes 100 copies): use + or * or a smaller count, or split the rule`,
+        };
+    }
+    return { regex };
+}
+
+/** Compiles a rule regex; the problem goes to `problems` with the rule and field. */
+function compile(pattern: string, multiline: boolean, where: string, problems: string[]): RuleRegex | undefined {
+    const result = compileRuleRegex(pattern, multiline);
+    if ("problem" in result) {
+        problems.push(`${where}: ${result.problem}`);
         return undefined;
     }
+    return result.regex;
 }
 
 /**
@@ -265,13 +435,13 @@ export function validateMailRules(document: unknown, source = "the rules file"):
         }
         const spec = parsed.data;
         const where = (field: string) => `rules[${index}] ("${spec.name}").${field}`;
-        const subjectRegex = spec.subject === undefined ? undefined : compile(spec.subject, "i", where("subject"), problems);
-        const bodyRegex = spec.body === undefined ? undefined : compile(spec.body, "im", where("body"), problems);
-        const keyRegexes: { source: KeySource; regex: RegExp }[] = [];
+        const subjectRegex = spec.subject === undefined ? undefined : compile(spec.subject, false, where("subject"), problems);
+        const bodyRegex = spec.body === undefined ? undefined : compile(spec.body, true, where("body"), problems);
+        const keyRegexes: { source: KeySource; regex: RuleRegex }[] = [];
         for (const source of KEY_SOURCES) {
             const pattern = spec.key?.[source];
             if (pattern === undefined) continue;
-            const regex = compile(pattern, source === "body" ? "im" : "i", where(`key.${source}`), problems);
+            const regex = compile(pattern, source === "body", where(`key.${source}`), problems);
             if (regex) keyRegexes.push({ source, regex });
         }
         let matchFrom: ((address: string) => boolean) | undefined;
@@ -367,7 +537,8 @@ const EDGE_PUNCTUATION_RE = /^[\s:\-–—*|/,.!]+|[\s:\-–—*|/,!]+$/g;
  * "[Recovered on {host:a}] X".
  */
 export function defaultAlertKey(subject: string): string {
-    let s = subject.normalize("NFKC");
+    // Bounded first: the loops below remove one prefix or bracket pair per pass over the text.
+    let s = subject.slice(0, MAX_CLASSIFY_SUBJECT_CHARS).normalize("NFKC");
     for (let before = ""; before !== s; ) {
         before = s;
         s = s.replace(REPLY_PREFIX_RE, "").replace(ZABBIX_DURATION_RE, "");
@@ -381,17 +552,21 @@ export function defaultAlertKey(subject: string): string {
     }
     s = s.replace(/\*\*/g, " ").replace(/\s+/g, " ").replace(EDGE_PUNCTUATION_RE, "");
     const key = normaliseKeyText(s);
-    return key === "" ? normaliseKeyText(subject) || "(no subject)" : key;
+    return key === "" ? normaliseKeyText(subject.slice(0, MAX_CLASSIFY_SUBJECT_CHARS)) || "(no subject)" : key;
 }
 
 /** The key a rule's `key` regexes build, or undefined when one of them does not match. */
 export function ruleAlertKey(rule: Pick<MailRule, "keyRegexes">, mail: Pick<ClassifiableMail, "subject" | "text">): string | undefined {
     if (rule.keyRegexes.length === 0) return undefined;
+    const { subject, body } = classificationText({ from: "", subject: mail.subject, text: mail.text });
     const parts: string[] = [];
     for (const { source, regex } of rule.keyRegexes) {
-        const match = regex.exec(source === "subject" ? mail.subject : mail.text.slice(0, MAX_CLASSIFY_BODY_CHARS));
+        const text = source === "subject" ? subject : body;
+        // test() runs RE2's DFA without captures; exec() (captures) only runs on text that matches.
+        // re2js's exec() mirrors RegExp's: numbered groups, `groups` (null prototype) for named ones.
+        const match = (regex.test(text) ? regex.exec(text) : null) as RegExpExecArray | null;
         if (!match) return undefined;
-        const named = match.groups ? Object.entries(match.groups).filter(([, v]) => v !== undefined) : [];
+        const named = match.groups ? Object.entries(match.groups).filter((entry): entry is [string, string] => typeof entry[1] === "string") : [];
         if (named.length > 0) {
             parts.push(...named.map(([name, value]) => `${name}=${value.trim()}`));
         } else if (match.length > 1) {
@@ -404,7 +579,22 @@ export function ruleAlertKey(rule: Pick<MailRule, "keyRegexes">, mail: Pick<Clas
     return key === "" ? undefined : key;
 }
 
-// ---- Classification -----------------------------------------------------------------------------
+// ---- Classification ---------------------------------------------------------------------------
+
+/**
+ * What the rules look at of a mail: the From address folded to lower case, the subject's first
+ * {@link MAX_CLASSIFY_SUBJECT_CHARS} characters and the text body's first
+ * {@link MAX_CLASSIFY_BODY_CHARS}, its line ends made "\n" (so `$` ends a line whether the mail
+ * used CRLF or LF, as it did with JavaScript's regexes).
+ */
+export function classificationText(mail: ClassifiableMail): { from: string; subject: string; body: string } {
+    // An address is at most 256 characters (RFC 5321 paths); the cut only bounds the `from` globs.
+    const from = (mail.from ?? "").slice(0, MAX_CLASSIFY_SUBJECT_CHARS).trim().toLowerCase();
+    const subject = (mail.subject ?? "").slice(0, MAX_CLASSIFY_SUBJECT_CHARS);
+    const text = mail.text ?? "";
+    const body = (text.length > MAX_CLASSIFY_BODY_CHARS ? text.slice(0, MAX_CLASSIFY_BODY_CHARS) : text).replace(/\r\n?/g, "\n");
+    return { from, subject, body };
+}
 
 function ruleMatches(rule: MailRule, from: string, subject: string, body: string): boolean {
     if (rule.matchFrom && !rule.matchFrom(from)) return false;
@@ -415,13 +605,11 @@ function ruleMatches(rule: MailRule, from: string, subject: string, body: string
 
 /**
  * Classifies one mail: the first rule whose given conditions all hold wins, with its route; none
- * gives `defaultSeverity` with rule null and {@link NO_ROUTE}. Pure; never throws.
+ * gives `defaultSeverity` with rule null and {@link NO_ROUTE}. Looks only at
+ * {@link classificationText}. Pure; never throws.
  */
 export function classify(mail: ClassifiableMail, rules: MailRules): Classification {
-    const from = (mail.from ?? "").trim().toLowerCase();
-    const subject = mail.subject ?? "";
-    const text = mail.text ?? "";
-    const body = text.length > MAX_CLASSIFY_BODY_CHARS ? text.slice(0, MAX_CLASSIFY_BODY_CHARS) : text;
+    const { from, subject, body } = classificationText(mail);
     const rule = rules.rules.find((r) => ruleMatches(r, from, subject, body));
     const ruleKey = rule ? ruleAlertKey(rule, { subject, text: body }) : undefined;
     return {

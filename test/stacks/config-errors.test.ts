@@ -80,6 +80,12 @@ describe("a bad stack config fails the program with the key's name", () => {
         await expect(evaluateProgram("dev", { "alertline:mailRules": "test/fixtures/rules/bad-regex.yaml" })).rejects.toThrow(/alertline:mailRules test\/fixtures\/rules\/bad-regex\.yaml: .*broken.*\(unclosed/);
     }, WHOLE_STACK_TIMEOUT_MS);
 
+    it("refuses a rule needing a backtracking engine, naming the rule, the field, the reason and what to write", async () => {
+        const failure = evaluateProgram("dev", { "alertline:mailRules": "test/fixtures/rules/backtracking.yaml" });
+        await expect(failure).rejects.toThrow(/alertline:mailRules test\/fixtures\/rules\/backtracking\.yaml: .*rules\[0\] \("zabbix-not-ok"\)\.subject: the regular expression \/\^\(\?!OK\)Problem\/ uses a negative lookahead/);
+        await expect(failure).rejects.toThrow(/rules\[0\] \("zabbix-not-ok"\)\.key\.body: .*lookbehind .*instead of/);
+    }, WHOLE_STACK_TIMEOUT_MS);
+
     it("names a site network that overlaps the VPC", async () => {
         await expect(
             evaluateProgram("dev", {

@@ -1,7 +1,19 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { addressIn, decodeEncodedWords, isKnownCharset, MAX_TEXT_CHARS, parseMail, readHeadersDirectly } from "../../../functions/mail-ingest/parse-mail";
+import {
+    addressIn,
+    boundForClassification,
+    decodeEncodedWords,
+    isKnownCharset,
+    MAX_HEADER_REPEATS,
+    MAX_HEADER_VALUE_BYTES,
+    MAX_PARSED_BODY_BYTES,
+    MAX_TEXT_CHARS,
+    parseMail,
+    readHeadersDirectly,
+    stripHtml,
+} from "../../../functions/mail-ingest/parse-mail";
 
 const FIXTURES = join(__dirname, "../../fixtures/mail");
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
@@ -100,7 +112,7 @@ describe("parseMail: broken mail never throws", () => {
         expect(mail.problems).toContain("the mail has no From header");
     });
 
-    it("falls back to reading headers directly when mailparser gives up (a header over its 1 MB limit)", async () => {
+    it("reads the fields it needs from a header block over 1 MB and still finds the body", async () => {
         const raw = Buffer.concat([
             Buffer.from("From: Zabbix <zabbix@zabbix.example.jp>\r\nSubject: =?ISO-2022-JP?B?GyRCPmMzMhsoQjogd2ViLTAx?=\r\nX-Junk: "),
             Buffer.alloc(1_200_000, "a"),
@@ -110,7 +122,10 @@ describe("parseMail: broken mail never throws", () => {
         expect(mail.from).toBe("zabbix@zabbix.example.jp");
         expect(mail.subject).toBe("障害: web-01");
         expect(mail.text).toContain("Severity: High");
-        expect(mail.problems[0]).toMatch(/^the MIME structure could not be parsed \(mailparser: Max header size/);
+        expect(mail.problems).toEqual(["the header block is over 1.0 MB; header fields after its first 1.0 MB were not read"]);
+        // The junk field is not one classification reads: the parser never saw it.
+        expect(mail.examined?.headersKept).toBe(2);
+        expect(mail.examined?.parsedBytes).toBeLessThan(1000);
     });
 
     it("falls back when a mail has more parts than mailparser allows", async () => {
@@ -125,7 +140,7 @@ describe("parseMail: broken mail never throws", () => {
         const mail = await parseMail(Buffer.from(`From: a@example.com\r\nSubject: big html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${html}\r\n`));
         expect(mail.text.startsWith("Disk full")).toBe(true);
         expect(mail.text).not.toContain("<p>");
-        expect(mail.problems[0]).toMatch(/HTML body is too large to convert/);
+        expect(mail.problems).toContainEqual(expect.stringMatching(/^the HTML body is too large to convert/));
     });
 
     it("parses a 40 MB mail and cuts its text", async () => {
@@ -136,8 +151,11 @@ describe("parseMail: broken mail never throws", () => {
         expect(mail.sizeBytes).toBe(raw.length);
         expect(mail.text.length).toBe(MAX_TEXT_CHARS);
         expect(mail.text.startsWith("Severity: High")).toBe(true);
-        expect(mail.problems).toHaveLength(1);
-        expect(mail.problems[0]).toMatch(/^the text body is \d+ characters \(mail of 40\.0 MB\); the first 1000000 were used$/);
+        expect(mail.examined?.bodyBytesParsed).toBeLessThanOrEqual(MAX_PARSED_BODY_BYTES);
+        expect(mail.problems).toEqual([
+            expect.stringMatching(/^the body is 40\.0 MB; its first \d+ bytes were read for classification \(the full mail stays in S3\)$/),
+            expect.stringMatching(/^the text body read is \d+ characters \(mail of 40\.0 MB\); the rules look at the first 65536$/),
+        ]);
     }, 20_000);
 
     it("reports a mail with only an attachment", async () => {
@@ -188,9 +206,75 @@ describe("parseMail: the canary header", () => {
     });
 
     it("finds the header when mailparser gives up and headers are read directly", async () => {
-        const raw = Buffer.concat([Buffer.from("From: alertline-canary@alerts.example.jp\r\nX-Alertline-Canary: c-3\r\nX-Junk: "), Buffer.alloc(1_200_000, "a"), Buffer.from("\r\n\r\nhello\r\n")]);
+        const raw = Buffer.from('From: alertline-canary@alerts.example.jp\r\nX-Alertline-Canary: c-3\r\nContent-Type: multipart/mixed; boundary="X"\r\n\r\n' + "--X\r\nContent-Type: text/plain\r\n\r\npart\r\n".repeat(200) + "--X--\r\n");
         const mail = await parseMail(raw);
         expect(mail.problems[0]).toMatch(/^the MIME structure could not be parsed/);
         expect(mail.canaryId).toBe("c-3");
+    });
+});
+
+describe("the bound applied before the parser", () => {
+    const head = (lines: string[]) => Buffer.from(`${lines.join("\r\n")}\r\n\r\nHost: web-01\r\n`);
+
+    it("hands the parser only the header fields classification reads, unfolded", () => {
+        const bounded = boundForClassification(head(["Received: from a", "From: Zabbix <zabbix@zabbix.example.jp>", "X-Mailer: z", "Subject: Problem:", " folded", "DKIM-Signature: v=1"]));
+        expect(bounded.raw.toString("latin1")).toBe("From: Zabbix <zabbix@zabbix.example.jp>\r\nSubject: Problem: folded\r\n\r\nHost: web-01\r\n");
+        expect(bounded.examined).toMatchObject({ headerLines: 6, headersKept: 2 });
+        expect(bounded.problems).toEqual([]);
+    });
+
+    it("keeps a repeated From (up to the limit) so the parser still sees more than one", async () => {
+        const froms = Array.from({ length: 10 }, (_, i) => `From: a${i}@x.example`);
+        const bounded = boundForClassification(head([...froms, "Subject: s"]));
+        expect(bounded.raw.toString("latin1").match(/^From:/gm)).toHaveLength(MAX_HEADER_REPEATS);
+        expect(bounded.problems).toEqual([`the mail repeats the From header; only its first ${MAX_HEADER_REPEATS} were read`]);
+    });
+
+    it("does not read a From longer than the bound (a cut could hide a second address) but keeps it counted", async () => {
+        const long = `From: "${"n".repeat(MAX_HEADER_VALUE_BYTES)}" <zabbix@zabbix.example.jp>, evil@attacker.example`;
+        const mail = await parseMail(head([long, "Subject: s"]));
+        expect(mail.from).toBe("");
+        expect(mail.problems).toContainEqual(expect.stringMatching(/^a From header of \d+ bytes \(over 8192 bytes\) was not read$/));
+        // Beside a short From, the parser still sees two From headers.
+        const copy = boundForClassification(head(["From: zabbix@zabbix.example.jp", long, "Subject: s"])).raw.toString("latin1");
+        expect(copy.match(/^From:/gm)).toHaveLength(2);
+        expect(copy).not.toContain("evil@attacker.example");
+    });
+
+    it("cuts a long Subject at a space, so no encoded-word is split", async () => {
+        const words = Array.from({ length: 2000 }, () => "=?UTF-8?B?6Zqc5a6z?=").join(" ");
+        const mail = await parseMail(head([`Subject: ${words}`, "From: a@b.example"]));
+        expect(mail.subject).toMatch(/^(障害)+$/);
+        expect(mail.examined?.parsedBytes).toBeLessThan(MAX_HEADER_VALUE_BYTES + 200);
+    });
+
+    it("reads the body's first MAX_PARSED_BODY_BYTES, ending at a line break, and says so", () => {
+        const bounded = boundForClassification(Buffer.concat([head(["From: a@b.example"]), Buffer.from("0123456789abcde\n".repeat(100_000))]));
+        expect(bounded.examined.bodyBytesParsed).toBeLessThanOrEqual(MAX_PARSED_BODY_BYTES);
+        expect(bounded.examined.bodyBytesParsed).toBeGreaterThan(MAX_PARSED_BODY_BYTES - 20);
+        expect(bounded.raw.at(-1)).toBe(0x0a);
+        expect(bounded.problems).toEqual([expect.stringMatching(/^the body is 1\.5 MB; its first \d+ bytes were read for classification \(the full mail stays in S3\)$/)]);
+    });
+
+    it("passes on a mail that does not start with headers as it is, cut to the same size", () => {
+        const raw = Buffer.from("CRITICAL disk full\r\n".repeat(20_000));
+        const bounded = boundForClassification(raw);
+        expect(bounded.raw.equals(raw.subarray(0, MAX_PARSED_BODY_BYTES))).toBe(true);
+    });
+});
+
+describe("stripHtml (linear)", () => {
+    it("drops tags, script and style, breaks lines at blocks and decodes entities", () => {
+        expect(stripHtml("<html><head><style>td{x}</style><script>var a = '<p>'</script></head><body><h1>Down</h1><p>Host&nbsp;web&#45;01 &amp; &lt;db&gt; &#x3042;</p><br>end</body></html>")).toBe("Down\nHost web-01 & <db> あ\nend");
+    });
+
+    it("keeps the text after an unclosed '<' and after an unclosed script", () => {
+        expect(stripHtml("a < b and c")).toBe("a < b and c");
+        expect(stripHtml("<p>shown</p><script>hidden")).toBe("shown");
+    });
+
+    it("reads at most 4 × MAX_TEXT_CHARS of HTML, however it is built", () => {
+        const hostile = "<script <style <a <<".repeat(50_000) + "<div>".repeat(100_000);
+        expect(stripHtml(hostile).length).toBeLessThanOrEqual(MAX_TEXT_CHARS * 4);
     });
 });

@@ -3,9 +3,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseMail } from "../../../functions/mail-ingest/parse-mail";
 import {
+    classificationText,
     classify,
+    compileRuleRegex,
     defaultAlertKey,
     MAX_CLASSIFY_BODY_CHARS,
+    MAX_CLASSIFY_SUBJECT_CHARS,
+    MAX_BODY_REGEX_PROGRAM_SIZE,
+    MAX_SUBJECT_REGEX_PROGRAM_SIZE,
     MailRulesError,
     NO_ROUTE,
     parseMailRules,
@@ -81,7 +86,7 @@ rules:
         const [problem] = problemsOf('rules:\n  - name: broken\n    subject: "(障害|PROBLEM"\n    severity: critical\n');
         expect(problem).toContain('rules[0] ("broken").subject');
         expect(problem).toContain("/(障害|PROBLEM/");
-        expect(problem).toMatch(/Unterminated group/);
+        expect(problem).toMatch(/missing closing \)/);
     });
 
     it("checks key regexes too", () => {
@@ -209,6 +214,9 @@ rules:
     it("looks at no more than the first MAX_CLASSIFY_BODY_CHARS of a body", () => {
         const late = `${"x".repeat(MAX_CLASSIFY_BODY_CHARS)}\nSeverity: High`;
         expect(classify(mail("zabbix@zabbix.example.jp", "PROBLEM: x", late), rules).rule).toBe("zabbix-other");
+        const inTime = `${"x".repeat(MAX_CLASSIFY_BODY_CHARS - 15)}\nSeverity: High`;
+        expect(inTime.length).toBe(MAX_CLASSIFY_BODY_CHARS);
+        expect(classify(mail("zabbix@zabbix.example.jp", "PROBLEM: x", inTime), rules).rule).toBe("zabbix-disaster");
     });
 
     it("copes with a mail missing everything", () => {
@@ -299,5 +307,109 @@ describe("the stacks' rules files on the fixture mails", () => {
         const off = classify(mail("me@example.com", "[alertline-test] recovery: tower check 1"), rules);
         expect(on).toMatchObject({ severity: "critical", rule: "test-critical" });
         expect(off).toMatchObject({ severity: "recovery", rule: "test-recovery", alertKey: on.alertKey });
+    });
+});
+
+describe("rules run on RE2 (linear time)", () => {
+    const rule = (field: string, pattern: string) => `rules:\n  - name: r\n    from: "*@y"\n    ${field}: ${JSON.stringify(pattern)}\n    severity: info\n`;
+    const keyRule = (pattern: string) => `rules:\n  - name: r\n    subject: x\n    severity: info\n    key: { body: ${JSON.stringify(pattern)} }\n`;
+
+    it.each([
+        ["body", "Severity: (?=High)", /lookahead "\(\?="/, /match the following text as part of the pattern/],
+        ["subject", "^(?!OK)PROBLEM", /negative lookahead "\(\?!"/, /write a rule for the excluded case above this one/],
+        ["body", "(?<=Host: )\\S+", /lookbehind "\(\?<="/, /"Host: \(\?<host>\\S\+\)" instead of/],
+        ["subject", "(?<!re: )alarm", /negative lookbehind/, /excluded case/],
+        ["body", "(\\w+) \\1", /backreference "\\1"/, /Match the repeated text explicitly/],
+        ["body", "(?<w>\\w+) \\k<w>", /named backreference/, /Match the repeated text explicitly/],
+        ["body", "(?P<w>\\w+) (?P=w)", /named backreference "\(\?P=…\)"/, /Match the repeated text explicitly/],
+        ["subject", "(?>a|ab)c", /atomic group/, /write "\(\?:" instead/],
+        ["subject", "a++b", /possessive quantifier "\+\+"/, /drop the second "\+"/],
+        ["body", "a[^]b", /"\[\^\]"/, /write \[\\s\\S\] instead/],
+    ])("refuses %s /%s/ at config time, naming the rule, the field, the reason and what to write", (field, pattern, reason, instead) => {
+        const [problem] = problemsOf(rule(field, pattern));
+        expect(problem).toContain(`rules[0] ("r").${field}: the regular expression /${pattern}/ uses`);
+        expect(problem).toMatch(reason);
+        expect(problem).toMatch(instead);
+    });
+
+    it("checks key regexes for backtracking-only syntax too", () => {
+        const [problem] = problemsOf(keyRule("Host: (?=\\S)"));
+        expect(problem).toMatch(/^rules\[0\] \("r"\)\.key\.body: .*lookahead/);
+    });
+
+    it("does not mistake escaped or bracketed text for those constructs", () => {
+        for (const pattern of ["\\(\\?=x\\)", "[(?=]", "\\\\1", "\\Q(?=\\1\\E", "(?<name>x)", "(?P<name>x)", "a+?b", "[]x]"]) {
+            expect(compileRuleRegex(pattern, true), pattern).toHaveProperty("regex");
+        }
+    });
+
+    it("accepts (a+)+$, which a backtracking engine takes exponential time on, and runs it on a body at the bound", () => {
+        const rules = parseMailRules(rule("body", "(a+)+$"));
+        const body = `${"a".repeat(MAX_CLASSIFY_BODY_CHARS - 1)}!`;
+        expect(classify(mail("x@y", "x", body), rules).rule).toBeNull();
+        expect(classify(mail("x@y", "x", "aaaa"), rules).rule).toBe("r");
+    });
+
+    it("refuses a regex whose program is over the size limit, saying why and what to do", () => {
+        const [problem] = problemsOf(rule("body", "(\\w+\\s?){1,20}$"));
+        expect(problem).toMatch(new RegExp(`compiles to 142 RE2 instructions, over the limit of ${MAX_BODY_REGEX_PROGRAM_SIZE} for a regex on the body`));
+        expect(problem).toMatch(/use \+ or \* or a smaller count/);
+        // The subject is bounded to 1,000 characters, so its regexes may be larger.
+        expect(() => parseMailRules(rule("subject", "(\\w+\\s?){1,20}$"))).not.toThrow();
+        expect(problemsOf(rule("subject", "(\\w+\\s?){1,200}$"))[0]).toMatch(new RegExp(`over the limit of ${MAX_SUBJECT_REGEX_PROGRAM_SIZE} for a regex on the subject`));
+    });
+
+    it("keeps every rule of the shipped rules files under the size limit", () => {
+        for (const file of ["dev.yaml", "prod.yaml"]) expect(() => parseMailRules(readFileSync(join(RULES_DIR, file), "utf8"), file)).not.toThrow();
+    });
+
+    it("reads named groups written (?<name>…) and (?P<name>…) alike", () => {
+        const rules = parseMailRules(`rules:\n  - name: r\n    subject: x\n    severity: info\n    key: { subject: '(?<host>\\S+) (?P<check>\\S+)' }\n`);
+        expect(classify(mail("x@y", "x web-01 ping", ""), rules).alertKey).toBe("host=x | check=web-01");
+    });
+
+    it("matches case-insensitively, with ^ and $ at each line of a CRLF or LF body", () => {
+        const rules = parseMailRules(rule("body", "^severity: (disaster|high)$"));
+        expect(classify(mail("x@y", "x", "Host: a\r\nSeverity: HIGH\r\nmore\r\n"), rules).rule).toBe("r");
+        expect(classify(mail("x@y", "x", "Host: a\nSeverity: High\nmore"), rules).rule).toBe("r");
+        expect(classify(mail("x@y", "x", "Host: a\rSeverity: High\rmore"), rules).rule).toBe("r");
+        expect(classify(mail("x@y", "x", "Severity: Highest"), rules).rule).toBeNull();
+    });
+
+    // JavaScript's RegExp is the oracle: what the rules meant before RE2 they still mean.
+    const codeUnits = Array.from({ length: 0x10000 }, (_, c) => c).filter((c) => c < 0xd800 || c > 0xdfff);
+    // The one known difference: RE2 folds case by Unicode's rules, so ſ (U+017F) and K (U+212A, Kelvin) count as s and k.
+    it.each([
+        ["^\\s$", /^\s$/i, []],
+        ["^\\S$", /^\S$/i, []],
+        ["^[\\s]$", /^[\s]$/i, []],
+        ["^[^\\s]$", /^[^\s]$/i, []],
+        ["^[\\s\\S]$", /^[\s\S]$/i, []],
+        ["^\\d$", /^\d$/i, []],
+        ["^\\w$", /^\w$/i, ["17f", "212a"]],
+        ["^[a-z]+$", /^[a-z]+$/i, ["17f", "212a"]],
+        ["^\\u3000$", /^\u3000$/i, []],
+        ["^.$", /^.$/i, ["d", "2028", "2029"]],
+    ])("%s matches the characters JavaScript's %s matches (all of the BMP)", (pattern, oracle, known) => {
+        const compiled = compileRuleRegex(pattern, false);
+        if (!("regex" in compiled)) throw new Error(compiled.problem);
+        const differs = codeUnits.filter((c) => compiled.regex.test(String.fromCharCode(c)) !== oracle.test(String.fromCharCode(c)));
+        expect(differs.map((c) => c.toString(16))).toEqual(known);
+    });
+
+    it("bounds the subject and the From address the rules see, and makes the body's line ends \\n", () => {
+        const seen = classificationText({ from: `A@${"b".repeat(5000)}`, subject: "s".repeat(5000), text: `${"l\r\n".repeat(MAX_CLASSIFY_BODY_CHARS)}` });
+        expect(seen.subject).toHaveLength(MAX_CLASSIFY_SUBJECT_CHARS);
+        expect(seen.from.length).toBeLessThanOrEqual(MAX_CLASSIFY_SUBJECT_CHARS);
+        expect(seen.from.startsWith("a@b")).toBe(true);
+        expect(seen.body.length).toBeLessThanOrEqual(MAX_CLASSIFY_BODY_CHARS);
+        expect(seen.body).not.toContain("\r");
+    });
+
+    it("gives the default key of a hostile subject from its bounded start", () => {
+        const subject = `Re: ${"Re: ".repeat(100_000)}${"【".repeat(50_000)}disk full${"】".repeat(50_000)}`;
+        const key = defaultAlertKey(subject);
+        expect(key.length).toBeLessThanOrEqual(512);
+        expect(defaultAlertKey(`PROBLEM: ${"(".repeat(200_000)}`)).toBe(defaultAlertKey(`PROBLEM: ${"(".repeat(MAX_CLASSIFY_SUBJECT_CHARS)}`));
     });
 });
