@@ -596,11 +596,41 @@ export function classificationText(mail: ClassifiableMail): { from: string; subj
     return { from, subject, body };
 }
 
+/** The first condition of a rule that the mail fails, in the order from, subject, body; undefined when all hold. */
+function firstFailedCondition(rule: MailRule, from: string, subject: string, body: string): "from" | "subject" | "body" | undefined {
+    if (rule.matchFrom && !rule.matchFrom(from)) return "from";
+    if (rule.subjectRegex && !rule.subjectRegex.test(subject)) return "subject";
+    if (rule.bodyRegex && !rule.bodyRegex.test(body)) return "body";
+    return undefined;
+}
+
 function ruleMatches(rule: MailRule, from: string, subject: string, body: string): boolean {
-    if (rule.matchFrom && !rule.matchFrom(from)) return false;
-    if (rule.subjectRegex && !rule.subjectRegex.test(subject)) return false;
-    if (rule.bodyRegex && !rule.bodyRegex.test(body)) return false;
-    return true;
+    return firstFailedCondition(rule, from, subject, body) === undefined;
+}
+
+/** One rule tried on a mail: matched, or the first of its conditions that failed (with the pattern as written). */
+export interface RuleTrial {
+    readonly rule: string;
+    readonly matched: boolean;
+    readonly failed?: { readonly field: "from" | "subject" | "body"; readonly pattern: string };
+}
+
+/**
+ * The rules {@link classify} tries on a mail, in order, up to the one that matched: why each
+ * earlier rule did not (its first failing condition). Same text, same matchers. Pure.
+ */
+export function traceRules(mail: ClassifiableMail, rules: MailRules): RuleTrial[] {
+    const { from, subject, body } = classificationText(mail);
+    const trials: RuleTrial[] = [];
+    for (const rule of rules.rules) {
+        const field = firstFailedCondition(rule, from, subject, body);
+        if (field === undefined) {
+            trials.push({ rule: rule.name, matched: true });
+            break;
+        }
+        trials.push({ rule: rule.name, matched: false, failed: { field, pattern: String(rule[field]) } });
+    }
+    return trials;
 }
 
 /**

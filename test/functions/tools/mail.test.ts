@@ -74,7 +74,7 @@ describe("npm run mail -- classify", () => {
 
 describe("parseMailArgs", () => {
     it("reads the command, the file and --rules in any order", () => {
-        expect(parseMailArgs(["--rules", "r.yaml", "classify", "m.eml"])).toEqual({ file: "m.eml", rulesFile: "r.yaml" });
+        expect(parseMailArgs(["--rules", "r.yaml", "classify", "m.eml"])).toEqual({ command: "classify", file: "m.eml", rulesFile: "r.yaml" });
     });
 
     it("says what is wrong with the arguments", () => {
