@@ -447,7 +447,7 @@ export class MailIngest extends pulumi.ComponentResource {
                 { parent: this },
             );
         alarm("ingest-dlq-alarm", "Alert mail could not be processed and sits in the dead-letter queue: the original is in the mail bucket.", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: ingestDeadLetters.name }, "Maximum");
-        alarm("signals-dlq-alarm", "Tower signals failed five times and sit in the dead-letter queue: some tower may show a stale state.", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: signalDeadLetters.name }, "Maximum");
+        alarm("signals-dlq-alarm", "Tower signals sit in the dead-letter queue, failed five times or set aside by tower-dispatch as impossible to apply (each reported once to the channel): some tower may show a stale state. Read the messages' reason attribute, fix, and redrive.", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: signalDeadLetters.name }, "Maximum");
         alarm("ingest-errors-alarm", "mail-ingest is failing: alert mail is not reaching the towers.", "AWS/Lambda", "Errors", { FunctionName: ingest.name });
         alarm("dispatch-errors-alarm", "tower-dispatch is failing: towers are not being updated.", "AWS/Lambda", "Errors", { FunctionName: dispatch.name });
         if (canary !== undefined) {
