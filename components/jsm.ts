@@ -607,7 +607,7 @@ export class JsmApiIntegration extends pulumi.dynamic.Resource {
         );
         // Secret in the program too, under engines or mocks that do not apply additionalSecretOutputs.
         this.apiKey = pulumi.secret(this.apiKey);
-        this.typeSpecificProperties = pulumi.secret(this.typeSpecificProperties) as pulumi.Output<Record<string, unknown>>;
+        this.typeSpecificProperties = pulumi.secret(this.typeSpecificProperties) as unknown as pulumi.Output<Record<string, unknown>>;
     }
 }
 
