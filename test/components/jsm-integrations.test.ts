@@ -57,7 +57,7 @@ describe("JsmApiIntegration over JSM's ops REST API", () => {
         const created = await provider.create!(inputs);
         const stored = sink.jsmOps.integrations();
         expect(stored).toEqual([expect.objectContaining({ id: created.id, name: "alertline-dev-datadog", type: "Datadog", enabled: true, teamId: TEAM_ID })]);
-        expect(created.outs.apiKey).toBe(stored[0].apiKey);
+        expect(created.outs!.apiKey).toBe(stored[0].apiKey);
         expect(sink.jsmOps.requests.find((r) => r.action === "create-integration")).toMatchObject({ method: "POST", path: `/jsm/ops/api/${CLOUD_ID}/v1/integrations`, auth: "basic", status: 201 });
 
         const refreshed = await provider.read!(created.id, created.outs);
@@ -87,7 +87,7 @@ describe("JsmApiIntegration over JSM's ops REST API", () => {
         expect(await provider.read!(created.id, created.outs)).toEqual({ id: "" });
         const again = await provider.create!(integrationInputs());
         expect(again.id).not.toBe(created.id);
-        expect(again.outs.apiKey).not.toBe(created.outs.apiKey);
+        expect(again.outs!.apiKey).not.toBe(created.outs!.apiKey);
         expect(sink.jsmOps.integrations().map((i) => i.name)).toEqual(["alertline-dev-datadog"]);
     });
 
@@ -100,14 +100,14 @@ describe("JsmApiIntegration over JSM's ops REST API", () => {
         expect(await provider.diff!("x", olds, rotated)).toMatchObject({ changes: true, replaces: [] });
         const created = await provider.create!(olds);
         const before = sink.jsmOps.requests.length;
-        await provider.update!(created.id, created.outs, rotated);
+        await provider.update!(created.id, created.outs!, rotated);
         expect(sink.jsmOps.requests.length).toBe(before);
     });
 
     it("creates the outgoing webhook without JSM's default actions, and shows a header changed in JSM as drift", async () => {
         const provider = jsmApiIntegrationProvider(options());
         const created = await provider.create!(webhookInputs());
-        expect(created.outs.apiKey).toBeUndefined();
+        expect(created.outs!.apiKey).toBeUndefined();
         expect(sink.jsmOps.integrationActions(created.id)).toEqual([]);
         expect(sink.jsmOps.integrations()[0].typeSpecificProperties).toEqual(webhookInputs().typeSpecificProperties);
         const refreshed = await provider.read!(created.id, created.outs);
