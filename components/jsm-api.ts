@@ -530,6 +530,14 @@ export function managedProperties(managed: Readonly<Record<string, unknown>> | u
 export const ALERT_ACTION_TYPES = ["create", "acknowledge", "unacknowledge", "add-note", "close"] as const;
 export type AlertActionType = (typeof ALERT_ACTION_TYPES)[number];
 
+/** The action type for an action as a webhook payload spells it ("Acknowledge" → "acknowledge"); throws for one not offered. */
+export function alertActionFor(payloadAction: string): AlertActionType {
+    const byPayload: Record<string, AlertActionType> = { Create: "create", Acknowledge: "acknowledge", UnAcknowledge: "unacknowledge", AddNote: "add-note", Close: "close" };
+    const found = byPayload[payloadAction];
+    if (found === undefined) throw new Error(`JSM alert action "${payloadAction}" is not one alertline can forward: use one of ${Object.keys(byPayload).join(", ")}.`);
+    return found;
+}
+
 /** What alertline manages of an integration action (atlassian-operations_integration_action, camel case). */
 export interface IntegrationActionFields {
     readonly integrationId: string;
