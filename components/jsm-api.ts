@@ -14,6 +14,10 @@
  *   internal/dto/heartbeat_dto.go, internal/httpClient/httpClientHelpers/helpers.go): the same base and
  *   auth; update `PATCH` and delete `DELETE /v1/teams/{teamId}/heartbeats?name=<name>`; read lists by
  *   `?name=` and picks the entry with that name, and treats 404 or no such entry as gone.
+ * - Integrations and integration actions: the Atlassian provider (internal/provider/api_integration_resource.go,
+ *   integration_action_resource.go, internal/dto/api_integration.go, integration_action_dto.go, the
+ *   schemaAttributes files): `POST /v1/integrations`, `GET`/`PATCH`/`DELETE /v1/integrations/{id}`
+ *   (404 on read: gone), the key only in the create answer, `…/actions` and `…/actions/{actionId}`.
  * - List teams `GET /v1/teams` ("Lists operations teams based on the user's role"): the ops API's
  *   Team group. Its answer's shape is unconfirmed (see parseTeamsPage).
  *

@@ -12,7 +12,11 @@ import * as transport from "./oncall-provider-http";
  * alert_priority), so a later move to an official provider is a rename; `connection` is what that
  * provider takes as provider config (cloud_id, email_address, token).
  *
- * The team is looked up by name (JsmTeam), not created: issue 12 adds creation. Semantics follow
+ * Integrations follow `atlassian-operations_api_integration` (name, type, enabled, team_id,
+ * type_specific_properties, delete_default_actions, api_key) and their actions
+ * `atlassian-operations_integration_action` (integration_id, name, type, domain, direction,
+ * group_type, enabled). The team is looked up by name (JsmTeam), not created: creating one needs
+ * Atlassian's Teams API (organization id, member account ids), which alertline does not call yet. Semantics follow
  * opsgenie.ts: refresh of an unchanged resource shows no diff, a resource deleted by hand reads as
  * gone (empty id) and is created again, 429/5xx are retried with backoff, a 4xx names the field JSM
  * refused. Pulumi serialises each provider object and runs it elsewhere, so the providers use only
@@ -467,7 +471,7 @@ export interface JsmTeamArgs {
 
 /**
  * A JSM operations team, looked up by name through `GET /v1/teams`; its id is the team id the ops
- * REST API's team paths take. alertline neither creates nor deletes it (yet: issue 12).
+ * REST API's team paths take. alertline neither creates nor deletes it.
  */
 export class JsmTeam extends pulumi.dynamic.Resource {
     /** The team's name. */
