@@ -141,6 +141,18 @@ describe("JsmApiIntegration over JSM's ops REST API", () => {
         await expect(failure).rejects.not.toThrow(ACK_TOKEN);
     });
 
+    it("passes on JSM's refusal of a webhook property it does not know, naming the field, and creates nothing", async () => {
+        const inputs = webhookInputs({ typeSpecificProperties: { url: "https://ack.example/", headers: {}, signingSecret: "x" } });
+        await expect(jsmApiIntegrationProvider(options()).create!(inputs)).rejects.toThrow(
+            /^JSM POST \/v1\/integrations answered 422: Unrecognized field "typeSpecificProperties\.signingSecret" for a Webhook integration — JSM refused `typeSpecificProperties`/,
+        );
+        expect(sink.jsmOps.integrations()).toEqual([]);
+        expect(waits).toEqual([]);
+        expect(sink.jsmOps.violations).toHaveLength(1);
+        // The one refusal this test provokes; cleared so closing the sink still checks that nothing else was refused.
+        sink.jsmOps.violations.length = 0;
+    });
+
     it("deletes the integration again when the create answer holds no key, and says what to check", async () => {
         sink.jsmOps.script((request) => (request.action === "create-integration" ? { status: 201, body: { id: "int-without-key", name: "alertline-dev-datadog", type: "Datadog", enabled: true, teamId: TEAM_ID } } : undefined));
         await expect(jsmApiIntegrationProvider(options()).create!(integrationInputs())).rejects.toThrow(/held no apiKey.*alertline deleted integration int-without-key again/);
