@@ -29,7 +29,6 @@ const alerts = new AlertChannel("alerts", {
     datadogSlackAccount: settings.slack.datadogAccount,
     onCall: settings.oncall,
     onCallApiKey: secrets.onCallApiKey,
-    onCallAlertsApiKey: secrets.onCallAlertsApiKey,
     onCallJsmApiToken: secrets.jsmApiToken,
     logRetentionDays: settings.logRetentionDays,
     floodControl: settings.floodControl,

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CLEARING_ACTIONS } from "../functions/shared/clearing-actions";
 import { lambdaFunctionName } from "./function-code";
+import { JsmApiIntegration, JsmIntegrationAction } from "./jsm";
+import { alertActionFor } from "./jsm-api";
 import { ackFunctionPolicy } from "./mail-ingest-policies";
 import { OpsgenieApiIntegration } from "./opsgenie";
 import { forwardedActionFor } from "./opsgenie-api";
@@ -25,7 +27,7 @@ export interface AckEndpointArgs {
     readonly signalQueueUrl: pulumi.Input<string>;
     readonly signalQueueArn: pulumi.Input<string>;
     readonly logRetentionDays: number;
-    /** On-call link: with Opsgenie the webhook integration is created; with JSM it is added by hand (README). */
+    /** On-call link: the outgoing webhook is created in Opsgenie, or in JSM (a Webhook integration with outgoing Acknowledge and Close actions). */
     readonly onCall?: OnCallLink;
     readonly tags: Record<string, string>;
 }
@@ -103,6 +105,34 @@ export function ackEndpoint(parent: pulumi.Resource, name: string, args: AckEndp
             },
             { parent },
         );
+    }
+    const jsm = args.onCall?.jsm;
+    if (jsm !== undefined) {
+        // JSM's equivalent of Opsgenie's outgoing Webhook: a Webhook integration of the team posting to the URL with the
+        // token header, stripped of the actions JSM adds by default (as the Atlassian provider's delete_default_actions
+        // does), then given exactly the actions ack-webhook acts on.
+        const webhook = new JsmApiIntegration(
+            `${name}-jsm-webhook`,
+            {
+                name: `alertline-${args.environment}-ack`,
+                type: "Webhook",
+                teamId: jsm.teamId,
+                enabled: true,
+                typeSpecificProperties: pulumi
+                    .all([url.functionUrl, token.result])
+                    .apply(([functionUrl, value]) => ({ url: functionUrl, headers: { [ACK_TOKEN_HEADER]: value }, addAlertDescription: true, addAlertDetails: true })),
+                deleteDefaultActions: true,
+                connection: jsm.connection,
+            },
+            { parent },
+        );
+        for (const action of CLEARING_ACTIONS) {
+            new JsmIntegrationAction(
+                `${name}-jsm-webhook-${alertActionFor(action)}`,
+                { integrationId: webhook.id, name: `${action} to ack-webhook`, type: alertActionFor(action), direction: "outgoing", groupType: "forwarding", enabled: true, connection: jsm.connection },
+                { parent },
+            );
+        }
     }
     return { url: url.functionUrl, token: pulumi.secret(token.result), functionName: fn.name };
 }

@@ -19,10 +19,8 @@ export interface AlertChannelArgs {
     readonly datadogSlackAccount: string;
     /** Where pages go: Opsgenie now, Jira Service Management after Opsgenie's end of support. */
     readonly onCall: OnCallSettings;
-    /** API key for the on-call backend (Opsgenie configuration key, or the JSM Datadog integration key). */
-    readonly onCallApiKey: pulumi.Input<string>;
-    /** JSM only: key of the API integration alertline's functions page through. Default none. */
-    readonly onCallAlertsApiKey?: pulumi.Input<string>;
+    /** With `opsgenie`: the Opsgenie configuration API key (required there). Unused with `jsm`. */
+    readonly onCallApiKey?: pulumi.Input<string>;
     /** With `jsm`: the Atlassian API token for JSM's ops REST API (alertline:jsmApiToken). */
     readonly onCallJsmApiToken?: pulumi.Input<string>;
     /** Days to keep the notifier's logs. Default 30. */
@@ -186,7 +184,7 @@ export class AlertChannel extends pulumi.ComponentResource {
         );
         const onCall = new OnCallRouting(
             `${name}-oncall`,
-            { environment: args.environment, settings: args.onCall, apiKey: args.onCallApiKey, alertsApiKey: args.onCallAlertsApiKey, jsmApiToken: args.onCallJsmApiToken },
+            { environment: args.environment, settings: args.onCall, apiKey: args.onCallApiKey, jsmApiToken: args.onCallJsmApiToken },
             { parent: this },
         );
 

@@ -14,6 +14,10 @@
  *   internal/dto/heartbeat_dto.go, internal/httpClient/httpClientHelpers/helpers.go): the same base and
  *   auth; update `PATCH` and delete `DELETE /v1/teams/{teamId}/heartbeats?name=<name>`; read lists by
  *   `?name=` and picks the entry with that name, and treats 404 or no such entry as gone.
+ * - Integrations and integration actions: the Atlassian provider (internal/provider/api_integration_resource.go,
+ *   integration_action_resource.go, internal/dto/api_integration.go, integration_action_dto.go, the
+ *   schemaAttributes files): `POST /v1/integrations`, `GET`/`PATCH`/`DELETE /v1/integrations/{id}`
+ *   (404 on read: gone), the key only in the create answer, `…/actions` and `…/actions/{actionId}`.
  * - List teams `GET /v1/teams` ("Lists operations teams based on the user's role"): the ops API's
  *   Team group. Its answer's shape is unconfirmed (see parseTeamsPage).
  *
@@ -338,4 +342,312 @@ export function parseHeartbeatsPage(request: JsmRequest, body: Record<string, un
  */
 export function sameUnit(a: unknown, b: unknown): boolean {
     return typeof a === "string" && typeof b === "string" ? a.toLowerCase() === b.toLowerCase() : a === b;
+}
+
+// ---------------------------------------------------------------- integrations
+
+/**
+ * Integration types alertline creates. "API" (alertline's own pages) and "Webhook" (the outgoing
+ * webhook) are the types the Atlassian provider's acceptance tests and Opsgenie's migrated
+ * integrations use; "Datadog" is the type of JSM's Datadog integration tile. Unconfirmed: the exact
+ * type string JSM stores for Datadog (Opsgenie's is "Datadog"; JSM keeps Opsgenie's integration types).
+ */
+export const INTEGRATION_TYPES = ["API", "Datadog", "Webhook"] as const;
+export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
+export const WEBHOOK_TYPE: IntegrationType = "Webhook";
+
+/** What alertline manages of an integration; names are the ops REST API's (and the Atlassian provider's, in camel case). */
+export interface IntegrationFields {
+    readonly name: string;
+    readonly type: string;
+    readonly enabled: boolean;
+    readonly teamId: string;
+    /** Integration-specific settings (a Webhook's url and headers); `{}` when none. */
+    readonly typeSpecificProperties: Readonly<Record<string, unknown>>;
+}
+
+export interface IntegrationInput {
+    readonly name?: unknown;
+    readonly type?: unknown;
+    readonly enabled?: unknown;
+    readonly teamId?: unknown;
+    readonly typeSpecificProperties?: unknown;
+}
+
+function plainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Validates resolved integration inputs and applies defaults (enabled true, no type-specific
+ * properties), naming the field at fault. Name 1–250 characters (the Atlassian provider's
+ * `name` validator); type one of {@link INTEGRATION_TYPES}; a team id (alertline's integrations
+ * always belong to the team, which JSM cannot change after creation).
+ */
+export function integrationFields(input: IntegrationInput): IntegrationFields {
+    const { name, type, enabled, teamId, typeSpecificProperties } = input;
+    if (typeof name !== "string" || name.trim() === "" || name.length > 250) {
+        throw new Error(`JSM integration name ${JSON.stringify(name)} is invalid: use 1 to 250 characters (unique among the site's integrations).`);
+    }
+    if (typeof type !== "string" || !(INTEGRATION_TYPES as readonly string[]).includes(type)) {
+        throw new Error(`JSM integration "${name}" type ${JSON.stringify(type)} is not one alertline creates: use ${INTEGRATION_TYPES.map((t) => `"${t}"`).join(", ")}.`);
+    }
+    if (enabled !== undefined && typeof enabled !== "boolean") throw new Error(`JSM integration "${name}" enabled must be true or false; got ${typeof enabled}.`);
+    if (typeof teamId !== "string" || teamId === "") {
+        throw new Error(`JSM integration "${name}" teamId is empty: pass the owning team's id (a JsmTeam's id).`);
+    }
+    if (typeSpecificProperties !== undefined && !plainObject(typeSpecificProperties)) {
+        throw new Error(`JSM integration "${name}" typeSpecificProperties must be an object (the type's settings, e.g. a Webhook's url and headers).`);
+    }
+    const properties = typeSpecificProperties ?? {};
+    if (type === WEBHOOK_TYPE) webhookProperties(name, properties);
+    return { name, type, enabled: enabled ?? true, teamId, typeSpecificProperties: properties };
+}
+
+/**
+ * A Webhook integration's settings, as Opsgenie's Webhook integration names them (JSM migrated
+ * Opsgenie's integrations with their settings): `url` (http/https), `headers` (text values),
+ * `addAlertDescription`, `addAlertDetails`. Unconfirmed for JSM: these property names inside
+ * `typeSpecificProperties`, which neither the ops REST API reference pages nor the Atlassian
+ * provider's examples show for the Webhook type.
+ */
+export function webhookProperties(name: string, properties: Readonly<Record<string, unknown>>): { url: string; headers: Record<string, string> } {
+    const { url, headers } = properties;
+    let parsed: URL | undefined;
+    try {
+        parsed = typeof url === "string" ? new URL(url) : undefined;
+    } catch {
+        parsed = undefined;
+    }
+    if (parsed === undefined || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
+        throw new Error(`JSM Webhook integration "${name}" typeSpecificProperties.url ${JSON.stringify(url)} is not an http(s) URL: give the URL JSM should post alert actions to.`);
+    }
+    if (headers !== undefined && (!plainObject(headers) || Object.values(headers).some((v) => typeof v !== "string"))) {
+        throw new Error(`JSM Webhook integration "${name}" typeSpecificProperties.headers must map header names to text values.`);
+    }
+    return { url: parsed.toString(), headers: { ...((headers as Record<string, string> | undefined) ?? {}) } };
+}
+
+function integrationPath(id: string): string {
+    return `/v1/integrations/${segment(id, "integration id")}`;
+}
+
+/** The body the Atlassian provider sends (dto.ApiIntegration) without `id` and `apiKey`, which are answers, not settings. */
+function integrationBody(integration: IntegrationFields): Record<string, unknown> {
+    return {
+        name: integration.name,
+        type: integration.type,
+        enabled: integration.enabled,
+        teamId: integration.teamId,
+        typeSpecificProperties: { ...integration.typeSpecificProperties },
+    };
+}
+
+export function createIntegrationRequest(integration: IntegrationFields): JsmRequest {
+    return { method: "POST", path: "/v1/integrations", body: integrationBody(integration) };
+}
+
+export function getIntegrationRequest(id: string): JsmRequest {
+    return { method: "GET", path: integrationPath(id) };
+}
+
+/** PATCH with every managed field, as the Atlassian provider's Update does; type and teamId are sent unchanged (a change replaces). */
+export function updateIntegrationRequest(id: string, integration: IntegrationFields): JsmRequest {
+    return { method: "PATCH", path: integrationPath(id), body: integrationBody(integration) };
+}
+
+export function deleteIntegrationRequest(id: string): JsmRequest {
+    return { method: "DELETE", path: integrationPath(id) };
+}
+
+export interface IntegrationState {
+    readonly id: string;
+    readonly name: string;
+    readonly type: string;
+    readonly enabled?: boolean;
+    readonly teamId?: string;
+    readonly apiKey?: string;
+    readonly typeSpecificProperties?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Create, GET and PATCH answer the integration itself, not wrapped (the Atlassian provider parses
+ * them straight into dto.ApiIntegration: id, name, apiKey, type, enabled, teamId,
+ * typeSpecificProperties, …). The key is in the create answer only: "Only available after the
+ * integration is created and cannot be fetch[ed] later" (the provider's `api_key` attribute).
+ */
+export function parseIntegration(request: JsmRequest, body: Record<string, unknown>): IntegrationState {
+    const id = stringField(body, "id");
+    const name = stringField(body, "name");
+    const type = stringField(body, "type");
+    if (id === undefined || name === undefined || type === undefined) {
+        throw new Error(`JSM ${requestLabel(request)} answered without the integration's ${["id", "name", "type"].filter((f) => stringField(body, f) === undefined).join(", ")}.`);
+    }
+    const teamId = stringField(body, "teamId");
+    const apiKey = stringField(body, "apiKey");
+    return {
+        id,
+        name,
+        type,
+        ...(typeof body.enabled === "boolean" ? { enabled: body.enabled } : {}),
+        ...(teamId === undefined ? {} : { teamId }),
+        ...(apiKey === undefined ? {} : { apiKey }),
+        ...(plainObject(body.typeSpecificProperties) ? { typeSpecificProperties: body.typeSpecificProperties } : {}),
+    };
+}
+
+/** Why there is no apiKey output and what to do. */
+export function missingIntegrationKeyMessage(id: string, name: string, cleanup: string): string {
+    return (
+        `JSM created integration "${name}" (${id}) but its create answer held no apiKey, and JSM does not return the key later. ${cleanup} ` +
+        "Check that alertline:oncall.email may administer the team's integrations, then run `pulumi up` again."
+    );
+}
+
+/**
+ * Two property maps compared by content (key order does not count); anything but an object (the
+ * engine's unknown marker at preview) differs from every object.
+ */
+export function sameProperties(a: unknown, b: unknown): boolean {
+    const canonical = (value: unknown): string => {
+        if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+        if (plainObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+        return JSON.stringify(value) ?? "undefined";
+    };
+    return canonical(a ?? {}) === canonical(b ?? {});
+}
+
+/**
+ * What state keeps of a live `typeSpecificProperties`: the keys alertline set, with JSM's values
+ * (a missing key reads as undefined, so a change made in JSM's UI shows as drift); keys JSM adds
+ * on its own are not alertline's and are left out.
+ */
+export function managedProperties(managed: Readonly<Record<string, unknown>> | undefined, live: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+    if (managed === undefined) return {};
+    if (live === undefined) return { ...managed };
+    return Object.fromEntries(Object.keys(managed).filter((k) => live[k] !== undefined).map((k) => [k, live[k]]));
+}
+
+// ---------------------------------------------------------------- integration actions
+
+/** Alert actions an outgoing action can forward; the Atlassian provider's `type` of an integration action (its examples use "create"). */
+export const ALERT_ACTION_TYPES = ["create", "acknowledge", "unacknowledge", "add-note", "close"] as const;
+export type AlertActionType = (typeof ALERT_ACTION_TYPES)[number];
+
+/** The action type for an action as a webhook payload spells it ("Acknowledge" → "acknowledge"); throws for one not offered. */
+export function alertActionFor(payloadAction: string): AlertActionType {
+    const byPayload: Record<string, AlertActionType> = { Create: "create", Acknowledge: "acknowledge", UnAcknowledge: "unacknowledge", AddNote: "add-note", Close: "close" };
+    const found = byPayload[payloadAction];
+    if (found === undefined) throw new Error(`JSM alert action "${payloadAction}" is not one alertline can forward: use one of ${Object.keys(byPayload).join(", ")}.`);
+    return found;
+}
+
+/** What alertline manages of an integration action (atlassian-operations_integration_action, camel case). */
+export interface IntegrationActionFields {
+    readonly integrationId: string;
+    readonly name: string;
+    readonly type: AlertActionType;
+    /** "alert", the only domain the Atlassian provider allows. */
+    readonly domain: "alert";
+    readonly direction: "incoming" | "outgoing";
+    /** "forwarding", "updating" or "checkbox" (the provider's group_type). */
+    readonly groupType: "forwarding" | "updating" | "checkbox";
+    readonly enabled: boolean;
+}
+
+export interface IntegrationActionInput {
+    readonly integrationId?: unknown;
+    readonly name?: unknown;
+    readonly type?: unknown;
+    readonly domain?: unknown;
+    readonly direction?: unknown;
+    readonly groupType?: unknown;
+    readonly enabled?: unknown;
+}
+
+/** Validates an integration action's resolved inputs (defaults: domain alert, groupType forwarding, enabled true), naming the field at fault. */
+export function integrationActionFields(input: IntegrationActionInput): IntegrationActionFields {
+    const { integrationId, name, type, domain, direction, groupType, enabled } = input;
+    if (typeof integrationId !== "string" || integrationId === "") throw new Error("JSM integration action integrationId is empty: pass the integration's id (a JsmApiIntegration's id).");
+    if (typeof name !== "string" || name.trim() === "" || name.length > 250) throw new Error(`JSM integration action name ${JSON.stringify(name)} is invalid: use 1 to 250 characters.`);
+    if (typeof type !== "string" || !(ALERT_ACTION_TYPES as readonly string[]).includes(type)) {
+        throw new Error(`JSM integration action "${name}" type ${JSON.stringify(type)} is invalid: use one of ${ALERT_ACTION_TYPES.join(", ")}.`);
+    }
+    if (domain !== undefined && domain !== "alert") throw new Error(`JSM integration action "${name}" domain ${JSON.stringify(domain)} is invalid: JSM's integration actions have domain "alert".`);
+    if (direction !== "incoming" && direction !== "outgoing") throw new Error(`JSM integration action "${name}" direction ${JSON.stringify(direction)} is invalid: use "incoming" or "outgoing".`);
+    if (groupType !== undefined && groupType !== "forwarding" && groupType !== "updating" && groupType !== "checkbox") {
+        throw new Error(`JSM integration action "${name}" groupType ${JSON.stringify(groupType)} is invalid: use "forwarding", "updating" or "checkbox".`);
+    }
+    if (enabled !== undefined && typeof enabled !== "boolean") throw new Error(`JSM integration action "${name}" enabled must be true or false; got ${typeof enabled}.`);
+    return { integrationId, name, type: type as AlertActionType, domain: "alert", direction, groupType: groupType ?? "forwarding", enabled: enabled ?? true };
+}
+
+function actionsPath(integrationId: string): string {
+    return `${integrationPath(integrationId)}/actions`;
+}
+
+/**
+ * The provider's dto.IntegrationActionDto without `id`; the filter matches every alert
+ * ("match-all", whose conditions the provider requires to be absent). Unconfirmed: the ops API's
+ * own defaults when `filter` or `actionMapping` is left out, so neither is sent beyond this.
+ */
+function actionBody(action: IntegrationActionFields): Record<string, unknown> {
+    return {
+        type: action.type,
+        name: action.name,
+        domain: action.domain,
+        direction: action.direction,
+        groupType: action.groupType,
+        filter: { conditionsEmpty: true, conditionMatchType: "match-all", conditions: [] },
+        enabled: action.enabled,
+    };
+}
+
+export function createIntegrationActionRequest(action: IntegrationActionFields): JsmRequest {
+    return { method: "POST", path: actionsPath(action.integrationId), body: actionBody(action) };
+}
+
+export function getIntegrationActionRequest(integrationId: string, id: string): JsmRequest {
+    return { method: "GET", path: `${actionsPath(integrationId)}/${segment(id, "integration action id")}` };
+}
+
+export function updateIntegrationActionRequest(id: string, action: IntegrationActionFields): JsmRequest {
+    return { method: "PATCH", path: `${actionsPath(action.integrationId)}/${segment(id, "integration action id")}`, body: actionBody(action) };
+}
+
+export function deleteIntegrationActionRequest(integrationId: string, id: string): JsmRequest {
+    return { method: "DELETE", path: `${actionsPath(integrationId)}/${segment(id, "integration action id")}` };
+}
+
+/** The Atlassian provider's listDefaultActionsAndDelete: list, then delete each (`delete_default_actions`). */
+export function listIntegrationActionsRequest(integrationId: string, page: Readonly<Record<string, string>> = {}): JsmRequest {
+    return { method: "GET", path: actionsPath(integrationId), query: page };
+}
+
+export interface IntegrationActionState {
+    readonly id: string;
+    readonly name: string;
+    readonly type?: string;
+    readonly direction?: string;
+    readonly domain?: string;
+    readonly groupType?: string;
+    readonly enabled?: boolean;
+}
+
+/** An action as create, GET or a list entry answers it (dto.IntegrationActionDto / BaseIntegrationActionDto). */
+export function parseIntegrationAction(request: JsmRequest, body: Record<string, unknown>): IntegrationActionState {
+    const id = stringField(body, "id");
+    const name = stringField(body, "name");
+    if (id === undefined || name === undefined) throw new Error(`JSM ${requestLabel(request)} answered without the action's id or name.`);
+    const optional = (field: string) => (stringField(body, field) === undefined ? {} : { [field]: stringField(body, field) });
+    return { id, name, ...optional("type"), ...optional("direction"), ...optional("domain"), ...optional("groupType"), ...(typeof body.enabled === "boolean" ? { enabled: body.enabled } : {}) };
+}
+
+/** One page of `GET /v1/integrations/{id}/actions`: `{values, links}` (dto.IntegrationActionListDto). */
+export function parseIntegrationActionsPage(request: JsmRequest, body: Record<string, unknown>): { readonly actions: IntegrationActionState[]; readonly next?: Record<string, string> } {
+    const values = body.values;
+    if (!Array.isArray(values)) throw new Error(`JSM ${requestLabel(request)} answered without a "values" list; alertline cannot read the integration's actions.`);
+    const actions = values.filter(plainObject).map((v) => parseIntegrationAction(request, v));
+    const next = nextPageQuery(body);
+    return next === undefined ? { actions } : { actions, next };
 }

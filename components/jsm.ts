@@ -12,7 +12,11 @@ import * as transport from "./oncall-provider-http";
  * alert_priority), so a later move to an official provider is a rename; `connection` is what that
  * provider takes as provider config (cloud_id, email_address, token).
  *
- * The team is looked up by name (JsmTeam), not created: issue 12 adds creation. Semantics follow
+ * Integrations follow `atlassian-operations_api_integration` (name, type, enabled, team_id,
+ * type_specific_properties, delete_default_actions, api_key) and their actions
+ * `atlassian-operations_integration_action` (integration_id, name, type, domain, direction,
+ * group_type, enabled). The team is looked up by name (JsmTeam), not created: creating one needs
+ * Atlassian's Teams API (organization id, member account ids), which alertline does not call yet. Semantics follow
  * opsgenie.ts: refresh of an unchanged resource shows no diff, a resource deleted by hand reads as
  * gone (empty id) and is created again, 429/5xx are retried with backoff, a 4xx names the field JSM
  * refused. Pulumi serialises each provider object and runs it elsewhere, so the providers use only
@@ -229,7 +233,226 @@ export function jsmHeartbeatProvider(options: JsmProviderOptions = {}): pulumi.d
     };
 }
 
+/** An integration as the provider sees it (resolved, secrets unwrapped). */
+export interface JsmApiIntegrationState {
+    readonly name: string;
+    readonly type: string;
+    readonly enabled?: boolean;
+    readonly teamId: string;
+    readonly typeSpecificProperties?: Readonly<Record<string, unknown>>;
+    /** At creation only, as in the Atlassian provider: remove the actions JSM adds to a new integration. */
+    readonly deleteDefaultActions?: boolean;
+    readonly connection: api.JsmConnection;
+    readonly apiKey?: string;
+}
+
+/** An integration action as the provider sees it (resolved, secrets unwrapped). */
+export interface JsmIntegrationActionState {
+    readonly integrationId: string;
+    readonly name: string;
+    readonly type: api.AlertActionType;
+    readonly domain?: "alert";
+    readonly direction: "incoming" | "outgoing";
+    readonly groupType?: "forwarding" | "updating" | "checkbox";
+    readonly enabled?: boolean;
+    readonly connection: api.JsmConnection;
+}
+
+/** Header values of a Webhook's typeSpecificProperties: never repeated in an error. */
+function propertySecrets(properties: unknown): string[] {
+    const headers = typeof properties === "object" && properties !== null ? (properties as { headers?: unknown }).headers : undefined;
+    return typeof headers === "object" && headers !== null ? Object.values(headers).filter((v): v is string => typeof v === "string" && v !== "") : [];
+}
+
+/** A JSM request whose errors also never repeat `alsoSecret`. */
+function wireWith(connection: api.JsmConnection, request: api.JsmRequest, alsoSecret: readonly string[]): transport.ProviderRequest {
+    const base = wire(connection, request);
+    const secrets = [...api.connectionSecrets(connection), ...alsoSecret];
+    return {
+        ...base,
+        unreachable: (reason, attempts) => api.unreachableMessage(request, connection.apiUrl, reason, secrets, attempts),
+        successBody: (answer, attempts) => api.successBody(request, answer, secrets, attempts),
+    };
+}
+
+/** Deletes every action JSM put on a new integration (the Atlassian provider's listDefaultActionsAndDelete). */
+async function deleteDefaultActions(connection: api.JsmConnection, integrationId: string, secrets: readonly string[], options: JsmProviderOptions): Promise<void> {
+    const found: api.IntegrationActionState[] = [];
+    let page: Record<string, string> | undefined = {};
+    for (let i = 0; page !== undefined && i < api.MAX_PAGES; i++) {
+        const request = api.listIntegrationActionsRequest(integrationId, page);
+        const parsed = api.parseIntegrationActionsPage(request, await transport.call(wireWith(connection, request, secrets), options));
+        found.push(...parsed.actions);
+        page = parsed.next;
+    }
+    for (const action of found) await transport.callUnlessGone(wireWith(connection, api.deleteIntegrationActionRequest(integrationId, action.id), secrets), options);
+}
+
+function integrationOuts(fields: api.IntegrationFields, state: Pick<JsmApiIntegrationState, "deleteDefaultActions" | "connection" | "apiKey">): JsmApiIntegrationState {
+    return {
+        name: fields.name,
+        type: fields.type,
+        enabled: fields.enabled,
+        teamId: fields.teamId,
+        typeSpecificProperties: { ...fields.typeSpecificProperties },
+        deleteDefaultActions: state.deleteDefaultActions ?? false,
+        connection: state.connection,
+        ...(state.apiKey === undefined ? {} : { apiKey: state.apiKey }),
+    };
+}
+
+/** Whether anything a PATCH would send differs (defaults applied, nothing validated: preview may hold UNKNOWN). */
+function integrationDiffers(olds: Partial<JsmApiIntegrationState>, news: Partial<JsmApiIntegrationState>): boolean {
+    return olds.name !== news.name || (olds.enabled ?? true) !== (news.enabled ?? true) || !api.sameProperties(olds.typeSpecificProperties, news.typeSpecificProperties);
+}
+
+/** Provider object for {@link JsmApiIntegration}; exported so tests can drive it against a stand-in. The id is JSM's integration id. */
+export function jsmApiIntegrationProvider(options: JsmProviderOptions = {}): pulumi.dynamic.ResourceProvider<JsmApiIntegrationState, JsmApiIntegrationState> {
+    return {
+        async create(inputs) {
+            const connection = api.checkConnection(inputs.connection);
+            const wanted = api.integrationFields(inputs);
+            const secrets = propertySecrets(wanted.typeSpecificProperties);
+            const request = api.createIntegrationRequest(wanted);
+            const created = api.parseIntegration(request, await transport.call(wireWith(connection, request, secrets), options));
+            try {
+                // JSM returns the key in this answer only; a Webhook only sends and needs none.
+                if (created.apiKey === undefined && wanted.type !== api.WEBHOOK_TYPE) throw Object.assign(new Error("no apiKey"), { missingApiKey: true });
+                if (inputs.deleteDefaultActions === true) await deleteDefaultActions(connection, created.id, secrets, options);
+                return { id: created.id, outs: integrationOuts(wanted, { deleteDefaultActions: inputs.deleteDefaultActions, connection, apiKey: created.apiKey }) };
+            } catch (error) {
+                // Create must leave nothing behind when it fails, or the integration is orphaned outside state.
+                let cleanup: string;
+                try {
+                    await transport.callUnlessGone(wireWith(connection, api.deleteIntegrationRequest(created.id), secrets), options);
+                    cleanup = `alertline deleted integration ${created.id} again.`;
+                } catch (deleteError) {
+                    cleanup = `Deleting it again failed too (${(deleteError as Error).message}); delete integration ${created.id} in JSM by hand.`;
+                }
+                if ((error as { missingApiKey?: boolean }).missingApiKey) throw new Error(api.missingIntegrationKeyMessage(created.id, wanted.name, cleanup));
+                throw new Error(`${(error as Error).message} (after creating integration ${created.id}: ${cleanup})`);
+            }
+        },
+
+        async read(id, props) {
+            const connection = api.checkConnection(props?.connection);
+            const request = api.getIntegrationRequest(id);
+            const body = await transport.callUnlessGone(wireWith(connection, request, propertySecrets(props?.typeSpecificProperties)), options);
+            // An empty id tells the engine the integration no longer exists (refresh drops it; up creates it again).
+            if (body === undefined) return { id: "" };
+            const live = api.parseIntegration(request, body);
+            return {
+                id,
+                props: {
+                    ...props!,
+                    connection,
+                    name: live.name,
+                    type: live.type,
+                    enabled: live.enabled ?? props?.enabled,
+                    teamId: live.teamId ?? props!.teamId,
+                    typeSpecificProperties: api.managedProperties(props?.typeSpecificProperties, live.typeSpecificProperties),
+                    // GET never returns the key: keep the one from creation, which senders still use.
+                    ...(props?.apiKey === undefined ? {} : { apiKey: props.apiKey }),
+                },
+            };
+        },
+
+        async diff(_id, olds, news) {
+            const connection = connectionDiff(olds, news);
+            const replaces: string[] = [];
+            if (olds.type !== news.type) replaces.push("type");
+            // "Cannot be changed after creation" (the Atlassian provider's team_id).
+            if (olds.teamId !== news.teamId) replaces.push("teamId");
+            if (connection.replace) replaces.push("connection");
+            const changed = replaces.length > 0 || integrationDiffers(olds, news) || connection.changed;
+            // Integration names are unique: the old one goes before its replacement is created.
+            return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
+        },
+
+        async update(id, olds, news) {
+            const connection = api.checkConnection(news.connection);
+            const fields = api.integrationFields(news);
+            if (integrationDiffers(olds, news)) {
+                const secrets = [...propertySecrets(olds.typeSpecificProperties), ...propertySecrets(fields.typeSpecificProperties)];
+                await transport.call(wireWith(connection, api.updateIntegrationRequest(id, fields), secrets), options);
+            }
+            return { outs: integrationOuts(fields, { deleteDefaultActions: olds.deleteDefaultActions, connection, apiKey: olds.apiKey }) };
+        },
+
+        async delete(id, props) {
+            const connection = api.checkConnection(props.connection);
+            // 404: already gone, which is what delete wants.
+            await transport.callUnlessGone(wireWith(connection, api.deleteIntegrationRequest(id), propertySecrets(props.typeSpecificProperties)), options);
+        },
+    };
+}
+
+function actionOuts(fields: api.IntegrationActionFields, connection: api.JsmConnection): JsmIntegrationActionState {
+    return { ...fields, connection };
+}
+
+function actionDiffers(olds: Partial<JsmIntegrationActionState>, news: Partial<JsmIntegrationActionState>): boolean {
+    return olds.name !== news.name || olds.type !== news.type || (olds.groupType ?? "forwarding") !== (news.groupType ?? "forwarding") || (olds.enabled ?? true) !== (news.enabled ?? true);
+}
+
+/** Provider object for {@link JsmIntegrationAction}; exported so tests can drive it against a stand-in. The id is JSM's action id. */
+export function jsmIntegrationActionProvider(options: JsmProviderOptions = {}): pulumi.dynamic.ResourceProvider<JsmIntegrationActionState, JsmIntegrationActionState> {
+    return {
+        async create(inputs) {
+            const connection = api.checkConnection(inputs.connection);
+            const fields = api.integrationActionFields(inputs);
+            const request = api.createIntegrationActionRequest(fields);
+            const created = api.parseIntegrationAction(request, await transport.call(wire(connection, request), options));
+            return { id: created.id, outs: actionOuts(fields, connection) };
+        },
+
+        async read(id, props) {
+            const connection = api.checkConnection(props?.connection);
+            const request = api.getIntegrationActionRequest(props!.integrationId, id);
+            // 404: the action, or its integration, is gone.
+            const body = await transport.callUnlessGone(wire(connection, request), options);
+            if (body === undefined) return { id: "" };
+            const live = api.parseIntegrationAction(request, body);
+            return {
+                id,
+                props: {
+                    ...props!,
+                    connection,
+                    name: live.name,
+                    type: (live.type ?? props!.type) as api.AlertActionType,
+                    direction: (live.direction ?? props!.direction) as JsmIntegrationActionState["direction"],
+                    groupType: (live.groupType ?? props?.groupType) as JsmIntegrationActionState["groupType"],
+                    enabled: live.enabled ?? props?.enabled,
+                },
+            };
+        },
+
+        async diff(_id, olds, news) {
+            const connection = connectionDiff(olds, news);
+            const replaces: string[] = [];
+            if (olds.integrationId !== news.integrationId) replaces.push("integrationId");
+            if (olds.direction !== news.direction) replaces.push("direction");
+            if (connection.replace) replaces.push("connection");
+            return { changes: replaces.length > 0 || actionDiffers(olds, news) || connection.changed, replaces };
+        },
+
+        async update(id, olds, news) {
+            const connection = api.checkConnection(news.connection);
+            const fields = api.integrationActionFields(news);
+            if (actionDiffers(olds, news)) await transport.call(wire(connection, api.updateIntegrationActionRequest(id, fields)), options);
+            return { outs: actionOuts(fields, connection) };
+        },
+
+        async delete(id, props) {
+            const connection = api.checkConnection(props.connection);
+            await transport.callUnlessGone(wire(connection, api.deleteIntegrationActionRequest(props.integrationId, id)), options);
+        },
+    };
+}
+
 // One provider object each, so Pulumi serialises each once.
+const apiIntegrationProvider = jsmApiIntegrationProvider();
+const integrationActionProvider = jsmIntegrationActionProvider();
 const teamProvider = jsmTeamProvider();
 const heartbeatProvider = jsmHeartbeatProvider();
 
@@ -248,7 +471,7 @@ export interface JsmTeamArgs {
 
 /**
  * A JSM operations team, looked up by name through `GET /v1/teams`; its id is the team id the ops
- * REST API's team paths take. alertline neither creates nor deletes it (yet: issue 12).
+ * REST API's team paths take. alertline neither creates nor deletes it.
  */
 export class JsmTeam extends pulumi.dynamic.Resource {
     /** The team's name. */
@@ -329,6 +552,114 @@ export class JsmHeartbeat extends pulumi.dynamic.Resource {
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
             "jsm",
             "Heartbeat",
+        );
+    }
+}
+
+/** Arguments for {@link JsmApiIntegration}; names match the Atlassian provider's `atlassian-operations_api_integration` (camel case). */
+export interface JsmApiIntegrationArgs {
+    /** Integration name, 1–250 characters, unique in the site. */
+    readonly name: pulumi.Input<string>;
+    /** "API", "Datadog" or "Webhook" (api.INTEGRATION_TYPES); changing it replaces the integration. */
+    readonly type: pulumi.Input<string>;
+    /** Whether the integration processes requests. Default true (the Atlassian provider's default is false). */
+    readonly enabled?: pulumi.Input<boolean>;
+    /** The owning team's id (a {@link JsmTeam}'s id); JSM cannot change it, so changing it replaces the integration. */
+    readonly teamId: pulumi.Input<string>;
+    /** The type's settings (a Webhook's `url` and `headers`); kept secret, as a Webhook's hold its token. Default `{}`. */
+    readonly typeSpecificProperties?: pulumi.Input<Record<string, unknown>>;
+    /** Remove the actions JSM adds to a new integration (at creation only). Default false. */
+    readonly deleteDefaultActions?: pulumi.Input<boolean>;
+    /** Cloud ID, account e-mail and API token; the token stays secret. */
+    readonly connection: JsmConnectionArgs;
+}
+
+/**
+ * A JSM integration through `POST /v1/integrations`: an API-based one (API, Datadog) whose `apiKey`
+ * senders create alerts with, or a Webhook through which JSM posts alert actions to a URL.
+ */
+export class JsmApiIntegration extends pulumi.dynamic.Resource {
+    declare readonly name: pulumi.Output<string>;
+    declare readonly type: pulumi.Output<string>;
+    declare readonly enabled: pulumi.Output<boolean>;
+    /** The owning team's id. */
+    declare readonly teamId: pulumi.Output<string>;
+    /** The type's settings as alertline set them (secret). */
+    declare readonly typeSpecificProperties: pulumi.Output<Record<string, unknown>>;
+    /** The integration's key (secret), from the create answer: JSM does not return it later. Undefined for a Webhook without one. */
+    declare readonly apiKey: pulumi.Output<string>;
+
+    constructor(name: string, args: JsmApiIntegrationArgs, opts?: pulumi.CustomResourceOptions) {
+        const { connection, deleteDefaultActions, ...fields } = args;
+        if (transport.isKnown(fields)) api.integrationFields(fields);
+        super(
+            apiIntegrationProvider,
+            name,
+            {
+                name: args.name,
+                type: args.type,
+                enabled: args.enabled ?? true,
+                teamId: args.teamId,
+                typeSpecificProperties: pulumi.secret(args.typeSpecificProperties ?? {}),
+                deleteDefaultActions: deleteDefaultActions ?? false,
+                connection: secretTokenConnection(connection),
+                apiKey: undefined,
+            },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey", "typeSpecificProperties", "connection"] },
+            "jsm",
+            "ApiIntegration",
+        );
+        // Secret in the program too, under engines or mocks that do not apply additionalSecretOutputs.
+        this.apiKey = pulumi.secret(this.apiKey);
+        this.typeSpecificProperties = pulumi.secret(this.typeSpecificProperties) as unknown as pulumi.Output<Record<string, unknown>>;
+    }
+}
+
+/** Arguments for {@link JsmIntegrationAction}; names match the Atlassian provider's `atlassian-operations_integration_action` (camel case). */
+export interface JsmIntegrationActionArgs {
+    /** The integration the action belongs to; changing it replaces the action. */
+    readonly integrationId: pulumi.Input<string>;
+    /** The action's name, 1–250 characters. */
+    readonly name: pulumi.Input<string>;
+    /** The alert action: "create", "acknowledge", "unacknowledge", "add-note" or "close". */
+    readonly type: pulumi.Input<api.AlertActionType>;
+    /** "incoming" (the integration's requests act on alerts) or "outgoing" (JSM forwards the alert action); changing it replaces the action. */
+    readonly direction: pulumi.Input<"incoming" | "outgoing">;
+    /** "forwarding", "updating" or "checkbox". Default "forwarding". */
+    readonly groupType?: pulumi.Input<"forwarding" | "updating" | "checkbox">;
+    /** Whether the action runs. Default true. */
+    readonly enabled?: pulumi.Input<boolean>;
+    /** Cloud ID, account e-mail and API token; the token stays secret. */
+    readonly connection: JsmConnectionArgs;
+}
+
+/** One action of a JSM integration, for every alert (filter "match-all"); e.g. a Webhook's outgoing Acknowledge. */
+export class JsmIntegrationAction extends pulumi.dynamic.Resource {
+    declare readonly integrationId: pulumi.Output<string>;
+    declare readonly name: pulumi.Output<string>;
+    declare readonly type: pulumi.Output<api.AlertActionType>;
+    declare readonly direction: pulumi.Output<"incoming" | "outgoing">;
+    declare readonly enabled: pulumi.Output<boolean>;
+
+    constructor(name: string, args: JsmIntegrationActionArgs, opts?: pulumi.CustomResourceOptions) {
+        const { connection, ...fields } = args;
+        if (transport.isKnown(fields)) api.integrationActionFields(fields);
+        super(
+            integrationActionProvider,
+            name,
+            {
+                integrationId: args.integrationId,
+                name: args.name,
+                type: args.type,
+                domain: "alert",
+                direction: args.direction,
+                groupType: args.groupType ?? "forwarding",
+                enabled: args.enabled ?? true,
+                connection: secretTokenConnection(connection),
+            },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            "jsm",
+            "IntegrationAction",
         );
     }
 }

@@ -1,7 +1,7 @@
 import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
 import { onCallApiUrl } from "../functions/shared/oncall-alerts";
-import { JsmConnectionArgs, JsmTeam } from "./jsm";
+import { JsmApiIntegration, JsmConnectionArgs, JsmTeam } from "./jsm";
 import { OpsgenieApiIntegration, OpsgenieConnectionArgs, OpsgenieTeam } from "./opsgenie";
 import { opsgenieApiUrl } from "./opsgenie-api";
 import type { OnCallSettings } from "./stack-config";
@@ -24,18 +24,14 @@ export interface OnCallRoutingArgs {
     readonly settings: OnCallSettings;
     /**
      * With `opsgenie`: an API key with configuration access, used to create the team and its
-     * Datadog integration. With `jsm`: the API key of the Datadog integration created in JSM.
+     * Datadog integration. Required with `opsgenie`; ignored with `jsm`, where alertline creates the
+     * integrations and takes their keys from JSM's create answers.
      */
-    readonly apiKey: pulumi.Input<string>;
-    /**
-     * With `jsm`: the key of an API integration created in JSM, which alertline's functions page
-     * and ping heartbeats through. Ignored with `opsgenie` (the stack creates that integration).
-     * Default: none (the functions do not page).
-     */
-    readonly alertsApiKey?: pulumi.Input<string>;
+    readonly apiKey?: pulumi.Input<string>;
     /**
      * With `jsm`: the Atlassian API token of `settings.email`, for JSM's ops REST API (the team
-     * lookup, the heartbeat and its ping). Required with `jsm`; ignored with `opsgenie`.
+     * lookup, the integrations, the webhook, the heartbeat and its ping). Required with `jsm`;
+     * ignored with `opsgenie`.
      */
     readonly jsmApiToken?: pulumi.Input<string>;
 }
@@ -49,7 +45,7 @@ export interface OnCallLink {
     readonly alertsApiKey: pulumi.Output<string> | undefined;
     /** Opsgenie only: the configuration connection and the team, for heartbeats and the acknowledgement webhook. */
     readonly opsgenie?: { readonly connection: OpsgenieConnectionArgs; readonly teamId: pulumi.Output<string> };
-    /** JSM only: the ops REST API connection and the team (looked up by name), for the heartbeat and its ping. */
+    /** JSM only: the ops REST API connection and the team (looked up by name), for the heartbeat, its ping and the acknowledgement webhook. */
     readonly jsm?: { readonly connection: JsmConnectionArgs; readonly teamId: pulumi.Output<string> };
 }
 
@@ -74,6 +70,7 @@ export class OnCallRouting extends pulumi.ComponentResource {
         let serviceObject: datadog.opsgenie.ServiceObject;
         let teamId: pulumi.Output<string | undefined>;
         if (settings.backend === "opsgenie") {
+            if (args.apiKey === undefined) throw new Error("OnCallRouting with backend opsgenie needs apiKey (alertline:opsgenieApiKey): an Opsgenie API key with configuration access");
             const connection = { apiKey: pulumi.secret(args.apiKey), apiUrl: opsgenieApiUrl(settings.region) };
             const team = new OpsgenieTeam(
                 `${name}-team`,
@@ -104,22 +101,34 @@ export class OnCallRouting extends pulumi.ComponentResource {
                 opsgenie: { connection, teamId: team.id },
             };
         } else {
-            serviceObject = new datadog.opsgenie.ServiceObject(
-                `${name}-datadog-service`,
-                { name: serviceName, opsgenieApiKey: pulumi.secret(args.apiKey), region: "custom", customUrl: JSM_DATADOG_API_URL },
-                { parent: this },
-            );
             if (args.jsmApiToken === undefined) {
                 throw new Error("OnCallRouting with backend jsm needs jsmApiToken (alertline:jsmApiToken): JSM's ops REST API takes the account e-mail and an API token");
             }
             const connection: JsmConnectionArgs = { cloudId: settings.cloudId, email: settings.email, apiToken: pulumi.secret(args.jsmApiToken) };
             // Looked up, not created: the team's id is what the ops REST API's team paths take.
             const team = new JsmTeam(`${name}-jsm-team`, { displayName: settings.team, connection }, { parent: this });
+            // Datadog's integration in the team; its key (from JSM's create answer only) goes to Datadog's service object.
+            const integration = new JsmApiIntegration(
+                `${name}-jsm-datadog-integration`,
+                { name: `${serviceName}-datadog`, type: "Datadog", teamId: team.id, enabled: true, connection },
+                { parent: this },
+            );
+            serviceObject = new datadog.opsgenie.ServiceObject(
+                `${name}-datadog-service`,
+                { name: serviceName, opsgenieApiKey: integration.apiKey, region: "custom", customUrl: JSM_DATADOG_API_URL },
+                { parent: this },
+            );
+            // alertline's own alerts (mail that lit a tower) come through an API integration of the same team.
+            const alertsIntegration = new JsmApiIntegration(
+                `${name}-jsm-alerts-integration`,
+                { name: `${serviceName}-alertline`, type: "API", teamId: team.id, enabled: true, connection },
+                { parent: this },
+            );
             teamId = team.id;
             this.link = {
                 backend: "jsm",
                 alertsApiUrl: onCallApiUrl("jsm"),
-                alertsApiKey: args.alertsApiKey === undefined ? undefined : pulumi.secret(args.alertsApiKey),
+                alertsApiKey: alertsIntegration.apiKey,
                 jsm: { connection, teamId: team.id },
             };
         }

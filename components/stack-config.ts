@@ -305,22 +305,10 @@ export const SECRETS = {
         placeholder: "00000000-0000-4000-8000-0000placehold",
         check: (v: string) => (/^[A-Za-z0-9-]{20,64}$/.test(v) ? undefined : "must be an Opsgenie API key (a UUID such as 1b2c3d4e-…)"),
     },
-    jsmDatadogApiKey: {
-        key: "alertline:jsmDatadogApiKey",
-        description: "API key of the Datadog integration created in Jira Service Management (Operations → Integrations)",
-        placeholder: "00000000-0000-4000-8000-0000placehold",
-        check: (v: string) => (/^[A-Za-z0-9-]{20,64}$/.test(v) ? undefined : "must be the JSM integration's API key (a UUID)"),
-    },
-    jsmAlertsApiKey: {
-        key: "alertline:jsmAlertsApiKey",
-        description: "API key of an API integration created in Jira Service Management: alertline's functions create alerts and ping the mail-path heartbeat with it",
-        placeholder: "00000000-0000-4000-8000-0000placehold",
-        check: (v: string) => (/^[A-Za-z0-9-]{20,64}$/.test(v) ? undefined : "must be the JSM API integration's key (a UUID)"),
-    },
     jsmApiToken: {
         key: "alertline:jsmApiToken",
         description:
-            "Atlassian API token of the account in alertline:oncall.email (create it at https://id.atlassian.com/manage-profile/security/api-tokens): alertline looks up the JSM team, manages the mail-path heartbeat and mail-ingest pings it through JSM's ops REST API with it",
+            "Atlassian API token of the account in alertline:oncall.email (create it at https://id.atlassian.com/manage-profile/security/api-tokens): alertline looks up the JSM team, creates its integrations, the acknowledgement webhook and the mail-path heartbeat, and mail-ingest pings it, through JSM's ops REST API with it",
         placeholder: "ATATTofflinePlanPlaceholder0000000000000000",
         check: (v: string) =>
             /^\S{16,2048}$/.test(v)
@@ -341,18 +329,22 @@ export const SECRETS = {
 } as const satisfies Record<string, SecretSpec>;
 
 /**
- * The secrets a given configuration needs; the on-call backend decides which keys. With Opsgenie
- * alertline creates the API integration its functions page through; with JSM that integration is
- * still made by hand, so with mail (whose functions page) its key is a secret too, and the API token
- * of JSM's ops REST API (team lookup, heartbeat, ping) is always needed.
+ * Secrets alertline no longer reads: with JSM the stack creates the Datadog and alerts integrations
+ * (components/jsm.ts) and takes their keys from JSM's create answers. A stack that still sets them
+ * gets a warning to remove them, not a "not a known setting" error.
+ */
+export const RETIRED_SECRETS: Readonly<Record<string, string>> = {
+    "alertline:jsmDatadogApiKey": "alertline now creates JSM's Datadog integration and hands its key to Datadog",
+    "alertline:jsmAlertsApiKey": "alertline now creates JSM's API integration its functions page through",
+};
+
+/**
+ * The secrets a given configuration needs; the on-call backend decides which keys. With Opsgenie a
+ * configuration key creates everything; with JSM the API token of JSM's ops REST API does (team
+ * lookup, integrations and their keys, webhook, heartbeat, ping).
  */
 export function requiredSecrets(settings: Pick<AlertlineSettings, "oncall" | "mail">): SecretSpec[] {
-    const onCallKeys =
-        settings.oncall.backend === "opsgenie"
-            ? [SECRETS.opsgenieApiKey]
-            : settings.mail === undefined
-              ? [SECRETS.jsmDatadogApiKey, SECRETS.jsmApiToken]
-              : [SECRETS.jsmDatadogApiKey, SECRETS.jsmAlertsApiKey, SECRETS.jsmApiToken];
+    const onCallKeys = settings.oncall.backend === "opsgenie" ? [SECRETS.opsgenieApiKey] : [SECRETS.jsmApiToken];
     return [SECRETS.slackWebhookUrl, ...onCallKeys, SECRETS.datadogApiKey, SECRETS.datadogAppKey];
 }
 
@@ -452,7 +444,7 @@ export function decodeConfigValue(text: string): unknown {
  */
 export function rawSettings(config: Record<string, string>, stack: string): Record<string, unknown> {
     const raw: Record<string, unknown> = { environment: stack };
-    const secretKeys = new Set<string>(Object.values(SECRETS).map((s) => s.key));
+    const secretKeys = new Set<string>([...Object.values(SECRETS).map((s) => s.key), ...Object.keys(RETIRED_SECRETS)]);
     for (const [fullKey, text] of Object.entries(config)) {
         if (!fullKey.startsWith("alertline:") || secretKeys.has(fullKey)) continue;
         raw[fullKey.slice("alertline:".length)] = decodeConfigValue(text);
@@ -470,9 +462,8 @@ export interface StackConfig {
     /** Secret config values as Pulumi secrets, shape-checked when they resolve. */
     readonly secrets: {
         readonly slackWebhookUrl: pulumi.Output<string>;
-        readonly onCallApiKey: pulumi.Output<string>;
-        /** JSM only, with mail: the API integration key alertline's functions page through. */
-        readonly onCallAlertsApiKey: pulumi.Output<string> | undefined;
+        /** Opsgenie only: the configuration API key; undefined with JSM. */
+        readonly onCallApiKey: pulumi.Output<string> | undefined;
         /** JSM only: the Atlassian API token for JSM's ops REST API (Basic auth with alertline:oncall.email). */
         readonly jsmApiToken: pulumi.Output<string> | undefined;
         readonly datadogApiKey: pulumi.Output<string>;
@@ -499,15 +490,17 @@ export function loadStackConfig(): StackConfig {
     const { text: mailRulesYaml, warnings: mailRulesWarnings } = settings.mailRules === undefined ? { text: undefined, warnings: [] } : readMailRules(settings);
     // pulumi preview (and the offline plan, on stderr) shows these; the deployment goes ahead.
     for (const warning of mailRulesWarnings) void pulumi.log.warn(warning);
-    const onCallSecret = settings.oncall.backend === "opsgenie" ? SECRETS.opsgenieApiKey : SECRETS.jsmDatadogApiKey;
+    const config = pulumi.runtime.allConfig();
+    for (const [key, why] of Object.entries(RETIRED_SECRETS)) {
+        if (key in config) void pulumi.log.warn(`${key} is no longer used: ${why}. Remove it with: pulumi config rm ${key}`);
+    }
     return {
         settings,
         mailRulesYaml,
         mailRulesWarnings,
         secrets: {
             slackWebhookUrl: requireCheckedSecret(SECRETS.slackWebhookUrl),
-            onCallApiKey: requireCheckedSecret(onCallSecret),
-            onCallAlertsApiKey: requiredSecrets(settings).includes(SECRETS.jsmAlertsApiKey) ? requireCheckedSecret(SECRETS.jsmAlertsApiKey) : undefined,
+            onCallApiKey: requiredSecrets(settings).includes(SECRETS.opsgenieApiKey) ? requireCheckedSecret(SECRETS.opsgenieApiKey) : undefined,
             jsmApiToken: requiredSecrets(settings).includes(SECRETS.jsmApiToken) ? requireCheckedSecret(SECRETS.jsmApiToken) : undefined,
             datadogApiKey: requireCheckedSecret(SECRETS.datadogApiKey),
         },

@@ -193,27 +193,33 @@ describe("AlertChannel's link for alertline's own pages", () => {
         expect(link).toEqual({ backend: "opsgenie", alertsApiUrl: "https://api.eu.opsgenie.com", alertsApiKey: integration.state.apiKey, teamId: team.id });
     });
 
-    it("with jsm passes the JSM API integration key and JSM's integration API, and no Opsgenie team", async () => {
+    it("with jsm creates the API integration in the team found by name and passes its key and JSM's integration API, and no Opsgenie team", async () => {
         let jsmLink: { url?: string; key?: string; hasOpsgenie?: boolean; teamId?: string } = {};
         const jsm = await recordResources(() => {
-            const channel = new AlertChannel("alerts", channelArgs({ onCall: JSM_SETTINGS, onCallAlertsApiKey: "jsm-alerts-key-0000000000", onCallJsmApiToken: pulumi.secret(JSM_TOKEN) }));
+            const channel = new AlertChannel("alerts", channelArgs({ onCall: JSM_SETTINGS, onCallApiKey: undefined, onCallJsmApiToken: pulumi.secret(JSM_TOKEN) }));
             jsmLink = { url: channel.onCall.alertsApiUrl, hasOpsgenie: channel.onCall.opsgenie !== undefined };
             channel.onCall.alertsApiKey?.apply((key) => (jsmLink.key = key));
             channel.onCall.jsm?.teamId.apply((id) => (jsmLink.teamId = id));
         });
         const team = jsm.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team");
-        expect(jsmLink).toEqual({ url: "https://api.atlassian.com/jsm/ops/integration", key: "jsm-alerts-key-0000000000", hasOpsgenie: false, teamId: team.id });
+        const integration = jsm.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-alerts-integration");
+        expect(integration.inputs).toMatchObject({ name: "alertline-dev-alertline", type: "API", teamId: team.id, enabled: true });
+        expect(integration.state.apiKey).toEqual(expect.any(String));
+        expect(jsmLink).toEqual({ url: "https://api.atlassian.com/jsm/ops/integration", key: integration.state.apiKey, hasOpsgenie: false, teamId: team.id });
     });
 });
 
 describe("AlertChannel with the jsm backend", () => {
-    it("points Datadog at JSM with the given integration key and creates nothing in Opsgenie", async () => {
-        const jsm = await recordResources(() => new AlertChannel("alerts", channelArgs({ onCall: JSM_SETTINGS, onCallJsmApiToken: pulumi.secret(JSM_TOKEN) })));
+    it("creates JSM's Datadog integration in the team, points Datadog at JSM with its key, and creates nothing in Opsgenie", async () => {
+        const jsm = await recordResources(() => new AlertChannel("alerts", channelArgs({ onCall: JSM_SETTINGS, onCallApiKey: undefined, onCallJsmApiToken: pulumi.secret(JSM_TOKEN) })));
         expect(jsm.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/opsgenie"))).toEqual([]);
+        const team = jsm.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team");
+        const integration = jsm.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-datadog-integration");
+        expect(integration.inputs).toMatchObject({ name: "alertline-dev-datadog", type: "Datadog", teamId: team.id });
         const service = jsm.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service");
         expect(service.inputs).toMatchObject({ region: "custom", customUrl: JSM_DATADOG_API_URL });
-        expect(reveal(service.inputs.opsgenieApiKey)).toBe(ONCALL_KEY);
         expect(service.inputs.opsgenieApiKey).toBeInstanceOf(SecretValue);
+        expect(reveal(service.inputs.opsgenieApiKey)).toBe(integration.state.apiKey);
     });
 
     it("looks the team up by name in JSM's ops REST API with the cloud ID, e-mail and the token kept secret", async () => {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JsmHeartbeat, JsmTeam } from "../../components/jsm";
+import { JsmApiIntegration, JsmHeartbeat, JsmIntegrationAction, JsmTeam } from "../../components/jsm";
 import { startOnCallSink, type OnCallSink } from "../../functions/tools/local-aws/oncall";
 import { loadProvider, recordRegistrations, registeredIn, type Registration, resolved, SECRET_SIG, SECRET_SIG_KEY } from "./dynamic-provider-mocks";
 
@@ -56,5 +56,48 @@ describe("JsmTeam and JsmHeartbeat under mocks", () => {
         const connection = { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN };
         expect(() => new JsmHeartbeat("bad-unit", { name: "x", interval: 5, intervalUnit: "weeks" as "days", teamId: TEAM_ID, connection })).toThrow(/intervalUnit "weeks" is invalid/);
         expect(() => new JsmTeam("bad-team", { displayName: " ", connection })).toThrow(/displayName is empty/);
+    });
+});
+
+describe("JsmApiIntegration and JsmIntegrationAction under mocks", () => {
+    const connection = { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN };
+
+    it("register as dynamic jsm types with the key, the type's settings and the connection as secret outputs, and the webhook's header secret on the wire", async () => {
+        const integration = new JsmApiIntegration("datadog-integration", { name: "alertline-dev-datadog", type: "Datadog", teamId: TEAM_ID, connection });
+        const webhook = new JsmApiIntegration("ack-webhook", {
+            name: "alertline-dev-ack",
+            type: "Webhook",
+            teamId: TEAM_ID,
+            typeSpecificProperties: { url: "https://ack.example/", headers: { "X-Alertline-Token": "tok-0123456789" } },
+            deleteDefaultActions: true,
+            connection,
+        });
+        const action = new JsmIntegrationAction("ack-webhook-acknowledge", { integrationId: webhook.id, name: "Acknowledge to ack-webhook", type: "acknowledge", direction: "outgoing", connection });
+        await Promise.all([resolved(integration.urn), resolved(webhook.urn), resolved(action.urn)]);
+        const datadog = registered("pulumi-nodejs:dynamic/jsm:ApiIntegration", "datadog-integration");
+        expect(datadog.inputs).toMatchObject({ name: "alertline-dev-datadog", type: "Datadog", teamId: TEAM_ID, enabled: true, deleteDefaultActions: false });
+        expect(datadog.additionalSecretOutputs).toEqual(expect.arrayContaining(["apiKey", "typeSpecificProperties", "connection"]));
+        const hook = registered("pulumi-nodejs:dynamic/jsm:ApiIntegration", "ack-webhook");
+        expect(hook.inputs.typeSpecificProperties).toEqual({ [SECRET_SIG_KEY]: SECRET_SIG, value: { url: "https://ack.example/", headers: { "X-Alertline-Token": "tok-0123456789" } } });
+        const act = registered("pulumi-nodejs:dynamic/jsm:IntegrationAction", "ack-webhook-acknowledge");
+        expect(act.inputs).toMatchObject({ integrationId: "ack-webhook-id", type: "acknowledge", direction: "outgoing", domain: "alert", groupType: "forwarding", enabled: true });
+        expect(act.additionalSecretOutputs).toContain("connection");
+    });
+
+    it("serialise providers that create in the stand-in on their own, as the dynamic provider process loads them", async () => {
+        const integration = new JsmApiIntegration("standalone-integration", { name: "standalone", type: "API", teamId: TEAM_ID, connection });
+        const action = new JsmIntegrationAction("standalone-action", { integrationId: integration.id, name: "Close", type: "close", direction: "incoming", connection });
+        await Promise.all([resolved(integration.urn), resolved(action.urn)]);
+        const live = { apiUrl: sink.gatewayUrl, cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN };
+        const created = await loadProvider(registered("pulumi-nodejs:dynamic/jsm:ApiIntegration", "standalone-integration")).create({ name: "standalone", type: "API", enabled: true, teamId: TEAM_ID, typeSpecificProperties: {}, connection: live });
+        expect(created.outs.apiKey).toEqual(sink.jsmOps.integrations().find((i) => i.id === created.id)?.apiKey);
+        const made = await loadProvider(registered("pulumi-nodejs:dynamic/jsm:IntegrationAction", "standalone-action")).create({ integrationId: created.id, name: "Close", type: "close", direction: "incoming", connection: live });
+        expect(sink.jsmOps.integrationActions(created.id).map((a) => a.id)).toContain(made.id);
+    });
+
+    it("rejects bad literal fields when the resource is declared, naming them", () => {
+        expect(() => new JsmApiIntegration("bad-type", { name: "x", type: "Nagios", teamId: TEAM_ID, connection })).toThrow(/type "Nagios" is not one alertline creates/);
+        expect(() => new JsmApiIntegration("bad-hook", { name: "x", type: "Webhook", teamId: TEAM_ID, typeSpecificProperties: {}, connection })).toThrow(/typeSpecificProperties\.url/);
+        expect(() => new JsmIntegrationAction("bad-direction", { integrationId: "i", name: "x", type: "close", direction: "sideways" as "incoming", connection })).toThrow(/direction "sideways"/);
     });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, decodeConfigValue, parseSettings, requiredSecrets, SECRETS } from "../../components/stack-config";
+import { ConfigError, decodeConfigValue, parseSettings, rawSettings, requiredSecrets, RETIRED_SECRETS, SECRETS } from "../../components/stack-config";
 
 const valid = {
     environment: "dev",
@@ -109,14 +109,12 @@ describe("decodeConfigValue", () => {
 });
 
 describe("requiredSecrets", () => {
-    it("asks for the Opsgenie key with opsgenie and the JSM integration key with jsm", () => {
+    it("asks for the Opsgenie key with opsgenie, and with jsm only the Atlassian API token (the stack creates JSM's integrations)", () => {
         const opsgenie = requiredSecrets({ oncall: { backend: "opsgenie", region: "eu", team: "t" }, mail: undefined }).map((s) => s.key);
         const jsm = requiredSecrets({ oncall: JSM, mail: undefined }).map((s) => s.key);
         expect(opsgenie).toContain("alertline:opsgenieApiKey");
-        expect(opsgenie).not.toContain("alertline:jsmDatadogApiKey");
         expect(opsgenie).not.toContain("alertline:jsmApiToken");
-        expect(jsm).toContain("alertline:jsmDatadogApiKey");
-        expect(jsm).not.toContain("alertline:opsgenieApiKey");
+        expect(jsm).toEqual(["alertline:slackWebhookUrl", "alertline:jsmApiToken", "datadog:apiKey", "datadog:appKey"]);
     });
 
     it("asks for the Atlassian API token whenever the backend is jsm, with or without mail", () => {
@@ -131,13 +129,13 @@ describe("requiredSecrets", () => {
         expect(SECRETS.jsmApiToken.check("has a space in it 0123456789")).toBeDefined();
     });
 
-    it("asks for JSM's API integration key only when mail-ingest pages through it", () => {
+    it("asks for no JSM integration key with mail either, and takes a key left over from before as no setting", () => {
         const mail = parseSettings({ ...valid, mail: { domain: "alerts.example.jp", recipient: "patlite" }, mailRules: "functions/mail-ingest/rules/dev.yaml" }).mail;
         const withMail = requiredSecrets({ oncall: JSM, mail }).map((s) => s.key);
-        const opsgenieWithMail = requiredSecrets({ oncall: { backend: "opsgenie", region: "us", team: "t" }, mail }).map((s) => s.key);
-        expect(withMail).toContain("alertline:jsmAlertsApiKey");
-        // Opsgenie's alerts integration is created by the stack, so no second key is asked for.
-        expect(opsgenieWithMail).not.toContain("alertline:jsmAlertsApiKey");
+        expect(withMail.filter((k) => k.startsWith("alertline:jsm"))).toEqual(["alertline:jsmApiToken"]);
+        const raw = rawSettings({ "alertline:jsmDatadogApiKey": "left-over", "alertline:jsmAlertsApiKey": "left-over", "alertline:logRetentionDays": "14" }, "dev");
+        expect(raw).toEqual({ environment: "dev", logRetentionDays: 14 });
+        expect(Object.keys(RETIRED_SECRETS)).toEqual(["alertline:jsmDatadogApiKey", "alertline:jsmAlertsApiKey"]);
     });
 
     it("accepts every placeholder it hands out, so the offline plan cannot fail on its own stand-ins", () => {

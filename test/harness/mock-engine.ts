@@ -203,6 +203,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             return { id: `team-${name}`, state: { ...base, __provider: undefined } };
         case "pulumi-nodejs:dynamic/opsgenie:ApiIntegration":
             return { id: `integration-${name}`, state: { ...base, __provider: undefined, apiKey: `mock-integration-key-${name}` } };
+        case "pulumi-nodejs:dynamic/jsm:ApiIntegration":
+            // JSM returns a key for API-based integrations only; a Webhook only sends.
+            return { id: `jsm-integration-${name}`, state: { ...base, __provider: undefined, apiKey: inputs.type === "Webhook" ? undefined : `mock-jsm-integration-key-${name}` } };
+        case "pulumi-nodejs:dynamic/jsm:IntegrationAction":
+            return { id: `jsm-action-${name}`, state: { ...base, __provider: undefined } };
         default:
             return { id, state: { ...base, arn: arnOf(type.split(":")[0] === "aws" ? type.split(":")[1].split("/")[0] : "mock", name) } };
     }

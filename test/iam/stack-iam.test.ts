@@ -39,8 +39,6 @@ const describeRequest = (o: Outcome) => `${o.verdict}: ${o.request.action} on ${
 const jsmBackend = {
     ...secretsGiven,
     "alertline:oncall": { backend: "jsm", team: "Ops Tokyo", cloudId: "2b0d6e4c-8a1f-4d3e-9c5b-7f6a1e2d3c4b", email: "ops@example.com" },
-    "alertline:jsmDatadogApiKey": "jsm-datadog-0000-4000-8000-iamtest00001",
-    "alertline:jsmAlertsApiKey": "jsm-alerts-0000-4000-8000-iamtest000001",
     "alertline:jsmApiToken": "ATATT3xFfGF0iamtestjsmapitoken0000000000",
 };
 

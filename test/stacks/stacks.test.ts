@@ -231,9 +231,10 @@ describe("the stacks close the loop and watch the path", () => {
 });
 
 describe("the on-call backend switch", () => {
-    it("with jsm, mail-ingest pages JSM's integration API with the JSM API integration key and pings the heartbeat created in JSM's ops REST API; nothing is created in Opsgenie", async () => {
-        const jsmKey = "jsm-alerts-0000-4000-8000-stacktest";
-        const dev = await evaluateProgram("dev", { ...secretsGiven, "alertline:oncall": JSM_ONCALL, "alertline:jsmAlertsApiKey": jsmKey, "alertline:jsmApiToken": JSM_TOKEN });
+    it("with jsm, the plan holds the JSM team, both integrations, the outgoing webhook and the heartbeat; mail-ingest pages with the created integration's key; nothing is created in Opsgenie", async () => {
+        const dev = await evaluateProgram("dev", { ...secretsGiven, "alertline:oncall": JSM_ONCALL, "alertline:jsmApiToken": JSM_TOKEN });
+        const jsmKey = dev.engine.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-alerts-integration").state.apiKey;
+        expect(jsmKey).toEqual(expect.any(String));
         expect(dev.engine.registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/opsgenie"))).toEqual([]);
         const ingest = dev.engine.get("aws:lambda/function:Function", "mail-ingest");
         const variables = (ingest.inputs.environment as { variables: Record<string, unknown> }).variables;
@@ -241,9 +242,23 @@ describe("the on-call backend switch", () => {
         const ciphertext = dev.engine.get("aws:kms/ciphertext:Ciphertext", "mail-ingest-oncall-key");
         expect(ciphertext.inputs.plaintext).toBeInstanceOf(SecretValue);
         expect(reveal(ciphertext.inputs.plaintext)).toBe(jsmKey);
-        expect(dev.engine.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service").inputs.customUrl).toBe("https://api.atlassian.com/jsm/ops/integration");
-        // The acknowledgement endpoint stays: JSM's outgoing webhook is pointed at it by hand.
-        expect(dev.engine.ofType("aws:lambda/functionUrl:FunctionUrl")).toHaveLength(1);
+        const service = dev.engine.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service");
+        expect(service.inputs.customUrl).toBe("https://api.atlassian.com/jsm/ops/integration");
+        const datadogIntegration = dev.engine.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-datadog-integration");
+        expect(reveal(service.inputs.opsgenieApiKey)).toBe(datadogIntegration.state.apiKey);
+        // JSM's outgoing webhook posts Acknowledge and Close to the acknowledgement endpoint with its token header.
+        const ackUrl = dev.engine.ofType("aws:lambda/functionUrl:FunctionUrl");
+        expect(ackUrl).toHaveLength(1);
+        const webhook = dev.engine.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "mail-ack-jsm-webhook");
+        expect(webhook.inputs).toMatchObject({ type: "Webhook", name: "alertline-dev-ack", deleteDefaultActions: true });
+        const hookProperties = reveal(webhook.inputs.typeSpecificProperties) as { url: string; headers: Record<string, string> };
+        expect(hookProperties.url).toBe(ackUrl[0].state.functionUrl);
+        expect(hookProperties.headers["X-Alertline-Token"]).toBe(dev.engine.get("random:index/randomPassword:RandomPassword", "mail-ack-token").state.result);
+        const actions = dev.engine.ofType("pulumi-nodejs:dynamic/jsm:IntegrationAction");
+        expect(actions.map((a) => [a.inputs.type, a.inputs.direction, a.inputs.integrationId])).toEqual([
+            ["acknowledge", "outgoing", webhook.id],
+            ["close", "outgoing", webhook.id],
+        ]);
 
         // The canary's heartbeat lives in JSM's ops REST API, in the team looked up by name, and mail-ingest pings it there.
         const team = dev.engine.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team");

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 /**
@@ -11,6 +12,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
  *   PATCH  /v1/teams/{teamId}/heartbeats?name=        Update heartbeat ("Name of a heartbeat cannot be changed")
  *   DELETE /v1/teams/{teamId}/heartbeats?name=        Delete heartbeat
  *   GET    /v1/teams/{teamId}/heartbeats/ping?name=   Ping heartbeat (asynchronous: existence not checked)
+ *   GET    /v1/integrations                           List integrations (paginated; ?type=, ?teamId=, ?name=)
+ *   POST   /v1/integrations                           Create integration (name, type required; the answer holds apiKey)
+ *   GET    /v1/integrations/{id}                      Get integration (never the apiKey)
+ *   PATCH  /v1/integrations/{id}                      Update integration (teamId and type cannot change)
+ *   DELETE /v1/integrations/{id}                      Delete integration (and its actions)
+ *   GET    /v1/integrations/{id}/actions              List integration actions
+ *   POST   /v1/integrations/{id}/actions              Create integration action (type, name, domain, direction required)
+ *   GET|PATCH|DELETE /v1/integrations/{id}/actions/{actionId}
  *
  * Strict like the service: only Basic auth (account e-mail : API token, the reference's
  * `--user 'email@example.com:<api_token>'`) is accepted, a GenieKey is refused; another cloud ID,
@@ -19,8 +28,19 @@ import type { IncomingMessage, ServerResponse } from "node:http";
  * query come from Atlassian's Terraform provider (internal/provider/heartbeat_resource.go), the ping
  * path from the reference's "Ping Heartbeat" operation.
  *
+ * The integration paths, the bodies' field names and "the key only in the create answer" come from
+ * the Atlassian provider (internal/provider/api_integration_resource.go, integration_action_resource.go,
+ * internal/dto/api_integration.go, integration_action_dto.go, the `api_key` and `team_id` attribute
+ * docs) and the ops API reference's Integrations group (List integrations: `values` of id, name,
+ * type, enabled, teamId). That provider sends its answer-only fields back (`id`, `apiKey`, …), so
+ * they are accepted and ignored; any other unknown field is refused.
+ *
  * Unconfirmed (chosen strictly, see test/fixtures/contracts/README.md): the status codes of create
- * (201 here), delete (204) and ping (202); the List teams entry fields (`teamId`, `teamName` here);
+ * (201 here), delete (204) and ping (202); the integration types JSM knows (API, Datadog, Webhook and
+ * a few others here); a Webhook's typeSpecificProperties names (url, headers, addAlertDescription,
+ * addAlertDetails, from Opsgenie's Webhook integration) and that url is required; the actions JSM
+ * adds to a new integration (incoming create/acknowledge/close/add-note, or outgoing for a Webhook,
+ * here); a duplicate integration name (409 here) and an unknown teamId (422 naming it here); the List teams entry fields (`teamId`, `teamName` here);
  * the error texts; what JSM answers for an unknown cloud ID or team (404 here) and for a duplicate
  * heartbeat name (409 here); whether a PATCH body may omit fields (here: any subset of the create
  * fields, but `name`, if sent, must be the heartbeat's).
@@ -45,7 +65,23 @@ export interface JsmOpsOptions {
     readonly pageSize?: number;
 }
 
-export type JsmOpsAction = "list-teams" | "list-heartbeats" | "create-heartbeat" | "update-heartbeat" | "delete-heartbeat" | "ping-heartbeat";
+export type JsmOpsAction =
+    | "list-teams"
+    | "list-heartbeats"
+    | "create-heartbeat"
+    | "update-heartbeat"
+    | "delete-heartbeat"
+    | "ping-heartbeat"
+    | "list-integrations"
+    | "create-integration"
+    | "get-integration"
+    | "update-integration"
+    | "delete-integration"
+    | "list-actions"
+    | "create-action"
+    | "get-action"
+    | "update-action"
+    | "delete-action";
 
 export interface JsmOpsRequest {
     readonly method: string;
@@ -54,6 +90,9 @@ export interface JsmOpsRequest {
     readonly query: Readonly<Record<string, string>>;
     readonly action: JsmOpsAction | undefined;
     readonly teamId?: string;
+    /** The integration (and action) in the path, for the integration operations. */
+    readonly integrationId?: string;
+    readonly actionId?: string;
     /** The heartbeat named by `?name=` (list, update, delete, ping) or the create body. */
     readonly heartbeat?: string;
     readonly body: unknown;
@@ -76,6 +115,28 @@ export interface JsmOpsHeartbeat {
     readonly pings: number;
 }
 
+export interface JsmOpsIntegration {
+    readonly id: string;
+    readonly name: string;
+    readonly type: string;
+    readonly enabled: boolean;
+    readonly teamId: string;
+    readonly typeSpecificProperties: Readonly<Record<string, unknown>>;
+    readonly apiKey: string | undefined;
+}
+
+export interface JsmOpsIntegrationAction {
+    readonly id: string;
+    readonly integrationId: string;
+    readonly type: string;
+    readonly name: string;
+    readonly domain: string;
+    readonly direction: string;
+    readonly groupType: string;
+    readonly enabled: boolean;
+    readonly filter: unknown;
+}
+
 /** A scripted answer sent before authentication and validation (for retries, failures). */
 export interface JsmOpsScriptedAnswer {
     readonly status: number;
@@ -93,6 +154,13 @@ export interface JsmOpsStandIn {
     heartbeats(): JsmOpsHeartbeat[];
     /** Pings in order, by team and name (a ping of a heartbeat that does not exist is recorded too). */
     readonly pings: { readonly teamId: string; readonly name: string }[];
+    /** The integrations as they stand, in creation order (with their keys, which JSM shows only at creation). */
+    integrations(): JsmOpsIntegration[];
+    /** An integration's actions as they stand. */
+    integrationActions(integrationId: string): JsmOpsIntegrationAction[];
+    /** Deletes an integration (or one action) behind alertline's back, as a person in JSM's UI would. */
+    deleteIntegrationByHand(id: string): boolean;
+    deleteIntegrationActionByHand(integrationId: string, actionId: string): boolean;
     /** Deletes a heartbeat behind alertline's back, as a person in JSM's UI would. */
     deleteByHand(teamId: string, name: string): boolean;
     /** Scripts answers: called for every request on a path this stand-in serves; undefined lets it answer. */
@@ -129,10 +197,102 @@ export function heartbeatBodyProblems(body: unknown, mode: "create" | "update"):
     return problems;
 }
 
+/** Integration types this stand-in knows (unconfirmed list: the types alertline creates and a few of the provider's examples). */
+export const JSM_INTEGRATION_TYPES = ["API", "Datadog", "Webhook", "Email", "AmazonSecurityHub", "AmazonRds"];
+/** Answer-only fields the Atlassian provider sends back in its bodies (dto.ApiIntegration, dto.IntegrationActionDto): accepted, ignored. */
+const READ_ONLY_INTEGRATION_FIELDS = ["id", "apiKey", "advanced", "maintenanceSources", "directions", "domains"];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const INTEGRATION_FIELDS: Record<string, (value: unknown) => string | undefined> = {
+    name: (v) => (typeof v === "string" && v.trim() !== "" && v.length <= 250 ? undefined : "must be 1 to 250 characters"),
+    type: (v) => (typeof v === "string" && JSM_INTEGRATION_TYPES.includes(v) ? undefined : `must be an integration type (${JSM_INTEGRATION_TYPES.join(", ")})`),
+    enabled: (v) => (typeof v === "boolean" ? undefined : "must be true or false"),
+    teamId: (v) => (typeof v === "string" && v !== "" ? undefined : "must be a team id"),
+    typeSpecificProperties: (v) => (isObject(v) ? undefined : "must be an object"),
+};
+
+const WEBHOOK_PROPERTIES: Record<string, (value: unknown) => string | undefined> = {
+    url: (v) => (typeof v === "string" && /^https?:\/\/\S+$/.test(v) ? undefined : "must be an http(s) URL"),
+    headers: (v) => (isObject(v) && Object.values(v).every((h) => typeof h === "string") ? undefined : "must map header names to text"),
+    addAlertDescription: (v) => (typeof v === "boolean" ? undefined : "must be true or false"),
+    addAlertDetails: (v) => (typeof v === "boolean" ? undefined : "must be true or false"),
+};
+
+/** What is wrong with an integration body, one line per field; empty when acceptable. Pure. */
+export function integrationBodyProblems(body: unknown, mode: "create" | "update", type?: string): string[] {
+    if (!isObject(body)) return ["the body must be a JSON object"];
+    const problems: string[] = [];
+    for (const [field, value] of Object.entries(body)) {
+        if (READ_ONLY_INTEGRATION_FIELDS.includes(field)) continue;
+        const check = INTEGRATION_FIELDS[field];
+        if (check === undefined) problems.push(`Unrecognized field "${field}"`);
+        else {
+            const why = check(value);
+            if (why !== undefined) problems.push(`${field} ${why}`);
+        }
+    }
+    if (mode === "create") for (const field of ["name", "type"]) if (body[field] === undefined) problems.push(`${field} is required`);
+    const effectiveType = typeof body.type === "string" ? body.type : type;
+    if (effectiveType === "Webhook" && isObject(body.typeSpecificProperties)) {
+        const props = body.typeSpecificProperties;
+        for (const [field, value] of Object.entries(props)) {
+            const check = WEBHOOK_PROPERTIES[field];
+            if (check === undefined) problems.push(`Unrecognized field "typeSpecificProperties.${field}" for a Webhook integration`);
+            else {
+                const why = check(value);
+                if (why !== undefined) problems.push(`typeSpecificProperties.${field} ${why}`);
+            }
+        }
+        if (props.url === undefined) problems.push("typeSpecificProperties.url is required for a Webhook integration");
+    } else if (effectiveType === "Webhook" && mode === "create") problems.push("typeSpecificProperties.url is required for a Webhook integration");
+    return problems;
+}
+
+const ACTION_FIELDS: Record<string, (value: unknown) => string | undefined> = {
+    type: (v) => (typeof v === "string" && v.length >= 1 && v.length <= 250 ? undefined : "must be 1 to 250 characters"),
+    name: (v) => (typeof v === "string" && v.trim() !== "" && v.length <= 250 ? undefined : "must be 1 to 250 characters"),
+    domain: (v) => (v === "alert" ? undefined : "must be alert"),
+    direction: (v) => (v === "incoming" || v === "outgoing" ? undefined : "must be incoming or outgoing"),
+    groupType: (v) => (v === "forwarding" || v === "updating" || v === "checkbox" ? undefined : "must be forwarding, updating or checkbox"),
+    filter: (v) => {
+        if (!isObject(v)) return "must be an object";
+        if (!["match-all", "match-any-condition", "match-all-conditions"].includes(v.conditionMatchType as string)) return "conditionMatchType must be match-all, match-any-condition or match-all-conditions";
+        if (typeof v.conditionsEmpty !== "boolean") return "conditionsEmpty must be true or false";
+        if (v.conditions !== undefined && v.conditions !== null && !Array.isArray(v.conditions)) return "conditions must be a list";
+        return undefined;
+    },
+    typeSpecificProperties: (v) => (isObject(v) ? undefined : "must be an object"),
+    fieldMappings: (v) => (isObject(v) ? undefined : "must be an object"),
+    actionMapping: (v) => (isObject(v) && typeof v.type === "string" ? undefined : "must be an object with a type"),
+    enabled: (v) => (typeof v === "boolean" ? undefined : "must be true or false"),
+};
+
+/** What is wrong with an integration action body, one line per field; empty when acceptable. Pure. */
+export function actionBodyProblems(body: unknown, mode: "create" | "update"): string[] {
+    if (!isObject(body)) return ["the body must be a JSON object"];
+    const problems: string[] = [];
+    for (const [field, value] of Object.entries(body)) {
+        if (field === "id") continue;
+        const check = ACTION_FIELDS[field];
+        if (check === undefined) problems.push(`Unrecognized field "${field}"`);
+        else {
+            const why = check(value);
+            if (why !== undefined) problems.push(`${field} ${why}`);
+        }
+    }
+    if (mode === "create") for (const field of ["type", "name", "domain", "direction"]) if (body[field] === undefined) problems.push(`${field} is required`);
+    return problems;
+}
+
 type Route =
     | { readonly action: "list-teams"; readonly methods: readonly string[] }
     | { readonly action: "heartbeats"; readonly methods: readonly string[]; readonly teamId: string }
-    | { readonly action: "ping-heartbeat"; readonly methods: readonly string[]; readonly teamId: string };
+    | { readonly action: "ping-heartbeat"; readonly methods: readonly string[]; readonly teamId: string }
+    | { readonly action: "integrations"; readonly methods: readonly string[] }
+    | { readonly action: "integration"; readonly methods: readonly string[]; readonly integrationId: string }
+    | { readonly action: "actions"; readonly methods: readonly string[]; readonly integrationId: string }
+    | { readonly action: "integration-action"; readonly methods: readonly string[]; readonly integrationId: string; readonly actionId: string };
 
 function routeOf(path: string): Route | undefined {
     if (path === "/v1/teams") return { action: "list-teams", methods: ["GET"] };
@@ -140,6 +300,13 @@ function routeOf(path: string): Route | undefined {
     if (heartbeats) return { action: "heartbeats", methods: ["GET", "POST", "PATCH", "DELETE"], teamId: decodeURIComponent(heartbeats[1]) };
     const ping = /^\/v1\/teams\/([^/]+)\/heartbeats\/ping$/.exec(path);
     if (ping) return { action: "ping-heartbeat", methods: ["GET"], teamId: decodeURIComponent(ping[1]) };
+    if (path === "/v1/integrations") return { action: "integrations", methods: ["GET", "POST"] };
+    const integration = /^\/v1\/integrations\/([^/]+)$/.exec(path);
+    if (integration) return { action: "integration", methods: ["GET", "PATCH", "DELETE"], integrationId: decodeURIComponent(integration[1]) };
+    const actions = /^\/v1\/integrations\/([^/]+)\/actions$/.exec(path);
+    if (actions) return { action: "actions", methods: ["GET", "POST"], integrationId: decodeURIComponent(actions[1]) };
+    const action = /^\/v1\/integrations\/([^/]+)\/actions\/([^/]+)$/.exec(path);
+    if (action) return { action: "integration-action", methods: ["GET", "PATCH", "DELETE"], integrationId: decodeURIComponent(action[1]), actionId: decodeURIComponent(action[2]) };
     return undefined;
 }
 
@@ -159,11 +326,18 @@ function page<T>(items: readonly T[], query: Readonly<Record<string, string>>, d
     return { values, links };
 }
 
+/** The actions JSM puts on a new integration (unconfirmed which; the Atlassian provider's `delete_default_actions` removes them). */
+const DEFAULT_ACTIONS = ["create", "acknowledge", "close", "add-note"];
+
+type MutableIntegration = { -readonly [K in keyof JsmOpsIntegration]: JsmOpsIntegration[K] } & { actions: MutableAction[] };
+type MutableAction = { -readonly [K in keyof JsmOpsIntegrationAction]: JsmOpsIntegrationAction[K] };
+
 export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (line: string) => void): JsmOpsStandIn {
     const requests: JsmOpsRequest[] = [];
     const violations: string[] = [];
     const pings: { teamId: string; name: string }[] = [];
     const heartbeats: { -readonly [K in keyof JsmOpsHeartbeat]: JsmOpsHeartbeat[K] }[] = [];
+    const integrations: MutableIntegration[] = [];
     let scripted: ((request: Omit<JsmOpsRequest, "status">) => JsmOpsScriptedAnswer | undefined) | undefined;
     const expected = options === undefined ? undefined : `Basic ${Buffer.from(`${options.email}:${options.apiToken}`, "utf8").toString("base64")}`;
     const pageSize = options?.pageSize ?? 20;
@@ -224,10 +398,29 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
         }
         if (route === undefined) return refuse(404, `No such ops REST API resource: ${method} ${site[2] ?? "/"}`);
         const byMethod: Record<string, JsmOpsAction> = { GET: "list-heartbeats", POST: "create-heartbeat", PATCH: "update-heartbeat", DELETE: "delete-heartbeat" };
-        const action: JsmOpsAction = route.action === "heartbeats" ? (byMethod[method] ?? "list-heartbeats") : route.action;
-        const teamId = route.action === "list-teams" ? undefined : route.teamId;
-        const heartbeat = action === "create-heartbeat" ? (body as { name?: unknown } | undefined)?.name : query.name;
-        fields = { action, ...(teamId === undefined ? {} : { teamId }), ...(typeof heartbeat === "string" ? { heartbeat } : {}) };
+        const integrationAction: Record<string, Record<string, JsmOpsAction>> = {
+            integrations: { GET: "list-integrations", POST: "create-integration" },
+            integration: { GET: "get-integration", PATCH: "update-integration", DELETE: "delete-integration" },
+            actions: { GET: "list-actions", POST: "create-action" },
+            "integration-action": { GET: "get-action", PATCH: "update-action", DELETE: "delete-action" },
+        };
+        const action: JsmOpsAction =
+            route.action === "heartbeats"
+                ? (byMethod[method] ?? "list-heartbeats")
+                : route.action in integrationAction
+                  ? (integrationAction[route.action][method] ?? Object.values(integrationAction[route.action])[0])
+                  : (route.action as JsmOpsAction);
+        const teamId = "teamId" in route ? route.teamId : undefined;
+        const integrationId = "integrationId" in route ? route.integrationId : undefined;
+        const actionId = "actionId" in route ? route.actionId : undefined;
+        const heartbeat = action === "create-heartbeat" ? (body as { name?: unknown } | undefined)?.name : route.action === "heartbeats" || route.action === "ping-heartbeat" ? query.name : undefined;
+        fields = {
+            action,
+            ...(teamId === undefined ? {} : { teamId }),
+            ...(integrationId === undefined ? {} : { integrationId }),
+            ...(actionId === undefined ? {} : { actionId }),
+            ...(typeof heartbeat === "string" ? { heartbeat } : {}),
+        };
         if (!route.methods.includes(method)) return refuse(405, `Method ${method} is not allowed here; use ${route.methods.join(", ")}`);
 
         const script = scripted?.({ method, path, query, body, auth, action, ...fields });
@@ -250,7 +443,8 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
         if (teamId !== undefined && !options.teams.some((t) => t.id === teamId)) return refuse(404, `Team ${teamId} not found`, false);
         const needsName = action === "update-heartbeat" || action === "delete-heartbeat" || action === "ping-heartbeat";
         if (needsName && (query.name === undefined || query.name === "")) return refuse(400, "Query parameter name is required: the heartbeat's name");
-        if ((action === "list-teams" || action === "list-heartbeats" || action === "delete-heartbeat" || action === "ping-heartbeat") && body !== undefined) {
+        const bodiless: JsmOpsAction[] = ["list-teams", "list-heartbeats", "delete-heartbeat", "ping-heartbeat", "list-integrations", "get-integration", "delete-integration", "list-actions", "get-action", "delete-action"];
+        if (bodiless.includes(action) && body !== undefined) {
             return refuse(400, `${method} takes no request body`);
         }
         const ok = (status: number, payload: Record<string, unknown> | undefined) => {
@@ -259,7 +453,109 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
         };
         const found = () => heartbeats.findIndex((h) => h.teamId === teamId && h.name === query.name);
 
+        const integrationIndex = () => integrations.findIndex((i) => i.id === integrationId);
+        const integrationView = (i: MutableIntegration, withKey: boolean) => ({
+            id: i.id,
+            name: i.name,
+            type: i.type,
+            enabled: i.enabled,
+            teamId: i.teamId,
+            advanced: false,
+            maintenanceSources: [],
+            directions: i.type === "Webhook" ? ["outgoing"] : ["incoming", "outgoing"],
+            domains: ["alert"],
+            typeSpecificProperties: structuredClone(i.typeSpecificProperties),
+            ...(withKey && i.apiKey !== undefined ? { apiKey: i.apiKey } : {}),
+        });
+        const actionView = (a: MutableAction) => ({ id: a.id, type: a.type, name: a.name, domain: a.domain, direction: a.direction, groupType: a.groupType, filter: structuredClone(a.filter), enabled: a.enabled });
+        if (integrationId !== undefined && integrationIndex() < 0) return refuse(404, `Integration with id ${integrationId} not found`, false);
+        const owner = integrationId === undefined ? undefined : integrations[integrationIndex()];
+        const actionIndex = () => (owner === undefined ? -1 : owner.actions.findIndex((a) => a.id === actionId));
+        if (actionId !== undefined && actionIndex() < 0) return refuse(404, `Integration action with id ${actionId} not found`, false);
+
         switch (action) {
+            case "list-integrations": {
+                const mine = integrations.filter((i) => (query.type === undefined || i.type === query.type) && (query.teamId === undefined || i.teamId === query.teamId) && (query.name === undefined || i.name === query.name));
+                return ok(200, page(mine.map((i) => ({ id: i.id, name: i.name, type: i.type, enabled: i.enabled, teamId: i.teamId })), query, pageSize, "/v1/integrations", {}));
+            }
+            case "create-integration": {
+                const problems = integrationBodyProblems(body, "create");
+                if (problems.length > 0) return refuse(422, problems.join("; "));
+                const b = body as Record<string, unknown>;
+                if (b.teamId !== undefined && !options.teams.some((t) => t.id === b.teamId)) return refuse(422, `teamId ${String(b.teamId)}: no such team`, false);
+                if (integrations.some((i) => i.name === b.name)) return refuse(409, `Integration with name ${String(b.name)} already exists`, false);
+                const created: MutableIntegration = {
+                    id: randomUUID(),
+                    name: b.name as string,
+                    type: b.type as string,
+                    enabled: (b.enabled as boolean | undefined) ?? false,
+                    teamId: (b.teamId as string | undefined) ?? "",
+                    typeSpecificProperties: structuredClone((b.typeSpecificProperties as Record<string, unknown> | undefined) ?? {}),
+                    apiKey: b.type === "Webhook" ? undefined : randomUUID(),
+                    actions: [],
+                };
+                const direction = created.type === "Webhook" ? "outgoing" : "incoming";
+                for (const type of DEFAULT_ACTIONS) {
+                    created.actions.push({ id: randomUUID(), integrationId: created.id, type, name: `${type} (default)`, domain: "alert", direction, groupType: "forwarding", enabled: true, filter: { conditionsEmpty: true, conditionMatchType: "match-all", conditions: [] } });
+                }
+                integrations.push(created);
+                log(`[jsm] integration created: ${created.name} (${created.type}, team ${created.teamId})`);
+                return ok(201, integrationView(created, true));
+            }
+            case "get-integration":
+                return ok(200, integrationView(owner!, false));
+            case "update-integration": {
+                const problems = integrationBodyProblems(body ?? {}, "update", owner!.type);
+                if (problems.length > 0) return refuse(422, problems.join("; "));
+                const b = (body ?? {}) as Record<string, unknown>;
+                if (b.type !== undefined && b.type !== owner!.type) return refuse(422, `type cannot be changed (integration ${owner!.id} is ${owner!.type})`);
+                if (b.teamId !== undefined && b.teamId !== owner!.teamId) return refuse(422, `teamId cannot be changed after creation`);
+                if (typeof b.name === "string" && b.name !== owner!.name && integrations.some((i) => i.name === b.name)) return refuse(409, `Integration with name ${b.name} already exists`, false);
+                if (typeof b.name === "string") owner!.name = b.name;
+                if (typeof b.enabled === "boolean") owner!.enabled = b.enabled;
+                if (isObject(b.typeSpecificProperties)) owner!.typeSpecificProperties = structuredClone(b.typeSpecificProperties);
+                log(`[jsm] integration updated: ${owner!.name}`);
+                return ok(200, integrationView(owner!, false));
+            }
+            case "delete-integration":
+                integrations.splice(integrationIndex(), 1);
+                log(`[jsm] integration deleted: ${owner!.name}`);
+                return ok(204, undefined);
+            case "list-actions":
+                return ok(200, page(owner!.actions.map((a) => ({ id: a.id, type: a.type, name: a.name, direction: a.direction, domain: a.domain })), query, pageSize, `/v1/integrations/${encodeURIComponent(owner!.id)}/actions`, {}));
+            case "create-action": {
+                const problems = actionBodyProblems(body, "create");
+                if (problems.length > 0) return refuse(422, problems.join("; "));
+                const b = body as Record<string, unknown>;
+                const created: MutableAction = {
+                    id: randomUUID(),
+                    integrationId: owner!.id,
+                    type: b.type as string,
+                    name: b.name as string,
+                    domain: b.domain as string,
+                    direction: b.direction as string,
+                    groupType: (b.groupType as string | undefined) ?? "forwarding",
+                    enabled: (b.enabled as boolean | undefined) ?? true,
+                    filter: structuredClone(b.filter ?? { conditionsEmpty: true, conditionMatchType: "match-all", conditions: [] }),
+                };
+                owner!.actions.push(created);
+                log(`[jsm] integration action created: ${owner!.name} ${created.direction} ${created.type}`);
+                return ok(201, actionView(created));
+            }
+            case "get-action":
+                return ok(200, actionView(owner!.actions[actionIndex()]));
+            case "update-action": {
+                const problems = actionBodyProblems(body ?? {}, "update");
+                if (problems.length > 0) return refuse(422, problems.join("; "));
+                const target = owner!.actions[actionIndex()];
+                for (const [k, v] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+                    if (k in target && k !== "id" && k !== "integrationId") (target as unknown as Record<string, unknown>)[k] = structuredClone(v);
+                }
+                return ok(200, actionView(target));
+            }
+            case "delete-action":
+                owner!.actions.splice(actionIndex(), 1);
+                return ok(204, undefined);
             case "list-teams":
                 return ok(200, page(options.teams.map((t) => ({ teamId: t.id, teamName: t.name })), query, pageSize, "/v1/teams", {}));
             case "list-heartbeats": {
@@ -322,6 +618,19 @@ export function createJsmOpsStandIn(options: JsmOpsOptions | undefined, log: (li
         violations,
         heartbeats: () => heartbeats.map((h) => ({ ...h, alertTags: [...h.alertTags] })),
         pings,
+        integrations: () => integrations.map(({ actions: _actions, ...i }) => structuredClone(i)),
+        integrationActions: (id) => (integrations.find((i) => i.id === id)?.actions ?? []).map((a) => structuredClone(a)),
+        deleteIntegrationByHand(id) {
+            const i = integrations.findIndex((x) => x.id === id);
+            if (i >= 0) integrations.splice(i, 1);
+            return i >= 0;
+        },
+        deleteIntegrationActionByHand(integrationId, actionId) {
+            const actions = integrations.find((x) => x.id === integrationId)?.actions ?? [];
+            const i = actions.findIndex((a) => a.id === actionId);
+            if (i >= 0) actions.splice(i, 1);
+            return i >= 0;
+        },
         deleteByHand(teamId, name) {
             const i = heartbeats.findIndex((h) => h.teamId === teamId && h.name === name);
             if (i >= 0) heartbeats.splice(i, 1);

@@ -160,3 +160,54 @@ describe("alertline's real requests pass the JSM stand-in", () => {
         expect(sink.jsmOps.heartbeats()).toEqual([]);
     });
 });
+
+describe("the JSM stand-in's integrations: what the Atlassian provider sends passes, what JSM refuses is refused", () => {
+    const integrations = (rest = "") => ops(`/v1/integrations${rest}`);
+
+    it("takes the Atlassian provider's create body (answer-only id and apiKey included) and answers the key once", async () => {
+        const created = await call(integrations(), { method: "POST", body: fixture("integration-create-request.json") });
+        expect(created.status).toBe(201);
+        expect(created.body).toMatchObject({ name: "api integration", type: "API", enabled: true, teamId: TEAM_ID, typeSpecificProperties: { suppressNotifications: false }, apiKey: expect.any(String) });
+        const read = await call(integrations(`/${created.body.id}`));
+        expect(read.status).toBe(200);
+        expect(read.body.apiKey).toBeUndefined();
+        const listed = await call(integrations());
+        expect(listed.body.values).toEqual([{ id: created.body.id, name: "api integration", type: "API", enabled: true, teamId: TEAM_ID }]);
+        const action = await call(integrations(`/${created.body.id}/actions`), { method: "POST", body: fixture("integration-action-create-request.json") });
+        expect(action.status).toBe(201);
+        expect(action.body).toMatchObject({ id: expect.any(String), type: "create", direction: "incoming", domain: "alert" });
+        expect(sink.jsmOps.violations).toEqual([]);
+    });
+
+    it("refuses an integration key's GenieKey scheme on the ops REST API", async () => {
+        const res = await call(integrations(), { method: "POST", authorization: `GenieKey ${GENIE_KEY}`, body: { name: "x", type: "API", teamId: TEAM_ID } });
+        expect(res.status).toBe(401);
+        expect(res.body).toEqual({ errors: [{ title: expect.stringMatching(/GenieKey is not accepted/) }] });
+        expect(sink.jsmOps.integrations()).toEqual([]);
+    });
+
+    it("refuses an unknown field and a missing type, naming them; a wrong method is 405", async () => {
+        const res = await call(integrations(), { method: "POST", body: { name: "x", teamId: TEAM_ID, ownerTeam: { id: TEAM_ID } } });
+        expect(res.status).toBe(422);
+        expect(res.body.errors[0].title).toContain('Unrecognized field "ownerTeam"');
+        expect(res.body.errors[0].title).toContain("type is required");
+        expect((await call(integrations(), { method: "PUT", body: {} })).status).toBe(405);
+        const action = await call(integrations("/no-such/actions"), { method: "POST", body: { type: "close", name: "c", domain: "alert", direction: "sideways" } });
+        expect(action.status).toBe(404);
+        expect(sink.jsmOps.violations).toHaveLength(2);
+    });
+
+    it("refuses a change of team after creation, and an unknown webhook property; a new Webhook carries default outgoing actions", async () => {
+        const created = await call(integrations(), { method: "POST", body: { name: "ack", type: "Webhook", teamId: TEAM_ID, typeSpecificProperties: { url: "https://x.example/" } } });
+        expect(created.status).toBe(201);
+        expect(created.body.apiKey).toBeUndefined();
+        expect(sink.jsmOps.integrationActions(created.body.id).map((a) => [a.direction, a.type])).toContainEqual(["outgoing", "acknowledge"]);
+        expect((await call(integrations(`/${created.body.id}`), { method: "PATCH", body: { teamId: "another" } })).status).toBe(422);
+        const bad = await call(integrations(`/${created.body.id}`), { method: "PATCH", body: { typeSpecificProperties: { url: "https://x.example/", secretHeader: "a" } } });
+        expect(bad.status).toBe(422);
+        expect(bad.body.errors[0].title).toContain('Unrecognized field "typeSpecificProperties.secretHeader"');
+        const noUrl = await call(integrations(), { method: "POST", body: { name: "ack2", type: "Webhook", teamId: TEAM_ID } });
+        expect(noUrl.status).toBe(422);
+        expect(noUrl.body.errors[0].title).toContain("typeSpecificProperties.url is required");
+    });
+});
