@@ -29,6 +29,7 @@ const alerts = new AlertChannel("alerts", {
     datadogSlackAccount: settings.slack.datadogAccount,
     onCall: settings.oncall,
     onCallApiKey: secrets.onCallApiKey,
+    onCallJsmDatadogApiKey: secrets.jsmDatadogApiKey,
     onCallAlertsApiKey: secrets.onCallAlertsApiKey,
     onCallJsmApiToken: secrets.jsmApiToken,
     logRetentionDays: settings.logRetentionDays,

@@ -21,6 +21,8 @@ export interface AlertChannelArgs {
     readonly onCall: OnCallSettings;
     /** API key for the on-call backend (Opsgenie configuration key, or the JSM Datadog integration key). */
     readonly onCallApiKey: pulumi.Input<string>;
+    /** In the migration window: the key of the Datadog integration in JSM (onCallApiKey is Opsgenie's there). Default none. */
+    readonly onCallJsmDatadogApiKey?: pulumi.Input<string>;
     /** JSM only: key of the API integration alertline's functions page through. Default none. */
     readonly onCallAlertsApiKey?: pulumi.Input<string>;
     /** With `jsm`: the Atlassian API token for JSM's ops REST API (alertline:jsmApiToken). */
@@ -71,7 +73,7 @@ export class AlertChannel extends pulumi.ComponentResource {
     declare readonly deadLetterQueueArn: pulumi.Output<string>;
     /** Name of the flood-control table; undefined when flood control is off. */
     declare readonly floodTableName: pulumi.Output<string> | undefined;
-    /** Datadog notification handles (`@opsgenie-… @slack-…`) that route a monitor to this channel. */
+    /** Datadog notification handles (`@opsgenie-… @slack-…`; both on-call service objects in the migration window) that route a monitor to this channel. */
     declare readonly datadogHandles: pulumi.Output<string>;
     /** How alertline's own functions page on-call (mail that lit a tower, the canary's heartbeat). */
     declare readonly onCall: OnCallLink;
@@ -186,7 +188,7 @@ export class AlertChannel extends pulumi.ComponentResource {
         );
         const onCall = new OnCallRouting(
             `${name}-oncall`,
-            { environment: args.environment, settings: args.onCall, apiKey: args.onCallApiKey, alertsApiKey: args.onCallAlertsApiKey, jsmApiToken: args.onCallJsmApiToken },
+            { environment: args.environment, settings: args.onCall, apiKey: args.onCallApiKey, jsmDatadogApiKey: args.onCallJsmDatadogApiKey, alertsApiKey: args.onCallAlertsApiKey, jsmApiToken: args.onCallJsmApiToken },
             { parent: this },
         );
 

@@ -25,7 +25,7 @@ function channelArgs(overrides: Partial<AlertChannelArgs> = {}): AlertChannelArg
 
 let engine: RecordingEngine;
 let handles: string;
-let link: { backend?: string; alertsApiUrl?: string; alertsApiKey?: string; teamId?: string } = {};
+let link: { backend?: string | readonly string[]; alertsApiUrl?: string; alertsApiKey?: string; teamId?: string } = {};
 beforeAll(async () => {
     engine = await recordResources(() => {
         const channel = new AlertChannel("alerts", channelArgs());
