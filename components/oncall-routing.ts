@@ -102,14 +102,10 @@ export class OnCallRouting extends pulumi.ComponentResource {
         const dual = opsgenie !== undefined && jsm !== undefined;
         const parts: BackendPart[] = [];
         if (opsgenie !== undefined) parts.push(opsgenieRouting(this, name, args, opsgenie));
-        if (jsm !== undefined) {
-            // In the window the JSM Datadog key is its own secret (apiKey is Opsgenie's configuration key there).
-            const datadogKey = dual ? args.jsmDatadogApiKey : args.apiKey;
-            if (datadogKey === undefined) {
-                throw new Error("OnCallRouting in the migration window needs jsmDatadogApiKey (alertline:jsmDatadogApiKey): the key of the Datadog integration in JSM");
-            }
-            parts.push(jsmRouting(this, name, args, jsm, datadogKey, dual));
-        }
+        const problem = onCallRoutingProblem(args);
+        if (problem !== undefined) throw new Error(problem);
+        // In the window the JSM Datadog key is its own secret (apiKey is Opsgenie's configuration key there).
+        if (jsm !== undefined) parts.push(jsmRouting(this, name, args, jsm, dual ? args.jsmDatadogApiKey! : args.apiKey, dual));
 
         this.datadogHandle = pulumi.all(parts.map((p) => p.serviceObject.name)).apply((names) => names.map((n) => `@opsgenie-${n}`).join(" "));
         this.teamId = parts[0].teamId;
@@ -164,10 +160,8 @@ function jsmRouting(parent: pulumi.Resource, name: string, args: OnCallRoutingAr
         { name: dual ? `${serviceName}-jsm` : serviceName, opsgenieApiKey: pulumi.secret(datadogApiKey), region: "custom", customUrl: JSM_DATADOG_API_URL },
         { parent },
     );
-    if (args.jsmApiToken === undefined) {
-        throw new Error("OnCallRouting with backend jsm needs jsmApiToken (alertline:jsmApiToken): JSM's ops REST API takes the account e-mail and an API token");
-    }
-    const connection: JsmConnectionArgs = { cloudId: settings.cloudId, email: settings.email, apiToken: pulumi.secret(args.jsmApiToken) };
+    // onCallRoutingProblem has checked the token is there.
+    const connection: JsmConnectionArgs = { cloudId: settings.cloudId, email: settings.email, apiToken: pulumi.secret(args.jsmApiToken!) };
     // Looked up, not created: the team's id is what the ops REST API's team paths take.
     const team = new JsmTeam(`${name}-jsm-team`, { displayName: settings.team, connection }, { parent });
     return {
@@ -188,4 +182,14 @@ export function onCallPageTargets(link: OnCallLink): readonly OnCallPageTarget[]
     if (link.pages !== undefined) return link.pages;
     const backend = (Array.isArray(link.backend) ? link.backend[0] : link.backend) as OnCallBackendName;
     return [{ backend, alertsApiUrl: link.alertsApiUrl, alertsApiKey: link.alertsApiKey }];
+}
+
+/** What OnCallRouting's arguments lack for the backends they name (the secret to set), or undefined. Pure. */
+export function onCallRoutingProblem(args: Pick<OnCallRoutingArgs, "settings" | "jsmDatadogApiKey" | "jsmApiToken">): string | undefined {
+    if (jsmOnCall(args.settings) === undefined) return undefined;
+    if (args.jsmApiToken === undefined) return "OnCallRouting with backend jsm needs jsmApiToken (alertline:jsmApiToken): JSM's ops REST API takes the account e-mail and an API token";
+    if (opsgenieOnCall(args.settings) !== undefined && args.jsmDatadogApiKey === undefined) {
+        return "OnCallRouting in the migration window needs jsmDatadogApiKey (alertline:jsmDatadogApiKey): the key of the Datadog integration in JSM";
+    }
+    return undefined;
 }

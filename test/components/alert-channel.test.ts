@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AlertChannel, AlertChannelArgs, channelKeyPolicy, DEFAULT_FLOOD_CONTROL, floodControlSettings, notifierPolicy, slackHandle } from "../../components/alert-channel";
-import { JSM_DATADOG_API_URL } from "../../components/oncall-routing";
+import { JSM_DATADOG_API_URL, onCallRoutingProblem } from "../../components/oncall-routing";
 import { RecordingEngine, reveal, SecretValue } from "../harness/mock-engine";
 import { policyDocument, recordResources } from "../harness/record";
 
@@ -203,6 +203,58 @@ describe("AlertChannel's link for alertline's own pages", () => {
         });
         const team = jsm.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team");
         expect(jsmLink).toEqual({ url: "https://api.atlassian.com/jsm/ops/integration", key: "jsm-alerts-key-0000000000", hasOpsgenie: false, teamId: team.id });
+    });
+});
+
+describe("AlertChannel in the migration window (oncall.backend [opsgenie, jsm])", () => {
+    const DUAL = { backend: ["opsgenie", "jsm"] as const, region: "eu" as const, team: "alertline-dev", cloudId: JSM_SETTINGS.cloudId, email: JSM_SETTINGS.email };
+    const JSM_DATADOG_KEY = "99999999-8888-4777-8666-555555555555";
+    let dual: RecordingEngine;
+    let dualHandles = "";
+    let pages: { backend: string; url: string; key?: string }[] = [];
+    beforeAll(async () => {
+        dual = await recordResources(() => {
+            const channel = new AlertChannel(
+                "alerts",
+                channelArgs({ onCall: DUAL, onCallJsmDatadogApiKey: pulumi.secret(JSM_DATADOG_KEY), onCallAlertsApiKey: "jsm-alerts-key-0000000000", onCallJsmApiToken: pulumi.secret(JSM_TOKEN) }),
+            );
+            channel.datadogHandles.apply((h) => (dualHandles = h));
+            pages = (channel.onCall.pages ?? []).map((p) => ({ backend: p.backend, url: p.alertsApiUrl }));
+            (channel.onCall.pages ?? []).forEach((p, i) => p.alertsApiKey?.apply((k) => (pages[i].key = k)));
+        });
+    });
+
+    it("keeps every Opsgenie resource as it was and adds JSM's team beside them", () => {
+        for (const name of ["alerts-oncall-team", "alerts-oncall-datadog-integration", "alerts-oncall-alerts-integration"]) {
+            expect(dual.registrations.some((r) => r.type.startsWith("pulumi-nodejs:dynamic/opsgenie:") && r.name === name)).toBe(true);
+        }
+        expect(dual.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team").inputs.displayName).toBe("alertline-dev");
+    });
+
+    it("has a Datadog service object per backend, and monitors mention both", () => {
+        const opsgenie = dual.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service");
+        const jsm = dual.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-jsm-datadog-service");
+        expect(opsgenie.inputs).toMatchObject({ name: "alertline-dev", region: "eu" });
+        expect(reveal(opsgenie.inputs.opsgenieApiKey)).toBe(dual.get("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "alerts-oncall-datadog-integration").state.apiKey);
+        expect(jsm.inputs).toMatchObject({ name: "alertline-dev-jsm", region: "custom", customUrl: JSM_DATADOG_API_URL });
+        expect(jsm.inputs.opsgenieApiKey).toBeInstanceOf(SecretValue);
+        expect(reveal(jsm.inputs.opsgenieApiKey)).toBe(JSM_DATADOG_KEY);
+        expect(dualHandles).toBe("@opsgenie-alertline-dev @opsgenie-alertline-dev-jsm @slack-acme-monitoring-alerts-dev");
+    });
+
+    it("links both backends' alert APIs for alertline's own pages, Opsgenie first", () => {
+        const integration = dual.get("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "alerts-oncall-alerts-integration");
+        expect(pages).toEqual([
+            { backend: "opsgenie", url: "https://api.eu.opsgenie.com", key: integration.state.apiKey },
+            { backend: "jsm", url: "https://api.atlassian.com/jsm/ops/integration", key: "jsm-alerts-key-0000000000" },
+        ]);
+    });
+
+    it("refuses the window without JSM's Datadog key or the API token, naming the secret", () => {
+        expect(onCallRoutingProblem({ settings: DUAL, jsmApiToken: JSM_TOKEN })).toMatch(/alertline:jsmDatadogApiKey/);
+        expect(onCallRoutingProblem({ settings: DUAL, jsmDatadogApiKey: JSM_DATADOG_KEY })).toMatch(/alertline:jsmApiToken/);
+        expect(onCallRoutingProblem({ settings: DUAL, jsmDatadogApiKey: JSM_DATADOG_KEY, jsmApiToken: JSM_TOKEN })).toBeUndefined();
+        expect(onCallRoutingProblem({ settings: { backend: "opsgenie", region: "us", team: "t" } })).toBeUndefined();
     });
 });
 
