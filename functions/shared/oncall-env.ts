@@ -58,6 +58,7 @@ export function onCallTargetsFromEnv(kms: Pick<KMSClient, "send">, env: NodeJS.P
     }
     const firstUrl = env[ONCALL_API_URL_ENV]?.trim() ?? "";
     if (firstUrl === "") throw new Error(`${ONCALL_ALSO_API_URL_ENV} is set but ${ONCALL_API_URL_ENV} is not: the second backend is paged alongside the first, set both`);
+    if ((env[ONCALL_API_KEY_ENV]?.trim() ?? "") === "") throw new Error(`${ONCALL_API_URL_ENV} is set but ${ONCALL_API_KEY_ENV} is not: on-call paging needs both`);
     checkApiUrl(url, ONCALL_ALSO_API_URL_ENV);
     const [firstBackend, secondBackend] = [onCallBackendOf(firstUrl), onCallBackendOf(url)];
     if (firstBackend === secondBackend) {
