@@ -463,6 +463,24 @@ export async function claimMail(ddb: IngestDeps["ddb"], table: string, messageId
     return { kind: "claimed", intentsSent: existing.state === "intents-sent", attempts, ...(pagedIn.length === 0 ? {} : { pagedIn }) };
 }
 
+/** A recovery mail clears its alias (unless an acknowledgement did first), so later acknowledgements and closes queue nothing. */
+async function markClearedByMail(ddb: IngestDeps["ddb"], table: string, alias: string, messageId: string, now: number): Promise<void> {
+    try {
+        await ddb.send(
+            new UpdateCommand({
+                TableName: table,
+                Key: { pk: ackStateKey(alias) },
+                UpdateExpression: "SET clearedAt = :at, clearedBy = :by, expiresAt = if_not_exists(expiresAt, :exp)",
+                ConditionExpression: "attribute_not_exists(clearedAt)",
+                ExpressionAttributeValues: { ":at": new Date(now).toISOString(), ":by": `recovery mail ${messageId}`, ":exp": Math.floor(now / 1000) + IDEMPOTENCY_TTL_SECONDS },
+            }),
+        );
+    } catch (error) {
+        // Already cleared by an acknowledgement: nothing to record.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+}
+
 /** Records that a backend took the mail's page (or close), so a retry of the mail skips it. */
 async function markPagedIn(ddb: IngestDeps["ddb"], table: string, messageId: string, backend: string, now: number): Promise<void> {
     await ddb.send(
@@ -649,6 +667,8 @@ export async function ingestNotification(notification: SesReceivedNotification, 
                     original: describeSource(source),
                 });
                 if (action.kind === "create") await markPaged(deps.ddb, config.stateTable, action.alert.alias, messageId, (deps.now ?? Date.now)());
+                // The recovery mail cleared the towers itself: the Close webhooks it causes have nothing left to clear.
+                if (action.kind === "close") await markClearedByMail(deps.ddb, config.stateTable, action.alias, messageId, (deps.now ?? Date.now)());
                 paging = isTargetList(deps.onCall)
                     ? await pageAll(deps.onCall, action, logger, messageId, claim.pagedIn ?? [], (backend) => markPagedIn(deps.ddb, config.stateTable, messageId, backend, (deps.now ?? Date.now)()))
                     : await page(deps.onCall, action, logger, messageId);

@@ -335,6 +335,22 @@ describe("npm start: on-call, canary and acknowledgement (dev stack)", () => {
         expect(lines.some((l) => l.startsWith("[mail-ingest] Canary received ") && l.includes('"heartbeat":"pinged"'))).toBe(true);
     });
 
+    it("--oncall dual: the recovery mail closes both alerts, and their Close webhooks queue nothing more", async () => {
+        const p = await start({ oncall: "dual" });
+        await send(p, { from: ALLOWED_SENDER, subject: CRITICAL_SUBJECT, text: "disk / is 98% full" });
+        await until(shows(p, CRITICAL), "critical");
+        await p.settled();
+        await send(p, { from: ALLOWED_SENDER, subject: "[alertline-test] recovery: disk full", text: "disk / is 60% full" });
+        await until(() => p.onCallAlerts().every((a) => a.status === "closed"), "both alerts closed");
+        await p.settled();
+        expect(sameSignal(emulator(p).state(), QUIET)).toBe(true);
+        expect(p.webhookCalls.map((c) => [c.api, c.action, c.status]).sort()).toEqual([
+            ["jsm", "Close", 200],
+            ["opsgenie", "Close", 200],
+        ]);
+        expect(lines.filter((l) => l.startsWith("[ack-webhook] Queued recoveries"))).toEqual([]);
+    });
+
     it("refuses an unknown --oncall, naming the choices", () => {
         expect(() => parsePipelineArgs(["--oncall", "pagerduty"])).toThrow(/--oncall must be opsgenie, jsm or dual/);
     });
