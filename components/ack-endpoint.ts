@@ -26,6 +26,8 @@ export interface AckEndpointArgs {
     readonly towersJson: pulumi.Input<string>;
     readonly signalQueueUrl: pulumi.Input<string>;
     readonly signalQueueArn: pulumi.Input<string>;
+    /** The state table shared with mail-ingest: an alias is cleared once per page, whichever backend acknowledges first. Default none (every acknowledgement queues). */
+    readonly stateTable?: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
     readonly logRetentionDays: number;
     /** On-call link: the outgoing webhook is created in Opsgenie, or in JSM (a Webhook integration with outgoing Acknowledge and Close actions). */
     readonly onCall?: OnCallLink;
@@ -64,6 +66,7 @@ export function ackEndpoint(parent: pulumi.Resource, name: string, args: AckEndp
         logRetentionDays: args.logRetentionDays,
         environment: {
             SIGNAL_QUEUE_URL: args.signalQueueUrl,
+            ...(args.stateTable === undefined ? {} : { STATE_TABLE: args.stateTable.name }),
             ACK_SECRET_CIPHERTEXT: tokenCiphertext,
             ALERTLINE_ENVIRONMENT: args.environment,
             POWERTOOLS_SERVICE_NAME: "ack-webhook",
@@ -72,7 +75,7 @@ export function ackEndpoint(parent: pulumi.Resource, name: string, args: AckEndp
         memoryMb: 256,
         policy: (logGroupArn) =>
             pulumi
-                .output({ region: args.region, logGroupArn, mailKeyArn: args.keyArn, signalQueueArn: args.signalQueueArn })
+                .output({ region: args.region, logGroupArn, mailKeyArn: args.keyArn, signalQueueArn: args.signalQueueArn, tableArn: args.stateTable?.arn })
                 .apply((grants) => JSON.stringify(ackFunctionPolicy({ ...grants, functionName }))),
         tags: args.tags,
     });

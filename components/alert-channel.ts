@@ -69,7 +69,7 @@ export class AlertChannel extends pulumi.ComponentResource {
     declare readonly deadLetterQueueArn: pulumi.Output<string>;
     /** Name of the flood-control table; undefined when flood control is off. */
     declare readonly floodTableName: pulumi.Output<string> | undefined;
-    /** Datadog notification handles (`@opsgenie-… @slack-…`) that route a monitor to this channel. */
+    /** Datadog notification handles (`@opsgenie-… @slack-…`; both on-call service objects in the migration window) that route a monitor to this channel. */
     declare readonly datadogHandles: pulumi.Output<string>;
     /** How alertline's own functions page on-call (mail that lit a tower, the canary's heartbeat). */
     declare readonly onCall: OnCallLink;

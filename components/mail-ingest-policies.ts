@@ -163,7 +163,15 @@ export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: s
 }
 
 /** ack-webhook: queue recovery intents on the signal queue, decrypt its own shared secret, write its logs. */
-export function ackFunctionPolicy(input: { region: string; logGroupArn: string; mailKeyArn: string; signalQueueArn: string; functionName: string }) {
+export function ackFunctionPolicy(input: { region: string; logGroupArn: string; mailKeyArn: string; signalQueueArn: string; functionName: string; tableArn?: string }) {
+    // With the state table: clear an alias once per page (functions/ack-webhook/clear-once.ts), its only two calls.
+    const clearOnce =
+        input.tableArn === undefined
+            ? []
+            : [
+                  { Sid: "ClearOnce", Effect: "Allow", Action: ["dynamodb:UpdateItem", "dynamodb:GetItem"], Resource: input.tableArn },
+                  useKeyVia("StateKey", input.mailKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "dynamodb", input.region),
+              ];
     return {
         Version: "2012-10-17",
         Statement: [
@@ -171,6 +179,7 @@ export function ackFunctionPolicy(input: { region: string; logGroupArn: string; 
             { Sid: "QueueClears", Effect: "Allow", Action: "sqs:SendMessage", Resource: input.signalQueueArn },
             useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs", input.region),
             decryptOwnSecretsStatement("DecryptOwnSecret", input.mailKeyArn, input.functionName),
+            ...clearOnce,
         ],
     };
 }

@@ -1,12 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { TowerConfig } from "../functions/shared/tower-config";
-import { ONCALL_API_KEY_ENV, ONCALL_API_URL_ENV } from "../functions/shared/oncall-alerts";
+import { ONCALL_ALSO_API_KEY_ENV, ONCALL_ALSO_API_URL_ENV, ONCALL_API_KEY_ENV, ONCALL_API_URL_ENV } from "../functions/shared/oncall-alerts";
 import { ackEndpoint } from "./ack-endpoint";
 import { serverAccessLogs } from "./access-logs";
 import { lambdaFunctionName } from "./function-code";
 import { mailCanary, rateExpression } from "./mail-canary";
-import type { OnCallLink } from "./oncall-routing";
+import { onCallPageTargets, type OnCallLink } from "./oncall-routing";
 import { dispatchFunctionPolicy, ingestFunctionPolicy, mailBucketPolicy, mailKeyPolicy, mailTopicPolicy } from "./mail-ingest-policies";
 import { DnsRecord, sesDnsRecords } from "./ses-dns";
 import { functionSecret, serviceFunction } from "./service-function";
@@ -227,14 +227,23 @@ export class MailIngest extends pulumi.ComponentResource {
         // mail-ingest
         const ingestName = lambdaFunctionName(env, name, "ingest");
         const towersJson = pulumi.output(args.towers).apply((towers) => JSON.stringify(towers, null, 2));
-        const onCallKey = args.onCall?.alertsApiKey;
-        const onCallEnvironment: Record<string, pulumi.Input<string>> =
-            onCallKey === undefined
-                ? {}
-                : {
-                      [ONCALL_API_URL_ENV]: args.onCall!.alertsApiUrl,
-                      [ONCALL_API_KEY_ENV]: functionSecret(this, `${name}-ingest-oncall-key`, { keyArn: key.arn, plaintext: onCallKey, functionName: ingestName }),
-                  };
+        // Each backend with a key: the first in ONCALL_API_*, in the migration window JSM's in ONCALL_ALSO_API_* too.
+        const pageTargets = args.onCall === undefined ? [] : onCallPageTargets(args.onCall).filter((t) => t.alertsApiKey !== undefined);
+        const onCallKey = pageTargets[0]?.alertsApiKey;
+        const onCallEnvironment: Record<string, pulumi.Input<string>> = Object.assign(
+            {},
+            ...pageTargets.map((target, i) =>
+                i === 0
+                    ? {
+                          [ONCALL_API_URL_ENV]: target.alertsApiUrl,
+                          [ONCALL_API_KEY_ENV]: functionSecret(this, `${name}-ingest-oncall-key`, { keyArn: key.arn, plaintext: target.alertsApiKey!, functionName: ingestName }),
+                      }
+                    : {
+                          [ONCALL_ALSO_API_URL_ENV]: target.alertsApiUrl,
+                          [ONCALL_ALSO_API_KEY_ENV]: functionSecret(this, `${name}-ingest-oncall-${target.backend}-key`, { keyArn: key.arn, plaintext: target.alertsApiKey!, functionName: ingestName }),
+                      },
+            ),
+        );
         const canary =
             args.canary?.enabled === true
                 ? mailCanary(this, `${name}-canary`, {
@@ -419,6 +428,7 @@ export class MailIngest extends pulumi.ComponentResource {
                       towersJson,
                       signalQueueUrl: signalQueue.url,
                       signalQueueArn: signalQueue.arn,
+                      stateTable: { name: table.name, arn: table.arn },
                       logRetentionDays: retentionDays,
                       onCall: args.onCall,
                       tags,

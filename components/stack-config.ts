@@ -70,33 +70,65 @@ const JSM_TEAM_HINT = "the team's name exactly as JSM shows it under Operations 
 const JSM_EMAIL_HINT =
     "the e-mail address of the Atlassian account that created alertline:jsmApiToken (id.atlassian.com → Manage account → Email); the account needs access to the team's operations configuration";
 
-const onCallSchema = z.discriminatedUnion(
+const opsgenieRegion = z.enum(["us", "eu"], { message: "must be us or eu (where the Opsgenie account lives)" }).default("us");
+const opsgenieTeam = z.string().regex(/^[A-Za-z0-9 _.-]{1,100}$/, "must be an Opsgenie team name of at most 100 letters, digits, spaces, '_', '.', '-'");
+/** The Atlassian site's cloud ID: JSM's ops REST API is https://api.atlassian.com/jsm/ops/api/{cloudId}/v1/…. */
+const jsmCloudId = z
+    .string({ error: JSM_CLOUD_ID_HINT })
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, `must be the site's cloud ID, a UUID: ${JSM_CLOUD_ID_HINT}`);
+/** The JSM operations team that owns the mail-path heartbeat; looked up by name. */
+const jsmTeam = z
+    .string({ error: JSM_TEAM_HINT })
+    .regex(/^[^\p{Cc}]{1,100}$/u, `must be the name of a JSM operations team, 1–100 characters: ${JSM_TEAM_HINT}`)
+    .refine((t) => t.trim() === t && t !== "", `must not start or end with spaces: ${JSM_TEAM_HINT}`);
+/** The Atlassian account whose API token is alertline:jsmApiToken (Basic auth to the ops REST API). */
+const jsmEmail = z.string({ error: JSM_EMAIL_HINT }).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, `must be an e-mail address: ${JSM_EMAIL_HINT}`);
+
+const singleOnCallSchema = z.discriminatedUnion(
     "backend",
     [
-        z.object({
-            backend: z.literal("opsgenie"),
-            region: z.enum(["us", "eu"], { message: "must be us or eu (where the Opsgenie account lives)" }).default("us"),
-            team: z.string().regex(/^[A-Za-z0-9 _.-]{1,100}$/, "must be an Opsgenie team name of at most 100 letters, digits, spaces, '_', '.', '-'"),
-        }).strict(),
-        z.object({
-            backend: z.literal("jsm"),
-            /** The Atlassian site's cloud ID: JSM's ops REST API is https://api.atlassian.com/jsm/ops/api/{cloudId}/v1/…. */
-            cloudId: z
-                .string({ error: JSM_CLOUD_ID_HINT })
-                .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, `must be the site's cloud ID, a UUID: ${JSM_CLOUD_ID_HINT}`),
-            /** The JSM operations team that owns the mail-path heartbeat; looked up by name. */
-            team: z
-                .string({ error: JSM_TEAM_HINT })
-                .regex(/^[^\p{Cc}]{1,100}$/u, `must be the name of a JSM operations team, 1–100 characters: ${JSM_TEAM_HINT}`)
-                .refine((t) => t.trim() === t && t !== "", `must not start or end with spaces: ${JSM_TEAM_HINT}`),
-            /** The Atlassian account whose API token is alertline:jsmApiToken (Basic auth to the ops REST API). */
-            email: z
-                .string({ error: JSM_EMAIL_HINT })
-                .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, `must be an e-mail address: ${JSM_EMAIL_HINT}`),
-        }).strict(),
+        z.object({ backend: z.literal("opsgenie"), region: opsgenieRegion, team: opsgenieTeam }).strict(),
+        z.object({ backend: z.literal("jsm"), cloudId: jsmCloudId, team: jsmTeam, email: jsmEmail }).strict(),
     ],
-    { message: "must be opsgenie or jsm (Opsgenie support ends 2027-04-05; jsm is its successor)" },
+    { message: "must be opsgenie or jsm, or [opsgenie, jsm] for the migration window (Opsgenie support ends 2027-04-05; jsm is its successor)" },
 );
+
+/**
+ * The migration window: `backend: [opsgenie, jsm]` pages both, keeps both heartbeats alive and takes
+ * acknowledgements from either. Opsgenie's `region` and `team`, JSM's `cloudId` and `email`; JSM's
+ * team is `team` too unless `jsmTeam` names it (Atlassian's migration moves Opsgenie teams to JSM
+ * under their names, but makes a second team when the name is already taken: "Merge migrated
+ * Opsgenie teams with Atlassian teams").
+ */
+const dualOnCallSchema = z
+    .object({
+        backend: z
+            .array(z.enum(["opsgenie", "jsm"], { message: "must list opsgenie and jsm" }))
+            .refine((list) => list.length === 2 && list.includes("opsgenie") && list.includes("jsm"), "must be [opsgenie, jsm] for the migration window (both, once each), or one of opsgenie, jsm")
+            // One order everywhere: Opsgenie (the backend being left) first.
+            .transform(() => DUAL_BACKENDS),
+        region: opsgenieRegion,
+        team: opsgenieTeam,
+        jsmTeam: jsmTeam.optional(),
+        cloudId: jsmCloudId,
+        email: jsmEmail,
+    })
+    .strict();
+
+/** `alertline:oncall.backend` during the migration window. */
+export const DUAL_BACKENDS = ["opsgenie", "jsm"] as const;
+
+/** A list as backend is the migration window; anything else is one backend (and its messages). */
+const onCallSchema = z.unknown().transform((value, ctx) => {
+    const dual = typeof value === "object" && value !== null && Array.isArray((value as { backend?: unknown }).backend);
+    const result = dual ? dualOnCallSchema.safeParse(value) : singleOnCallSchema.safeParse(value);
+    if (!result.success) {
+        // The nested issues as they are (their codes say "is required", "is not a known setting"), at their paths under oncall.
+        for (const issue of result.error.issues) ctx.addIssue(issue as never);
+        return z.NEVER;
+    }
+    return result.data as z.output<typeof singleOnCallSchema> | z.output<typeof dualOnCallSchema>;
+});
 
 const datadogSchema = z
     .object({
@@ -273,6 +305,27 @@ export const settingsSchema = z
 export type AlertlineSettings = z.infer<typeof settingsSchema>;
 export type HostSettings = AlertlineSettings["hosts"][number];
 export type OnCallSettings = AlertlineSettings["oncall"];
+export type OnCallBackendName = (typeof DUAL_BACKENDS)[number];
+
+/** The backends a setting pages, Opsgenie first: one, or both in the migration window. Pure. */
+export function onCallBackends(oncall: OnCallSettings): OnCallBackendName[] {
+    return Array.isArray(oncall.backend) ? [...oncall.backend] : [oncall.backend as OnCallBackendName];
+}
+
+/** Opsgenie's part of the setting (alone or in the window); undefined when Opsgenie is not used. Pure. */
+export function opsgenieOnCall(oncall: OnCallSettings): { readonly region: "us" | "eu"; readonly team: string } | undefined {
+    if (!onCallBackends(oncall).includes("opsgenie")) return undefined;
+    const o = oncall as { region: "us" | "eu"; team: string };
+    return { region: o.region, team: o.team };
+}
+
+/** JSM's part of the setting (alone or in the window; its team is jsmTeam when set); undefined when JSM is not used. Pure. */
+export function jsmOnCall(oncall: OnCallSettings): { readonly cloudId: string; readonly team: string; readonly email: string } | undefined {
+    if (!onCallBackends(oncall).includes("jsm")) return undefined;
+    const j = oncall as { cloudId: string; team: string; email: string; jsmTeam?: string };
+    return { cloudId: j.cloudId, team: j.jsmTeam ?? j.team, email: j.email };
+}
+
 export type MailSettings = NonNullable<AlertlineSettings["mail"]>;
 export type CanarySettings = AlertlineSettings["canary"];
 export type TowerProbeSettings = AlertlineSettings["towerProbe"];
@@ -344,7 +397,9 @@ export const RETIRED_SECRETS: Readonly<Record<string, string>> = {
  * lookup, integrations and their keys, webhook, heartbeat, ping).
  */
 export function requiredSecrets(settings: Pick<AlertlineSettings, "oncall" | "mail">): SecretSpec[] {
-    const onCallKeys = settings.oncall.backend === "opsgenie" ? [SECRETS.opsgenieApiKey] : [SECRETS.jsmApiToken];
+    // In the migration window both backends' secrets are needed.
+    const backends = onCallBackends(settings.oncall);
+    const onCallKeys = [...(backends.includes("opsgenie") ? [SECRETS.opsgenieApiKey] : []), ...(backends.includes("jsm") ? [SECRETS.jsmApiToken] : [])];
     return [SECRETS.slackWebhookUrl, ...onCallKeys, SECRETS.datadogApiKey, SECRETS.datadogAppKey];
 }
 
@@ -399,6 +454,8 @@ function settingsSchemaShapeAt(path: readonly PropertyKey[]): Record<string, unk
         else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
         else return {};
     }
+    // alertline:oncall picks its schema by the shape of backend; its hint names every setting of either form.
+    if (schema === onCallSchema) return { ...Object.assign({}, ...singleOnCallSchema.options.map((o) => o.shape)), ...dualOnCallSchema.shape };
     schema = unwrap(schema);
     if (schema instanceof z.ZodObject) return schema.shape;
     if (schema instanceof z.ZodDiscriminatedUnion) {
@@ -462,7 +519,7 @@ export interface StackConfig {
     /** Secret config values as Pulumi secrets, shape-checked when they resolve. */
     readonly secrets: {
         readonly slackWebhookUrl: pulumi.Output<string>;
-        /** Opsgenie only: the configuration API key; undefined with JSM. */
+        /** Opsgenie (alone or in the window): the configuration API key; undefined with JSM alone. */
         readonly onCallApiKey: pulumi.Output<string> | undefined;
         /** JSM only: the Atlassian API token for JSM's ops REST API (Basic auth with alertline:oncall.email). */
         readonly jsmApiToken: pulumi.Output<string> | undefined;
@@ -494,14 +551,15 @@ export function loadStackConfig(): StackConfig {
     for (const [key, why] of Object.entries(RETIRED_SECRETS)) {
         if (key in config) void pulumi.log.warn(`${key} is no longer used: ${why}. Remove it with: pulumi config rm ${key}`);
     }
+    const needed = requiredSecrets(settings);
     return {
         settings,
         mailRulesYaml,
         mailRulesWarnings,
         secrets: {
             slackWebhookUrl: requireCheckedSecret(SECRETS.slackWebhookUrl),
-            onCallApiKey: requiredSecrets(settings).includes(SECRETS.opsgenieApiKey) ? requireCheckedSecret(SECRETS.opsgenieApiKey) : undefined,
-            jsmApiToken: requiredSecrets(settings).includes(SECRETS.jsmApiToken) ? requireCheckedSecret(SECRETS.jsmApiToken) : undefined,
+            onCallApiKey: needed.includes(SECRETS.opsgenieApiKey) ? requireCheckedSecret(SECRETS.opsgenieApiKey) : undefined,
+            jsmApiToken: needed.includes(SECRETS.jsmApiToken) ? requireCheckedSecret(SECRETS.jsmApiToken) : undefined,
             datadogApiKey: requireCheckedSecret(SECRETS.datadogApiKey),
         },
     };

@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyStructuredResultV2, Context, LambdaFunctionURLEvent } from "aws-lambda";
 import { createEnvSecretSource } from "../shared/kms-env-secret";
@@ -8,6 +10,7 @@ import type { TowerConfig } from "../shared/tower-config";
 import { loadTowers } from "../tower-dispatch/towers";
 import { planRecoveries, sendIntents } from "./ack";
 import { authenticate } from "./auth";
+import { claimClear, releaseClear, type ClearState } from "./clear-once";
 import { parseWebhookEvent } from "./webhook-event";
 import { once } from "../shared/once";
 
@@ -16,7 +19,8 @@ import { once } from "../shared/once";
  * acknowledges or closes an alert; the alert then stops lighting the PATLITE towers. The URL has
  * authType NONE, so the function authenticates every call itself (./auth). This file only maps the
  * request to the pure steps and their outcomes to HTTP:
- * 405 not POST, 413 too large, 401 not authenticated, 400 unreadable, 200 ignored, 202 queued,
+ * 405 not POST, 413 too large, 401 not authenticated, 400 unreadable, 200 ignored (or already
+ * cleared since the alert's last page), 202 queued,
  * 500 when the secret, towers.json or SQS fail (the sender retries on 5xx).
  */
 
@@ -45,6 +49,11 @@ export interface AckDeps {
     readonly environment?: string;
     readonly logger: AckLogger;
     readonly now?: () => number;
+    /**
+     * env STATE_TABLE: with it an alias is cleared once per page, whichever backend acknowledges
+     * or closes first (./clear-once); without it every call queues its recoveries. Default none.
+     */
+    readonly clearState?: ClearState;
 }
 
 export type AckResponse = APIGatewayProxyStructuredResultV2 & { readonly statusCode: number; readonly body: string };
@@ -116,7 +125,20 @@ export function createHandler(deps: AckDeps): (event: LambdaFunctionURLEvent, co
             if (plan.unknownTowers.length > 0) {
                 deps.logger.warn("The alert names towers that towers.json does not have; they were skipped", { ...about, unknownTowers: plan.unknownTowers });
             }
-            await sendIntents(deps.sqs, queueUrl, plan.intents);
+            const by = `${parsed.action} of alert ${parsed.alertId} by ${parsed.user}`;
+            if (deps.clearState !== undefined) {
+                const claim = await claimClear(deps.clearState, parsed.alias, by, now());
+                if (!claim.first) {
+                    deps.logger.info("The alert was already cleared since its last page; nothing queued", { ...about, clearedBy: claim.clearedBy, clearedAt: claim.clearedAt });
+                    return respond(200, { alreadyCleared: parsed.alias, clearedBy: claim.clearedBy, clearedAt: claim.clearedAt });
+                }
+            }
+            try {
+                await sendIntents(deps.sqs, queueUrl, plan.intents);
+            } catch (error) {
+                if (deps.clearState !== undefined) await releaseClear(deps.clearState, parsed.alias, by);
+                throw error;
+            }
             deps.logger.info("Queued recoveries for the acknowledged alert", { ...about, towers: plan.towers, allTowers: parsed.towers === null });
             return respond(202, { cleared: parsed.alias, towers: plan.towers, unknownTowers: plan.unknownTowers });
         } catch (error) {
@@ -133,6 +155,7 @@ const defaultDeps: AckDeps = {
     // The same towers.json tower-dispatch gets, written beside the bundle by the infrastructure.
     towers: once(() => loadTowers(join(__dirname, "towers.json"))),
     queueUrl: process.env.SIGNAL_QUEUE_URL,
+    clearState: process.env.STATE_TABLE ? { ddb: DynamoDBDocumentClient.from(new DynamoDBClient({})), table: process.env.STATE_TABLE } : undefined,
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
     logger: new Logger({ serviceName: "ack-webhook" }),
 };

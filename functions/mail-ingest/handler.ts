@@ -6,8 +6,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SNSEvent } from "aws-lambda";
-import type { OnCallClient } from "../shared/oncall-alerts";
-import { onCallClientFromEnv } from "../shared/oncall-env";
+import { onCallTargetsFromEnv } from "../shared/oncall-env";
 import { once } from "../shared/once";
 import { ingestRecord, loadIngestConfig, type IngestConfig, type IngestDeps, type IngestLogger, type IngestOutcome } from "./ingest";
 
@@ -34,7 +33,7 @@ export interface HandlerDeps extends Omit<IngestDeps, "config" | "logger" | "onC
      * undefined: on-call is off. A function so that a configuration mistake fails an invocation with
      * its message instead of the container's start.
      */
-    readonly onCall?: () => OnCallClient | undefined;
+    readonly onCall?: () => IngestDeps["onCall"];
 }
 
 export function createHandler(deps: HandlerDeps): (event: SNSEvent, context: Context) => Promise<IngestOutcome[]> {
@@ -73,7 +72,7 @@ function defaultDeps(): HandlerDeps {
         sns: new SNSClient({}),
         logger: new Logger({ serviceName: "mail-ingest" }),
         config: memoisedConfig(() => loadIngestConfig(__dirname)),
-        onCall: once(() => onCallClientFromEnv(new KMSClient({}))),
+        onCall: once(() => onCallTargetsFromEnv(new KMSClient({}))),
     };
 }
 

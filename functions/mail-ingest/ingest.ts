@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as z from "zod/mini";
 import { classify, defaultAlertKey, NO_ROUTE, parseMailRules, type Classification, type MailRules } from "../shared/mail-rules";
 import { routeTowers } from "../shared/mail-routing";
-import type { OnCallClient } from "../shared/oncall-alerts";
+import type { OnCallClient, OnCallTarget } from "../shared/oncall-alerts";
 import { mayLightTower, type SenderCheck, type SesVerdicts } from "../shared/sender-policy";
 import { sendIntents } from "../shared/intent-queue";
 import type { SignalIntent } from "../shared/signal-intent";
@@ -19,7 +19,7 @@ import { truncateChars } from "../shared/truncate";
 import type { Severity } from "../shared/severity";
 import type { TowerConfig } from "../shared/tower-config";
 import { canaryAgeMs, canaryVerdict, impostorWarning } from "./canary";
-import { onCallActionFor, page, type PageReport } from "./on-call-page";
+import { onCallActionFor, page, pageAll, pingAll, type PageReport } from "./on-call-page";
 import { parseMail, type ParsedAlertMail } from "./parse-mail";
 import { decodeSnsContent, readSesNotification, verdictsOf, type MailSource, type SesReceivedNotification } from "./ses-event";
 
@@ -71,8 +71,11 @@ export interface IngestDeps {
     readonly sns: Pick<SNSClient, "send">;
     readonly logger: IngestLogger;
     readonly config: IngestConfig;
-    /** On-call alerts and heartbeat; undefined: on-call is off (no paging, no heartbeat). */
-    readonly onCall?: OnCallClient;
+    /**
+     * On-call alerts and heartbeat; undefined: on-call is off (no paging, no heartbeat). A list in the
+     * migration window: every backend is paged, closed and pinged (see pageAll).
+     */
+    readonly onCall?: OnCallClient | readonly OnCallTarget[];
     /** Clock in epoch milliseconds. Default Date.now. */
     readonly now?: () => number;
 }
@@ -400,8 +403,11 @@ export interface MailStateItem {
 }
 
 export type Claim =
-    | { readonly kind: "claimed"; readonly intentsSent: boolean; readonly attempts: number }
+    | { readonly kind: "claimed"; readonly intentsSent: boolean; readonly attempts: number; readonly pagedIn?: readonly string[] }
     | { readonly kind: "done" };
+
+/** The mail item's attribute that records one backend reached by the mail's page or close (migration window). */
+export const PAGED_IN_PREFIX = "pagedIn_";
 
 export const mailStateKey = (messageId: string): string => `mail#${messageId}`;
 
@@ -453,7 +459,58 @@ export async function claimMail(ddb: IngestDeps["ddb"], table: string, messageId
         }
         throw error;
     }
-    return { kind: "claimed", intentsSent: existing.state === "intents-sent", attempts };
+    const pagedIn = Object.keys(existing).filter((k) => k.startsWith(PAGED_IN_PREFIX)).map((k) => k.slice(PAGED_IN_PREFIX.length));
+    return { kind: "claimed", intentsSent: existing.state === "intents-sent", attempts, ...(pagedIn.length === 0 ? {} : { pagedIn }) };
+}
+
+/** A recovery mail clears its alias (unless an acknowledgement did first), so later acknowledgements and closes queue nothing. */
+async function markClearedByMail(ddb: IngestDeps["ddb"], table: string, alias: string, messageId: string, now: number): Promise<void> {
+    try {
+        await ddb.send(
+            new UpdateCommand({
+                TableName: table,
+                Key: { pk: ackStateKey(alias) },
+                UpdateExpression: "SET clearedAt = :at, clearedBy = :by, expiresAt = if_not_exists(expiresAt, :exp)",
+                ConditionExpression: "attribute_not_exists(clearedAt)",
+                ExpressionAttributeValues: { ":at": new Date(now).toISOString(), ":by": `recovery mail ${messageId}`, ":exp": Math.floor(now / 1000) + IDEMPOTENCY_TTL_SECONDS },
+            }),
+        );
+    } catch (error) {
+        // Already cleared by an acknowledgement: nothing to record.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+}
+
+/** Records that a backend took the mail's page (or close), so a retry of the mail skips it. */
+async function markPagedIn(ddb: IngestDeps["ddb"], table: string, messageId: string, backend: string, now: number): Promise<void> {
+    await ddb.send(
+        new UpdateCommand({
+            TableName: table,
+            Key: { pk: mailStateKey(messageId) },
+            UpdateExpression: "SET #b = :at",
+            ExpressionAttributeNames: { "#b": `${PAGED_IN_PREFIX}${backend}` },
+            ExpressionAttributeValues: { ":at": new Date(now).toISOString() },
+        }),
+    );
+}
+
+/** The item that lets an alias be cleared once per page: `ack#<alias>` (ack-webhook's clearOnce). */
+export const ackStateKey = (alias: string): string => `ack#${alias}`;
+
+/**
+ * A mail that opens (or re-opens) an on-call alert makes its alias clearable again: ack-webhook
+ * clears a tower for the first acknowledgement or close after this, from either backend, and
+ * answers every later one without queueing anything (see functions/ack-webhook/clear-once.ts).
+ */
+async function markPaged(ddb: IngestDeps["ddb"], table: string, alias: string, messageId: string, now: number): Promise<void> {
+    await ddb.send(
+        new UpdateCommand({
+            TableName: table,
+            Key: { pk: ackStateKey(alias) },
+            UpdateExpression: "SET pagedAt = :at, pagedBy = :mail, expiresAt = :exp REMOVE clearedAt, clearedBy",
+            ExpressionAttributeValues: { ":at": new Date(now).toISOString(), ":mail": messageId, ":exp": Math.floor(now / 1000) + IDEMPOTENCY_TTL_SECONDS },
+        }),
+    );
 }
 
 async function setMailState(ddb: IngestDeps["ddb"], table: string, messageId: string, state: MailStateItem["state"], extra: Record<string, unknown> = {}): Promise<void> {
@@ -609,7 +666,12 @@ export async function ingestNotification(notification: SesReceivedNotification, 
                     environment: config.environment,
                     original: describeSource(source),
                 });
-                paging = await page(deps.onCall, action, logger, messageId);
+                if (action.kind === "create") await markPaged(deps.ddb, config.stateTable, action.alert.alias, messageId, (deps.now ?? Date.now)());
+                // The recovery mail cleared the towers itself: the Close webhooks it causes have nothing left to clear.
+                if (action.kind === "close") await markClearedByMail(deps.ddb, config.stateTable, action.alias, messageId, (deps.now ?? Date.now)());
+                paging = isTargetList(deps.onCall)
+                    ? await pageAll(deps.onCall, action, logger, messageId, claim.pagedIn ?? [], (backend) => markPagedIn(deps.ddb, config.stateTable, messageId, backend, (deps.now ?? Date.now)()))
+                    : await page(deps.onCall, action, logger, messageId);
                 onCallNote = paging;
             }
             const base = buildSummary({
@@ -657,7 +719,14 @@ export async function ingestNotification(notification: SesReceivedNotification, 
 async function ingestCanary(deps: IngestDeps, mail: ParsedAlertMail, messageId: string, receivedAt: string, canaryId: string): Promise<IngestOutcome> {
     const { config, logger, onCall } = deps;
     let heartbeat = "not configured";
-    if (onCall !== undefined && config.heartbeatName !== undefined) {
+    if (isTargetList(onCall) && config.heartbeatName !== undefined) {
+        // The migration window: the heartbeat in each backend is kept alive.
+        const result = await pingAll(onCall, config.heartbeatName);
+        heartbeat = result.text;
+        for (const failure of result.failures) {
+            logger.error("Could not ping the canary's heartbeat; on-call is paged if it expires", { messageId, canaryId, heartbeatName: config.heartbeatName, ...failure });
+        }
+    } else if (onCall !== undefined && !isTargetList(onCall) && config.heartbeatName !== undefined) {
         const result = await onCall.pingHeartbeat(config.heartbeatName);
         if (result.ok) {
             heartbeat = "pinged";
@@ -677,4 +746,8 @@ async function ingestCanary(deps: IngestDeps, mail: ParsedAlertMail, messageId: 
     const ageMs = canaryAgeMs(receivedAt, mail.date);
     logger.info("Canary received", { messageId, canaryId, ageMs, ageSeconds: ageMs === undefined ? undefined : Math.round(ageMs / 1000), sentAt: mail.date, receivedAt, heartbeat });
     return { kind: "canary", messageId, canaryId, heartbeat };
+}
+
+function isTargetList(onCall: IngestDeps["onCall"]): onCall is readonly OnCallTarget[] {
+    return Array.isArray(onCall);
 }

@@ -1,4 +1,4 @@
-import { onCallAlias, type OnCallAlert, type OnCallClient } from "../shared/oncall-alerts";
+import { onCallAlias, type OnCallAlert, type OnCallClient, type OnCallTarget } from "../shared/oncall-alerts";
 import type { ActiveSeverity, Severity } from "../shared/severity";
 import type { SignalIntent } from "../shared/signal-intent";
 
@@ -110,4 +110,62 @@ export async function page(client: OnCallClient, action: OnCallAction, logger: P
     return closing
         ? { onCall: `not closed: ${result.problem}`, problem: `on-call refused to close the alert: ${result.problem}` }
         : { onCall: `not paged: ${result.problem}`, problem: `on-call refused the page: ${result.problem}` };
+}
+
+/**
+ * The migration window: carries out the action in every backend (Opsgenie and JSM), each once.
+ * `already` names the backends an earlier attempt of this mail reached; they are skipped, so
+ * Lambda's retry after one backend failed retries only that one. `reached` records a backend as
+ * soon as it accepted (before any throw). A refusal in one backend never keeps the other from being
+ * paged: it is reported in the summary. A retryable failure in any backend throws
+ * {@link OnCallUnavailableError} after the others were tried and recorded.
+ */
+export async function pageAll(
+    targets: readonly OnCallTarget[],
+    action: OnCallAction,
+    logger: PageLogger,
+    messageId: string,
+    already: readonly string[],
+    reached: (backend: string) => Promise<void>,
+): Promise<PageReport> {
+    if (action.kind === "none") return { onCall: `not paged: ${action.reason}` };
+    const closing = action.kind === "close";
+    const alias = closing ? action.alias : action.alert.alias;
+    const verb = closing ? "closed" : "paged";
+    const pending = targets.filter((t) => !already.includes(t.backend));
+    const results = await Promise.all(pending.map(async (t) => ({ backend: t.backend, result: closing ? await t.client.closeAlert(action.alias, action.note) : await t.client.createAlert(action.alert) })));
+    const done = targets.filter((t) => already.includes(t.backend)).map((t) => t.backend as string);
+    const refused: string[] = [];
+    const unavailable: string[] = [];
+    for (const { backend, result } of results) {
+        if (result.ok) {
+            await reached(backend);
+            done.push(backend);
+            logger.info(closing ? "Closed the on-call alert" : "Paged on-call", { messageId, alias, backend, status: result.status });
+        } else if (result.retryable) {
+            unavailable.push(`${backend}: ${result.problem}`);
+        } else {
+            logger.error(closing ? "On-call refused to close the alert" : "On-call refused the page", { messageId, alias, backend, status: result.status, problem: result.problem });
+            refused.push(`${backend}: ${result.problem}`);
+        }
+    }
+    if (unavailable.length > 0) {
+        // Only the backends that failed are tried again: the others are recorded as reached.
+        throw new OnCallUnavailableError(undefined, unavailable.join("; "));
+    }
+    const ordered = targets.map((t) => t.backend as string).filter((b) => done.includes(b));
+    const head = ordered.length === 0 ? `not ${verb}` : `${verb} in ${ordered.join(" and ")} (alias ${alias})`;
+    if (refused.length === 0) return { onCall: head };
+    const refusal = closing ? "refused to close the alert" : "refused the page";
+    return { onCall: `${head}; not ${verb} in ${refused.join("; ")}`, problem: `on-call ${refusal}: ${refused.join("; ")}` };
+}
+
+/** Pings the heartbeat in every backend; "pinged" when all answered, else each failure named by backend. Never throws. */
+export async function pingAll(targets: readonly OnCallTarget[], name: string): Promise<{ readonly ok: boolean; readonly text: string; readonly failures: readonly { backend: string; status?: number; retryable: boolean; problem: string }[] }> {
+    const results = await Promise.all(targets.map(async (t) => ({ backend: t.backend, result: await t.client.pingHeartbeat(name) })));
+    const failures = results.flatMap(({ backend, result }) => (result.ok ? [] : [{ backend, status: result.status, retryable: result.retryable, problem: result.problem }]));
+    if (failures.length === 0) return { ok: true, text: "pinged", failures };
+    const pinged = results.filter((r) => r.result.ok).map((r) => r.backend);
+    const text = `${pinged.length === 0 ? "" : `pinged in ${pinged.join(" and ")}; `}${failures.map((f) => `${f.backend}: ${f.problem}`).join("; ")}`;
+    return { ok: false, text, failures };
 }

@@ -48,6 +48,30 @@ export const ONCALL_API_URL_ENV = "ONCALL_API_URL";
 /** Environment variable holding the API integration key as KMS ciphertext (see kms-env-secret.ts). */
 export const ONCALL_API_KEY_ENV = "ONCALL_API_KEY_CIPHERTEXT";
 
+/**
+ * In the migration window (`alertline:oncall.backend: [opsgenie, jsm]`): the second backend's base URL
+ * and key ciphertext. mail-ingest pages both, closes in both and pings both heartbeats.
+ */
+export const ONCALL_ALSO_API_URL_ENV = "ONCALL_ALSO_API_URL";
+export const ONCALL_ALSO_API_KEY_ENV = "ONCALL_ALSO_API_KEY_CIPHERTEXT";
+
+/** Which backend an alert API base URL belongs to: JSM's integration API, else Opsgenie's. Pure. */
+export function onCallBackendOf(apiUrl: string): OnCallBackend {
+    let path: string;
+    try {
+        path = new URL(apiUrl).pathname;
+    } catch {
+        return "opsgenie";
+    }
+    return /\/jsm\/ops\/integration\/?$/.test(path) ? "jsm" : "opsgenie";
+}
+
+/** One backend's client, named for reports and logs. */
+export interface OnCallTarget {
+    readonly backend: OnCallBackend;
+    readonly client: OnCallClient;
+}
+
 /** Opsgenie's field limits (facts.md); JSM takes the same body. */
 export const ONCALL_LIMITS = {
     message: 130,

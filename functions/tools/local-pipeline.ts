@@ -5,7 +5,7 @@ import { createServer } from "node:http";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { canarySender, heartbeatName } from "../../components/mail-canary";
-import { parseSettings, rawSettings, type AlertlineSettings } from "../../components/stack-config";
+import { jsmOnCall, onCallBackends as onCallBackendsOf, opsgenieOnCall, parseSettings, rawSettings, type AlertlineSettings } from "../../components/stack-config";
 import { towerConfig } from "../../components/site-config";
 import { PROJECT_ROOT, readStackConfig } from "../../test/harness/stack-files";
 import { createHandler as createAckHandler } from "../ack-webhook/handler";
@@ -25,7 +25,7 @@ import { startTowerEmulator, type TowerEmulator } from "./patlite-emulator";
 import { MAIL_INGEST_TRANSLATION, startStateTable } from "./local-aws/dynamo";
 import { startFunctionUrl } from "./local-aws/function-url";
 import { close as closeServer, listen, LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, readBody } from "./local-aws/http";
-import { startOnCallSink, type OnCallAlert, type OnCallRequest } from "./local-aws/oncall";
+import { startOnCallSink, type OnCallAlert, type OnCallRequest, type OnCallWebhookCall } from "./local-aws/oncall";
 import { startS3Stub } from "./local-aws/s3";
 import { startSesInbound, type VerdictMode } from "./local-aws/ses";
 import { slackWebhookRefusal } from "./local-aws/slack";
@@ -52,8 +52,9 @@ import { startSqsStub } from "./local-aws/sqs";
  * are the local peers in ./local-aws, reached through the real SDK clients.
  */
 
-export const USAGE = `usage: npm start -- [--stack dev|prod] [--smtp-port 2525] [--verdicts pass|fail] [--canary-seconds 60] [--ack-port 0]
+export const USAGE = `usage: npm start -- [--stack dev|prod] [--oncall opsgenie|jsm|dual] [--smtp-port 2525] [--verdicts pass|fail] [--canary-seconds 60] [--ack-port 0]
   --stack           the Pulumi stack whose sites, towers, senders and rules to run (default dev)
+  --oncall          the on-call backend to run against its stand-in: opsgenie, jsm, or dual (both, the migration window); default the stack's alertline:oncall
   --smtp-port       where the SMTP server listens on 127.0.0.1 (default 2525; 0 picks a free port)
   --verdicts        the SPF/DKIM/DMARC verdicts every mail gets (default pass; fail shows the untrusted path)
   --canary-seconds  send the mail-path canary right after start and then every N seconds (default 60; 0 sends none)
@@ -82,6 +83,29 @@ export interface PipelineArgs {
     /** Seconds between canaries; 0: none. */
     readonly canarySeconds: number;
     readonly ackPort: number;
+    /** --oncall: run this backend (or both) instead of the stack's; undefined keeps the stack's. */
+    readonly oncall?: LocalOnCallMode;
+}
+
+export type LocalOnCallMode = "opsgenie" | "jsm" | "dual";
+
+/** The JSM site `--oncall jsm|dual` uses when the stack has none: a made-up cloud ID and account (only the stand-in sees them). */
+export const LOCAL_JSM_SITE = { cloudId: "00000000-0000-4000-8000-00000000c10d", email: "alertline-local@example.com" } as const;
+
+/**
+ * `alertline:oncall` for a --oncall mode, from the stack's own: the stack's settings of a backend
+ * where it has them (its team name serves both, as Opsgenie's migration keeps team names), else
+ * local ones ({@link LOCAL_JSM_SITE}, Opsgenie's us region). Pure.
+ */
+export function localOnCall(oncall: AlertlineSettings["oncall"], mode: LocalOnCallMode): Record<string, unknown> {
+    const opsgenie = opsgenieOnCall(oncall);
+    const jsm = jsmOnCall(oncall);
+    const team = opsgenie?.team ?? jsm!.team;
+    const opsgenieFields = { region: opsgenie?.region ?? "us", team };
+    const jsmFields = { cloudId: jsm?.cloudId ?? LOCAL_JSM_SITE.cloudId, email: jsm?.email ?? LOCAL_JSM_SITE.email };
+    if (mode === "opsgenie") return { backend: "opsgenie", ...opsgenieFields };
+    if (mode === "jsm") return { backend: "jsm", team: jsm?.team ?? team, ...jsmFields };
+    return { backend: ["opsgenie", "jsm"], ...opsgenieFields, ...(jsm !== undefined && jsm.team !== team ? { jsmTeam: jsm.team } : {}), ...jsmFields };
 }
 
 /** A port number 0–65535 from the option's text; throws naming the option. */
@@ -93,12 +117,13 @@ function portOption(name: string, text: string): number {
 
 /** Reads the command line; throws {@link PipelineUsageError} saying what is wrong. Pure. */
 export function parsePipelineArgs(argv: readonly string[]): PipelineArgs | "help" {
-    let values: { stack?: string; "smtp-port"?: string; verdicts?: string; "canary-seconds"?: string; "ack-port"?: string; help?: boolean };
+    let values: { stack?: string; oncall?: string; "smtp-port"?: string; verdicts?: string; "canary-seconds"?: string; "ack-port"?: string; help?: boolean };
     try {
         ({ values } = parseArgs({
             args: [...argv],
             options: {
                 stack: { type: "string" },
+                oncall: { type: "string" },
                 "smtp-port": { type: "string" },
                 verdicts: { type: "string" },
                 "canary-seconds": { type: "string" },
@@ -123,7 +148,11 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineArgs | "help
     if (verdicts !== "pass" && verdicts !== "fail") throw new PipelineUsageError(`--verdicts must be pass or fail, got ${JSON.stringify(verdicts)}\n${USAGE}`);
     const stack = values.stack ?? "dev";
     if (stack === "") throw new PipelineUsageError(`--stack needs a stack name, e.g. dev\n${USAGE}`);
-    return { stack, smtpPort, verdicts, canarySeconds, ackPort };
+    const oncall = values.oncall;
+    if (oncall !== undefined && oncall !== "opsgenie" && oncall !== "jsm" && oncall !== "dual") {
+        throw new PipelineUsageError(`--oncall must be opsgenie, jsm or dual (both backends, the migration window), got ${JSON.stringify(oncall)}\n${USAGE}`);
+    }
+    return { stack, smtpPort, verdicts, canarySeconds, ackPort, ...(oncall === undefined ? {} : { oncall }) };
 }
 
 // ---- The stack's configuration ----------------------------------------------------------------------
@@ -268,6 +297,8 @@ export interface LocalPipelineOptions {
     readonly log?: (line: string) => void;
     /** Replaces the stack's alertline:oncall (validated the same way), e.g. to run JSM's backend against its stand-in. Default the stack's. */
     readonly onCall?: Record<string, unknown>;
+    /** Runs this backend (or both) against the stand-ins instead of the stack's ({@link localOnCall}); ignored when onCall is given. */
+    readonly oncall?: LocalOnCallMode;
 }
 
 export interface LocalPipelineTower {
@@ -289,10 +320,22 @@ export interface LocalPipeline {
     readonly towers: readonly LocalPipelineTower[];
     /** Every message the Slack sink received, in order. */
     readonly slackMessages: SlackPost[];
-    /** The stack's on-call backend; the stand-in answers for either. */
-    readonly onCallBackend: OnCallBackend;
-    /** Base URL mail-ingest pages: the stand-in's Opsgenie API, or its JSM integration API. */
+    /** The stack's on-call backend ("dual" in the migration window); the stand-in answers for either. */
+    readonly onCallBackend: OnCallBackend | "dual";
+    /** The backends paged, Opsgenie first. */
+    readonly onCallBackends: readonly OnCallBackend[];
+    /** Base URL mail-ingest pages: the stand-in's Opsgenie API, or its JSM integration API (Opsgenie's in the window). */
     readonly onCallUrl: string;
+    /** Each backend's base URL on the stand-in. */
+    readonly onCallUrls: Readonly<Partial<Record<OnCallBackend, string>>>;
+    /**
+     * Acknowledges the alert with this alias in one backend's stand-in, as someone on call would
+     * (POST /v2/alerts/{alias}/acknowledge?identifierType=alias); its outgoing webhook then calls
+     * ack-webhook. Resolves with the stand-in's status; settled() waits for the webhook and what follows.
+     */
+    acknowledge(backend: OnCallBackend, alias: string): Promise<number>;
+    /** Every call the stand-in's outgoing webhooks made to ack-webhook. */
+    readonly webhookCalls: readonly OnCallWebhookCall[];
     /** Every request the on-call stand-in received, in order. */
     readonly onCallRequests: readonly OnCallRequest[];
     /** The on-call alerts as they stand now, in the order they were opened. */
@@ -321,7 +364,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         throw new PipelineUsageError(`canarySeconds must be 0 (no canary on a timer) to 86400 seconds, got ${canarySeconds}`);
     }
     const loaded = loadLocalStack(options.stack ?? "dev");
-    const stack = options.onCall === undefined ? loaded : { ...loaded, settings: parseSettings({ ...loaded.settings, oncall: options.onCall }) };
+    const onCallOverride = options.onCall ?? (options.oncall === undefined ? undefined : localOnCall(loaded.settings.oncall, options.oncall));
+    const stack = onCallOverride === undefined ? loaded : { ...loaded, settings: parseSettings({ ...loaded.settings, oncall: onCallOverride }) };
     const environment = stack.settings.environment;
     // The names the stack deploys (components/mail-canary.ts), so the log shows what on-call would see.
     const canary = stack.settings.canary.enabled && stack.settings.mail !== undefined ? { sender: canarySender(stack.settings.mail.domain), heartbeatName: heartbeatName(environment) } : undefined;
@@ -358,19 +402,25 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         const slack = await startSlackSink(log);
         closers.push(() => slack.close());
         const oncallSettings = stack.settings.oncall;
+        const jsmSettings = jsmOnCall(oncallSettings);
+        const onCallBackends = onCallBackendsOf(oncallSettings);
         // With JSM the heartbeat ping goes to the ops REST API stand-in: the stack's site and team, a token made for the run.
-        const jsmSite = oncallSettings.backend === "jsm" ? { cloudId: oncallSettings.cloudId, email: oncallSettings.email, apiToken: `local-${randomUUID()}`, teams: [{ id: randomUUID(), name: oncallSettings.team }] } : undefined;
+        const jsmSite = jsmSettings === undefined ? undefined : { cloudId: jsmSettings.cloudId, email: jsmSettings.email, apiToken: `local-${randomUUID()}`, teams: [{ id: randomUUID(), name: jsmSettings.team }] };
         const onCallSink = await startOnCallSink({ log, ...(jsmSite === undefined ? {} : { jsmOps: jsmSite }) });
         closers.push(() => onCallSink.close());
-        const onCallBackend = oncallSettings.backend;
-        const onCallUrl = onCallBackend === "jsm" ? onCallSink.jsmUrl : onCallSink.url;
-        const onCall = createOnCallClient({
-            apiUrl: onCallUrl,
-            apiKey: async () => LOCAL_ONCALL_KEY,
-            ...(jsmSite === undefined
-                ? {}
-                : { jsmHeartbeat: { opsApiUrl: jsmOpsApiUrl(jsmSite.cloudId, onCallSink.gatewayUrl), teamId: jsmSite.teams[0].id, email: jsmSite.email, apiToken: async () => jsmSite.apiToken } }),
-        });
+        const onCallBackend: OnCallBackend | "dual" = onCallBackends.length > 1 ? "dual" : onCallBackends[0];
+        const onCallUrls: Partial<Record<OnCallBackend, string>> = Object.fromEntries(onCallBackends.map((b) => [b, b === "jsm" ? onCallSink.jsmUrl : onCallSink.url]));
+        const onCallUrl = onCallUrls[onCallBackends[0]]!;
+        const clientOf = (backend: OnCallBackend) =>
+            createOnCallClient({
+                apiUrl: onCallUrls[backend]!,
+                apiKey: async () => LOCAL_ONCALL_KEY,
+                ...(backend !== "jsm" || jsmSite === undefined
+                    ? {}
+                    : { jsmHeartbeat: { opsApiUrl: jsmOpsApiUrl(jsmSite.cloudId, onCallSink.gatewayUrl), teamId: jsmSite.teams[0].id, email: jsmSite.email, apiToken: async () => jsmSite.apiToken } }),
+            });
+        // One backend: its client, as mail-ingest's handler builds it; the window: both, named (functions/shared/oncall-env.ts).
+        const onCall = onCallBackends.length === 1 ? clientOf(onCallBackends[0]) : onCallBackends.map((backend) => ({ backend, client: clientOf(backend) }));
 
         const towers: LocalPipelineTower[] = [];
         for (const { config, note } of stack.towers) {
@@ -468,6 +518,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             queueUrl: sqs.queueUrl,
             environment,
             logger: functionLogger("ack-webhook", log),
+            // An alias is cleared once per page, whichever backend's webhook comes first.
+            clearState: { ddb: dynamo.documentClient, table: names.table },
         });
         let ack;
         try {
@@ -480,6 +532,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         }
         stages.unshift(ack);
         closers.push(() => ack.close());
+        // Each backend's outgoing webhook posts Acknowledge and Close to ack-webhook with this run's token (as components/ack-endpoint.ts sets it up).
+        for (const backend of onCallBackends) onCallSink.setWebhook(backend, { url: ack.url, headers: { [TOKEN_HEADER]: ackToken } });
+        stages.unshift(onCallSink);
 
         const sendCanary = createCanaryHandler({
             send: (raw, from, to) => sendCanaryViaSmtp(raw, from, to, smtpTarget),
@@ -499,7 +554,21 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             towers,
             slackMessages: slack.posts,
             onCallBackend,
+            onCallBackends,
             onCallUrl,
+            onCallUrls,
+            acknowledge: async (backend, alias) => {
+                const base = onCallUrls[backend];
+                if (base === undefined) throw new PipelineUsageError(`the run pages ${onCallBackends.join(" and ")}, not ${backend}: start it with --oncall ${backend} or dual`);
+                const response = await fetch(`${base}/v2/alerts/${encodeURIComponent(alias)}/acknowledge?identifierType=alias`, {
+                    method: "POST",
+                    headers: { "content-type": "application/json", authorization: `GenieKey ${LOCAL_ONCALL_KEY}` },
+                    body: JSON.stringify({ user: "you@example.com", source: "npm start" }),
+                });
+                await response.text();
+                return response.status;
+            },
+            webhookCalls: onCallSink.webhookCalls,
             onCallRequests: onCallSink.requests,
             onCallAlerts: () => onCallSink.alerts(),
             canary,
@@ -631,9 +700,14 @@ export function ackCurl(ackUrl: string, token: string, environment: string, mail
     ].join(" ");
 }
 
+/** A curl that acknowledges an alert by alias in the on-call stand-in (Opsgenie's Alert API, or JSM's integration events API, same path). */
+export function standInAckCurl(apiUrl: string, alias: string): string {
+    return `curl -sS -X POST ${shellQuoted(`${apiUrl}/v2/alerts/${encodeURIComponent(alias)}/acknowledge?identifierType=alias`)} -H 'content-type: application/json' -H ${shellQuoted(`Authorization: GenieKey ${LOCAL_ONCALL_KEY}`)} --data '{"user":"you@example.com"}'`;
+}
+
 /** What `npm start` prints once everything listens. */
 export function banner(
-    pipeline: Pick<LocalPipeline, "stack" | "smtpHost" | "smtpPort" | "alertAddress" | "verdicts" | "towers" | "onCallBackend" | "onCallUrl" | "canary" | "canarySeconds" | "ackUrl" | "ackToken">,
+    pipeline: Pick<LocalPipeline, "stack" | "smtpHost" | "smtpPort" | "alertAddress" | "verdicts" | "towers" | "onCallBackend" | "onCallUrl" | "canary" | "canarySeconds" | "ackUrl" | "ackToken"> & Partial<Pick<LocalPipeline, "onCallUrls">>,
 ): string {
     const { stack } = pipeline;
     const allowed = stack.settings.mail?.allowedSenders ?? [];
@@ -660,7 +734,9 @@ export function banner(
             const result = classify({ from: sender, subject, text: "" }, stack.rules);
             return `    "${subject}" → ${result.severity}${result.rule ? ` (rule ${result.rule})` : " (no rule matched: default severity)"}`;
         }),
-        `  on-call   ${pipeline.onCallBackend === "jsm" ? "JSM integration API" : "Opsgenie API"} stand-in ${pipeline.onCallUrl} (alertline:oncall backend ${pipeline.onCallBackend}): mail that lights a tower opens an alert whose alias is its correlation key; its recovery closes it`,
+        pipeline.onCallBackend === "dual"
+            ? `  on-call   Opsgenie API stand-in ${pipeline.onCallUrls?.opsgenie} and JSM integration API stand-in ${pipeline.onCallUrls?.jsm} (alertline:oncall backend [opsgenie, jsm], the migration window): mail that lights a tower opens an alert in each, alias its correlation key; its recovery closes both; an acknowledgement from either clears the towers once`
+            : `  on-call   ${pipeline.onCallBackend === "jsm" ? "JSM integration API" : "Opsgenie API"} stand-in ${pipeline.onCallUrl} (alertline:oncall backend ${pipeline.onCallBackend}): mail that lights a tower opens an alert whose alias is its correlation key; its recovery closes it`,
         `  canary    ${canaryLine}`,
         `  ack       ${pipeline.ackUrl} standing in for the ack-webhook function URL (the on-call webhook posts there with this run's token)`,
         "  send one:",
@@ -671,6 +747,8 @@ export function banner(
             ? [
                   `  acknowledge its on-call alert (alias ${JSON.stringify(mail.alias)}) as the webhook would; the towers it lit go back to quiet:`,
                   `    ${ackCurl(pipeline.ackUrl, pipeline.ackToken, stack.settings.environment, mail)}`,
+                  "  or acknowledge it in the on-call stand-in, whose outgoing webhook then calls the endpoint above:",
+                  ...Object.entries(pipeline.onCallUrls ?? {}).map(([backend, url]) => `    ${standInAckCurl(url!, mail.alias)}   # ${backend}`),
               ]
             : [`  the test mail is ${mail.severity} under these rules: it lights nothing and opens no on-call alert to acknowledge`]),
         "  Ctrl-C stops everything.",

@@ -167,7 +167,7 @@ export async function explainMail(raw: Buffer, request: { readonly file: string;
         route: analysis.classification.route,
         towers: lit,
         towersNotLit,
-        onCall: { backend: settings.oncall.backend, action },
+        onCall: { backend: [settings.oncall.backend].flat().join(" and "), action },
         slack,
         problems: analysis.problems,
     };

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AlertChannel, AlertChannelArgs, channelKeyPolicy, DEFAULT_FLOOD_CONTROL, floodControlSettings, notifierPolicy, slackHandle } from "../../components/alert-channel";
-import { JSM_DATADOG_API_URL } from "../../components/oncall-routing";
+import { JSM_DATADOG_API_URL, onCallRoutingProblem } from "../../components/oncall-routing";
 import { RecordingEngine, reveal, SecretValue } from "../harness/mock-engine";
 import { policyDocument, recordResources } from "../harness/record";
 
@@ -25,7 +25,7 @@ function channelArgs(overrides: Partial<AlertChannelArgs> = {}): AlertChannelArg
 
 let engine: RecordingEngine;
 let handles: string;
-let link: { backend?: string; alertsApiUrl?: string; alertsApiKey?: string; teamId?: string } = {};
+let link: { backend?: string | readonly string[]; alertsApiUrl?: string; alertsApiKey?: string; teamId?: string } = {};
 beforeAll(async () => {
     engine = await recordResources(() => {
         const channel = new AlertChannel("alerts", channelArgs());
@@ -206,6 +206,58 @@ describe("AlertChannel's link for alertline's own pages", () => {
         expect(integration.inputs).toMatchObject({ name: "alertline-dev-alertline", type: "API", teamId: team.id, enabled: true });
         expect(integration.state.apiKey).toEqual(expect.any(String));
         expect(jsmLink).toEqual({ url: "https://api.atlassian.com/jsm/ops/integration", key: integration.state.apiKey, hasOpsgenie: false, teamId: team.id });
+    });
+});
+
+describe("AlertChannel in the migration window (oncall.backend [opsgenie, jsm])", () => {
+    const DUAL = { backend: ["opsgenie", "jsm"] as const, region: "eu" as const, team: "alertline-dev", cloudId: JSM_SETTINGS.cloudId, email: JSM_SETTINGS.email };
+    let dual: RecordingEngine;
+    let dualHandles = "";
+    let pages: { backend: string; url: string; key?: string }[] = [];
+    beforeAll(async () => {
+        dual = await recordResources(() => {
+            const channel = new AlertChannel(
+                "alerts",
+                channelArgs({ onCall: DUAL, onCallJsmApiToken: pulumi.secret(JSM_TOKEN) }),
+            );
+            channel.datadogHandles.apply((h) => (dualHandles = h));
+            pages = (channel.onCall.pages ?? []).map((p) => ({ backend: p.backend, url: p.alertsApiUrl }));
+            (channel.onCall.pages ?? []).forEach((p, i) => p.alertsApiKey?.apply((k) => (pages[i].key = k)));
+        });
+    });
+
+    it("keeps every Opsgenie resource as it was and adds JSM's team and integrations beside them", () => {
+        for (const name of ["alerts-oncall-team", "alerts-oncall-datadog-integration", "alerts-oncall-alerts-integration"]) {
+            expect(dual.registrations.some((r) => r.type.startsWith("pulumi-nodejs:dynamic/opsgenie:") && r.name === name)).toBe(true);
+        }
+        expect(dual.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team").inputs.displayName).toBe("alertline-dev");
+        expect(dual.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-datadog-integration").inputs).toMatchObject({ type: "Datadog" });
+        expect(dual.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-alerts-integration").inputs).toMatchObject({ type: "API" });
+    });
+
+    it("has a Datadog service object per backend, and monitors mention both", () => {
+        const opsgenie = dual.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-datadog-service");
+        const jsm = dual.get("datadog:opsgenie/serviceObject:ServiceObject", "alerts-oncall-jsm-datadog-service");
+        expect(opsgenie.inputs).toMatchObject({ name: "alertline-dev", region: "eu" });
+        expect(reveal(opsgenie.inputs.opsgenieApiKey)).toBe(dual.get("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "alerts-oncall-datadog-integration").state.apiKey);
+        expect(jsm.inputs).toMatchObject({ name: "alertline-dev-jsm", region: "custom", customUrl: JSM_DATADOG_API_URL });
+        expect(reveal(jsm.inputs.opsgenieApiKey)).toBe(dual.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-datadog-integration").state.apiKey);
+        expect(dualHandles).toBe("@opsgenie-alertline-dev @opsgenie-alertline-dev-jsm @slack-acme-monitoring-alerts-dev");
+    });
+
+    it("links both backends' alert APIs for alertline's own pages, Opsgenie first", () => {
+        const integration = dual.get("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "alerts-oncall-alerts-integration");
+        expect(pages).toEqual([
+            { backend: "opsgenie", url: "https://api.eu.opsgenie.com", key: integration.state.apiKey },
+            { backend: "jsm", url: "https://api.atlassian.com/jsm/ops/integration", key: dual.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-alerts-integration").state.apiKey },
+        ]);
+    });
+
+    it("refuses the window without Opsgenie's key or JSM's API token, naming the secret", () => {
+        expect(onCallRoutingProblem({ settings: DUAL, jsmApiToken: JSM_TOKEN })).toMatch(/alertline:opsgenieApiKey/);
+        expect(onCallRoutingProblem({ settings: DUAL, apiKey: ONCALL_KEY })).toMatch(/alertline:jsmApiToken/);
+        expect(onCallRoutingProblem({ settings: DUAL, apiKey: ONCALL_KEY, jsmApiToken: JSM_TOKEN })).toBeUndefined();
+        expect(onCallRoutingProblem({ settings: { backend: "opsgenie", region: "us", team: "t" }, apiKey: ONCALL_KEY })).toBeUndefined();
     });
 });
 

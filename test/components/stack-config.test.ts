@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, decodeConfigValue, parseSettings, rawSettings, requiredSecrets, RETIRED_SECRETS, SECRETS } from "../../components/stack-config";
+import { ConfigError, decodeConfigValue, jsmOnCall, onCallBackends, opsgenieOnCall, parseSettings, rawSettings, requiredSecrets, RETIRED_SECRETS, SECRETS } from "../../components/stack-config";
 
 const valid = {
     environment: "dev",
@@ -97,6 +97,62 @@ describe("parseSettings", () => {
     it("refuses the Opsgenie region under jsm, naming the known settings", () => {
         const [problem] = problems({ ...valid, oncall: { ...JSM, region: "eu" } });
         expect(problem).toMatch(/^alertline:oncall\.region is not a known setting; known settings here: .*cloudId.*email/);
+    });
+});
+
+describe("parseSettings: the migration window, oncall.backend [opsgenie, jsm]", () => {
+    const DUAL = { backend: ["opsgenie", "jsm"], region: "eu", team: "alertline-oncall", cloudId: JSM.cloudId, email: JSM.email };
+
+    it("accepts both backends' settings, in either order, Opsgenie first", () => {
+        expect(parseSettings({ ...valid, oncall: { ...DUAL, backend: ["jsm", "opsgenie"] } }).oncall).toEqual(DUAL);
+        expect(onCallBackends(parseSettings({ ...valid, oncall: DUAL }).oncall)).toEqual(["opsgenie", "jsm"]);
+    });
+
+    it("gives JSM the Opsgenie team's name unless jsmTeam names another (the migration keeps names, or makes a second team when one is taken)", () => {
+        const same = parseSettings({ ...valid, oncall: DUAL }).oncall;
+        const other = parseSettings({ ...valid, oncall: { ...DUAL, jsmTeam: "alertline-oncall (migrated)" } }).oncall;
+        expect([opsgenieOnCall(same), jsmOnCall(same)]).toEqual([
+            { region: "eu", team: "alertline-oncall" },
+            { cloudId: JSM.cloudId, team: "alertline-oncall", email: JSM.email },
+        ]);
+        expect(jsmOnCall(other)?.team).toBe("alertline-oncall (migrated)");
+        expect(opsgenieOnCall(other)?.team).toBe("alertline-oncall");
+    });
+
+    it("keeps the single forms' parts apart", () => {
+        expect([opsgenieOnCall(parseSettings(valid).oncall), jsmOnCall(parseSettings(valid).oncall)]).toEqual([{ region: "us", team: "alertline-dev" }, undefined]);
+        expect([opsgenieOnCall(JSM), jsmOnCall(JSM)]).toEqual([undefined, { cloudId: JSM.cloudId, team: JSM.team, email: JSM.email }]);
+    });
+
+    it("refuses a list that is not both backends once each", () => {
+        for (const backend of [["opsgenie"], ["jsm", "jsm"], ["opsgenie", "jsm", "jsm"], []]) {
+            expect(problems({ ...valid, oncall: { ...DUAL, backend } })).toContainEqual(expect.stringMatching(/^alertline:oncall\.backend must be \[opsgenie, jsm\] for the migration window/));
+        }
+        expect(problems({ ...valid, oncall: { ...DUAL, backend: ["opsgenie", "pagerduty"] } })[0]).toMatch(/^alertline:oncall\.backend\[1\] "pagerduty" must list opsgenie and jsm/);
+    });
+
+    it("names each missing JSM setting of the window and where in Atlassian's admin to find it", () => {
+        const found = problems({ ...valid, oncall: { backend: ["opsgenie", "jsm"], team: "alertline-oncall" } });
+        expect(found).toHaveLength(2);
+        expect(found.find((p) => p.startsWith("alertline:oncall.cloudId is required"))).toContain("https://<your-site>.atlassian.net/_edge/tenant_info");
+        expect(found.find((p) => p.startsWith("alertline:oncall.email is required"))).toContain("alertline:jsmApiToken");
+    });
+
+    it("checks jsmTeam as a JSM team name and names a misspelt setting with the window's known ones", () => {
+        expect(problems({ ...valid, oncall: { ...DUAL, jsmTeam: " ops" } })[0]).toMatch(/^alertline:oncall\.jsmTeam " ops" must not start or end with spaces: .*Operations → Teams/);
+        expect(problems({ ...valid, oncall: { ...DUAL, jsmteam: "ops" } })[0]).toMatch(/^alertline:oncall\.jsmteam is not a known setting; known settings here: .*jsmTeam/);
+    });
+
+    it("asks for both backends' secrets in the window", () => {
+        const mail = parseSettings({ ...valid, mail: { domain: "alerts.example.jp", recipient: "patlite" }, mailRules: "functions/mail-ingest/rules/dev.yaml" }).mail;
+        const oncall = parseSettings({ ...valid, oncall: DUAL }).oncall;
+        expect(requiredSecrets({ oncall, mail }).map((s) => s.key)).toEqual([
+            "alertline:slackWebhookUrl",
+            "alertline:opsgenieApiKey",
+            "alertline:jsmApiToken",
+            "datadog:apiKey",
+            "datadog:appKey",
+        ]);
     });
 });
 

@@ -272,4 +272,50 @@ describe("the on-call backend switch", () => {
         expect(reveal(token.inputs.plaintext)).toBe(JSM_TOKEN);
         expect(JSON.stringify(ingest.inputs)).not.toContain(JSM_TOKEN);
     }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("prod in the migration window (Dec 2026): both backends' resources, monitors page both, mail-ingest pages both, both heartbeats, one acknowledgement endpoint that clears once", async () => {
+        const jsmKey = "jsm-alerts-0000-4000-8000-stacktest";
+        const jsmDatadogKey = "jsm-datadog-0000-4000-8000-stacktest";
+        const prodOncall = (stackFile("prod").config["alertline:oncall"] as { team: string; region?: string });
+        const oncall = { backend: ["opsgenie", "jsm"], region: prodOncall.region ?? "us", team: prodOncall.team, cloudId: JSM_ONCALL.cloudId, email: JSM_ONCALL.email };
+        const prod = await evaluateProgram("prod", {
+            ...secretsGiven,
+            "alertline:oncall": oncall,
+            "alertline:jsmDatadogApiKey": jsmDatadogKey,
+            "alertline:jsmAlertsApiKey": jsmKey,
+            "alertline:jsmApiToken": JSM_TOKEN,
+        });
+        const { engine } = prod;
+        // Opsgenie as before the window, JSM beside it.
+        expect(engine.get("pulumi-nodejs:dynamic/opsgenie:Team", "alerts-oncall-team").inputs.name).toBe(prodOncall.team);
+        expect(engine.get("pulumi-nodejs:dynamic/jsm:Team", "alerts-oncall-jsm-team").inputs.displayName).toBe(prodOncall.team);
+        expect(engine.get("pulumi-nodejs:dynamic/opsgenie:Heartbeat", "mail-canary-heartbeat").inputs).toMatchObject({ name: "alertline-prod-mail-path" });
+        expect(engine.get("pulumi-nodejs:dynamic/jsm:Heartbeat", "mail-canary-heartbeat").inputs).toMatchObject({ name: "alertline-prod-mail-path" });
+        expect(engine.ofType("pulumi-nodejs:dynamic/opsgenie:ApiIntegration").map((i) => i.name).sort()).toEqual(["alerts-oncall-alerts-integration", "alerts-oncall-datadog-integration", "mail-ack-opsgenie-webhook"]);
+
+        // Datadog: a service object per backend, and every monitor mentions both.
+        const services = engine.ofType("datadog:opsgenie/serviceObject:ServiceObject");
+        expect(services.map((s) => [s.name, s.inputs.name]).sort()).toEqual([
+            ["alerts-oncall-datadog-service", "alertline-prod"],
+            ["alerts-oncall-jsm-datadog-service", "alertline-prod-jsm"],
+        ]);
+        const monitors = engine.ofType("datadog:index/monitor:Monitor");
+        expect(monitors.length).toBeGreaterThan(0);
+        for (const monitor of monitors) expect(String(monitor.inputs.message)).toMatch(/@opsgenie-alertline-prod @opsgenie-alertline-prod-jsm /);
+
+        // mail-ingest pages Opsgenie and JSM, each key encrypted for it alone, and pings JSM's heartbeat through the ops REST API.
+        const ingest = engine.get("aws:lambda/function:Function", "mail-ingest");
+        const variables = (ingest.inputs.environment as { variables: Record<string, unknown> }).variables;
+        expect([variables.ONCALL_API_URL, variables.ONCALL_ALSO_API_URL]).toEqual([oncall.region === "eu" ? "https://api.eu.opsgenie.com" : "https://api.opsgenie.com", "https://api.atlassian.com/jsm/ops/integration"]);
+        const jsmCiphertext = engine.get("aws:kms/ciphertext:Ciphertext", "mail-ingest-oncall-jsm-key");
+        expect(reveal(jsmCiphertext.inputs.plaintext)).toBe(jsmKey);
+        expect(jsmCiphertext.inputs.context).toEqual({ LambdaFunctionName: "alertline-prod-mail-ingest" });
+        expect(variables).toMatchObject({ JSM_OPS_API_URL: `https://api.atlassian.com/jsm/ops/api/${JSM_ONCALL.cloudId}`, JSM_EMAIL: JSM_ONCALL.email });
+        expect(JSON.stringify(ingest.inputs)).not.toContain(jsmKey);
+
+        // One acknowledgement endpoint for both webhooks; it shares the state table to clear once.
+        const ack = engine.get("aws:lambda/function:Function", "mail-ack");
+        const table = engine.get("aws:dynamodb/table:Table", "mail-state");
+        expect((ack.inputs.environment as { variables: Record<string, unknown> }).variables.STATE_TABLE).toBe(table.state.name);
+    }, WHOLE_STACK_TIMEOUT_MS);
 });

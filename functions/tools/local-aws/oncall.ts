@@ -10,6 +10,7 @@ import { createJsmOpsStandIn, JSM_OPS_PREFIX, type JsmOpsOptions, type JsmOpsSta
  *
  *   POST /v2/alerts                                   create (202, asynchronous like Opsgenie)
  *   POST /v2/alerts/{alias}/close?identifierType=alias  close by alias (202)
+ *   POST /v2/alerts/{alias}/acknowledge?identifierType=alias  acknowledge by alias (202)
  *   GET|POST /v2/heartbeats/{name}/ping               ping (202, "PONG - Heartbeat received")
  *
  * The alert paths under {@link JSM_INTEGRATION_PREFIX} answer alike, so the sink stands in for
@@ -31,6 +32,10 @@ import { createJsmOpsStandIn, JSM_OPS_PREFIX, type JsmOpsOptions, type JsmOpsSta
  * and a PONG "does not necessarily mean that the heartbeat exists"). `knownHeartbeats` turns on a
  * 404 for an unknown name, for code that must cope with a backend that does check.
  *
+ * An API given an outgoing webhook (`setWebhook`) posts Atlassian's alert action data there after
+ * an acknowledge or close of one of its alerts, as Opsgenie's and JSM's Webhook integrations do
+ * (see {@link alertActionData}).
+ *
  * For tests, `apiKey` makes the sink accept only that key, and `answer` scripts the answer to any
  * request (a failure, a redirect, a slow answer) before the sink acts on it.
  *
@@ -42,7 +47,7 @@ import { createJsmOpsStandIn, JSM_OPS_PREFIX, type JsmOpsOptions, type JsmOpsSta
 export const JSM_INTEGRATION_PREFIX = "/jsm/ops/integration";
 
 export type OnCallApi = "opsgenie" | "jsm";
-export type OnCallAction = "create-alert" | "close-alert" | "ping-heartbeat";
+export type OnCallAction = "create-alert" | "close-alert" | "ack-alert" | "ping-heartbeat";
 
 export interface OnCallRequest {
     readonly method: string;
@@ -74,6 +79,8 @@ export interface OnCallAlert {
     readonly status: "open" | "closed";
     /** How many create requests this alert took (deduplicated by alias while open). */
     readonly count: number;
+    /** Whether someone acknowledged it (POST /v2/alerts/{identifier}/acknowledge). */
+    readonly acknowledged: boolean;
     /** The body of the create request that opened it. */
     readonly body: Readonly<Record<string, unknown>>;
     readonly api: OnCallApi;
@@ -123,6 +130,22 @@ export interface OnCallSinkOptions {
     readonly violationsExpected?: boolean;
 }
 
+/** An outgoing Webhook integration of one API: where Acknowledge and Close are posted, with which headers. */
+export interface OnCallWebhook {
+    readonly url: string;
+    readonly headers: Readonly<Record<string, string>>;
+}
+
+/** One call of an outgoing webhook, as the sink made it. */
+export interface OnCallWebhookCall {
+    readonly api: OnCallApi;
+    readonly action: "Acknowledge" | "Close";
+    readonly alias: string | undefined;
+    readonly body: Readonly<Record<string, unknown>>;
+    /** The receiver's answer; undefined when it could not be reached. */
+    readonly status: number | undefined;
+}
+
 export interface OnCallSink {
     /** Base URL standing in for https://api.opsgenie.com. */
     readonly url: string;
@@ -138,7 +161,48 @@ export interface OnCallSink {
     readonly violations: string[];
     /** The alerts as they stand now, in the order they were opened. */
     alerts(): OnCallAlert[];
+    /**
+     * Adds the outgoing Webhook integration of one API (Opsgenie's, or JSM's): from then on an
+     * acknowledge or close of one of its alerts posts the alert action data there, after the 202.
+     */
+    setWebhook(api: OnCallApi, webhook: OnCallWebhook): void;
+    /** Every webhook call made, in order. */
+    readonly webhookCalls: OnCallWebhookCall[];
+    /** Whether a webhook call is under way; drain() waits for all of them. */
+    busy(): boolean;
+    drain(): Promise<void>;
     close(): Promise<void>;
+}
+
+/**
+ * The body of an outgoing webhook call: Atlassian's "Alert action data" (support.atlassian.com,
+ * jira-service-management-cloud/docs/alert-action-data-for-jira-edge-connector, the same shape as
+ * Opsgenie's docs): `{source: {name, type}, alert: {updatedAt (nanoseconds), tags, message, username,
+ * alertId, source, alias, tinyId, createdAt, userId, entity}, action, integrationId, integrationName}`.
+ * Pure.
+ */
+export function alertActionData(alert: Pick<OnCallAlert, "alertId" | "alias" | "message" | "body">, action: "Acknowledge" | "Close", user: string, nowMs: number, integration: { id: string; name: string }): Record<string, unknown> {
+    const tags = Array.isArray(alert.body.tags) ? alert.body.tags : [];
+    return {
+        source: { name: "", type: "web" },
+        alert: {
+            // Nanoseconds, as in Atlassian's samples (e.g. 1420452224764002246).
+            updatedAt: Number(BigInt(nowMs) * 1_000_000n),
+            tags,
+            message: alert.message,
+            username: user,
+            alertId: alert.alertId,
+            source: typeof alert.body.source === "string" ? alert.body.source : "",
+            alias: alert.alias,
+            tinyId: "1",
+            createdAt: nowMs,
+            userId: "00000000-0000-4000-8000-00000000user",
+            entity: typeof alert.body.entity === "string" ? alert.body.entity : "",
+        },
+        action,
+        integrationId: integration.id,
+        integrationName: integration.name,
+    };
 }
 
 /**
@@ -221,7 +285,7 @@ export function alertBodyProblems(body: unknown): Record<string, string> {
 
 type Route =
     | { readonly action: "create-alert"; readonly methods: readonly string[] }
-    | { readonly action: "close-alert"; readonly methods: readonly string[]; readonly identifier: string }
+    | { readonly action: "close-alert" | "ack-alert"; readonly methods: readonly string[]; readonly identifier: string }
     | { readonly action: "ping-heartbeat"; readonly methods: readonly string[]; readonly name: string };
 
 /** The route of a path (prefix already removed); undefined when the sink does not answer it. JSM's integration API has no heartbeats. */
@@ -231,6 +295,9 @@ function routeOf(path: string, api: OnCallApi = "opsgenie"): Route | "bad-encodi
         if (path === "/v2/alerts") return { action: "create-alert", methods: ["POST"] };
         const close = /^\/v2\/alerts\/([^/]+)\/close$/.exec(path);
         if (close) return { action: "close-alert", methods: ["POST"], identifier: decodeURIComponent(close[1]) };
+        // Acknowledge: Opsgenie's Alert API and JSM's integration events API (create, acknowledge, close, add note).
+        const ack = /^\/v2\/alerts\/([^/]+)\/acknowledge$/.exec(path);
+        if (ack) return { action: "ack-alert", methods: ["POST"], identifier: decodeURIComponent(ack[1]) };
         const ping = /^\/v2\/heartbeats\/([^/]+)\/ping$/.exec(path);
         if (ping) return { action: "ping-heartbeat", methods: ["GET", "POST"], name: decodeURIComponent(ping[1]) };
         return undefined;
@@ -272,6 +339,29 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
     const alerts: { -readonly [K in keyof OnCallAlert]: OnCallAlert[K] }[] = [];
 
     const jsmOps = createJsmOpsStandIn(options.jsmOps, log);
+    const webhooks = new Map<OnCallApi, OnCallWebhook>();
+    const webhookCalls: OnCallWebhookCall[] = [];
+    const deliveries = new Set<Promise<void>>();
+    // After the 202, as the services process actions asynchronously; an API without a webhook sends nothing.
+    const fireWebhook = (api: OnCallApi, alert: OnCallAlert, action: "Acknowledge" | "Close", user: string) => {
+        const webhook = webhooks.get(api);
+        if (webhook === undefined) return;
+        const body = alertActionData(alert, action, user, Date.now(), { id: `${api}-webhook-integration`, name: `alertline ${api} webhook` });
+        const delivery = (async () => {
+            let status: number | undefined;
+            try {
+                const response = await fetch(webhook.url, { method: "POST", headers: { "content-type": "application/json", ...webhook.headers }, body: JSON.stringify(body) });
+                status = response.status;
+                await response.text();
+            } catch (error) {
+                log(`[opsgenie] webhook ${action} could not reach ${webhook.url}: ${(error as Error).message}${api === "jsm" ? " (JSM)" : ""}`);
+            }
+            webhookCalls.push({ api, action, alias: alert.alias, body, status });
+            if (status !== undefined) log(`[opsgenie] webhook ${action} alias=${alert.alias ?? "(none)"} → ${status}${api === "jsm" ? " (JSM)" : ""}`);
+        })();
+        deliveries.add(delivery);
+        void delivery.finally(() => deliveries.delete(delivery));
+    };
     const server = createServer(async (req, res) => {
         const raw = await readBody(req);
         const method = req.method ?? "";
@@ -305,7 +395,7 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
         const fields: Partial<OnCallRequest> =
             route.action === "ping-heartbeat"
                 ? { action, heartbeat: route.name, body }
-                : route.action === "close-alert"
+                : route.action === "close-alert" || route.action === "ack-alert"
                   ? query.identifierType === "alias"
                       ? { action, alias: route.identifier, body }
                       : { action, alertId: route.identifier, body }
@@ -349,12 +439,13 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
                 const priority = typeof alert.priority === "string" ? alert.priority : "P3";
                 const open = alias === undefined ? undefined : alerts.find((a) => a.api === api && a.alias === alias && a.status === "open");
                 if (open) open.count++;
-                else alerts.push({ alertId: randomUUID(), alias, message: alert.message as string, priority, status: "open", count: 1, body: alert, api });
+                else alerts.push({ alertId: randomUUID(), alias, message: alert.message as string, priority, status: "open", count: 1, acknowledged: false, body: alert, api });
                 record(202, fields);
                 log(`[opsgenie] alert created ${priority} alias=${alias ?? "(none)"} «${alert.message as string}»${open ? ` (deduplicated: count ${open.count})` : ""}${via}`);
                 return answer(202, { result: "Request will be processed" });
             }
-            case "close-alert": {
+            case "close-alert":
+            case "ack-alert": {
                 if (query.identifierType !== undefined && !IDENTIFIER_TYPES.includes(query.identifierType)) {
                     return violate(422, "Request body is not processable. Please check the errors.", `identifierType ${query.identifierType} is not id, alias or tiny`, fields, { errors: { identifierType: "must be id, alias or tiny" } });
                 }
@@ -364,12 +455,20 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
                 }
                 const byAlias = query.identifierType === "alias";
                 const target = alerts.find((a) => a.api === api && a.status === "open" && (byAlias ? a.alias === route.identifier : a.alertId === route.identifier));
-                if (target) target.status = "closed";
+                const acknowledging = route.action === "ack-alert";
+                if (target && acknowledging) target.acknowledged = true;
+                else if (target) target.status = "closed";
                 record(202, fields);
                 const named = byAlias ? `alias=${route.identifier}` : `id=${route.identifier}`;
-                const miss = byAlias ? "no open alert with that alias" : "no open alert with that id; closing by alias needs ?identifierType=alias";
-                log(target ? `[opsgenie] alert closed ${named}${via}` : `[opsgenie] alert close ${named} matched nothing (${miss}); answered 202 as Opsgenie does${via}`);
-                return answer(202, { result: "Request will be processed" });
+                const verb = acknowledging ? "acknowledged" : "closed";
+                const miss = byAlias ? "no open alert with that alias" : `no open alert with that id; ${acknowledging ? "acknowledging" : "closing"} by alias needs ?identifierType=alias`;
+                log(target ? `[opsgenie] alert ${verb} ${named}${via}` : `[opsgenie] alert ${acknowledging ? "acknowledge" : "close"} ${named} matched nothing (${miss}); answered 202 as Opsgenie does${via}`);
+                answer(202, { result: "Request will be processed" });
+                if (target) {
+                    const user = typeof (body as { user?: unknown })?.user === "string" ? (body as { user: string }).user : "alertline-local";
+                    fireWebhook(api, target, acknowledging ? "Acknowledge" : "Close", user);
+                }
+                return;
             }
             case "ping-heartbeat":
                 if (knownHeartbeats !== undefined && !knownHeartbeats.has(route.name)) {
@@ -388,6 +487,12 @@ export async function startOnCallSink(options: OnCallSinkOptions = {}): Promise<
         jsmOps,
         requests,
         alerts: () => alerts.map((alert) => ({ ...alert })),
+        setWebhook: (api, webhook) => void webhooks.set(api, webhook),
+        webhookCalls,
+        busy: () => deliveries.size > 0,
+        drain: async () => {
+            while (deliveries.size > 0) await Promise.allSettled([...deliveries]);
+        },
         violations,
         // A request the service would refuse fails the test (or run) that closes the sink, whatever the code did with the answer.
         close: async () => {

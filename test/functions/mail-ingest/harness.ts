@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createHandler, type HandlerLogger } from "../../../functions/mail-ingest/handler";
 import { mailStateKey, type IngestConfig, type IngestTower } from "../../../functions/mail-ingest/ingest";
 import { parseMailRules } from "../../../functions/shared/mail-rules";
-import type { OnCallClient } from "../../../functions/shared/oncall-alerts";
+import type { OnCallClient, OnCallTarget } from "../../../functions/shared/oncall-alerts";
 import type { SignalIntent } from "../../../functions/shared/signal-intent";
 import { MAIL_INGEST_TRANSLATION, startStateTable, type LocalStateTable } from "../../../functions/tools/local-aws/dynamo";
 import { startS3Stub, type S3Stub } from "../../../functions/tools/local-aws/s3";
@@ -45,7 +45,7 @@ export interface IngestHarness {
     readonly lines: LogLine[];
     /** Epoch ms the handler sees as now; tests move it forward for Lambda's retries. */
     clock: number;
-    handler(overrides?: Partial<IngestConfig>, onCall?: OnCallClient): ReturnType<typeof createHandler>;
+    handler(overrides?: Partial<IngestConfig>, onCall?: OnCallClient | readonly OnCallTarget[]): ReturnType<typeof createHandler>;
     /** Stores a mail in the S3 stub and returns the SNS record SES would send for it. */
     deliver(mail: Buffer, messageId: string, opts?: { verdictsFrom?: string }): SNSEventRecord;
     intentsOnQueue(): SignalIntent[];

@@ -204,3 +204,69 @@ describe("mail-ingest when on-call fails", () => {
         expect(openAlerts().has(JA_KEY)).toBe(true);
     });
 });
+
+describe("mail-ingest in the migration window (Opsgenie and JSM)", () => {
+    /** Both backends on the one sink: Opsgenie's alert API and JSM's integration API, their alerts kept apart. */
+    const both = () => [
+        { backend: "opsgenie" as const, client: onCall },
+        { backend: "jsm" as const, client: createOnCallClient({ apiUrl: opsgenie.jsmUrl, apiKey: async () => KEY }) },
+    ];
+    const alertsIn = (api: "opsgenie" | "jsm") => opsgenie.alerts().filter((a) => a.api === api);
+    /** Answers for one backend's requests only; the other's go through. */
+    let failing: { api: "opsgenie" | "jsm"; answers: OnCallScriptedAnswer[] } | undefined;
+    beforeEach(async () => {
+        failing = undefined;
+        await opsgenie.close();
+        opsgenie = await startOnCallSink({ apiKey: KEY, answer: (r) => (failing !== undefined && r.api === failing.api ? failing.answers.shift() : script.shift()) });
+        onCall = createOnCallClient({ apiUrl: opsgenie.url, apiKey: async () => KEY });
+    });
+
+    it("pages each backend once for a mail that lit a tower, with the same alias, and closes both on recovery", async () => {
+        const handler = h.handler({}, both());
+        await handler(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-dual")), context());
+        expect(alertsIn("opsgenie").map((a) => [a.alias, a.count, a.priority])).toEqual([[JA_KEY, 1, "P1"]]);
+        expect(alertsIn("jsm").map((a) => [a.alias, a.count, a.priority])).toEqual([[JA_KEY, 1, "P1"]]);
+        expect(h.summaries()[0].onCall).toBe(`paged in opsgenie and jsm (alias ${JA_KEY})`);
+
+        await handler(event(h.deliver(fixture("zabbix-ja-recovery.eml"), "msg-dual-ok")), context());
+        expect(opsgenie.alerts().map((a) => [a.api, a.status]).sort()).toEqual([
+            ["jsm", "closed"],
+            ["opsgenie", "closed"],
+        ]);
+        expect(h.summaries()[1].onCall).toBe(`closed in opsgenie and jsm (alias ${JA_KEY})`);
+    });
+
+    it("pages Opsgenie when JSM is down, and the retry pages only JSM", async () => {
+        const handler = h.handler({}, both());
+        const record = h.deliver(fixture("zabbix-ja-problem.eml"), "msg-jsm-503");
+        failing = { api: "jsm", answers: [{ status: 503 }] };
+
+        await expect(handler(event(record), context())).rejects.toBeInstanceOf(OnCallUnavailableError);
+        expect(alertsIn("opsgenie").map((a) => a.count)).toEqual([1]);
+        expect(alertsIn("jsm")).toEqual([]);
+        expect(await h.stateItem("msg-jsm-503")).toMatchObject({ state: "intents-sent", pagedIn_opsgenie: expect.any(String) });
+
+        h.clock += 60_000;
+        await handler(event(record), context());
+        // Opsgenie was not paged a second time; JSM was paged once.
+        expect(alertsIn("opsgenie").map((a) => a.count)).toEqual([1]);
+        expect(alertsIn("jsm").map((a) => a.count)).toEqual([1]);
+        const creates = opsgenie.requests.filter((r) => r.action === "create-alert").map((r) => `${r.api} ${r.status}`);
+        // The first attempt's two (in either order), then the retry's one, to JSM only.
+        expect([...creates.slice(0, 2)].sort()).toEqual(["jsm 503", "opsgenie 202"]);
+        expect(creates.slice(2)).toEqual(["jsm 202"]);
+        expect(h.sqs.batches).toHaveLength(1);
+        expect(h.summaries().map((s) => s.onCall)).toEqual([`paged in opsgenie and jsm (alias ${JA_KEY})`]);
+    });
+
+    it("reports a backend that refuses for good in the summary, without losing the page in the other or throwing", async () => {
+        failing = { api: "opsgenie", answers: [{ status: 403, body: { message: "Your account is suspended (migrated to JSM)." } }] };
+        const outcomes = await h.handler({}, both())(event(h.deliver(fixture("zabbix-ja-problem.eml"), "msg-og-403")), context());
+        expect(outcomes[0].kind).toBe("processed");
+        expect(alertsIn("jsm").map((a) => a.alias)).toEqual([JA_KEY]);
+        const summary = h.summaries()[0];
+        expect(String(summary.onCall)).toMatch(new RegExp(`^paged in jsm \\(alias ${JA_KEY.replace(/[|]/g, "\\|")}\\); not paged in opsgenie: .*403`));
+        expect(String(summary.problems)).toMatch(/on-call refused the page: opsgenie: /);
+        expect(h.lines.some((l) => l.level === "error" && l.message === "On-call refused the page")).toBe(true);
+    });
+});

@@ -259,6 +259,102 @@ describe("npm start: on-call, canary and acknowledgement (dev stack)", () => {
         expect(sameSignal(emulator(p).state(), QUIET)).toBe(true);
     });
 
+    it("--oncall jsm: a critical mail pages JSM, JSM's acknowledgement clears the tower, the canary pings the JSM heartbeat", async () => {
+        expect(parsePipelineArgs(["--oncall", "jsm"])).toMatchObject({ oncall: "jsm" });
+        const p = await start({ oncall: "jsm" });
+        expect(p.onCallBackend).toBe("jsm");
+        expect(p.stack.settings.oncall).toMatchObject({ backend: "jsm", team: "alertline-dev" });
+
+        await send(p, { from: ALLOWED_SENDER, subject: CRITICAL_SUBJECT, text: "disk / is 98% full" });
+        await until(shows(p, CRITICAL), "critical");
+        await until(() => p.onCallAlerts().length === 1, "a JSM alert");
+        const [alert] = p.onCallAlerts();
+        expect([alert.api, alert.alias, alert.priority]).toEqual(["jsm", CRITICAL_ALIAS, "P1"]);
+        // Nothing went to Opsgenie's API: every alert request went under /jsm/ops/integration with GenieKey.
+        expect(p.onCallRequests.filter((r) => r.action === "create-alert").map((r) => [r.api, r.path, r.status])).toEqual([["jsm", "/jsm/ops/integration/v2/alerts", 202]]);
+
+        expect(await p.acknowledge("jsm", CRITICAL_ALIAS)).toBe(202);
+        await p.settled();
+        // JSM's outgoing webhook posted its alert action data to ack-webhook, which queued the recovery.
+        expect(p.webhookCalls.map((c) => [c.api, c.action, c.alias, c.status])).toEqual([["jsm", "Acknowledge", CRITICAL_ALIAS, 202]]);
+        expect(sameSignal(emulator(p).state(), QUIET)).toBe(true);
+        expect(lines.join("\n")).not.toContain(p.ackToken);
+
+        const sent = await p.runCanary();
+        await p.settled();
+        expect(p.onCallRequests.filter((r) => r.action === "ping-heartbeat")).toEqual([]);
+        expect(lines).toContain(`[jsm] heartbeat pinged: ${HEARTBEAT} (no such heartbeat; answered as JSM does, without checking)`);
+        expect(lines.some((l) => l.startsWith("[mail-ingest] Canary received ") && l.includes(sent.canaryId) && l.includes('"heartbeat":"pinged"'))).toBe(true);
+    });
+
+    it("--oncall dual: one mail pages each backend once; an acknowledgement from either clears the tower once", async () => {
+        const p = await start({ oncall: "dual" });
+        expect(p.onCallBackend).toBe("dual");
+        expect(p.onCallBackends).toEqual(["opsgenie", "jsm"]);
+
+        await send(p, { from: ALLOWED_SENDER, subject: CRITICAL_SUBJECT, text: "disk / is 98% full" });
+        await until(shows(p, CRITICAL), "critical");
+        await until(() => p.onCallAlerts().length === 2, "an alert in each backend");
+        await p.settled();
+        // Both pages go out at once, so either may be opened first.
+        expect(p.onCallAlerts().map((a) => [a.api, a.alias, a.count, a.priority]).sort()).toEqual([
+            ["jsm", CRITICAL_ALIAS, 1, "P1"],
+            ["opsgenie", CRITICAL_ALIAS, 1, "P1"],
+        ]);
+        const recoveriesQueued = () => lines.filter((l) => l.startsWith("[ack-webhook] Queued recoveries")).length;
+
+        // JSM's acknowledgement clears the tower; Opsgenie's, for the same page, queues nothing.
+        expect(await p.acknowledge("jsm", CRITICAL_ALIAS)).toBe(202);
+        await p.settled();
+        expect(sameSignal(emulator(p).state(), QUIET)).toBe(true);
+        const commandsAfterFirst = emulator(p).commands.length;
+        expect(await p.acknowledge("opsgenie", CRITICAL_ALIAS)).toBe(202);
+        await p.settled();
+        expect(p.webhookCalls.map((c) => [c.api, c.action, c.status])).toEqual([
+            ["jsm", "Acknowledge", 202],
+            ["opsgenie", "Acknowledge", 200],
+        ]);
+        expect(recoveriesQueued()).toBe(1);
+        expect(lines.some((l) => l.startsWith("[ack-webhook] The alert was already cleared since its last page") && l.includes("Acknowledge of alert"))).toBe(true);
+        expect(emulator(p).commands).toHaveLength(commandsAfterFirst);
+
+        // The problem mailed again lights the tower again and re-opens the clear: Opsgenie's next acknowledgement clears it.
+        await send(p, { from: ALLOWED_SENDER, subject: CRITICAL_SUBJECT, text: "disk / is 99% full" });
+        await until(shows(p, CRITICAL), "critical again");
+        await p.settled();
+        expect(await p.acknowledge("opsgenie", CRITICAL_ALIAS)).toBe(202);
+        await p.settled();
+        expect(sameSignal(emulator(p).state(), QUIET)).toBe(true);
+        expect(recoveriesQueued()).toBe(2);
+
+        // The canary keeps both heartbeats alive.
+        await p.runCanary();
+        await p.settled();
+        expect(p.onCallRequests.filter((r) => r.action === "ping-heartbeat" && r.api === "opsgenie").map((r) => [r.heartbeat, r.status])).toEqual([[HEARTBEAT, 202]]);
+        expect(lines).toContain(`[jsm] heartbeat pinged: ${HEARTBEAT} (no such heartbeat; answered as JSM does, without checking)`);
+        expect(lines.some((l) => l.startsWith("[mail-ingest] Canary received ") && l.includes('"heartbeat":"pinged"'))).toBe(true);
+    });
+
+    it("--oncall dual: the recovery mail closes both alerts, and their Close webhooks queue nothing more", async () => {
+        const p = await start({ oncall: "dual" });
+        await send(p, { from: ALLOWED_SENDER, subject: CRITICAL_SUBJECT, text: "disk / is 98% full" });
+        await until(shows(p, CRITICAL), "critical");
+        await p.settled();
+        await send(p, { from: ALLOWED_SENDER, subject: "[alertline-test] recovery: disk full", text: "disk / is 60% full" });
+        await until(() => p.onCallAlerts().every((a) => a.status === "closed"), "both alerts closed");
+        await p.settled();
+        expect(sameSignal(emulator(p).state(), QUIET)).toBe(true);
+        expect(p.webhookCalls.map((c) => [c.api, c.action, c.status]).sort()).toEqual([
+            ["jsm", "Close", 200],
+            ["opsgenie", "Close", 200],
+        ]);
+        expect(lines.filter((l) => l.startsWith("[ack-webhook] Queued recoveries"))).toEqual([]);
+    });
+
+    it("refuses an unknown --oncall, naming the choices", () => {
+        expect(() => parsePipelineArgs(["--oncall", "pagerduty"])).toThrow(/--oncall must be opsgenie, jsm or dual/);
+    });
+
     it("names the backend, heartbeat and acknowledgement endpoint in the banner", async () => {
         const p = await start();
         const text = banner(p);
