@@ -274,15 +274,11 @@ describe("the on-call backend switch", () => {
     }, WHOLE_STACK_TIMEOUT_MS);
 
     it("prod in the migration window (Dec 2026): both backends' resources, monitors page both, mail-ingest pages both, both heartbeats, one acknowledgement endpoint that clears once", async () => {
-        const jsmKey = "jsm-alerts-0000-4000-8000-stacktest";
-        const jsmDatadogKey = "jsm-datadog-0000-4000-8000-stacktest";
         const prodOncall = (stackFile("prod").config["alertline:oncall"] as { team: string; region?: string });
         const oncall = { backend: ["opsgenie", "jsm"], region: prodOncall.region ?? "us", team: prodOncall.team, cloudId: JSM_ONCALL.cloudId, email: JSM_ONCALL.email };
         const prod = await evaluateProgram("prod", {
             ...secretsGiven,
             "alertline:oncall": oncall,
-            "alertline:jsmDatadogApiKey": jsmDatadogKey,
-            "alertline:jsmAlertsApiKey": jsmKey,
             "alertline:jsmApiToken": JSM_TOKEN,
         });
         const { engine } = prod;
@@ -307,6 +303,10 @@ describe("the on-call backend switch", () => {
         const ingest = engine.get("aws:lambda/function:Function", "mail-ingest");
         const variables = (ingest.inputs.environment as { variables: Record<string, unknown> }).variables;
         expect([variables.ONCALL_API_URL, variables.ONCALL_ALSO_API_URL]).toEqual([oncall.region === "eu" ? "https://api.eu.opsgenie.com" : "https://api.opsgenie.com", "https://api.atlassian.com/jsm/ops/integration"]);
+        // JSM's alerts integration is created by the stack; its key (from JSM's create answer) reaches the function only encrypted.
+        const jsmKey = String(engine.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-alerts-integration").state.apiKey);
+        expect(engine.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "alerts-oncall-jsm-datadog-integration").inputs).toMatchObject({ type: "Datadog" });
+        expect(engine.ofType("pulumi-nodejs:dynamic/jsm:IntegrationAction").length).toBe(2);
         const jsmCiphertext = engine.get("aws:kms/ciphertext:Ciphertext", "mail-ingest-oncall-jsm-key");
         expect(reveal(jsmCiphertext.inputs.plaintext)).toBe(jsmKey);
         expect(jsmCiphertext.inputs.context).toEqual({ LambdaFunctionName: "alertline-prod-mail-ingest" });
