@@ -15,8 +15,9 @@ import * as transport from "./oncall-provider-http";
  * Integrations follow `atlassian-operations_api_integration` (name, type, enabled, team_id,
  * type_specific_properties, delete_default_actions, api_key) and their actions
  * `atlassian-operations_integration_action` (integration_id, name, type, domain, direction,
- * group_type, enabled). The team is looked up by name (JsmTeam), not created: creating one needs
- * Atlassian's Teams API (organization id, member account ids), which alertline does not call yet. Semantics follow
+ * group_type, enabled). The team is looked up by name (JsmTeam), or, with alertline:oncall.createTeam,
+ * created like `atlassian-operations_team` (JsmCreatedTeam: Atlassian's Teams API on the site host,
+ * then enable-ops on the ops REST API, same e-mail and API token). Semantics follow
  * opsgenie.ts: refresh of an unchanged resource shows no diff, a resource deleted by hand reads as
  * gone (empty id) and is created again, 429/5xx are retried with backoff, a 4xx names the field JSM
  * refused. Pulumi serialises each provider object and runs it elsewhere, so the providers use only

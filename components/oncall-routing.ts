@@ -59,7 +59,7 @@ export interface OnCallLink {
     readonly pages?: readonly OnCallPageTarget[];
     /** Opsgenie (alone or in the window): the configuration connection and the team, for heartbeats and the acknowledgement webhook. */
     readonly opsgenie?: { readonly connection: OpsgenieConnectionArgs; readonly teamId: pulumi.Output<string> };
-    /** JSM (alone or in the window): the ops REST API connection and the team (looked up by name), for the heartbeat, its ping and the acknowledgement webhook. */
+    /** JSM (alone or in the window): the ops REST API connection and the team (looked up by name, or created with oncall.createTeam), for the heartbeat, its ping and the acknowledgement webhook. */
     readonly jsm?: { readonly connection: JsmConnectionArgs; readonly teamId: pulumi.Output<string> };
 }
 
@@ -83,7 +83,7 @@ interface BackendPart {
 export class OnCallRouting extends pulumi.ComponentResource {
     /** The mentions that page this team from a Datadog monitor, e.g. "@opsgenie-alertline-dev" (two in the migration window). */
     declare readonly datadogHandle: pulumi.Output<string>;
-    /** Opsgenie team ID, or with `jsm` the id of the JSM team looked up by name (Opsgenie's in the window). */
+    /** Opsgenie team ID, or with `jsm` the id of the JSM team looked up by name or created (Opsgenie's in the window). */
     declare readonly teamId: pulumi.Output<string | undefined>;
     /** How alertline's functions page this team (see {@link OnCallLink}). */
     declare readonly link: OnCallLink;
