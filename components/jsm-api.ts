@@ -129,6 +129,9 @@ function hintFor(request: JsmRequest, status: number, errorText: string, attempt
     const tries = `gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
     if (status === 401)
         return "the e-mail and API token were not accepted: check alertline:oncall.email and alertline:jsmApiToken (a token from https://id.atlassian.com/manage-profile/security/api-tokens for that account, not revoked or expired).";
+    const teamsApi = request.path.startsWith("/gateway/api/public/teams/");
+    if (status === 403 && teamsApi) return "the account may not do this in the organization: check alertline:oncall.createTeam.organizationId (admin.atlassian.com/o/<organizationId>) and that the account may create and manage teams (Atlassian admin → Directory → Teams).";
+    if (status === 404 && teamsApi) return "nothing is at this path: check alertline:oncall.createTeam.organizationId and domainName, and that the team still exists.";
     if (status === 403) return "the account may not do this: give it a JSM role with access to the team's operations configuration (heartbeats), or an admin role.";
     if (status === 404) return "nothing is at this path for this site: check alertline:oncall.cloudId and that the team still exists in JSM.";
     if (status === 429) return `JSM rate-limited the ops REST API and ${tries}; wait a minute and run \`pulumi up\` again.`;

@@ -226,7 +226,7 @@ export function jsmCreatedTeamProvider(options: JsmProviderOptions = {}): pulumi
             try {
                 // The Teams API adds the requesting account as the first member; the provider reads the members and adds and removes the difference.
                 await syncMembers(connection, state, teamId, state.members, await listMembers(connection, state, teamId, options), options);
-                await transport.call(wire(connection, api.enableOpsRequest(teamId, state.members[0])), options);
+                await enableOps(connection, teamId, state.members[0], options);
             } catch (error) {
                 // As the provider does: a half-made team is deleted, so the next up starts clean. The first error is what the user sees.
                 const cleanup = deleteCreatedTeam(connection, state, teamId, options).then(
@@ -282,6 +282,25 @@ export function jsmCreatedTeamProvider(options: JsmProviderOptions = {}): pulumi
             await deleteCreatedTeam(api.checkConnection(props.connection), props, id, options);
         },
     };
+}
+
+/**
+ * `POST /v1/teams/{id}/enable-ops`. A team just made in the Teams API may not be visible to JSM yet:
+ * the Atlassian provider retries this call on 404 and 422 too (team_resource.go AddRetryCondition),
+ * so alertline does, with the same backoff as for 429/5xx.
+ */
+async function enableOps(connection: api.JsmConnection, teamId: string, adminAccountId: string, options: JsmProviderOptions): Promise<void> {
+    const request = wire(connection, api.enableOpsRequest(teamId, adminAccountId));
+    const maxAttempts = Math.max(1, options.maxAttempts ?? api.DEFAULT_MAX_ATTEMPTS);
+    for (let round = 1; ; round++) {
+        const answer = await transport.send(request, options);
+        if ((answer.status === 404 || answer.status === 422) && round < maxAttempts) {
+            await (options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(api.retryDelayMs(round));
+            continue;
+        }
+        request.successBody(answer, answer.attempts);
+        return;
+    }
 }
 
 /** Deletes the team through the Teams API; 404 is already gone. */

@@ -114,6 +114,28 @@ describe("JsmCreatedTeam: refusals and retries", () => {
         expect(waits).toHaveLength(2);
     });
 
+    it("retries enable-ops while JSM does not see the new team yet (404, as the provider does), then enables it", async () => {
+        let unseen = 2;
+        teams.script((method, path) => (path.endsWith("/enable-ops") && unseen-- > 0 ? { status: 404, body: { errors: [{ title: "Team not found" }] } } : undefined));
+        const created = await jsmCreatedTeamProvider(options()).create!(inputs());
+        expect(teams.teams()).toMatchObject([{ teamId: created.id, opsEnabled: true }]);
+        expect(teams.requests.filter((r) => r.path.endsWith("/enable-ops")).map((r) => r.status)).toEqual([404, 404, 200]);
+    });
+
+    it("a team JSM never sees fails with the Teams API's hint, and the half-made team is deleted", async () => {
+        teams.script((method, path) => (path.endsWith("/enable-ops") ? { status: 404, body: { errors: [{ title: "Team not found" }] } } : undefined));
+        const error = await jsmCreatedTeamProvider({ ...options(), maxAttempts: 3 }).create!(inputs()).then(() => undefined, (e: Error) => e);
+        expect(error?.message).toMatch(/enable-ops answered 404/);
+        expect(teams.requests.filter((r) => r.path.endsWith("/enable-ops"))).toHaveLength(3);
+        expect(teams.teams()).toEqual([]);
+    });
+
+    it("403 from the Teams API points at the organization id and the account's team rights", async () => {
+        teams.script((method, path) => (path.endsWith("/teams/") ? { status: 403, body: { errors: [{ title: "Forbidden" }] } } : undefined));
+        const error = await jsmCreatedTeamProvider(options()).create!(inputs()).then(() => undefined, (e: Error) => e);
+        expect(error?.message).toContain("alertline:oncall.createTeam.organizationId");
+    });
+
     it("a wrong API token is refused with a message naming the settings, and the token is not repeated", async () => {
         const error = await jsmCreatedTeamProvider(options())
             .create!(inputs({ connection: { apiUrl: teams.url, cloudId: CLOUD_ID, email: EMAIL, apiToken: "ATATT-wrong-token" } }))
