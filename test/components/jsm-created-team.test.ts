@@ -164,6 +164,10 @@ describe("JsmCreatedTeam: refusals and retries", () => {
     it("the stand-in refuses an unknown field and a missing one, as the service does", () => {
         expect(teamBodyProblems({ displayName: "x", description: "", teamType: "OPEN", members: [] }, "create")).toEqual(["members is not a known field"]);
         expect(teamBodyProblems({ displayName: "x", teamType: "OPEN" }, "create")).toEqual(["description is required"]);
+        // The Atlassian provider's own create body (its TeamDto, answer-only fields included) is accepted.
+        const providerBody = { description: "d", displayName: "x", siteId: null, organizationId: "", teamId: "", teamType: "OPEN", userPermissions: null };
+        expect(teamBodyProblems(providerBody, "create")).toEqual([]);
+        expect(teamBodyProblems({ displayName: "x", teamType: "SECRET" }, "update")).toEqual(["teamType must be one of OPEN, MEMBER_INVITE, EXTERNAL"]);
     });
 });
 

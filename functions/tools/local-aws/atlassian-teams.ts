@@ -73,12 +73,16 @@ const TEAM_TYPES = ["OPEN", "MEMBER_INVITE", "EXTERNAL"];
 export function teamBodyProblems(body: unknown, mode: "create" | "update"): string[] {
     if (typeof body !== "object" || body === null || Array.isArray(body)) return ["the body must be a JSON object"];
     const b = body as Record<string, unknown>;
-    const known = mode === "create" ? ["displayName", "description", "teamType", "siteId"] : ["displayName", "description"];
+    // The provider sends its whole TeamDto (no omitempty): its answer-only fields come back (organizationId, teamId,
+    // userPermissions, siteId null), so the service accepts them; they are accepted and ignored here too.
+    const ignored = ["organizationId", "teamId", "userPermissions"];
+    const known = [...(mode === "create" ? ["displayName", "description", "teamType", "siteId"] : ["displayName", "description", "teamType", "siteId"]), ...ignored];
     const problems = Object.keys(b).filter((k) => !known.includes(k)).map((k) => `${k} is not a known field`);
     for (const k of mode === "create" ? ["displayName", "description", "teamType"] : []) if (b[k] === undefined) problems.push(`${k} is required`);
     if (b.displayName !== undefined && (typeof b.displayName !== "string" || b.displayName.trim() === "")) problems.push("displayName must be a non-empty string");
     if (b.description !== undefined && typeof b.description !== "string") problems.push("description must be a string");
     if (b.teamType !== undefined && !TEAM_TYPES.includes(b.teamType as string)) problems.push(`teamType must be one of ${TEAM_TYPES.join(", ")}`);
+    if (b.siteId !== undefined && b.siteId !== null && (typeof b.siteId !== "string" || b.siteId === "")) problems.push("siteId must be a non-empty string or null");
     return problems;
 }
 
@@ -171,7 +175,10 @@ export async function startAtlassianTeams(options: AtlassianTeamsOptions): Promi
             if (method === "PATCH") {
                 const problems = teamBodyProblems(body, "update");
                 if (problems.length > 0) return refuse(400, problems.join("; "));
-                Object.assign(team, body);
+                const b = body as Record<string, unknown>;
+                if (b.teamType !== undefined && b.teamType !== team.teamType) return refuse(400, "teamType cannot be changed");
+                if (typeof b.displayName === "string") team.displayName = b.displayName;
+                if (typeof b.description === "string") team.description = b.description;
             }
             return answer(200, { teamId: team.teamId, displayName: team.displayName, description: team.description, organizationId: options.organizationId, teamType: team.teamType });
         }
