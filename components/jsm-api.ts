@@ -129,6 +129,9 @@ function hintFor(request: JsmRequest, status: number, errorText: string, attempt
     const tries = `gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
     if (status === 401)
         return "the e-mail and API token were not accepted: check alertline:oncall.email and alertline:jsmApiToken (a token from https://id.atlassian.com/manage-profile/security/api-tokens for that account, not revoked or expired).";
+    const teamsApi = request.path.startsWith("/gateway/api/public/teams/");
+    if (status === 403 && teamsApi) return "the account may not do this in the organization: check alertline:oncall.createTeam.organizationId (admin.atlassian.com/o/<organizationId>) and that the account may create and manage teams (Atlassian admin → Directory → Teams).";
+    if (status === 404 && teamsApi) return "nothing is at this path: check alertline:oncall.createTeam.organizationId and domainName, and that the team still exists.";
     if (status === 403) return "the account may not do this: give it a JSM role with access to the team's operations configuration (heartbeats), or an admin role.";
     if (status === 404) return "nothing is at this path for this site: check alertline:oncall.cloudId and that the team still exists in JSM.";
     if (status === 429) return `JSM rate-limited the ops REST API and ${tries}; wait a minute and run \`pulumi up\` again.`;
@@ -650,4 +653,109 @@ export function parseIntegrationActionsPage(request: JsmRequest, body: Record<st
     const actions = values.filter(plainObject).map((v) => parseIntegrationAction(request, v));
     const next = nextPageQuery(body);
     return next === undefined ? { actions } : { actions, next };
+}
+
+// ---------------------------------------------------------------- teams created by alertline (Teams API)
+
+/**
+ * Atlassian's Teams public REST API, on the site host (`https://{domainName}/gateway/api/public/
+ * teams/v1/org/{organizationId}/…`), as the Atlassian provider's `atlassian-operations_team` calls
+ * it (internal/provider/team_resource.go, httpClientHelpers.GenerateTeamsClientRequest): Basic auth
+ * with the same e-mail and API token as the ops REST API (the Teams API reference's "Authentication":
+ * "curl -u fred@example.com:freds_api_token").
+ */
+export const TEAM_TYPES = ["OPEN", "MEMBER_INVITE", "EXTERNAL"] as const;
+export type TeamType = (typeof TEAM_TYPES)[number];
+
+/** What alertline sets on a team it creates (the provider's display_name, description, team_type, member). */
+export interface CreatedTeamFields {
+    readonly displayName: string;
+    readonly description: string;
+    readonly teamType: TeamType;
+    /** Atlassian account ids; the first becomes the operations admin (enable-ops adminAccountIds), as in the provider. */
+    readonly members: readonly string[];
+}
+
+const ACCOUNT_ID = /^[A-Za-z0-9:_-]{1,128}$/;
+
+/** Checks a created team's fields and names the one to fix. Pure. */
+export function createdTeamFields(input: { displayName?: unknown; description?: unknown; teamType?: unknown; members?: unknown }): CreatedTeamFields {
+    const { displayName, description, teamType, members } = input;
+    if (typeof displayName !== "string" || displayName.trim() === "" || displayName.length > 250) throw new Error(`JSM team displayName "${String(displayName)}" must be 1–250 characters: the team's name (alertline:oncall.team).`);
+    if (description !== undefined && typeof description !== "string") throw new Error("JSM team description must be a string.");
+    const type = teamType ?? "MEMBER_INVITE";
+    if (typeof type !== "string" || !(TEAM_TYPES as readonly string[]).includes(type)) throw new Error(`JSM team teamType "${String(type)}" must be one of ${TEAM_TYPES.join(", ")}.`);
+    if (!Array.isArray(members) || members.length === 0) throw new Error("JSM team members is empty: give at least one Atlassian account id (the first becomes the team's operations admin).");
+    for (const m of members) {
+        if (typeof m !== "string" || !ACCOUNT_ID.test(m)) throw new Error(`JSM team member "${String(m)}" is not an Atlassian account id: open the person's profile (https://<your-site>.atlassian.net/jira/people/<accountId>) and copy the last path segment.`);
+    }
+    if (new Set(members).size !== members.length) throw new Error("JSM team members lists an account id twice.");
+    return { displayName, description: (description as string | undefined) ?? "", teamType: type as TeamType, members: [...(members as string[])] };
+}
+
+/** The Teams API base path of an organization. */
+export function teamsOrgPath(organizationId: string): string {
+    return `/gateway/api/public/teams/v1/org/${segment(organizationId, "organization id")}`;
+}
+
+/** `POST …/teams/` (the trailing slash as in the reference's curl and the provider). */
+export function createPlatformTeamRequest(organizationId: string, team: CreatedTeamFields): JsmRequest {
+    return { method: "POST", path: `${teamsOrgPath(organizationId)}/teams/`, body: { displayName: team.displayName, description: team.description, teamType: team.teamType } };
+}
+
+export function getPlatformTeamRequest(organizationId: string, teamId: string): JsmRequest {
+    return { method: "GET", path: `${teamsOrgPath(organizationId)}/teams/${segment(teamId, "team id")}` };
+}
+
+/** `PATCH …/teams/{teamId}` with the name and description (the provider sends its whole TeamDto; unconfirmed which fields PATCH requires). */
+export function updatePlatformTeamRequest(organizationId: string, teamId: string, team: Pick<CreatedTeamFields, "displayName" | "description">): JsmRequest {
+    return { method: "PATCH", path: `${teamsOrgPath(organizationId)}/teams/${segment(teamId, "team id")}`, body: { displayName: team.displayName, description: team.description } };
+}
+
+export function deletePlatformTeamRequest(organizationId: string, teamId: string): JsmRequest {
+    return { method: "DELETE", path: `${teamsOrgPath(organizationId)}/teams/${segment(teamId, "team id")}` };
+}
+
+/** `POST …/teams/{teamId}/members` {first, after}: one page of members (the provider's fetchTeamMembers). */
+export function listPlatformTeamMembersRequest(organizationId: string, teamId: string, after?: string): JsmRequest {
+    return { method: "POST", path: `${teamsOrgPath(organizationId)}/teams/${segment(teamId, "team id")}/members`, body: after === undefined ? { first: 50 } : { first: 50, after } };
+}
+
+/** `POST …/teams/{teamId}/members/add` or `/members/remove` {members: [{accountId}]}. */
+export function changePlatformTeamMembersRequest(organizationId: string, teamId: string, change: "add" | "remove", accountIds: readonly string[]): JsmRequest {
+    return { method: "POST", path: `${teamsOrgPath(organizationId)}/teams/${segment(teamId, "team id")}/members/${change}`, body: { members: accountIds.map((accountId) => ({ accountId })) } };
+}
+
+/** `POST /v1/teams/{teamId}/enable-ops` on the ops REST API: the provider's TeamEnableOps body. */
+export function enableOpsRequest(teamId: string, adminAccountId: string): JsmRequest {
+    return { method: "POST", path: `/v1/teams/${segment(teamId, "team id")}/enable-ops`, body: { platformTeamId: teamId, adminAccountIds: [adminAccountId], inviteUsernames: [] } };
+}
+
+/** The created team's id from the create answer (`teamId`), or an error naming the operation. */
+export function parsePlatformTeam(request: JsmRequest, body: Record<string, unknown>): { readonly teamId: string; readonly displayName?: string; readonly description?: string } {
+    const teamId = stringField(body, "teamId");
+    if (teamId === undefined) throw new Error(`Atlassian Teams API ${requestLabel(request)} answered without a "teamId"; alertline cannot track the team.`);
+    const displayName = typeof body.displayName === "string" ? body.displayName : undefined;
+    const description = typeof body.description === "string" ? body.description : undefined;
+    return { teamId, ...(displayName === undefined ? {} : { displayName }), ...(description === undefined ? {} : { description }) };
+}
+
+/** One page of members: `{results: [{accountId}], pageInfo: {endCursor, hasNextPage}}` (the provider's TeamMemberListResponse). */
+export function parsePlatformTeamMembers(request: JsmRequest, body: Record<string, unknown>): { readonly accountIds: string[]; readonly after?: string } {
+    const results = body.results;
+    if (!Array.isArray(results)) throw new Error(`Atlassian Teams API ${requestLabel(request)} answered without a "results" list; alertline cannot read the members.`);
+    const accountIds = results.map((r) => (typeof r === "object" && r !== null ? (r as { accountId?: unknown }).accountId : undefined)).filter((a): a is string => typeof a === "string");
+    const info = (typeof body.pageInfo === "object" && body.pageInfo !== null ? body.pageInfo : {}) as { endCursor?: unknown; hasNextPage?: unknown };
+    return info.hasNextPage === true && typeof info.endCursor === "string" && info.endCursor !== "" ? { accountIds, after: info.endCursor } : { accountIds };
+}
+
+/** The per-member errors a members/add or members/remove answer lists (`errors`), as one text, or undefined. */
+export function membershipErrors(body: Record<string, unknown>): string | undefined {
+    const errors = body.errors;
+    return Array.isArray(errors) && errors.length > 0 ? JSON.stringify(errors) : undefined;
+}
+
+/** Which account ids to add and which to remove so that `live` becomes `wanted`. Pure. */
+export function memberChanges(wanted: readonly string[], live: readonly string[]): { readonly add: string[]; readonly remove: string[] } {
+    return { add: wanted.filter((m) => !live.includes(m)), remove: live.filter((m) => !wanted.includes(m)) };
 }

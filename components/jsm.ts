@@ -15,8 +15,9 @@ import * as transport from "./oncall-provider-http";
  * Integrations follow `atlassian-operations_api_integration` (name, type, enabled, team_id,
  * type_specific_properties, delete_default_actions, api_key) and their actions
  * `atlassian-operations_integration_action` (integration_id, name, type, domain, direction,
- * group_type, enabled). The team is looked up by name (JsmTeam), not created: creating one needs
- * Atlassian's Teams API (organization id, member account ids), which alertline does not call yet. Semantics follow
+ * group_type, enabled). The team is looked up by name (JsmTeam), or, with alertline:oncall.createTeam,
+ * created like `atlassian-operations_team` (JsmCreatedTeam: Atlassian's Teams API on the site host,
+ * then enable-ops on the ops REST API, same e-mail and API token). Semantics follow
  * opsgenie.ts: refresh of an unchanged resource shows no diff, a resource deleted by hand reads as
  * gone (empty id) and is created again, 429/5xx are retried with backoff, a 4xx names the field JSM
  * refused. Pulumi serialises each provider object and runs it elsewhere, so the providers use only
@@ -148,6 +149,163 @@ export function jsmTeamProvider(options: JsmProviderOptions = {}): pulumi.dynami
             // alertline did not create the team: it stays in JSM.
         },
     };
+}
+
+/** A team alertline creates (Teams API) and enables operations on, as the provider sees it. */
+export interface JsmCreatedTeamState {
+    readonly organizationId: string;
+    /** `https://{domainName}`, the site host the Teams API is on (a stand-in's URL in tests). */
+    readonly siteUrl: string;
+    readonly displayName: string;
+    readonly description: string;
+    readonly teamType: api.TeamType;
+    readonly members: readonly string[];
+    readonly connection: api.JsmConnection;
+}
+
+/** A Teams API request (site host) as the shared transport sends it: same Basic credential, no redirects. */
+function teamsWire(connection: api.JsmConnection, siteUrl: string, request: api.JsmRequest): transport.ProviderRequest {
+    const secrets = api.connectionSecrets(connection);
+    return {
+        ...wire(connection, request),
+        url: `${siteUrl.replace(/\/+$/, "")}${request.path}`,
+        unreachable: (reason, attempts) => api.unreachableMessage(request, siteUrl, reason, secrets, attempts),
+    };
+}
+
+function checkSiteUrl(value: unknown): string {
+    if (typeof value !== "string" || !/^https?:\/\/[^/\s?#]+\/?$/.test(value)) {
+        throw new Error(`JSM team siteUrl "${String(value)}" is not a site URL: give https://<your-site>.atlassian.net (alertline:oncall.createTeam.domainName).`);
+    }
+    return value.replace(/\/+$/, "");
+}
+
+async function listMembers(connection: api.JsmConnection, state: Pick<JsmCreatedTeamState, "siteUrl" | "organizationId">, teamId: string, options: JsmProviderOptions): Promise<string[]> {
+    const members: string[] = [];
+    let after: string | undefined;
+    for (let i = 0; i < api.MAX_PAGES; i++) {
+        const request = api.listPlatformTeamMembersRequest(state.organizationId, teamId, after);
+        const page = api.parsePlatformTeamMembers(request, await transport.call(teamsWire(connection, state.siteUrl, request), options));
+        members.push(...page.accountIds);
+        if (page.after === undefined) break;
+        after = page.after;
+    }
+    return members;
+}
+
+/** Adds and removes members so the team holds `wanted`; a per-member error in a 2xx answer fails too. */
+async function syncMembers(connection: api.JsmConnection, state: Pick<JsmCreatedTeamState, "siteUrl" | "organizationId">, teamId: string, wanted: readonly string[], live: readonly string[], options: JsmProviderOptions): Promise<void> {
+    const changes = api.memberChanges(wanted, live);
+    for (const [change, ids] of [["add", changes.add], ["remove", changes.remove]] as const) {
+        if (ids.length === 0) continue;
+        const request = api.changePlatformTeamMembersRequest(state.organizationId, teamId, change, ids);
+        const errors = api.membershipErrors(await transport.call(teamsWire(connection, state.siteUrl, request), options));
+        if (errors !== undefined) throw new Error(`Atlassian Teams API ${api.requestLabel(request)} refused some members: ${errors} — check the account ids in alertline:oncall.createTeam.members (profile URL's last segment).`);
+    }
+}
+
+function createdTeamState(inputs: Partial<JsmCreatedTeamState>): JsmCreatedTeamState {
+    const connection = api.checkConnection(inputs.connection);
+    const fields = api.createdTeamFields(inputs);
+    if (typeof inputs.organizationId !== "string" || inputs.organizationId.trim() === "") throw new Error("JSM team organizationId is empty: copy it from https://admin.atlassian.com/o/<organizationId>/overview.");
+    return { organizationId: inputs.organizationId, siteUrl: checkSiteUrl(inputs.siteUrl), ...fields, members: [...fields.members], connection };
+}
+
+/**
+ * Provider object for {@link JsmCreatedTeam}; exported so tests can drive it against a stand-in. The
+ * id is the team's id, which is also its id on the ops REST API's team paths (enable-ops takes it
+ * as `platformTeamId`).
+ */
+export function jsmCreatedTeamProvider(options: JsmProviderOptions = {}): pulumi.dynamic.ResourceProvider<JsmCreatedTeamState, JsmCreatedTeamState> {
+    return {
+        async create(inputs) {
+            const state = createdTeamState(inputs);
+            const { connection } = state;
+            const request = api.createPlatformTeamRequest(state.organizationId, state);
+            const { teamId } = api.parsePlatformTeam(request, await transport.call(teamsWire(connection, state.siteUrl, request), options));
+            try {
+                // The Teams API adds the requesting account as the first member; the provider reads the members and adds and removes the difference.
+                await syncMembers(connection, state, teamId, state.members, await listMembers(connection, state, teamId, options), options);
+                await enableOps(connection, teamId, state.members[0], options);
+            } catch (error) {
+                // As the provider does: a half-made team is deleted, so the next up starts clean. The first error is what the user sees.
+                const cleanup = deleteCreatedTeam(connection, state, teamId, options).then(
+                    () => "",
+                    (e: unknown) => ` (and deleting the half-made team ${teamId} failed too: ${(e as Error).message}; delete it in Atlassian's Teams directory)`,
+                );
+                throw new Error(`${(error as Error).message}${await cleanup}`);
+            }
+            return { id: teamId, outs: state };
+        },
+
+        async read(id, props) {
+            const connection = api.checkConnection(props?.connection);
+            const request = api.getPlatformTeamRequest(props!.organizationId, id);
+            const body = await transport.callUnlessGone(teamsWire(connection, props!.siteUrl, request), options);
+            // An empty id tells the engine the team is gone (refresh drops it; the next up creates it again).
+            if (body === undefined) return { id: "" };
+            const live = api.parsePlatformTeam(request, body);
+            const members = await listMembers(connection, props!, id, options);
+            return {
+                id,
+                props: {
+                    ...props!,
+                    connection,
+                    displayName: live.displayName ?? props!.displayName,
+                    description: live.description ?? props!.description,
+                    // Same members in another order is no drift: keep state's.
+                    members: api.sameSet(members, props!.members) ? props!.members : members,
+                },
+            };
+        },
+
+        async diff(_id, olds, news) {
+            const connection = connectionDiff(olds, news);
+            const replaces: string[] = [];
+            // The provider refuses to change these in place; alertline makes a new team instead.
+            for (const key of ["organizationId", "siteUrl", "teamType"] as const) if (olds[key] !== news[key]) replaces.push(key);
+            if (connection.replace) replaces.push("connection");
+            const changed = olds.displayName !== news.displayName || olds.description !== news.description || !api.sameSet(olds.members, news.members);
+            return { changes: replaces.length > 0 || changed || connection.changed, replaces };
+        },
+
+        async update(id, olds, news) {
+            const state = createdTeamState(news);
+            if (olds.displayName !== state.displayName || olds.description !== state.description) {
+                await transport.call(teamsWire(state.connection, state.siteUrl, api.updatePlatformTeamRequest(state.organizationId, id, state)), options);
+            }
+            if (!api.sameSet(olds.members, state.members)) await syncMembers(state.connection, state, id, state.members, olds.members ?? [], options);
+            return { outs: state };
+        },
+
+        async delete(id, props) {
+            await deleteCreatedTeam(api.checkConnection(props.connection), props, id, options);
+        },
+    };
+}
+
+/**
+ * `POST /v1/teams/{id}/enable-ops`. A team just made in the Teams API may not be visible to JSM yet:
+ * the Atlassian provider retries this call on 404 and 422 too (team_resource.go AddRetryCondition),
+ * so alertline does, with the same backoff as for 429/5xx.
+ */
+async function enableOps(connection: api.JsmConnection, teamId: string, adminAccountId: string, options: JsmProviderOptions): Promise<void> {
+    const request = wire(connection, api.enableOpsRequest(teamId, adminAccountId));
+    const maxAttempts = Math.max(1, options.maxAttempts ?? api.DEFAULT_MAX_ATTEMPTS);
+    for (let round = 1; ; round++) {
+        const answer = await transport.send(request, options);
+        if ((answer.status === 404 || answer.status === 422) && round < maxAttempts) {
+            await (options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(api.retryDelayMs(round));
+            continue;
+        }
+        request.successBody(answer, answer.attempts);
+        return;
+    }
+}
+
+/** Deletes the team through the Teams API; 404 is already gone. */
+async function deleteCreatedTeam(connection: api.JsmConnection, state: Pick<JsmCreatedTeamState, "siteUrl" | "organizationId">, teamId: string, options: JsmProviderOptions): Promise<void> {
+    await transport.callUnlessGone(teamsWire(connection, state.siteUrl, api.deletePlatformTeamRequest(state.organizationId, teamId)), options);
 }
 
 /** Whether anything a PATCH would send differs (defaults applied, nothing validated: preview may hold UNKNOWN). */
@@ -454,6 +612,7 @@ export function jsmIntegrationActionProvider(options: JsmProviderOptions = {}): 
 const apiIntegrationProvider = jsmApiIntegrationProvider();
 const integrationActionProvider = jsmIntegrationActionProvider();
 const teamProvider = jsmTeamProvider();
+const createdTeamProvider = jsmCreatedTeamProvider();
 const heartbeatProvider = jsmHeartbeatProvider();
 
 /** The connection as a resource input: the token always secret, the rest readable in diffs. */
@@ -486,6 +645,57 @@ export class JsmTeam extends pulumi.dynamic.Resource {
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
             "jsm",
             "Team",
+        );
+    }
+}
+
+/** Arguments for {@link JsmCreatedTeam}; names follow the Atlassian provider's `atlassian-operations_team` (camel case). */
+export interface JsmCreatedTeamArgs {
+    /** The organization the team belongs to (admin.atlassian.com/o/<organizationId>/…); changing it replaces the team. */
+    readonly organizationId: pulumi.Input<string>;
+    /** The site host, e.g. "example.atlassian.net" (the provider's `domain_name`); the Teams API is on it. Changing it replaces the team. */
+    readonly domainName: pulumi.Input<string>;
+    /** The team's name (the provider's `display_name`), 1–250 characters. */
+    readonly displayName: pulumi.Input<string>;
+    /** What the team is for. Default "". */
+    readonly description?: pulumi.Input<string>;
+    /** "OPEN", "MEMBER_INVITE" or "EXTERNAL"; changing it replaces the team. Default "MEMBER_INVITE". */
+    readonly teamType?: pulumi.Input<api.TeamType>;
+    /** Atlassian account ids, at least one; the first becomes the team's operations admin. Order does not matter otherwise. */
+    readonly members: pulumi.Input<pulumi.Input<string>[]>;
+    /** Cloud ID, account e-mail and API token (the Teams API takes the same Basic credential); the token stays secret. */
+    readonly connection: JsmConnectionArgs;
+    /** Base URL of the site. Default `https://${domainName}` (tests point it at a stand-in). */
+    readonly siteUrl?: pulumi.Input<string>;
+}
+
+/**
+ * A JSM operations team alertline creates: an Atlassian team through the Teams public API, its
+ * members added, then operations enabled on it (`POST /v1/teams/{id}/enable-ops`), as the
+ * Atlassian provider's `atlassian-operations_team` does. Deleting it deletes the Atlassian team.
+ */
+export class JsmCreatedTeam extends pulumi.dynamic.Resource {
+    declare readonly displayName: pulumi.Output<string>;
+    declare readonly members: pulumi.Output<string[]>;
+
+    constructor(name: string, args: JsmCreatedTeamArgs, opts?: pulumi.CustomResourceOptions) {
+        const { connection, organizationId: _o, domainName: _d, siteUrl: _s, ...fields } = args;
+        if (transport.isKnown(fields)) api.createdTeamFields(fields);
+        super(
+            createdTeamProvider,
+            name,
+            {
+                organizationId: args.organizationId,
+                siteUrl: args.siteUrl ?? pulumi.interpolate`https://${args.domainName}`,
+                displayName: args.displayName,
+                description: args.description ?? "",
+                teamType: args.teamType ?? "MEMBER_INVITE",
+                members: args.members,
+                connection: secretTokenConnection(connection),
+            },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            "jsm",
+            "CreatedTeam",
         );
     }
 }

@@ -1,10 +1,10 @@
 import * as datadog from "@pulumi/datadog";
 import * as pulumi from "@pulumi/pulumi";
 import { onCallApiUrl } from "../functions/shared/oncall-alerts";
-import { JsmApiIntegration, JsmConnectionArgs, JsmTeam } from "./jsm";
+import { JsmApiIntegration, JsmConnectionArgs, JsmCreatedTeam, JsmTeam } from "./jsm";
 import { OpsgenieApiIntegration, OpsgenieConnectionArgs, OpsgenieTeam } from "./opsgenie";
 import { opsgenieApiUrl } from "./opsgenie-api";
-import { jsmOnCall, opsgenieOnCall, type OnCallBackendName, type OnCallSettings } from "./stack-config";
+import { jsmOnCall, opsgenieOnCall, type JsmCreateTeamSettings, type OnCallBackendName, type OnCallSettings } from "./stack-config";
 
 export type { OnCallSettings };
 
@@ -59,7 +59,7 @@ export interface OnCallLink {
     readonly pages?: readonly OnCallPageTarget[];
     /** Opsgenie (alone or in the window): the configuration connection and the team, for heartbeats and the acknowledgement webhook. */
     readonly opsgenie?: { readonly connection: OpsgenieConnectionArgs; readonly teamId: pulumi.Output<string> };
-    /** JSM (alone or in the window): the ops REST API connection and the team (looked up by name), for the heartbeat, its ping and the acknowledgement webhook. */
+    /** JSM (alone or in the window): the ops REST API connection and the team (looked up by name, or created with oncall.createTeam), for the heartbeat, its ping and the acknowledgement webhook. */
     readonly jsm?: { readonly connection: JsmConnectionArgs; readonly teamId: pulumi.Output<string> };
 }
 
@@ -83,7 +83,7 @@ interface BackendPart {
 export class OnCallRouting extends pulumi.ComponentResource {
     /** The mentions that page this team from a Datadog monitor, e.g. "@opsgenie-alertline-dev" (two in the migration window). */
     declare readonly datadogHandle: pulumi.Output<string>;
-    /** Opsgenie team ID, or with `jsm` the id of the JSM team looked up by name (Opsgenie's in the window). */
+    /** Opsgenie team ID, or with `jsm` the id of the JSM team looked up by name or created (Opsgenie's in the window). */
     declare readonly teamId: pulumi.Output<string | undefined>;
     /** How alertline's functions page this team (see {@link OnCallLink}). */
     declare readonly link: OnCallLink;
@@ -142,18 +142,34 @@ function opsgenieRouting(parent: pulumi.Resource, name: string, args: OnCallRout
 }
 
 /**
- * JSM's part: the team looked up by name, Datadog's integration in it (its key, from JSM's create
+ * JSM's part: the team (looked up by name, or created with alertline:oncall.createTeam), Datadog's integration in it (its key, from JSM's create
  * answer only, goes to a Datadog service object pointed at JSM's integration API), and the API
  * integration alertline pages through. In the migration window the service object is
  * `alertline-<env>-jsm` beside Opsgenie's `alertline-<env>`; JSM alone it is `alertline-<env>`, so
  * the last step of the migration updates Opsgenie's object in place and monitors keep their mention.
  */
-function jsmRouting(parent: pulumi.Resource, name: string, args: OnCallRoutingArgs, settings: { cloudId: string; team: string; email: string }, dual: boolean): BackendPart {
+function jsmRouting(parent: pulumi.Resource, name: string, args: OnCallRoutingArgs, settings: { cloudId: string; team: string; email: string; createTeam?: JsmCreateTeamSettings }, dual: boolean): BackendPart {
     const serviceName = datadogServiceName(args.environment);
     // onCallRoutingProblem has checked the token is there.
     const connection: JsmConnectionArgs = { cloudId: settings.cloudId, email: settings.email, apiToken: pulumi.secret(args.jsmApiToken!) };
-    // Looked up, not created: the team's id is what the ops REST API's team paths take.
-    const team = new JsmTeam(`${name}-jsm-team`, { displayName: settings.team, connection }, { parent });
+    // Looked up by name, or created with alertline:oncall.createTeam; either id is what the ops REST API's team paths take.
+    const create = settings.createTeam;
+    const team =
+        create === undefined
+            ? new JsmTeam(`${name}-jsm-team`, { displayName: settings.team, connection }, { parent })
+            : new JsmCreatedTeam(
+                  `${name}-jsm-created-team`,
+                  {
+                      organizationId: create.organizationId,
+                      domainName: create.domainName,
+                      displayName: settings.team,
+                      description: create.description ?? `alertline ${args.environment}: pages from Datadog and alertline`,
+                      teamType: create.teamType,
+                      members: create.members,
+                      connection,
+                  },
+                  { parent },
+              );
     const integration = new JsmApiIntegration(
         `${name}-jsm-datadog-integration`,
         { name: `${serviceName}-datadog`, type: "Datadog", teamId: team.id, enabled: true, connection },

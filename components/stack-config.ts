@@ -84,11 +84,37 @@ const jsmTeam = z
 /** The Atlassian account whose API token is alertline:jsmApiToken (Basic auth to the ops REST API). */
 const jsmEmail = z.string({ error: JSM_EMAIL_HINT }).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, `must be an e-mail address: ${JSM_EMAIL_HINT}`);
 
+/** Where to find each value of alertline:oncall.createTeam, for the messages. */
+const JSM_ORG_ID_HINT = "open https://admin.atlassian.com, choose the organization, and copy the id after /o/ in the address (admin.atlassian.com/o/<organizationId>/overview)";
+const JSM_DOMAIN_HINT = "the site's host name as in its address, e.g. example.atlassian.net (no https://, no path)";
+const JSM_ACCOUNT_ID_HINT =
+    "an Atlassian account id: open the person's profile (the avatar → Profile, https://<your-site>.atlassian.net/jira/people/<accountId>) and copy the last part of the address";
+/**
+ * Opt-in: alertline creates the JSM operations team (named by `team`, or `jsmTeam` in the window)
+ * through Atlassian's Teams API and enables operations on it, instead of looking it up. Names follow
+ * the Atlassian provider's `atlassian-operations_team` (organization_id, team_type, member.account_id)
+ * and its provider config `domain_name`.
+ */
+const jsmCreateTeam = z
+    .object({
+        organizationId: z.string({ error: JSM_ORG_ID_HINT }).regex(/^[A-Za-z0-9-]{8,64}$/, `must be the organization's id: ${JSM_ORG_ID_HINT}`),
+        domainName: z
+            .string({ error: JSM_DOMAIN_HINT })
+            .regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i, `must be a host name: ${JSM_DOMAIN_HINT}`),
+        members: z
+            .array(z.string().regex(/^[A-Za-z0-9:_-]{1,128}$/, `must be ${JSM_ACCOUNT_ID_HINT}`), { error: `must list the members' account ids, the first becoming the team's operations admin; each is ${JSM_ACCOUNT_ID_HINT}` })
+            .min(1, `must list at least one member (the first becomes the team's operations admin); each is ${JSM_ACCOUNT_ID_HINT}`)
+            .refine((m) => new Set(m).size === m.length, "must not list an account id twice"),
+        teamType: z.enum(["OPEN", "MEMBER_INVITE", "EXTERNAL"], { message: "must be OPEN (anyone can join), MEMBER_INVITE (members invite others) or EXTERNAL" }).default("MEMBER_INVITE"),
+        description: z.string().max(1000, "must be at most 1000 characters").optional(),
+    })
+    .strict();
+
 const singleOnCallSchema = z.discriminatedUnion(
     "backend",
     [
         z.object({ backend: z.literal("opsgenie"), region: opsgenieRegion, team: opsgenieTeam }).strict(),
-        z.object({ backend: z.literal("jsm"), cloudId: jsmCloudId, team: jsmTeam, email: jsmEmail }).strict(),
+        z.object({ backend: z.literal("jsm"), cloudId: jsmCloudId, team: jsmTeam, email: jsmEmail, createTeam: jsmCreateTeam.optional() }).strict(),
     ],
     { message: "must be opsgenie or jsm, or [opsgenie, jsm] for the migration window (Opsgenie support ends 2027-04-05; jsm is its successor)" },
 );
@@ -112,6 +138,7 @@ const dualOnCallSchema = z
         jsmTeam: jsmTeam.optional(),
         cloudId: jsmCloudId,
         email: jsmEmail,
+        createTeam: jsmCreateTeam.optional(),
     })
     .strict();
 
@@ -305,6 +332,8 @@ export const settingsSchema = z
 export type AlertlineSettings = z.infer<typeof settingsSchema>;
 export type HostSettings = AlertlineSettings["hosts"][number];
 export type OnCallSettings = AlertlineSettings["oncall"];
+/** alertline:oncall.createTeam: the JSM team alertline creates instead of looking it up. */
+export type JsmCreateTeamSettings = z.output<typeof jsmCreateTeam>;
 export type OnCallBackendName = (typeof DUAL_BACKENDS)[number];
 
 /** The backends a setting pages, Opsgenie first: one, or both in the migration window. Pure. */
@@ -320,10 +349,10 @@ export function opsgenieOnCall(oncall: OnCallSettings): { readonly region: "us" 
 }
 
 /** JSM's part of the setting (alone or in the window; its team is jsmTeam when set); undefined when JSM is not used. Pure. */
-export function jsmOnCall(oncall: OnCallSettings): { readonly cloudId: string; readonly team: string; readonly email: string } | undefined {
+export function jsmOnCall(oncall: OnCallSettings): { readonly cloudId: string; readonly team: string; readonly email: string; readonly createTeam?: JsmCreateTeamSettings } | undefined {
     if (!onCallBackends(oncall).includes("jsm")) return undefined;
-    const j = oncall as { cloudId: string; team: string; email: string; jsmTeam?: string };
-    return { cloudId: j.cloudId, team: j.jsmTeam ?? j.team, email: j.email };
+    const j = oncall as { cloudId: string; team: string; email: string; jsmTeam?: string; createTeam?: JsmCreateTeamSettings };
+    return { cloudId: j.cloudId, team: j.jsmTeam ?? j.team, email: j.email, ...(j.createTeam === undefined ? {} : { createTeam: j.createTeam }) };
 }
 
 export type MailSettings = NonNullable<AlertlineSettings["mail"]>;

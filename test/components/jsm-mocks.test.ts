@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JsmApiIntegration, JsmHeartbeat, JsmIntegrationAction, JsmTeam } from "../../components/jsm";
+import { JsmApiIntegration, JsmCreatedTeam, JsmHeartbeat, JsmIntegrationAction, JsmTeam } from "../../components/jsm";
+import { startAtlassianTeams } from "../../functions/tools/local-aws/atlassian-teams";
 import { startOnCallSink, type OnCallSink } from "../../functions/tools/local-aws/oncall";
 import { loadProvider, recordRegistrations, registeredIn, type Registration, resolved, SECRET_SIG, SECRET_SIG_KEY } from "./dynamic-provider-mocks";
 
@@ -99,5 +100,43 @@ describe("JsmApiIntegration and JsmIntegrationAction under mocks", () => {
         expect(() => new JsmApiIntegration("bad-type", { name: "x", type: "Nagios", teamId: TEAM_ID, connection })).toThrow(/type "Nagios" is not one alertline creates/);
         expect(() => new JsmApiIntegration("bad-hook", { name: "x", type: "Webhook", teamId: TEAM_ID, typeSpecificProperties: {}, connection })).toThrow(/typeSpecificProperties\.url/);
         expect(() => new JsmIntegrationAction("bad-direction", { integrationId: "i", name: "x", type: "close", direction: "sideways" as "incoming", connection })).toThrow(/direction "sideways"/);
+    });
+});
+
+describe("JsmCreatedTeam under mocks", () => {
+    const ORG = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d";
+    const MEMBERS = ["712020:aki", "712020:ken"];
+
+    it("registers as a dynamic jsm type with the token secret on the wire and the site URL from domainName; refuses bad literal fields", async () => {
+        const team = new JsmCreatedTeam("oncall-jsm-created-team", { organizationId: ORG, domainName: "example.atlassian.net", displayName: "Ops Tokyo", members: MEMBERS, connection: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN } });
+        await resolved(team.urn);
+        const registration = registered("pulumi-nodejs:dynamic/jsm:CreatedTeam", "oncall-jsm-created-team");
+        expect(registration.inputs).toMatchObject({ organizationId: ORG, siteUrl: "https://example.atlassian.net", displayName: "Ops Tokyo", description: "", teamType: "MEMBER_INVITE", members: MEMBERS });
+        expect((registration.inputs.connection as Record<string, unknown>).apiToken).toEqual({ [SECRET_SIG_KEY]: SECRET_SIG, value: TOKEN });
+        expect(registration.additionalSecretOutputs).toContain("connection");
+        const connection = { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN };
+        expect(() => new JsmCreatedTeam("bad-members", { organizationId: ORG, domainName: "example.atlassian.net", displayName: "x", members: [], connection })).toThrow(/members is empty/);
+    });
+
+    it("serialises a provider that creates the team on its own, as the dynamic provider process loads it", async () => {
+        const teams = await startAtlassianTeams({ organizationId: ORG, cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN, accounts: ["712020:bot", ...MEMBERS] });
+        try {
+            const team = new JsmCreatedTeam("standalone-created-team", { organizationId: ORG, domainName: "example.atlassian.net", displayName: "Ops Tokyo", members: MEMBERS, connection: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN } });
+            await resolved(team.urn);
+            const live = { apiUrl: teams.url, cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN };
+            const created = await loadProvider(registered("pulumi-nodejs:dynamic/jsm:CreatedTeam", "standalone-created-team")).create({
+                organizationId: ORG,
+                siteUrl: teams.url,
+                displayName: "Ops Tokyo",
+                description: "",
+                teamType: "MEMBER_INVITE",
+                members: MEMBERS,
+                connection: live,
+            });
+            expect(teams.teams()).toMatchObject([{ teamId: created.id, opsEnabled: true, members: MEMBERS }]);
+            expect(teams.violations).toEqual([]);
+        } finally {
+            await teams.close();
+        }
     });
 });

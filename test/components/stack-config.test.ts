@@ -94,6 +94,37 @@ describe("parseSettings", () => {
         ]);
     });
 
+    describe("oncall.createTeam: alertline creates the JSM team", () => {
+        const CREATE = { organizationId: "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d", domainName: "example.atlassian.net", members: ["712020:aki", "5b10ac8d82e05b22cc7d4ef5"] };
+
+        it("is accepted with jsm and in the window, MEMBER_INVITE by default, and jsmOnCall passes it on", () => {
+            const alone = parseSettings({ ...valid, oncall: { ...JSM, createTeam: CREATE } }).oncall;
+            expect(jsmOnCall(alone)).toEqual({ cloudId: JSM.cloudId, team: JSM.team, email: JSM.email, createTeam: { ...CREATE, teamType: "MEMBER_INVITE" } });
+            const dual = { backend: ["opsgenie", "jsm"], team: "alertline-oncall", jsmTeam: "alertline-oncall (jsm)", cloudId: JSM.cloudId, email: JSM.email, createTeam: { ...CREATE, teamType: "OPEN" } };
+            expect(jsmOnCall(parseSettings({ ...valid, oncall: dual }).oncall)).toMatchObject({ team: "alertline-oncall (jsm)", createTeam: { teamType: "OPEN" } });
+        });
+
+        it("is refused under opsgenie alone", () => {
+            const [problem] = problems({ ...valid, oncall: { backend: "opsgenie", team: "alertline-dev", createTeam: CREATE } });
+            expect(problem).toMatch(/^alertline:oncall\.createTeam is not a known setting/);
+        });
+
+        it("names each missing or bad value and where in Atlassian's admin to find it", () => {
+            const missing = problems({ ...valid, oncall: { ...JSM, createTeam: {} } });
+            expect(missing.find((p) => p.startsWith("alertline:oncall.createTeam.organizationId"))).toContain("admin.atlassian.com/o/<organizationId>");
+            expect(missing.find((p) => p.startsWith("alertline:oncall.createTeam.domainName"))).toContain("example.atlassian.net");
+            expect(missing.find((p) => p.startsWith("alertline:oncall.createTeam.members"))).toContain("/jira/people/<accountId>");
+            const bad = problems({ ...valid, oncall: { ...JSM, createTeam: { ...CREATE, domainName: "https://example.atlassian.net/", members: ["aki@example.jp"], teamType: "PRIVATE" } } });
+            expect(bad).toEqual([
+                expect.stringMatching(/^alertline:oncall\.createTeam\.domainName .*must be a host name/),
+                expect.stringMatching(/^alertline:oncall\.createTeam\.members\[0\] .*must be an Atlassian account id: open the person's profile/),
+                expect.stringMatching(/^alertline:oncall\.createTeam\.teamType .*must be OPEN/),
+            ]);
+            expect(problems({ ...valid, oncall: { ...JSM, createTeam: { ...CREATE, members: [] } } })[0]).toMatch(/members .*at least one member/);
+            expect(problems({ ...valid, oncall: { ...JSM, createTeam: { ...CREATE, admins: [] } } })[0]).toMatch(/^alertline:oncall\.createTeam\.admins is not a known setting/);
+        });
+    });
+
     it("refuses the Opsgenie region under jsm, naming the known settings", () => {
         const [problem] = problems({ ...valid, oncall: { ...JSM, region: "eu" } });
         expect(problem).toMatch(/^alertline:oncall\.region is not a known setting; known settings here: .*cloudId.*email/);

@@ -273,6 +273,20 @@ describe("the on-call backend switch", () => {
         expect(JSON.stringify(ingest.inputs)).not.toContain(JSM_TOKEN);
     }, WHOLE_STACK_TIMEOUT_MS);
 
+    it("with jsm and oncall.createTeam, the plan creates the team (no lookup) and every JSM resource uses the created team's id", async () => {
+        const createTeam = { organizationId: "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d", domainName: "example.atlassian.net", members: ["712020:aki", "712020:ken"] };
+        const dev = await evaluateProgram("dev", { ...secretsGiven, "alertline:oncall": { ...JSM_ONCALL, createTeam }, "alertline:jsmApiToken": JSM_TOKEN });
+        expect(dev.engine.ofType("pulumi-nodejs:dynamic/jsm:Team")).toEqual([]);
+        const team = dev.engine.get("pulumi-nodejs:dynamic/jsm:CreatedTeam", "alerts-oncall-jsm-created-team");
+        expect(team.inputs).toMatchObject({ organizationId: createTeam.organizationId, siteUrl: "https://example.atlassian.net", displayName: "Ops Tokyo", teamType: "MEMBER_INVITE", members: createTeam.members });
+        expect(reveal((team.inputs.connection as Record<string, unknown>).apiToken)).toBe(JSM_TOKEN);
+        expect(dev.engine.get("pulumi-nodejs:dynamic/jsm:Heartbeat", "mail-canary-heartbeat").inputs.teamId).toBe(team.id);
+        for (const integration of dev.engine.ofType("pulumi-nodejs:dynamic/jsm:ApiIntegration")) expect(integration.inputs.teamId).toBe(team.id);
+        const ingest = dev.engine.get("aws:lambda/function:Function", "mail-ingest");
+        const variables = (ingest.inputs.environment as { variables: Record<string, string> }).variables;
+        expect(variables.JSM_TEAM_ID).toBe(team.id);
+    }, WHOLE_STACK_TIMEOUT_MS);
+
     it("prod in the migration window (Dec 2026): both backends' resources, monitors page both, mail-ingest pages both, both heartbeats, one acknowledgement endpoint that clears once", async () => {
         const prodOncall = (stackFile("prod").config["alertline:oncall"] as { team: string; region?: string });
         const oncall = { backend: ["opsgenie", "jsm"], region: prodOncall.region ?? "us", team: prodOncall.team, cloudId: JSM_ONCALL.cloudId, email: JSM_ONCALL.email };
