@@ -112,6 +112,24 @@ function connectionDiff(olds: { connection?: unknown }, news: { connection?: unk
     return { replace, changed: replace || before?.email !== after.email || before?.apiToken !== after.apiToken };
 }
 
+/**
+ * A JSM resource's diff: the fields JSM cannot change in place (and a new cloud or API URL) replace
+ * it, `differs` says whether anything else changed. `deleteBeforeReplace` where names are unique,
+ * so the old one goes before its replacement is created.
+ */
+function jsmDiff<T extends { connection?: unknown }>(
+    olds: T,
+    news: T,
+    replaceOn: readonly (keyof T & string)[],
+    differs: boolean,
+    deleteBeforeReplace = false,
+): pulumi.dynamic.DiffResult {
+    const connection = connectionDiff(olds, news);
+    const replaces: string[] = replaceOn.filter((key) => olds[key] !== news[key]);
+    if (connection.replace) replaces.push("connection");
+    return { changes: replaces.length > 0 || differs || connection.changed, replaces, ...(deleteBeforeReplace ? { deleteBeforeReplace: replaces.length > 0 } : {}) };
+}
+
 /** Provider object for {@link JsmTeam}; exported so tests can drive it against a stand-in. The id is JSM's team id. */
 export function jsmTeamProvider(options: JsmProviderOptions = {}): pulumi.dynamic.ResourceProvider<JsmTeamState, JsmTeamState> {
     return {
@@ -135,9 +153,7 @@ export function jsmTeamProvider(options: JsmProviderOptions = {}): pulumi.dynami
         },
 
         async diff(_id, olds, news) {
-            const connection = connectionDiff(olds, news);
-            const replaces = [...(olds.displayName !== news.displayName ? ["displayName"] : []), ...(connection.replace ? ["connection"] : [])];
-            return { changes: replaces.length > 0 || connection.changed, replaces };
+            return jsmDiff(olds, news, ["displayName"], false);
         },
 
         async update(_id, _olds, news) {
@@ -260,13 +276,9 @@ export function jsmCreatedTeamProvider(options: JsmProviderOptions = {}): pulumi
         },
 
         async diff(_id, olds, news) {
-            const connection = connectionDiff(olds, news);
-            const replaces: string[] = [];
             // The provider refuses to change these in place; alertline makes a new team instead.
-            for (const key of ["organizationId", "siteUrl", "teamType"] as const) if (olds[key] !== news[key]) replaces.push(key);
-            if (connection.replace) replaces.push("connection");
             const changed = olds.displayName !== news.displayName || olds.description !== news.description || !api.sameSet(olds.members, news.members);
-            return { changes: replaces.length > 0 || changed || connection.changed, replaces };
+            return jsmDiff(olds, news, ["organizationId", "siteUrl", "teamType"], changed);
         },
 
         async update(id, olds, news) {
@@ -361,15 +373,8 @@ export function jsmHeartbeatProvider(options: JsmProviderOptions = {}): pulumi.d
         },
 
         async diff(_id, olds, news) {
-            const connection = connectionDiff(olds, news);
-            const replaces: string[] = [];
-            // "Name of a heartbeat cannot be changed" (update docs); a heartbeat belongs to one team.
-            if (olds.name !== news.name) replaces.push("name");
-            if (olds.teamId !== news.teamId) replaces.push("teamId");
-            if (connection.replace) replaces.push("connection");
-            const changed = replaces.length > 0 || heartbeatDiffers(olds, news) || connection.changed;
-            // Names are unique per team: the old heartbeat must go before its replacement is created.
-            return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
+            // "Name of a heartbeat cannot be changed" (update docs); a heartbeat belongs to one team, whose names are unique.
+            return jsmDiff(olds, news, ["name", "teamId"], heartbeatDiffers(olds, news), true);
         },
 
         async update(id, olds, news) {
@@ -516,15 +521,8 @@ export function jsmApiIntegrationProvider(options: JsmProviderOptions = {}): pul
         },
 
         async diff(_id, olds, news) {
-            const connection = connectionDiff(olds, news);
-            const replaces: string[] = [];
-            if (olds.type !== news.type) replaces.push("type");
-            // "Cannot be changed after creation" (the Atlassian provider's team_id).
-            if (olds.teamId !== news.teamId) replaces.push("teamId");
-            if (connection.replace) replaces.push("connection");
-            const changed = replaces.length > 0 || integrationDiffers(olds, news) || connection.changed;
-            // Integration names are unique: the old one goes before its replacement is created.
-            return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
+            // teamId: "cannot be changed after creation" (the Atlassian provider). Integration names are unique.
+            return jsmDiff(olds, news, ["type", "teamId"], integrationDiffers(olds, news), true);
         },
 
         async update(id, olds, news) {
@@ -586,12 +584,7 @@ export function jsmIntegrationActionProvider(options: JsmProviderOptions = {}): 
         },
 
         async diff(_id, olds, news) {
-            const connection = connectionDiff(olds, news);
-            const replaces: string[] = [];
-            if (olds.integrationId !== news.integrationId) replaces.push("integrationId");
-            if (olds.direction !== news.direction) replaces.push("direction");
-            if (connection.replace) replaces.push("connection");
-            return { changes: replaces.length > 0 || actionDiffers(olds, news) || connection.changed, replaces };
+            return jsmDiff(olds, news, ["integrationId", "direction"], actionDiffers(olds, news));
         },
 
         async update(id, olds, news) {
