@@ -1,6 +1,6 @@
 import * as net from "node:net";
 import { TOWER_PROTOCOLS, type TowerProtocol } from "../tower-config";
-import { decodeReply, encodeSignal, replyComplete, toHex, type ReplyKind } from "./codec";
+import { decodeReply, encodeSignal, replyComplete, replyForeign, toHex, type ReplyKind } from "./codec";
 import { PROTOCOL_LABELS } from "./errors";
 import type { TowerSignal } from "./signal";
 
@@ -27,6 +27,13 @@ export interface SendOptions {
     backoffMs?: number;
     /** Waits the given milliseconds; injected so tests do not sleep. Default a `setTimeout` promise. */
     sleep?: (ms: number) => Promise<void>;
+    /**
+     * Whether a NAK or an answer that is not the protocol's is retried like silence. Default true
+     * (the dispatcher's policy). false (the operator CLI): such an answer ends the call at once,
+     * bytes that cannot start the protocol's answer end the attempt without waiting for the
+     * timeout, and the result says `answered`; silence and connection faults are still retried.
+     */
+    retryAnswers?: boolean;
 }
 
 export interface SendResult {
@@ -40,6 +47,8 @@ export interface SendResult {
     readonly reply?: string;
     /** Why there was no ACK, naming host:port; absent on success. */
     readonly error?: string;
+    /** With `retryAnswers: false` only: the tower answered, with a NAK or with bytes that are not the protocol's. */
+    readonly answered?: "nak" | "foreign";
 }
 
 /**
@@ -73,14 +82,25 @@ export async function sendCommand(address: TowerAddress, payload: Buffer, option
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const sleep = options.sleep ?? realSleep;
     let backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    const retryAnswers = options.retryAnswers ?? true;
     let last: AttemptOutcome = { kind: "unknown", error: "not attempted" };
     for (let attempt = 1; attempt <= attempts; attempt++) {
         if (attempt > 1) {
             await sleep(backoff);
             backoff *= 2;
         }
-        last = await attemptOnce(address, payload, timeoutMs);
+        last = await attemptOnce(address, payload, timeoutMs, retryAnswers);
         if (last.kind === "ack") return { ack: true, attempts: attempt, sent, reply: toHex(last.reply!) };
+        if (!retryAnswers && (last.kind === "nak" || last.kind === "unknown")) {
+            return {
+                ack: false,
+                attempts: attempt,
+                sent,
+                ...(last.reply && last.reply.length > 0 ? { reply: toHex(last.reply) } : {}),
+                error: `${last.error}; not retried (an answer, not silence)`,
+                answered: last.kind === "nak" ? "nak" : "foreign",
+            };
+        }
     }
     return {
         ack: false,
@@ -118,7 +138,8 @@ interface AttemptOutcome {
  */
 const CLOSE_GRACE_MS = 1000;
 
-function attemptOnce(address: TowerAddress, payload: Buffer, timeoutMs: number): Promise<AttemptOutcome> {
+/** One connection; `waitForWhole` false settles as soon as the bytes cannot start the protocol's answer. */
+function attemptOnce(address: TowerAddress, payload: Buffer, timeoutMs: number, waitForWhole: boolean): Promise<AttemptOutcome> {
     const where = towerEndpoint(address);
     return new Promise((resolve) => {
         let connected = false;
@@ -166,6 +187,10 @@ function attemptOnce(address: TowerAddress, payload: Buffer, timeoutMs: number):
             if (seen > MAX_ANSWER_BYTES) {
                 socket.pause();
                 settle({ kind: "unknown", reply: received, error: notProtocolAnswer(where, address.protocol, seen, received) }, true);
+                return;
+            }
+            if (!waitForWhole && replyForeign(address.protocol, received, payload)) {
+                settle({ kind: "unknown", reply: received, error: `${where} answered ${toHex(received)}, which is not a ${PROTOCOL_LABELS[address.protocol]} answer` });
                 return;
             }
             if (!replyComplete(address.protocol, received, payload)) return;

@@ -116,6 +116,29 @@ export function replyComplete(protocol: TowerProtocol, bytes: Buffer, command?: 
     return bytes.length >= replyLength(protocol, command);
 }
 
+/**
+ * Whether `bytes`, the start of an answer to `command`, cannot begin any answer the protocol gives:
+ * not a prefix of its NAK, nor of its ACK (a write or clear), nor of its status answer (PHN `52`,
+ * PNS a lamp byte 00–03, LA6 an input byte 00/01, as la6.ts reads them). Typically the tower speaks
+ * another of the three protocols: a PHN tower's `4E 41 4B` to a PNS frame, a PNS tower's `15` to a
+ * PHN `W`. Lets a client stop at the first byte instead of waiting for the rest until its timeout.
+ */
+export function replyForeign(protocol: TowerProtocol, bytes: Buffer, command?: Buffer): boolean {
+    if (bytes.length === 0) return false;
+    const prefixOf = (whole: Buffer): boolean => whole.subarray(0, bytes.length).equals(bytes.subarray(0, whole.length));
+    if (prefixOf(nakReply(protocol))) return false;
+    if (!isStatusRead(protocol, command)) return !prefixOf(ackReply(protocol));
+    switch (protocol) {
+        case "phn":
+            return bytes[0] !== PHN_READ;
+        case "pns":
+            return bytes[0] > 0x03;
+        case "la6":
+            return bytes[0] > 0x01;
+    }
+    return unknownProtocol(protocol);
+}
+
 /** Reads an answer to `command` (default: a write or clear). A status answer of the right shape counts as "ack". */
 export function decodeReply(protocol: TowerProtocol, bytes: Buffer, command?: Buffer): ReplyKind {
     if (bytes.equals(nakReply(protocol))) return "nak";

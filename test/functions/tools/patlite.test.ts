@@ -42,7 +42,7 @@ const MANUAL_EXAMPLES: { protocol: TowerProtocol; flags: string[]; sent: string 
 
 function request(args: string[]): SendRequest {
     const parsed = parsePatliteArgs(args);
-    if (parsed === "help") throw new Error("unexpected help");
+    if (parsed === "help" || parsed.command === "status") throw new Error("unexpected help or status");
     return parsed;
 }
 
@@ -140,7 +140,7 @@ describe("argument parsing", () => {
     it("passes --port, --timeout and --attempts through", () => {
         const parsed = request(["send", "--host", "h", "--port", "10001", "--protocol", "pns", "--timeout", "500", "--attempts", "1"]);
         expect(parsed.address.port).toBe(10001);
-        expect(parsed.options).toEqual({ timeoutMs: 500, attempts: 1 });
+        expect(parsed.options).toEqual({ timeoutMs: 500, attempts: 1, retryAnswers: false });
     });
 
     const bad: [string, string[], RegExp][] = [
@@ -175,8 +175,8 @@ describe("argument parsing", () => {
     }
 
     it("wants the send command and nothing loose", () => {
-        expect(usageError([]).message).toMatch(/missing command: the only command is send/);
-        expect(usageError(["light", "--host", "h"]).message).toMatch(/unknown command "light"/);
+        expect(usageError([]).message).toMatch(/missing command: send or status/);
+        expect(usageError(["light", "--host", "h"]).message).toMatch(/unknown command "light": the commands are send and status/);
         expect(usageError(["send", "on", "--host", "h", "--protocol", "pns"]).message).toMatch(/unexpected argument "on"/);
         expect(parsePatliteArgs(["--help"])).toBe("help");
     });
