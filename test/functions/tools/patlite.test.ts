@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { toSignal } from "../../../functions/shared/patlite/signal";
 import type { TowerProtocol } from "../../../functions/shared/tower-config";
 import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
-import { parsePatliteArgs, resultLine, runPatlite, UsageError, type SendRequest } from "../../../functions/tools/patlite";
+import { parsePatliteArgs, protocolHint, resultLine, runPatlite, UsageError, type SendRequest } from "../../../functions/tools/patlite";
 import { closedPort } from "../closed-port";
 
 const run = promisify(execFile);
@@ -197,5 +197,112 @@ describe("output", () => {
         expect(code).toBe(1);
         expect(out).toEqual(['{"ack": false, "sent": "585853000006000000000000", "error": "h:10000 answered NAK (15); gave up after 3 attempts"}\n']);
         expect(err).toEqual([]);
+    });
+});
+
+describe("npm run patlite -- status (child process against an emulated tower)", () => {
+    // Sent with send, then read back: PHN and PNS give the whole signal (PHN knows one flash kind,
+    // so flash2 reads back flash1); an LA6 says only which tiers are lit (status.ts).
+    const cases: { protocol: TowerProtocol; flags: string[]; words: string; reading: unknown }[] = [
+        {
+            protocol: "phn",
+            flags: ["--red", "flash2", "--green", "on", "--buzzer", "2"],
+            words: "red flash1, amber off, green on, blue off, white off; buzzer 2",
+            reading: { kind: "signal", signal: { red: "flash1", amber: "off", green: "on", blue: "off", white: "off", buzzer: 2 } },
+        },
+        {
+            protocol: "pns",
+            flags: ["--red", "on", "--amber", "flash1", "--green", "flash2", "--white", "on", "--buzzer", "4"],
+            words: "red on, amber flash1, green flash2, blue off, white on; buzzer 4",
+            reading: { kind: "signal", signal: { red: "on", amber: "flash1", green: "flash2", blue: "off", white: "on", buzzer: 4 } },
+        },
+        {
+            protocol: "la6",
+            flags: ["--colors", "green,off,off,white,red", "--flash", "on", "--buzzer", "11"],
+            words: "tier 1 (red) lit, tier 2 (amber) dark, tier 3 (green) dark, tier 4 (blue) lit, tier 5 (white) lit; buzzer 11",
+            reading: { kind: "lit", lit: { red: true, amber: false, green: false, blue: true, white: true }, buzzer: 11 },
+        },
+    ];
+
+    it("shows, in words and as JSON, the lamps that were sent", async () => {
+        await Promise.all(
+            cases.map(async ({ protocol, flags, words, reading }) => {
+                const t = await tower(protocol);
+                const at = ["--host", "127.0.0.1", "--port", String(t.port), "--protocol", protocol];
+                expect((await patlite("send", ...at, ...flags)).code, protocol).toBe(0);
+                const text = await patlite("status", ...at);
+                expect(text.code, protocol).toBe(0);
+                expect(text.stdout, protocol).toContain(`127.0.0.1:${t.port}`);
+                expect(text.stdout, protocol).toContain(words);
+                const json = await patlite("status", ...at, "--json");
+                expect(json.code, protocol).toBe(0);
+                expect(json.stdout.trim().split("\n"), protocol).toHaveLength(1);
+                expect(JSON.parse(json.stdout), protocol).toMatchObject({ ok: true, protocol, reading });
+                // One status request per read, the protocol's own bytes.
+                const request = { phn: "52", pns: "585847000000", la6: "414247000000" }[protocol];
+                expect(t.commands.slice(1).map((c) => c.toString("hex")), protocol).toEqual([request, request]);
+            }),
+        );
+    }, 30_000);
+
+    it("answers a wrong --protocol at once, with one attempt and the likely protocol", async () => {
+        const towers = await Promise.all((["phn", "pns", "la6"] as const).map((protocol) => tower(protocol)));
+        for (const t of towers) {
+            for (const wrong of (["phn", "pns", "la6"] as const).filter((p) => p !== t.protocol)) {
+                for (const command of ["status", "send"] as const) {
+                    const label = `${t.protocol} tower asked ${wrong} (${command})`;
+                    const before = t.commands.length;
+                    const started = Date.now();
+                    const out: string[] = [];
+                    const code = await runPatlite(
+                        [command, "--host", "127.0.0.1", "--port", String(t.port), "--protocol", wrong, ...(command === "send" ? ["--red", "on"] : ["--json"])],
+                        { stdout: (text) => out.push(text), stderr: (text) => out.push(text) },
+                    );
+                    expect(Date.now() - started, label).toBeLessThan(500);
+                    expect(code, label).toBe(1);
+                    expect(t.commands.length - before, label).toBe(1);
+                    const line = JSON.parse(out.join(""));
+                    expect(line.ack ?? line.ok, label).toBe(false);
+                    expect(line.error, label).toMatch(new RegExp(`try (--protocol \\w+ or )?--protocol ${t.protocol}`));
+                    expect(line.error, label).toContain("not retried");
+                }
+            }
+        }
+        // The protocols' NAKs tell the towers apart where they can: a PHN tower answers NAK in ASCII.
+        const phn = towers[0];
+        const pnsAsked = await patlite("status", "--host", "127.0.0.1", "--port", String(phn.port), "--protocol", "pns");
+        expect(pnsAsked.code).toBe(1);
+        expect(pnsAsked.stdout).toBe("");
+        expect(pnsAsked.stderr).toMatch(/answered 4E 41 4B, which is not a PNS \(NH series\) answer.*is it a PHN tower or .*\? try --protocol phn or --protocol la6/);
+    }, 30_000);
+
+    it("still retries silence, and says so", async () => {
+        const t = await tower("pns");
+        t.failNext(1, "silent");
+        const result = await patlite("send", "--host", "127.0.0.1", "--port", String(t.port), "--protocol", "pns", "--green", "on", "--timeout", "300");
+        expect(JSON.parse(result.stdout)).toEqual({ ack: true, sent: "58 58 53 00 00 06 00 00 01 00 00 00" });
+        expect(t.commands).toHaveLength(2);
+        const status = await tower("la6");
+        status.failNext(1, "silent");
+        const read = await patlite("status", "--host", "127.0.0.1", "--port", String(status.port), "--protocol", "la6", "--timeout", "300", "--json");
+        expect(read.code).toBe(1);
+        expect(JSON.parse(read.stdout).error).toBe(`127.0.0.1:${status.port} sent no answer within 300 ms; gave up after 1 attempt`);
+        expect(status.commands).toHaveLength(1);
+    }, 15_000);
+
+    it("rejects send's flags, and --json on send", () => {
+        expect(usageError(["status", "--host", "h", "--protocol", "pns", "--red", "on"])).toMatchObject({ flag: "--red", message: expect.stringMatching(/status only reads the tower/) });
+        expect(usageError(["status", "--host", "h", "--protocol", "pns", "--attempts", "3"])).toMatchObject({ flag: "--attempts" });
+        expect(usageError(["send", "--host", "h", "--protocol", "pns", "--json"])).toMatchObject({ flag: "--json" });
+        expect(usageError(["status", "--host", "h"])).toMatchObject({ flag: "--protocol" });
+        const parsed = parsePatliteArgs(["status", "--host", "h", "--protocol", "la6"]);
+        expect(parsed).toMatchObject({ command: "status", options: { attempts: 1, timeoutMs: 1500, retryAnswers: false }, json: false });
+    });
+
+    it("guesses the tower from the answer's form", () => {
+        expect(protocolHint("pns", "15")).toBe("the tower answered NAK to PNS (NH series): is it an LA6-POE (PNS for LA6) or a PHN tower? try --protocol la6 or --protocol phn");
+        expect(protocolHint("la6", "4E 41 4B")).toMatch(/not PNS for LA6-POE: is it a PHN tower or an NH series tower \(PNS\)\? try --protocol phn or --protocol pns$/);
+        expect(protocolHint("phn", "4E 41 4B")).toMatch(/^the tower answered NAK to PHN: .* try --protocol pns or --protocol la6$/);
+        expect(protocolHint("phn", "15")).toMatch(/^the tower gave an answer that is not PHN/);
     });
 });
