@@ -190,3 +190,35 @@ describe("status reads", () => {
         expect(await sendCommand(la6.address, encodeStatusRead("la6"))).toMatchObject({ ack: true, reply: "00 00 00 00 00 00 00 00 00 02 00 00 00 00 01" });
     });
 });
+
+describe("retryAnswers: false (the operator CLI)", () => {
+    it("stops at a NAK after one attempt and says so; the default still retries it", async () => {
+        const t = await tower("pns");
+        t.failNext(3, "nak");
+        const cli = await sendSignal(t.address, critical, { retryAnswers: false, sleep: recordingSleep().sleep });
+        expect(cli).toMatchObject({ ack: false, attempts: 1, reply: "15", answered: "nak" });
+        expect(cli.error).toBe(`127.0.0.1:${t.port} answered NAK (15); not retried (an answer, not silence)`);
+        const dispatcher = await sendSignal(t.address, critical, { attempts: 3, sleep: recordingSleep().sleep });
+        expect(dispatcher).toMatchObject({ ack: true, attempts: 3 });
+        expect(dispatcher.answered).toBeUndefined();
+    });
+
+    it("does not wait out the timeout for an answer another protocol gives", async () => {
+        const phn = await tower("phn");
+        const started = Date.now();
+        const result = await sendCommand({ ...phn.address, protocol: "pns" }, encodeStatusRead("pns"), { retryAnswers: false, timeoutMs: 3000 });
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(result).toMatchObject({ ack: false, attempts: 1, reply: "4E 41 4B", answered: "foreign" });
+        expect(result.error).toBe(`127.0.0.1:${phn.port} answered 4E 41 4B, which is not a PNS (NH series) answer; not retried (an answer, not silence)`);
+        expect(phn.commands).toHaveLength(1);
+    });
+
+    it("still retries silence", async () => {
+        const t = await tower("phn");
+        t.failNext(1, "silent");
+        const { sleeps, sleep } = recordingSleep();
+        const result = await sendSignal(t.address, critical, { retryAnswers: false, timeoutMs: 200, sleep });
+        expect(result).toMatchObject({ ack: true, attempts: 2 });
+        expect(sleeps).toEqual([250]);
+    });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+    replyForeign,
     decodeReply,
     decodeSignal,
     encodeClear,
@@ -111,5 +112,29 @@ describe("hex", () => {
     it("refuses odd digits and non-hex, saying how to write it", () => {
         expect(() => fromHex("5 8")).toThrow(/is not hex bytes; write them like "58 58 53 00"/);
         expect(() => fromHex("zz")).toThrow(/not hex bytes/);
+    });
+});
+
+describe("replyForeign", () => {
+    const hex = (text: string): Buffer => Buffer.from(text.replace(/ /g, ""), "hex");
+    it("accepts the start of each protocol's own answers", () => {
+        for (const partial of ["41", "41 43", "4E", "4E 41"]) expect(replyForeign("phn", hex(partial)), partial).toBe(false);
+        expect(replyForeign("phn", hex("52"), encodeStatusRead("phn"))).toBe(false);
+        expect(replyForeign("pns", hex("06"))).toBe(false);
+        expect(replyForeign("pns", hex("15"), encodeStatusRead("pns"))).toBe(false);
+        expect(replyForeign("pns", hex("03 02"), encodeStatusRead("pns"))).toBe(false);
+        expect(replyForeign("la6", hex("01 00"), encodeStatusRead("la6"))).toBe(false);
+        expect(replyForeign("pns", Buffer.alloc(0))).toBe(false);
+    });
+    it("flags another protocol's answer from its first byte", () => {
+        // A PNS/LA6 tower's NAK to PHN bytes, and a PHN tower's ASCII NAK to PNS/LA6 frames.
+        expect(replyForeign("phn", hex("15"))).toBe(true);
+        expect(replyForeign("phn", hex("06"), encodeStatusRead("phn"))).toBe(true);
+        expect(replyForeign("phn", hex("41 43 4C"))).toBe(true);
+        expect(replyForeign("pns", hex("4E"))).toBe(true);
+        expect(replyForeign("pns", hex("4E"), encodeStatusRead("pns"))).toBe(true);
+        expect(replyForeign("pns", hex("04"), encodeStatusRead("pns"))).toBe(true);
+        expect(replyForeign("la6", hex("4E"), encodeStatusRead("la6"))).toBe(true);
+        expect(replyForeign("la6", hex("02"), encodeStatusRead("la6"))).toBe(true);
     });
 });
