@@ -109,7 +109,9 @@ describe("npm run patlite -- send (child process against an emulated tower)", ()
         const { stdout } = await run("npm", ["run", "--silent", "patlite", "--", "send", "--host", "127.0.0.1", "--port", String(t.port), "--protocol", "pns", "--green", "on"], { cwd: root });
         expect(JSON.parse(stdout)).toEqual({ ack: true, sent: "58 58 53 00 00 06 00 00 01 00 00 00" });
         expect(t.state()).toEqual(toSignal({ green: "on" }));
-    }, 15_000);
+        const status = await run("npm", ["run", "--silent", "patlite", "--", "status", "--host", "127.0.0.1", "--port", String(t.port), "--protocol", "pns", "--json"], { cwd: root });
+        expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, reply: "00 00 01 00 00 00", reading: { kind: "signal", signal: toSignal({ green: "on" }) } });
+    }, 20_000);
 });
 
 describe("argument parsing", () => {
@@ -297,6 +299,21 @@ describe("npm run patlite -- status (child process against an emulated tower)", 
         expect(usageError(["status", "--host", "h"])).toMatchObject({ flag: "--protocol" });
         const parsed = parsePatliteArgs(["status", "--host", "h", "--protocol", "la6"]);
         expect(parsed).toMatchObject({ command: "status", options: { attempts: 1, timeoutMs: 1500, retryAnswers: false }, json: false });
+    });
+
+    it("reports a status answer of the right length that the shared decoder cannot read, with the hint", async () => {
+        const out: string[] = [];
+        const err: string[] = [];
+        // 09 ("no change") is never in a PNS status answer (pns.ts decodePnsStatusReply).
+        const code = await runPatlite(["status", "--host", "h", "--protocol", "pns"], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) }, async (_address, payload) => ({
+            ack: true,
+            attempts: 1,
+            sent: payload.toString("hex"),
+            reply: "09 00 00 00 00 00",
+        }));
+        expect(code).toBe(1);
+        expect(out).toEqual([]);
+        expect(err.join("")).toMatch(/^patlite: h:10000 answered 09 00 00 00 00 00, which says nothing readable about the lamps: .*09.* try --protocol la6 or --protocol phn\n$/);
     });
 
     it("guesses the tower from the answer's form", () => {
