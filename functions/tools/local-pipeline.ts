@@ -1,3 +1,5 @@
+// First: switches the AWS SDK's Node-version warning off before the handlers below build clients.
+import "./quiet-sdk-warning";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { Context } from "aws-lambda";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -22,7 +24,6 @@ import { createHandler as createDispatchHandler } from "../tower-dispatch/handle
 import { sendCanaryViaSmtp } from "./canary-local";
 import { loadRules, MailCliError } from "./mail";
 import { startTowerEmulator, type TowerEmulator } from "./patlite-emulator";
-import { quietSdkNodeWarning } from "./node-support";
 import { MAIL_INGEST_TRANSLATION, startStateTable } from "./local-aws/dynamo";
 import { startFunctionUrl } from "./local-aws/function-url";
 import { close as closeServer, listen, LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, readBody } from "./local-aws/http";
@@ -771,7 +772,6 @@ async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${USAGE}\n`);
         return 0;
     }
-    quietSdkNodeWarning();
     let pipeline: LocalPipeline;
     try {
         pipeline = await startLocalPipeline(args);
