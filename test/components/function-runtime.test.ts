@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { buildSync } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { FUNCTION_BUNDLE_TARGET, FUNCTION_RUNTIME } from "../../components/function-code";
+import { bundleFunction, FUNCTION_BUNDLE_TARGET, FUNCTION_RUNTIME } from "../../components/function-code";
 
 /**
  * Lambda's Node.js runtimes and the day each is deprecated (no more security patches; creating and
@@ -45,5 +45,14 @@ describe("the Lambdas' Node.js runtime", () => {
             buildSync({ stdin: { contents: "export let a; a ??= 1;" }, target, format: "cjs", write: false, logLevel: "silent" }).outputFiles[0].text;
         expect(build(FUNCTION_BUNDLE_TARGET)).toContain("??=");
         expect(build("node14")).not.toContain("??=");
+    });
+
+    it("runs a bundled AWS SDK whose Node-version warning does not fire on it, and the bundle does not turn the warning off", () => {
+        // The SDK's check in @aws-sdk/core: `const vv = 22; if (userMajorVersion < vv) emitWarning(...)`.
+        const code = bundleFunction("mail-ingest");
+        const threshold = /const vv = (\d+);/.exec(code)?.[1];
+        expect(threshold, "the bundle holds the SDK's Node-version check").toBeDefined();
+        expect(Number(/^nodejs(\d+)\.x$/.exec(FUNCTION_RUNTIME)?.[1])).toBeGreaterThanOrEqual(Number(threshold));
+        expect(code).not.toMatch(/AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED["'\]]*\s*=[^=]/);
     });
 });
