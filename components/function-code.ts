@@ -5,6 +5,9 @@ import * as path from "node:path";
 /** Node.js runtime the functions are built for and run on. */
 export const FUNCTION_RUNTIME = "nodejs22.x";
 
+/** esbuild's target for the bundles: the Node.js major of FUNCTION_RUNTIME (test/components/function-runtime.test.ts). */
+export const FUNCTION_BUNDLE_TARGET = "node22";
+
 const bundles = new Map<string, string>();
 
 /**
@@ -19,7 +22,7 @@ export function bundleFunction(name: string): string {
         entryPoints: [path.join(__dirname, "..", "functions", name, "handler.ts")],
         bundle: true,
         platform: "node",
-        target: "node22",
+        target: FUNCTION_BUNDLE_TARGET,
         format: "cjs",
         write: false,
         legalComments: "none",

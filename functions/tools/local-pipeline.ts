@@ -1,3 +1,5 @@
+// First: switches the AWS SDK's Node-version warning off before the handlers below build clients.
+import "./quiet-sdk-warning";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { Context } from "aws-lambda";
 import { randomBytes, randomUUID } from "node:crypto";
