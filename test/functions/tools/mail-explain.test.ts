@@ -19,7 +19,8 @@ function mail(...args: string[]): Promise<{ code: number; stdout: string; stderr
     });
 }
 
-describe("mail explain", () => {
+// Each test starts tsx child processes (2–4 s each idle, five times that on a busy 2-core machine).
+describe("mail explain", { timeout: 120_000 }, () => {
     it("prod, a Zabbix problem about our host: our offices' towers with their signals, never customer-a's, and a P1 page", async () => {
         const e = await explainMail(read("zabbix-ja-problem.eml"), { file: "zabbix-ja-problem.eml", stack: "prod", verdicts: "pass" });
         expect(e.trusted).toBe(true);

@@ -21,7 +21,8 @@ function mail(...args: string[]): Promise<{ code: number; stdout: string; stderr
     });
 }
 
-describe("npm run mail -- classify", () => {
+// Each test starts tsx child processes (2–4 s each idle, five times that on a busy 2-core machine).
+describe("npm run mail -- classify", { timeout: 120_000 }, () => {
     it("prints one JSON line with severity, rule, from and subject first", async () => {
         const result = await mail("classify", fixture("zabbix-sjis-disaster.eml"), "--rules", PROD);
         expect(result.code).toBe(0);
