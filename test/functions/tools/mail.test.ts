@@ -15,7 +15,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function mail(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        execFile(process.execPath, ["--import", "tsx", "functions/tools/mail.ts", ...args], { cwd: root, timeout: 15_000 }, (error, stdout, stderr) => {
+        execFile(process.execPath, ["--import", "tsx", "functions/tools/mail.ts", ...args], { cwd: root, timeout: 90_000 }, (error, stdout, stderr) => {
             resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
         });
     });
