@@ -14,6 +14,8 @@ export interface PlanOptions {
     readonly json?: boolean;
     /** A previous `--json` plan: print what changes from it instead of the whole plan. */
     readonly before?: unknown;
+    /** Config values that replace the stack file's (tests). */
+    readonly configOverrides?: Record<string, unknown>;
     /** Loads the program; the CLI imports index.ts, tests may wrap it. */
     readonly loadProgram?: () => Promise<unknown>;
 }
@@ -25,7 +27,7 @@ export interface PlanOptions {
  */
 export async function runPlan(stack: string, options: PlanOptions = {}): Promise<PlanResult> {
     try {
-        const evaluation = await evaluateStack(stack, { loadProgram: options.loadProgram ?? (() => import("../../index")) });
+        const evaluation = await evaluateStack(stack, { configOverrides: options.configOverrides, loadProgram: options.loadProgram ?? (() => import("../../index")) });
         const levelsText = evaluation.config.config["alertline:policyLevels"];
         const levels = levelsText === undefined ? {} : validatePolicyLevels(decodeConfigValue(levelsText));
         const violations = runPolicies(evaluation.engine.registrations, { levels });
