@@ -120,7 +120,7 @@ describe("npm run plan: command line and --diff", () => {
         expect(missing.stderr).toContain("usage:");
     });
 
-    it("shows one more site as the site's resources added, nothing modified or removed", async () => {
+    it("shows one more site as the site's resources added, the three mail functions modified (they route to sites), nothing removed", async () => {
         const before = JSON.parse(readFileSync(beforeFile, "utf8"));
         const devSites = (parse(readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown[]> }).config["alertline:sites"];
         const second = { ...(devSites[0] as object), name: "osaka-office", cidr: "192.168.20.0/24", customerGateway: { ip: "203.0.113.20" }, towers: [{ name: "osaka-desk", host: "192.168.20.50", protocol: "pns" }] };
@@ -132,8 +132,9 @@ describe("npm run plan: command line and --diff", () => {
         const added = lines.filter((l) => l.startsWith("+ "));
         expect(added.length).toBeGreaterThan(3);
         for (const line of added) expect(line).toContain("osaka-office");
-        expect(lines.filter((l) => /^[~-] /.test(l))).toEqual([]);
-        expect(lines.at(-1)).toBe(`+${added.length} ~0 -0`);
+        expect(lines.filter((l) => l.startsWith("- "))).toEqual([]);
+        expect(lines.filter((l) => l.startsWith("~ ")).map((l) => l.split("  ")[1])).toEqual(["mail-ack", "mail-dispatch", "mail-ingest"]);
+        expect(lines.at(-1)).toBe(`+${added.length} ~3 -0`);
     }, WHOLE_STACK_TIMEOUT_MS);
 
     it("refuses a misspelt alertline namespace naming the key and the fix", async () => {
