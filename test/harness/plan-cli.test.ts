@@ -55,8 +55,9 @@ describe("npm run plan", () => {
     }, WHOLE_STACK_TIMEOUT_MS);
 
     it("hands over the whole document through a pipe, however long (prod's is over 128 KB)", async () => {
-        const { code, stdout } = await plan("--stack", "prod", "--json");
+        const { code, stdout, stderr } = await plan("--stack", "prod", "--json");
         expect(code).toBe(0);
+        expect(stderr).not.toContain("Undefined value");
         expect(stdout.length).toBeGreaterThan(131072);
         expect(JSON.parse(stdout).stack).toBe("prod");
     }, WHOLE_STACK_TIMEOUT_MS);
@@ -68,6 +69,7 @@ describe("npm run plan", () => {
         expect(stdout).toMatch(/^ {2}\s*3 {2}aws:ec2\/instance:Instance$/m);
         expect(stdout).toMatch(/^ {2}hostInstanceIds: \{"zabbix-proxy":/m);
         expect(stdout).toContain("Policy verdicts (alertline-guardrails): no violations.");
+        expect(stdout).toContain("  pulumi config set --secret alertline:slackWebhookUrl <value> --stack prod\n");
     }, WHOLE_STACK_TIMEOUT_MS);
 
     it("exits 1 on a mandatory violation, after printing the plan with the verdict", async () => {
@@ -120,6 +122,15 @@ describe("npm run plan: command line and --diff", () => {
         expect(missing.stderr).toContain("usage:");
     });
 
+    it("answers --diff with a file that is not a plan with exit 2 and how to make one", async () => {
+        const notAPlan = path.join(path.dirname(beforeFile), "not-a-plan.json");
+        writeFileSync(notAPlan, "> alertline@0.1.0 plan\n{}");
+        const { code, stderr } = await plan("--stack", "dev", "--diff", notAPlan);
+        expect(code).toBe(2);
+        expect(stderr).toContain(`--diff ${notAPlan} is not a readable --json plan`);
+        expect(stderr).toContain(`npm run --silent plan -- --stack dev --json > ${notAPlan}`);
+    });
+
     it("shows one more site as the site's resources added, the three mail functions modified (they route to sites), nothing removed", async () => {
         const before = JSON.parse(readFileSync(beforeFile, "utf8"));
         const devSites = (parse(readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown[]> }).config["alertline:sites"];
@@ -135,6 +146,8 @@ describe("npm run plan: command line and --diff", () => {
         expect(lines.filter((l) => l.startsWith("- "))).toEqual([]);
         expect(lines.filter((l) => l.startsWith("~ ")).map((l) => l.split("  ")[1])).toEqual(["mail-ack", "mail-dispatch", "mail-ingest"]);
         expect(lines.at(-1)).toBe(`+${added.length} ~3 -0`);
+        // the changed input, old => new: the bundled towers.json gains the site
+        expect(lines[lines.indexOf(lines.find((l) => l.includes("  mail-ack  "))!) + 1]).toMatch(/^ {4}~ code: .*"towers\.json":"text, (\d+) bytes.* => .*"towers\.json":"text, (?!\1 )\d+ bytes/);
     }, WHOLE_STACK_TIMEOUT_MS);
 
     it("refuses a misspelt alertline namespace naming the key and the fix", async () => {
