@@ -127,8 +127,12 @@ export const vpnGatewayId = network.vpnGatewayId;
 export const hostInstanceIds = byHost((h) => h.instanceId, settings.hosts.filter((h) => h.external === undefined));
 export const hostMonitorIds = byHost((h) => h.monitorIds);
 export const alertAddress = mail?.alertAddress;
-/** What to enter in Datadog's Alibaba Cloud integration tile (secret). */
-export const alibabaDatadogTile = alibaba?.datadogTile;
+/**
+ * What to enter in Datadog's Alibaba Cloud integration tile (secret); null in a stack without
+ * `alertline:alibaba`. Not undefined: Pulumi warns "Undefined value (alibabaDatadogTile) will not
+ * show as a stack output" for a top-level undefined (or an Output of undefined) on every run.
+ */
+export const alibabaDatadogTile = alibaba?.datadogTile ?? null;
 export const mailBucketName = mail?.bucketName;
 /** Where the on-call backend's outgoing webhook posts acknowledgements, and its header token (secret). */
 export const ackWebhookUrl = mail?.ackWebhookUrl;

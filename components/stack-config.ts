@@ -523,6 +523,33 @@ export function decodeConfigValue(text: string): unknown {
     }
 }
 
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+export function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/**
+ * Config keys whose namespace is a probable misspelling of `alertline` (edit distance 1 or 2, e.g.
+ * `alertlin:sites`), each as a problem naming the key and the fix. Pulumi hands every namespace to
+ * the program and no provider reads these, so without this the setting would be silently ignored.
+ */
+export function misspeltNamespaceKeys(keys: readonly string[]): string[] {
+    return keys.flatMap((fullKey) => {
+        const colon = fullKey.indexOf(":");
+        if (colon < 0) return [];
+        const namespace = fullKey.slice(0, colon);
+        if (namespace === "alertline" || editDistance(namespace.toLowerCase(), "alertline") > 2) return [];
+        const fixed = `alertline:${fullKey.slice(colon + 1)}`;
+        return [`${fullKey}: namespace "${namespace}" is probably a typo of "alertline", so the setting would be ignored; rename the key to ${fixed} in the stack file`];
+    });
+}
+
 /**
  * The `alertline:` settings of a config map (`namespace:key` → text, as Pulumi hands it to the
  * program), decoded for parseSettings. Unknown keys stay in, so parseSettings names typos; secrets
@@ -530,6 +557,8 @@ export function decodeConfigValue(text: string): unknown {
  */
 export function rawSettings(config: Record<string, string>, stack: string): Record<string, unknown> {
     const raw: Record<string, unknown> = { environment: stack };
+    const typos = misspeltNamespaceKeys(Object.keys(config));
+    if (typos.length > 0) throw new ConfigError(typos);
     const secretKeys = new Set<string>([...Object.values(SECRETS).map((s) => s.key), ...Object.keys(RETIRED_SECRETS)]);
     for (const [fullKey, text] of Object.entries(config)) {
         if (!fullKey.startsWith("alertline:") || secretKeys.has(fullKey)) continue;

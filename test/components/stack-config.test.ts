@@ -225,6 +225,16 @@ describe("requiredSecrets", () => {
         expect(Object.keys(RETIRED_SECRETS)).toEqual(["alertline:jsmDatadogApiKey", "alertline:jsmAlertsApiKey"]);
     });
 
+    it("refuses a key under a misspelt alertline namespace, naming it and the fix, and leaves providers' keys alone", () => {
+        expect(() => rawSettings({ "aws:region": "ap-northeast-1", "alertine:mail": "{}", "alertlin:sites": "[]" }, "dev")).toThrow(
+            new ConfigError([
+                'alertine:mail: namespace "alertine" is probably a typo of "alertline", so the setting would be ignored; rename the key to alertline:mail in the stack file',
+                'alertlin:sites: namespace "alertlin" is probably a typo of "alertline", so the setting would be ignored; rename the key to alertline:sites in the stack file',
+            ]),
+        );
+        expect(rawSettings({ "aws:region": "ap-northeast-1", "datadog:apiUrl": "https://api.ap1.datadoghq.com/", "alicloud:region": "x" }, "dev")).toEqual({ environment: "dev" });
+    });
+
     it("accepts every placeholder it hands out, so the offline plan cannot fail on its own stand-ins", () => {
         for (const spec of Object.values(SECRETS)) {
             expect("check" in spec ? spec.check(spec.placeholder) : undefined).toBeUndefined();

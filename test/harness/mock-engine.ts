@@ -225,6 +225,9 @@ export class RecordingEngine implements pulumi.runtime.Mocks {
 
     constructor(options: MockEngineOptions = {}) {
         this.region = options.region ?? "ap-northeast-1";
+        // Each evaluation numbers its VPN tunnels from 0: the same stack gets the same addresses
+        // whatever ran before it in the process (plan --diff compares a child's plan with an in-process one).
+        vpnCounter = 0;
     }
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {

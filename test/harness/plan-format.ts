@@ -68,9 +68,12 @@ export function planText(evaluation: StackEvaluation, violations: readonly Viola
     const width = Math.max(...counts.map(([, n]) => String(n).length));
     const lines = [
         `alertline plan for stack "${evaluation.stack}": evaluated offline under the mock engine; nothing was deployed.`,
-        evaluation.config.placeholders.length > 0
-            ? `Secrets not readable here were filled with placeholders: ${evaluation.config.placeholders.join(", ")}`
-            : "All required secrets were given.",
+        ...(evaluation.config.placeholders.length > 0
+            ? [
+                  `Secrets not readable here were filled with placeholders (${evaluation.config.placeholders.length}); before pulumi up, set each:`,
+                  ...evaluation.config.placeholders.map((key) => `  ${placeholderCommand(key, evaluation.stack)}`),
+              ]
+            : ["All required secrets were given."]),
         "",
         `Resources (${regs.length}):`,
         ...resourceTree(regs).map((l) => `  ${l}`),
@@ -84,4 +87,64 @@ export function planText(evaluation: StackEvaluation, violations: readonly Viola
         ...verdictLines(violations),
     ];
     return lines.join("\n");
+}
+
+/** One resource of a `--json` plan. */
+export interface PlanResource {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly parent: string | null;
+    readonly inputs: Record<string, unknown>;
+}
+
+/** What `--diff` reads from BEFORE.json; refuses anything that is not a `--json` plan. */
+export function planResources(document: unknown, what: string): PlanResource[] {
+    const resources = (document as { resources?: unknown } | null)?.resources;
+    if (!Array.isArray(resources) || resources.some((r) => typeof r?.urn !== "string" || typeof r?.inputs !== "object")) {
+        throw new Error(`${what} is not a --json plan (no resources[] with urn and inputs); make one with npm run --silent plan -- --stack <stack> --json`);
+    }
+    return resources as PlanResource[];
+}
+
+const show = (value: unknown) => (value === undefined ? "(none)" : JSON.stringify(value));
+
+/**
+ * What changes between two `--json` plans, per resource by URN and per changed top-level input,
+ * like `pulumi preview --diff`; ends with a `+added ~modified -removed` line like terraform plan's
+ * summary. Secrets are "[secret]" on both sides, so a secret's new value does not show as a change.
+ */
+export function planDiff(before: readonly PlanResource[], after: readonly PlanResource[]): { lines: string[]; added: number; modified: number; removed: number } {
+    const old = new Map(before.map((r) => [r.urn, r]));
+    const now = new Map(after.map((r) => [r.urn, r]));
+    const lines: string[] = [];
+    let added = 0;
+    let modified = 0;
+    let removed = 0;
+    for (const r of after) {
+        const was = old.get(r.urn);
+        if (was === undefined) {
+            added++;
+            lines.push(`+ ${r.type}  ${r.name}  (${r.urn})`);
+            continue;
+        }
+        const keys = [...new Set([...Object.keys(was.inputs), ...Object.keys(r.inputs)])].sort();
+        const changed = keys.filter((k) => JSON.stringify(was.inputs[k]) !== JSON.stringify(r.inputs[k]));
+        if (changed.length === 0) continue;
+        modified++;
+        lines.push(`~ ${r.type}  ${r.name}  (${r.urn})`);
+        for (const k of changed) lines.push(`    ~ ${k}: ${show(was.inputs[k])} => ${show(r.inputs[k])}`);
+    }
+    for (const r of before) {
+        if (now.has(r.urn)) continue;
+        removed++;
+        lines.push(`- ${r.type}  ${r.name}  (${r.urn})`);
+    }
+    lines.push(`+${added} ~${modified} -${removed}`);
+    return { lines, added, modified, removed };
+}
+
+/** The `pulumi config set` line that replaces a placeholder with the real secret. */
+export function placeholderCommand(key: string, stack: string): string {
+    return `pulumi config set --secret ${key} <value> --stack ${stack}`;
 }

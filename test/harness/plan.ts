@@ -1,6 +1,6 @@
 import { decodeConfigValue } from "../../components/stack-config";
 import { evaluateStack } from "./evaluate";
-import { planJson, planText } from "./plan-format";
+import { planDiff, planJson, planResources, planText } from "./plan-format";
 import { mandatory, runPolicies, validatePolicyLevels } from "./policy-runner";
 
 /** What `npm run plan` prints and how it exits. */
@@ -12,6 +12,10 @@ export interface PlanResult {
 
 export interface PlanOptions {
     readonly json?: boolean;
+    /** A previous `--json` plan: print what changes from it instead of the whole plan. */
+    readonly before?: unknown;
+    /** Config values that replace the stack file's (tests). */
+    readonly configOverrides?: Record<string, unknown>;
     /** Loads the program; the CLI imports index.ts, tests may wrap it. */
     readonly loadProgram?: () => Promise<unknown>;
 }
@@ -23,11 +27,18 @@ export interface PlanOptions {
  */
 export async function runPlan(stack: string, options: PlanOptions = {}): Promise<PlanResult> {
     try {
-        const evaluation = await evaluateStack(stack, { loadProgram: options.loadProgram ?? (() => import("../../index")) });
+        const evaluation = await evaluateStack(stack, { configOverrides: options.configOverrides, loadProgram: options.loadProgram ?? (() => import("../../index")) });
         const levelsText = evaluation.config.config["alertline:policyLevels"];
         const levels = levelsText === undefined ? {} : validatePolicyLevels(decodeConfigValue(levelsText));
         const violations = runPolicies(evaluation.engine.registrations, { levels });
-        const stdout = `${options.json ? planJson(evaluation, violations) : planText(evaluation, violations)}\n`;
+        const json = planJson(evaluation, violations);
+        const text =
+            options.before !== undefined
+                ? planDiff(planResources(options.before, "--diff BEFORE.json"), planResources(JSON.parse(json), "this plan")).lines.join("\n")
+                : options.json
+                  ? json
+                  : planText(evaluation, violations);
+        const stdout = `${text}\n`;
         const blocking = mandatory(violations).length;
         return blocking > 0
             ? { code: 1, stdout, stderr: `alertline plan for stack "${stack}": ${blocking} mandatory policy violation(s); see the verdicts.\n` }
