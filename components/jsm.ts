@@ -635,7 +635,7 @@ export class JsmTeam extends pulumi.dynamic.Resource {
             teamProvider,
             name,
             { displayName: args.displayName, connection: secretTokenConnection(args.connection) },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            transport.withSecretOutputs(opts, "connection"),
             "jsm",
             "Team",
         );
@@ -686,7 +686,7 @@ export class JsmCreatedTeam extends pulumi.dynamic.Resource {
                 members: args.members,
                 connection: secretTokenConnection(connection),
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            transport.withSecretOutputs(opts, "connection"),
             "jsm",
             "CreatedTeam",
         );
@@ -752,7 +752,7 @@ export class JsmHeartbeat extends pulumi.dynamic.Resource {
                 alertPriority: args.alertPriority ?? api.DEFAULT_ALERT_PRIORITY,
                 connection: secretTokenConnection(connection),
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            transport.withSecretOutputs(opts, "connection"),
             "jsm",
             "Heartbeat",
         );
@@ -808,7 +808,7 @@ export class JsmApiIntegration extends pulumi.dynamic.Resource {
                 connection: secretTokenConnection(connection),
                 apiKey: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey", "typeSpecificProperties", "connection"] },
+            transport.withSecretOutputs(opts, "apiKey", "typeSpecificProperties", "connection"),
             "jsm",
             "ApiIntegration",
         );
@@ -860,7 +860,7 @@ export class JsmIntegrationAction extends pulumi.dynamic.Resource {
                 enabled: args.enabled ?? true,
                 connection: secretTokenConnection(connection),
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            transport.withSecretOutputs(opts, "connection"),
             "jsm",
             "IntegrationAction",
         );

@@ -106,3 +106,8 @@ export function isKnown(value: unknown): boolean {
     if (typeof value === "object" && value !== null) return Object.values(value).every(isKnown);
     return true;
 }
+
+/** A dynamic resource's options with `outputs` (the connection, issued keys) added to its secret outputs. */
+export function withSecretOutputs(opts: pulumi.CustomResourceOptions | undefined, ...outputs: string[]): pulumi.CustomResourceOptions {
+    return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...outputs] };
+}

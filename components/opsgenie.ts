@@ -430,7 +430,7 @@ export class OpsgenieTeam extends pulumi.dynamic.Resource {
             teamProvider,
             name,
             { name: args.name, description: args.description ?? "", connection: secretKeyConnection(args.connection) },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            transport.withSecretOutputs(opts, "connection"),
             "opsgenie",
             "Team",
         );
@@ -513,7 +513,7 @@ export class OpsgenieApiIntegration extends pulumi.dynamic.Resource {
                 connection: secretKeyConnection(args.connection),
                 apiKey: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey", "headers", "connection"] },
+            transport.withSecretOutputs(opts, "apiKey", "headers", "connection"),
             "opsgenie",
             "ApiIntegration",
         );
@@ -581,7 +581,7 @@ export class OpsgenieHeartbeat extends pulumi.dynamic.Resource {
                 alertPriority: args.alertPriority ?? api.DEFAULT_ALERT_PRIORITY,
                 connection: secretKeyConnection(connection),
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            transport.withSecretOutputs(opts, "connection"),
             "opsgenie",
             "Heartbeat",
         );
