@@ -164,7 +164,7 @@ export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: s
 
 /** ack-webhook: queue recovery intents on the signal queue, decrypt its own shared secret, write its logs. */
 export function ackFunctionPolicy(input: { region: string; logGroupArn: string; mailKeyArn: string; signalQueueArn: string; functionName: string; tableArn?: string }) {
-    // With the state table: clear an alias once per page (functions/ack-webhook/clear-once.ts), its only two calls.
+    // With the state table: clear an alias once per page (functions/shared/alias-clear.ts), its only two calls.
     const clearOnce =
         input.tableArn === undefined
             ? []

@@ -10,7 +10,7 @@ import type { TowerConfig } from "../shared/tower-config";
 import { loadTowers } from "../tower-dispatch/towers";
 import { planRecoveries, sendIntents } from "./ack";
 import { authenticate } from "./auth";
-import { claimClear, releaseClear, type ClearState } from "./clear-once";
+import { claimClear, releaseClear, type ClearState } from "../shared/alias-clear";
 import { parseWebhookEvent } from "./webhook-event";
 import { once } from "../shared/once";
 
@@ -51,7 +51,7 @@ export interface AckDeps {
     readonly now?: () => number;
     /**
      * env STATE_TABLE: with it an alias is cleared once per page, whichever backend acknowledges
-     * or closes first (./clear-once); without it every call queues its recoveries. Default none.
+     * or closes first (functions/shared/alias-clear.ts); without it every call queues its recoveries. Default none.
      */
     readonly clearState?: ClearState;
 }

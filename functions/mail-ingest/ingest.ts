@@ -22,6 +22,7 @@ import { canaryAgeMs, canaryVerdict, impostorWarning } from "./canary";
 import { onCallActionFor, page, pageAll, pingAll, type PageReport } from "./on-call-page";
 import { parseMail, type ParsedAlertMail } from "./parse-mail";
 import { decodeSnsContent, readSesNotification, verdictsOf, type MailSource, type SesReceivedNotification } from "./ses-event";
+import { ackStateKey, takeClear } from "../shared/alias-clear";
 
 /**
  * The mail-ingest flow for one SNS record: read the SES notification, claim the mail in DynamoDB
@@ -465,20 +466,8 @@ export async function claimMail(ddb: IngestDeps["ddb"], table: string, messageId
 
 /** A recovery mail clears its alias (unless an acknowledgement did first), so later acknowledgements and closes queue nothing. */
 async function markClearedByMail(ddb: IngestDeps["ddb"], table: string, alias: string, messageId: string, now: number): Promise<void> {
-    try {
-        await ddb.send(
-            new UpdateCommand({
-                TableName: table,
-                Key: { pk: ackStateKey(alias) },
-                UpdateExpression: "SET clearedAt = :at, clearedBy = :by, expiresAt = if_not_exists(expiresAt, :exp)",
-                ConditionExpression: "attribute_not_exists(clearedAt)",
-                ExpressionAttributeValues: { ":at": new Date(now).toISOString(), ":by": `recovery mail ${messageId}`, ":exp": Math.floor(now / 1000) + IDEMPOTENCY_TTL_SECONDS },
-            }),
-        );
-    } catch (error) {
-        // Already cleared by an acknowledgement: nothing to record.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // Taken already by an acknowledgement: nothing to record.
+    await takeClear({ ddb, table }, alias, `recovery mail ${messageId}`, now);
 }
 
 /** Records that a backend took the mail's page (or close), so a retry of the mail skips it. */
@@ -494,13 +483,10 @@ async function markPagedIn(ddb: IngestDeps["ddb"], table: string, messageId: str
     );
 }
 
-/** The item that lets an alias be cleared once per page: `ack#<alias>` (ack-webhook's clearOnce). */
-export const ackStateKey = (alias: string): string => `ack#${alias}`;
-
 /**
  * A mail that opens (or re-opens) an on-call alert makes its alias clearable again: ack-webhook
  * clears a tower for the first acknowledgement or close after this, from either backend, and
- * answers every later one without queueing anything (see functions/ack-webhook/clear-once.ts).
+ * answers every later one without queueing anything (see functions/shared/alias-clear.ts).
  */
 async function markPaged(ddb: IngestDeps["ddb"], table: string, alias: string, messageId: string, now: number): Promise<void> {
     await ddb.send(

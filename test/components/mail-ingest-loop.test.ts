@@ -106,7 +106,7 @@ describe("the acknowledgement endpoint", () => {
         const queue = engine.get("aws:sqs/queue:Queue", "mail-signals");
         const table = engine.get("aws:dynamodb/table:Table", "mail-state");
         expect(policy.Statement.find((s) => s.Sid === "QueueClears")).toMatchObject({ Action: "sqs:SendMessage", Resource: queue.state.arn });
-        // The two calls of functions/ack-webhook/clear-once.ts, on the table mail-ingest resets the clear in.
+        // The two calls of functions/shared/alias-clear.ts, on the table mail-ingest resets the clear in.
         expect(policy.Statement.find((s) => s.Sid === "ClearOnce")).toMatchObject({ Action: ["dynamodb:UpdateItem", "dynamodb:GetItem"], Resource: table.state.arn });
         const actions = policy.Statement.flatMap((s) => [s.Action].flat());
         expect(actions.filter((a: string) => !a.startsWith("logs:") && !a.startsWith("kms:"))).toEqual(["sqs:SendMessage", "dynamodb:UpdateItem", "dynamodb:GetItem"]);

@@ -1,14 +1,13 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
-import { ackStateKey as ackWebhookKey } from "../../../functions/ack-webhook/clear-once";
-import { ackStateKey as mailIngestKey } from "../../../functions/mail-ingest/ingest";
+import { ackStateKey as mailIngestKey } from "../../../functions/shared/alias-clear";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import type { TowerConfig } from "../../../functions/shared/tower-config";
 import { startStateTable, type LocalStateTable } from "../../../functions/tools/local-aws/dynamo";
 import { startAckPeers, urlEvent, webhookBody, ACK_SECRET, type AckPeers } from "./ack-harness";
 
 /**
- * An alias is cleared once per page (functions/ack-webhook/clear-once.ts): in the migration window
+ * An alias is cleared once per page (functions/shared/alias-clear.ts): in the migration window
  * Opsgenie's and JSM's webhooks both call for the same alias, and only the first queues recoveries.
  * Against dynalite, a DynamoDB-compatible server, through the real SDK.
  */
@@ -36,8 +35,8 @@ const paged = (s: LocalStateTable) =>
     s.documentClient.send(new UpdateCommand({ TableName: s.table, Key: { pk: mailIngestKey(ALIAS) }, UpdateExpression: "SET pagedAt = :at REMOVE clearedAt, clearedBy", ExpressionAttributeValues: { ":at": new Date(NOW).toISOString() } }));
 
 describe("ack-webhook clears an alias once per page", () => {
-    it("keys the item as mail-ingest does", () => {
-        expect(ackWebhookKey(ALIAS)).toBe(mailIngestKey(ALIAS));
+    it("keys the item as deployed state has it, one definition for ack-webhook and mail-ingest", () => {
+        expect(mailIngestKey(ALIAS)).toBe(`ack#${ALIAS}`);
     });
 
     it("queues recoveries for the first acknowledgement and nothing for the other backend's, answering 200 with who cleared it", async () => {

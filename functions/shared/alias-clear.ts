@@ -13,7 +13,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk
  * A claim whose recoveries could not be queued is released, so the sender's retry clears the tower.
  */
 
-/** The item's key: the same as mail-ingest's ackStateKey (functions do not import each other's folders). */
+/** The item's key, shared by ack-webhook (which clears) and mail-ingest (which re-opens, and clears on a recovery mail). */
 export const ackStateKey = (alias: string): string => `ack#${alias}`;
 
 /** How long an item is kept without a new page (DynamoDB TTL on expiresAt): the mail state's 7 days. */
@@ -27,8 +27,11 @@ export interface ClearState {
     readonly table: string;
 }
 
-/** Takes the alias's clear for `by` (what cleared it: backend action, alert id, user). */
-export async function claimClear(state: ClearState, alias: string, by: string, nowMs: number): Promise<ClearClaim> {
+/**
+ * The conditional write that takes the alias's clear for `by`; false when someone took it first.
+ * ack-webhook goes on to read who ({@link claimClear}); a recovery mail only needs it taken.
+ */
+export async function takeClear(state: ClearState, alias: string, by: string, nowMs: number): Promise<boolean> {
     try {
         await state.ddb.send(
             new UpdateCommand({
@@ -39,10 +42,16 @@ export async function claimClear(state: ClearState, alias: string, by: string, n
                 ExpressionAttributeValues: { ":at": new Date(nowMs).toISOString(), ":by": by, ":exp": Math.floor(nowMs / 1000) + CLEAR_TTL_SECONDS },
             }),
         );
-        return { first: true };
+        return true;
     } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        return false;
     }
+}
+
+/** Takes the alias's clear for `by` (what cleared it: backend action, alert id, user), or says who took it. */
+export async function claimClear(state: ClearState, alias: string, by: string, nowMs: number): Promise<ClearClaim> {
+    if (await takeClear(state, alias, by, nowMs)) return { first: true };
     const item = (await state.ddb.send(new GetCommand({ TableName: state.table, Key: { pk: ackStateKey(alias) }, ConsistentRead: true }))).Item;
     return { first: false, clearedBy: String(item?.clearedBy ?? "(unknown)"), clearedAt: String(item?.clearedAt ?? "(unknown)") };
 }
