@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AlertChannel } from "./components/alert-channel";
-import { AlibabaDatadogIntegration } from "./components/alibaba-integration";
-import { AwsAlertSources } from "./components/aws-alert-sources";
-import { MailIngest } from "./components/mail-ingest";
-import { MonitoredHost } from "./components/monitored-host";
-import { SharedNetwork } from "./components/network";
-import { PatliteSite } from "./components/patlite-site";
-import { towerConfig } from "./components/site-config";
-import { loadStackConfig } from "./components/stack-config";
+import { AlertChannel } from "./components/alert-channel/alert-channel";
+import { AlibabaDatadogIntegration } from "./components/alibaba-integration/alibaba-integration";
+import { AwsAlertSources } from "./components/aws-alert-sources/aws-alert-sources";
+import { MailIngest } from "./components/mail-ingest/mail-ingest";
+import { MonitoredHost } from "./components/monitored-host/monitored-host";
+import { SharedNetwork } from "./components/network/network";
+import { PatliteSite } from "./components/patlite-site/patlite-site";
+import { towerConfig } from "./components/patlite-site/site-config";
+import { loadStackConfig } from "./components/shared/stack-config";
 
 // Validate everything first: a bad config fails here, naming the key, before anything is declared.
 const { settings, secrets, mailRulesYaml } = loadStackConfig();

@@ -25,7 +25,7 @@ export const requiredTags = resourcePolicy({
         if (missing.length === 0) return [];
         return [
             `${type.split(":").at(-1)} "${name}" lacks the tag${missing.length > 1 ? "s" : ""} ${missing.map((t) => `"${t}"`).join(" and ")}: ` +
-                'add tags: { environment: <stack environment>, "managed-by": "alertline", … } (components use standardTags() from components/tags.ts).',
+                'add tags: { environment: <stack environment>, "managed-by": "alertline", … } (components use standardTags() from components/shared/tags.ts).',
         ];
     },
 });

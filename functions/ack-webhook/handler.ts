@@ -7,7 +7,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyStructuredResultV2, Context, LambdaFunctionURLEvent } from "aws-lambda";
 import { createEnvSecretSource } from "../shared/kms-env-secret";
 import type { TowerConfig } from "../shared/tower-config";
-import { loadTowers } from "../tower-dispatch/towers";
+import { loadTowers } from "../shared/towers";
 import { planRecoveries, sendIntents } from "./ack";
 import { authenticate } from "./auth";
 import { claimClear, releaseClear, type ClearState } from "../shared/alias-clear";

@@ -21,7 +21,7 @@ export const LIGHTING_SEVERITIES: readonly Severity[] = ["critical", "warning", 
 /**
  * The towers a route names, in the order of `towers` (the stack's order). A tower name no tower
  * carries becomes a problem, reported in the alert channel; a site name none carries just lights
- * nothing. The plan refuses both (components/stack-config.ts checkMailRules), so they only occur
+ * nothing. The plan refuses both (components/shared/stack-config.ts checkMailRules), so they only occur
  * with a package not built from the stack's config (a test's, `mail` run on other rules).
  */
 export function routeTowers<T extends RoutableTower>(route: MailRoute, towers: readonly T[], rule: string | null): { towers: T[]; problems: string[] } {

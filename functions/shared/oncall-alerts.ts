@@ -346,7 +346,7 @@ export function createOnCallClient(options: OnCallClientOptions): OnCallClient {
  */
 export { JSM_OPS_GATEWAY_URL, jsmOpsApiUrl } from "./oncall-http";
 
-/** Environment variables of a function that pings a JSM heartbeat (set by components/mail-canary.ts). */
+/** Environment variables of a function that pings a JSM heartbeat (set by components/mail-ingest/mail-canary.ts). */
 export const JSM_OPS_API_URL_ENV = "JSM_OPS_API_URL";
 export const JSM_TEAM_ID_ENV = "JSM_TEAM_ID";
 export const JSM_EMAIL_ENV = "JSM_EMAIL";

@@ -1,7 +1,7 @@
 /**
  * Pure pieces of talking HTTP to Opsgenie and JSM that both sides use: the Lambdas' on-call client
- * (oncall-alerts.ts) and the Pulumi providers' request modules (components/opsgenie-api.ts,
- * components/jsm-api.ts). Functions never import from components/, so what both need lives here.
+ * (oncall-alerts.ts) and the Pulumi providers' request modules (components/shared/oncall/opsgenie-api.ts,
+ * components/shared/oncall/jsm-api.ts). Functions never import from components/, so what both need lives here.
  *
  * Nothing here does I/O or holds state beyond constants: the dynamic providers capture this module
  * by value when Pulumi serialises them.

@@ -15,7 +15,7 @@ import { createRelay, createStatusReader, SSM_RELAY_DOCUMENT_ENV, type RelayOpti
 import { createStateStore } from "./state-store";
 import { putMetricData, reachabilityData, TOWER_METRIC_NAMESPACE } from "./tower-metrics";
 import { DEFAULT_STATE_LIMITS, type StateLimits } from "./tower-state";
-import { loadTowers } from "./towers";
+import { loadTowers } from "../shared/towers";
 import { once } from "../shared/once";
 
 /**

@@ -1,3 +1,4 @@
+import { TOWER_METRIC_NAMESPACE, TOWER_REACHABLE_METRIC } from "../shared/metric-names";
 import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 
 /**
@@ -6,8 +7,7 @@ import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from "@
  * these names, and the function's role may write this namespace only.
  */
 
-export const TOWER_METRIC_NAMESPACE = "alertline/Towers";
-export const TOWER_REACHABLE_METRIC = "TowerReachable";
+export { TOWER_METRIC_NAMESPACE, TOWER_REACHABLE_METRIC };
 /** PutMetricData takes at most this many data per call. */
 export const METRIC_DATA_PER_CALL = 1000;
 

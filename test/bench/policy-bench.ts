@@ -1,9 +1,9 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { parseArgs } from "node:util";
 import { resourcePolicies, stackPolicies } from "../../policy/policies";
-import { evaluateStack } from "../harness/evaluate";
-import type { Registration } from "../harness/mock-engine";
-import { runPolicies, RunPoliciesOptions } from "../harness/policy-runner";
+import { evaluateStack } from "../../tools/offline/evaluate";
+import type { Registration } from "../../tools/offline/mock-engine";
+import { runPolicies, RunPoliciesOptions } from "../../tools/offline/policy-runner";
 
 /**
  * `npm run bench:policy [-- --hosts 70 --runs 25 --warmup 5 --json]`: evaluates the dev stack with enough hosts

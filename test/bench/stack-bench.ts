@@ -2,8 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { evaluateStack } from "../harness/evaluate";
-import { RecordingEngine, waitForRegistrations } from "../harness/mock-engine";
+import { evaluateStack } from "../../tools/offline/evaluate";
+import { RecordingEngine, waitForRegistrations } from "../../tools/offline/mock-engine";
 
 /**
  * `npm run bench:stack`: evaluates the dev stack with 1, 10 and 100 hosts under the mock engine,

@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import { evaluateStack, StackEvaluation } from "./evaluate";
+import { evaluateStack, StackEvaluation } from "../../tools/offline/evaluate";
 
 /**
  * Time a test or hook that evaluates a whole stack (or spawns the plan) may take. Such a run costs

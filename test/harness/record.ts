@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { MockEngineOptions, RecordingEngine, waitForRegistrations } from "./mock-engine";
+import { MockEngineOptions, RecordingEngine, waitForRegistrations } from "../../tools/offline/mock-engine";
 
 /**
  * Runs `build` (which declares resources, typically one component) inside a fresh mock stack and

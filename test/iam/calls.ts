@@ -198,7 +198,7 @@ export function functionCalls(model: StackModel, fn: FunctionModel): RoleCalls {
 }
 
 /**
- * The AWS CLI calls a host's boot script makes (components/host-user-data.ts), read from its text,
+ * The AWS CLI calls a host's boot script makes (components/monitored-host/host-user-data.ts), read from its text,
  * and the SSM Agent's calls for Session Manager and Run Command (AWS Systems Manager user guide,
  * "Configure instance permissions required for Systems Manager"; the agent registers with
  * UpdateInstanceInformation and polls ListInstanceAssociations, ec2messages and ssmmessages).

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../harness/stack-files";
+import { PROJECT_ROOT } from "../../tools/offline/stack-files";
 
 /**
  * The AWS calls a function's code makes, read from its source: every `new XxxCommand(` whose class

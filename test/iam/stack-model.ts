@@ -1,6 +1,6 @@
-import type { StackEvaluation } from "../harness/evaluate";
-import { assetText, MOCK_ACCOUNT_ID, reveal, type Registration } from "../harness/mock-engine";
-import { bundleFunction } from "../../components/function-code";
+import type { StackEvaluation } from "../../tools/offline/evaluate";
+import { assetText, MOCK_ACCOUNT_ID, reveal, type Registration } from "../../tools/offline/mock-engine";
+import { bundleFunction } from "../../components/shared/function-code";
 import { AWS_MANAGED_POLICIES } from "./managed-policies";
 import { functionFolders } from "./sdk-calls";
 

@@ -3,9 +3,9 @@ import { ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { secureTunnelOptions } from "../../components/vpn-tunnels";
-import { policyNames, runPolicies, Violation } from "../harness/policy-runner";
-import { Registration, SecretValue, UnknownValue } from "../harness/mock-engine";
+import { secureTunnelOptions } from "../../components/patlite-site/vpn-tunnels";
+import { policyNames, runPolicies, Violation } from "../../tools/offline/policy-runner";
+import { Registration, SecretValue, UnknownValue } from "../../tools/offline/mock-engine";
 import { KEY_ARN, resource, stackResource, TAGS, unknown, urnOf } from "./registrations";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { channelKeyPolicy } from "../../components/alert-channel";
-import { mailKeyPolicy } from "../../components/mail-ingest-policies";
-import { accountOnlyKeyPolicy } from "../../components/monitored-host";
+import { channelKeyPolicy } from "../../components/alert-channel/alert-channel";
+import { mailKeyPolicy } from "../../components/mail-ingest/mail-ingest-policies";
+import { accountOnlyKeyPolicy } from "../../components/monitored-host/monitored-host";
 import { wildcardGrants } from "../../policy/kms";
 import { keys, resource, TAGS, unknown, verdicts, verdictsOf } from "./registrations";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { secureTunnelOptions } from "../../components/vpn-tunnels";
+import { secureTunnelOptions } from "../../components/patlite-site/vpn-tunnels";
 import { adminPortsOpened, isWorldCidr } from "../../policy/network";
 import { KEY_ARN, keys, resource, TAGS, unknown, verdicts, verdictsOf } from "./registrations";
 

@@ -1,6 +1,6 @@
-import type { Registration } from "../harness/mock-engine";
-import { SecretValue, UnknownValue } from "../harness/mock-engine";
-import { runPolicies, Violation } from "../harness/policy-runner";
+import type { Registration } from "../../tools/offline/mock-engine";
+import { SecretValue, UnknownValue } from "../../tools/offline/mock-engine";
+import { runPolicies, Violation } from "../../tools/offline/policy-runner";
 
 /**
  * Hand-built registrations for policy tests: what the mock engine would have recorded for a

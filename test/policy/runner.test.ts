@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resourcePolicies, stackPolicies } from "../../policy/policies";
-import { formatViolations, mandatory, policyNames, runPolicies, validatePolicyLevels } from "../harness/policy-runner";
+import { formatViolations, mandatory, policyNames, runPolicies, validatePolicyLevels } from "../../tools/offline/policy-runner";
 import { KEY_ARN, resource, secret, stackResource, STACK_URN, TAGS, unknown, urnOf } from "./registrations";
 
 const TOPIC = "aws:sns/topic:Topic";

@@ -3,10 +3,10 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
-import { evaluateStack, StackEvaluation } from "../harness/evaluate";
+import { evaluateStack, StackEvaluation } from "../../tools/offline/evaluate";
 import { sharedEvaluation, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
-import { formatViolations, runPolicies, Violation } from "../harness/policy-runner";
-import { PROJECT_ROOT } from "../harness/stack-files";
+import { formatViolations, runPolicies, Violation } from "../../tools/offline/policy-runner";
+import { PROJECT_ROOT } from "../../tools/offline/stack-files";
 
 /** Each real stack is evaluated once per file: the weakened test's baseline is the same dev run. */
 const realStack = (stack: string): Promise<StackEvaluation> => sharedEvaluation(stack);

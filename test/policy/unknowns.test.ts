@@ -1,7 +1,7 @@
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
-import { secureTunnelOptions } from "../../components/vpn-tunnels";
+import { secureTunnelOptions } from "../../components/patlite-site/vpn-tunnels";
 import { resourcePolicies } from "../../policy/policies";
 import { KEY_ARN, TAGS } from "./registrations";
 

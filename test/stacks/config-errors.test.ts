@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { README_SITE } from "../functions/mail-ingest/routing-stacks";
 import { evaluateProgram, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
-import { readStackConfig } from "../harness/stack-files";
+import { readStackConfig } from "../../tools/offline/stack-files";
 
 describe("a bad stack config fails the program with the key's name", () => {
     it("names a host used twice", async () => {

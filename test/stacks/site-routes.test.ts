@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { sharedEvaluation, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
-import type { StackEvaluation } from "../harness/evaluate";
-import { SecretValue } from "../harness/mock-engine";
+import type { StackEvaluation } from "../../tools/offline/evaluate";
+import { SecretValue } from "../../tools/offline/mock-engine";
 import { routerRouteProblems, siteRouteProblems } from "./site-routes";
 
 /** Prod with its sites as they are, plus one BGP site on a transit gateway. */

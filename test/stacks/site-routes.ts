@@ -1,6 +1,6 @@
 import * as ipaddr from "ipaddr.js";
-import type { StackEvaluation } from "../harness/evaluate";
-import { MOCK_TRANSIT_GATEWAY_ASN, SecretValue, type Registration } from "../harness/mock-engine";
+import type { StackEvaluation } from "../../tools/offline/evaluate";
+import { MOCK_TRANSIT_GATEWAY_ASN, SecretValue, type Registration } from "../../tools/offline/mock-engine";
 
 /**
  * The route check of issue 10, written from what AWS and the RTX need rather than from the

@@ -2,11 +2,11 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { SECRETS } from "../../components/stack-config";
+import { SECRETS } from "../../components/shared/stack-config";
 import { evaluateProgram, sharedEvaluation, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
-import type { StackEvaluation } from "../harness/evaluate";
-import { reveal, SecretValue } from "../harness/mock-engine";
-import { PROJECT_ROOT } from "../harness/stack-files";
+import type { StackEvaluation } from "../../tools/offline/evaluate";
+import { reveal, SecretValue } from "../../tools/offline/mock-engine";
+import { PROJECT_ROOT } from "../../tools/offline/stack-files";
 
 const WEBHOOK_TOKEN = "stack-test-webhook-token";
 const secretsGiven = {

@@ -5,7 +5,7 @@ import { createHandler, type AckDeps, type AckLogger, type AckResponse } from ".
 import type { ClearEvent } from "../../../functions/ack-webhook/webhook-event";
 import { createEnvSecretSource, functionEncryptionContext } from "../../../functions/shared/kms-env-secret";
 import type { TowerConfig } from "../../../functions/shared/tower-config";
-import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
+import { startSqsStub, type SqsStub } from "../../../tools/local/sqs";
 import { lambdaContext } from "../lambda-runtime";
 import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
 

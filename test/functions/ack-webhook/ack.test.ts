@@ -5,7 +5,7 @@ import type { ClearEvent } from "../../../functions/ack-webhook/webhook-event";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import type { SignalIntent } from "../../../functions/shared/signal-intent";
 import type { TowerConfig } from "../../../functions/shared/tower-config";
-import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
+import { startSqsStub, type SqsStub } from "../../../tools/local/sqs";
 import { ACKNOWLEDGE_CLEAR } from "./ack-harness";
 
 const NOW = Date.parse("2024-05-21T09:00:00.000Z");

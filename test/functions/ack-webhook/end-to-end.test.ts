@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../../functions/ack-webhook/auth";
 import { storedKey } from "../../../functions/shared/alert-key";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { createStateStore } from "../../../functions/tower-dispatch/state-store";
 import { expectedSignal, HARNESS_NOW, lambdaContext, makeIntent, sqsEvent, startHarness, type Harness } from "../tower-dispatch/harness";
 import { ACK_SECRET, startAckPeers, urlEvent, webhookBody, type AckPeers } from "./ack-harness";

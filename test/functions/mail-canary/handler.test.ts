@@ -3,7 +3,7 @@ import { simpleParser } from "mailparser";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHandler, sesSender, type CanaryLogger, type SendRawMail } from "../../../functions/mail-canary/handler";
-import { close, listen, LOCAL_CREDENTIALS, LOCAL_REGION, readBody } from "../../../functions/tools/local-aws/http";
+import { close, listen, LOCAL_CREDENTIALS, LOCAL_REGION, readBody } from "../../../tools/local/http";
 import { lambdaContext } from "../lambda-runtime";
 
 const NOW = Date.UTC(2024, 4, 21, 9, 45, 27, 512);

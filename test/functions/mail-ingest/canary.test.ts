@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { canaryAgeMs, canaryVerdict } from "../../../functions/mail-ingest/canary";
 import type { IngestOutcome } from "../../../functions/mail-ingest/ingest";
 import { createOnCallClient, type OnCallClient } from "../../../functions/shared/oncall-alerts";
-import { startOnCallSink, type OnCallScriptedAnswer, type OnCallSink } from "../../../functions/tools/local-aws/oncall";
+import { startOnCallSink, type OnCallScriptedAnswer, type OnCallSink } from "../../../tools/local/oncall";
 import { context, event, startIngestHarness, type IngestHarness } from "./harness";
 
 /**

@@ -7,10 +7,10 @@ import { mailStateKey, type IngestConfig, type IngestTower } from "../../../func
 import { parseMailRules } from "../../../functions/shared/mail-rules";
 import type { OnCallClient, OnCallTarget } from "../../../functions/shared/oncall-alerts";
 import type { SignalIntent } from "../../../functions/shared/signal-intent";
-import { MAIL_INGEST_TRANSLATION, startStateTable, type LocalStateTable } from "../../../functions/tools/local-aws/dynamo";
-import { startS3Stub, type S3Stub } from "../../../functions/tools/local-aws/s3";
-import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
-import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
+import { MAIL_INGEST_TRANSLATION, startStateTable, type LocalStateTable } from "../../../tools/local/dynamo";
+import { startS3Stub, type S3Stub } from "../../../tools/local/s3";
+import { startSnsStub, type SnsStub } from "../../../tools/local/sns";
+import { startSqsStub, type SqsStub } from "../../../tools/local/sqs";
 
 /**
  * mail-ingest's handler wired to real SDK clients and real local peers (dynalite, and HTTP servers

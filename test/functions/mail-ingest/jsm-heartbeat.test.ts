@@ -2,14 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { bundleFunction } from "../../../components/function-code";
+import { bundleFunction } from "../../../components/shared/function-code";
 import { createOnCallClient, jsmOpsApiUrl } from "../../../functions/shared/oncall-alerts";
 import { jsmHeartbeatFromEnv, onCallClientFromEnv } from "../../../functions/shared/oncall-env";
-import { startStateTable, type LocalStateTable } from "../../../functions/tools/local-aws/dynamo";
-import { startOnCallSink, type OnCallSink } from "../../../functions/tools/local-aws/oncall";
-import { startS3Stub, type S3Stub } from "../../../functions/tools/local-aws/s3";
-import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
-import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
+import { startStateTable, type LocalStateTable } from "../../../tools/local/dynamo";
+import { startOnCallSink, type OnCallSink } from "../../../tools/local/oncall";
+import { startS3Stub, type S3Stub } from "../../../tools/local/s3";
+import { startSnsStub, type SnsStub } from "../../../tools/local/sns";
+import { startSqsStub, type SqsStub } from "../../../tools/local/sqs";
 import { invokeBundle, localAwsEnv } from "../lambda-runtime";
 import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
 
@@ -17,7 +17,7 @@ import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
  * With `oncall.backend: jsm` the canary's heartbeat ping goes to JSM's ops REST API
  * (`GET …/jsm/ops/api/{cloudId}/v1/teams/{teamId}/heartbeats/ping?name=`, Basic auth with the account
  * e-mail and API token), not to the integration API alerts go to. Real function code against the
- * JSM stand-in (functions/tools/local-aws/jsm-ops.ts) and a local KMS.
+ * JSM stand-in (tools/local/jsm-ops.ts) and a local KMS.
  */
 
 const CLOUD_ID = "3a015c30-bac7-4abc-97a1-50c1feea188a";
@@ -31,7 +31,7 @@ const FUNCTION = "alertline-dev-mail-ingest";
 /** The on-call stand-in with one JSM site: this cloud ID, account and team. */
 const startJsmSink = () => startOnCallSink({ apiKey: GENIE_KEY, jsmOps: { cloudId: CLOUD_ID, email: EMAIL, apiToken: TOKEN, teams: [{ id: TEAM_ID, name: "Ops Tokyo" }] } });
 
-/** mail-ingest's on-call environment for backend jsm, as components/mail-ingest.ts and mail-canary.ts set it. */
+/** mail-ingest's on-call environment for backend jsm, as components/mail-ingest/mail-ingest.ts and mail-canary.ts set it. */
 const jsmEnv = (sink: OnCallSink, kms: KmsStub) => ({
     ONCALL_API_URL: sink.jsmUrl,
     ONCALL_API_KEY_CIPHERTEXT: kms.encrypt(GENIE_KEY, { LambdaFunctionName: FUNCTION }),

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OnCallUnavailableError } from "../../../functions/mail-ingest/on-call-page";
 import { parseMailRules } from "../../../functions/shared/mail-rules";
 import { createOnCallClient, onCallAlias, type OnCallClient } from "../../../functions/shared/oncall-alerts";
-import { startOnCallSink, type OnCallScriptedAnswer, type OnCallSink } from "../../../functions/tools/local-aws/oncall";
+import { startOnCallSink, type OnCallScriptedAnswer, type OnCallSink } from "../../../tools/local/oncall";
 import { closedPort } from "../closed-port";
 import { BUCKET, context, event, fixture, startIngestHarness, type IngestHarness } from "./harness";
 

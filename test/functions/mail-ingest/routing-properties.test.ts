@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { sitesSchema, towerConfig } from "../../../components/site-config";
+import { sitesSchema, towerConfig } from "../../../components/patlite-site/site-config";
 import { analyseMail, buildIntents, type IngestConfig, type IngestTower } from "../../../functions/mail-ingest/ingest";
 import { parseMailRules } from "../../../functions/shared/mail-rules";
 import { SEVERITIES, type Severity } from "../../../functions/shared/severity";

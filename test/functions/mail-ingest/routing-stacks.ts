@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { towerConfig } from "../../../components/site-config";
-import { checkMailRules, parseSettings, rawSettings } from "../../../components/stack-config";
+import { towerConfig } from "../../../components/patlite-site/site-config";
+import { checkMailRules, parseSettings, rawSettings } from "../../../components/shared/stack-config";
 import type { IngestConfig } from "../../../functions/mail-ingest/ingest";
-import { PROJECT_ROOT, readStackConfig } from "../../harness/stack-files";
+import { PROJECT_ROOT, readStackConfig } from "../../../tools/offline/stack-files";
 
 /** The site entry of the README's "Adding a customer site, as a pull request", step 1. */
 export const README_SITE = {

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkMailRules, ConfigError, parseSettings, rawSettings } from "../../../components/stack-config";
+import { checkMailRules, ConfigError, parseSettings, rawSettings } from "../../../components/shared/stack-config";
 import { analyseMail, buildIntents, type IngestConfig } from "../../../functions/mail-ingest/ingest";
 import { verdictsOf } from "../../../functions/mail-ingest/ses-event";
 import { NO_ROUTE, parseMailRules } from "../../../functions/shared/mail-rules";
 import { routeTowers, routingWarnings } from "../../../functions/shared/mail-routing";
-import { readStackConfig } from "../../harness/stack-files";
+import { readStackConfig } from "../../../tools/offline/stack-files";
 import { README_SITE, stackMailConfig } from "./routing-stacks";
 
 /**

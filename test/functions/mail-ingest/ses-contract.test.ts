@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseMail } from "../../../functions/mail-ingest/parse-mail";
 import { decodeSnsContent, readSesNotification, verdictsOf } from "../../../functions/mail-ingest/ses-event";
 import { mayLightTower } from "../../../functions/shared/sender-policy";
-import { receiveMail } from "../../../functions/tools/local-aws/ses";
+import { receiveMail } from "../../../tools/local/ses";
 
 /**
  * SES receiving notifications as the SES developer guide documents them (fixtures and sources:

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_KEY_LENGTH, storedKey as sharedStoredKey } from "../../../f
 import { createEnvSecretSource } from "../../../functions/shared/kms-env-secret";
 import { clipOnCallAlert, createOnCallClient, onCallAlias, onCallApiUrl, type OnCallAlert, type OnCallClient } from "../../../functions/shared/oncall-alerts";
 import { applyIntents, DEFAULT_STATE_LIMITS, EMPTY_TOWER_STATE, storedKey as towerStoredKey } from "../../../functions/tower-dispatch/tower-state";
-import { startOnCallSink, type OnCallScriptedAnswer, type OnCallSink } from "../../../functions/tools/local-aws/oncall";
+import { startOnCallSink, type OnCallScriptedAnswer, type OnCallSink } from "../../../tools/local/oncall";
 import { closedPort } from "../closed-port";
 import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
 

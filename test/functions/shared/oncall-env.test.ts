@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { onCallClientFromEnv, onCallTargetsFromEnv } from "../../../functions/shared/oncall-env";
-import { startOnCallSink, type OnCallSink } from "../../../functions/tools/local-aws/oncall";
+import { startOnCallSink, type OnCallSink } from "../../../tools/local/oncall";
 import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
 
 const FUNCTION = "alertline-prod-mail-ingest";

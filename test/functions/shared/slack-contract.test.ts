@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as message from "../../../functions/shared/slack-message";
 import { buildSlackMessage, minimalSlackMessage, type AlertSummary } from "../../../functions/shared/slack-message";
 import { postToSlack, type PostToSlackOptions } from "../../../functions/shared/slack-webhook";
-import { BLOCK_KIT_LIMITS } from "../../../functions/tools/local-aws/slack";
+import { BLOCK_KIT_LIMITS } from "../../../tools/local/slack";
 import { startSlackSink, type SlackSink } from "./slack-sink";
 
 /**

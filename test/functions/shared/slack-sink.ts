@@ -1,12 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { slackWebhookRefusal, type SlackRefusal } from "../../../functions/tools/local-aws/slack";
+import { slackWebhookRefusal, type SlackRefusal } from "../../../tools/local/slack";
 
 /**
  * A real HTTP server on 127.0.0.1 that answers like a Slack incoming webhook: plain-text bodies,
  * `ok` on success, `Retry-After` on 429. Tests script the answers in order; the last one repeats.
  * A request Slack would refuse (another path, a method other than POST, a body that is not JSON,
- * no text or blocks, blocks over Block Kit's limits: functions/tools/local-aws/slack.ts) gets
+ * no text or blocks, blocks over Block Kit's limits: tools/local/slack.ts) gets
  * Slack's error instead of the scripted answer and is listed in `refused`, so the test that sent
  * it fails.
  */

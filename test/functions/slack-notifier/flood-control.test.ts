@@ -16,14 +16,14 @@ import {
     windowExpired,
     type FloodPolicy,
 } from "../../../functions/slack-notifier/flood-control";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { closedPortUrl, startSlackSink, type SlackSink } from "../shared/slack-sink";
 import { slackLimitViolations } from "../shared/slack-limits";
 import { lambdaContext } from "../lambda-runtime";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../../functions/tools/local-aws/http";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../../tools/local/http";
 
 const FUNCTION_NAME = "alertline-dev-alerts-notifier";
 const fixture = (name: string): string => readFileSync(join(__dirname, "../../fixtures/slack-notifier", name), "utf8");

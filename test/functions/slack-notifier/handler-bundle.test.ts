@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleFunction } from "../../../components/function-code";
+import { bundleFunction } from "../../../components/shared/function-code";
 import { WEBHOOK_CIPHERTEXT_ENV } from "../../../functions/slack-notifier/webhook-secret";
 import { SLACK_OK, startSlackSink, type SlackSink } from "../shared/slack-sink";
 import { startKmsStub, type KmsStub } from "./kms-stub";

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ALERT_MESSAGE_MAX_BYTES } from "../../../functions/shared/bounded-json";
 import { parseSnsMessage } from "../../../functions/slack-notifier/alert-parse";
 import { buildSlackMessage, SECTION_TEXT_MAX } from "../../../functions/shared/slack-message";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { lambdaContext, makeIntent, sqsEvent, startHarness, type Harness } from "./harness";
 
 /**

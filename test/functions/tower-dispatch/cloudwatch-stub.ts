@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { close, listen, LOCAL_CREDENTIALS, LOCAL_REGION, readBody } from "../../../functions/tools/local-aws/http";
+import { close, listen, LOCAL_CREDENTIALS, LOCAL_REGION, readBody } from "../../../tools/local/http";
 
 /**
  * A real HTTP server on 127.0.0.1 that answers CloudWatch's PutMetricData the way the SDK v3 client

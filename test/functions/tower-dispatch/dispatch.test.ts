@@ -7,7 +7,7 @@ import { createRelay } from "../../../functions/tower-dispatch/relay";
 import { applyIntents } from "../../../functions/tower-dispatch/tower-state";
 import { createHandler } from "../../../functions/tower-dispatch/handler";
 import { createStateStore } from "../../../functions/tower-dispatch/state-store";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { expectedSignal, HARNESS_NOW, lambdaContext, makeIntent, sqsEvent, sqsRecord, startHarness, type Harness } from "./harness";
 
 const CRITICAL = expectedSignal(DEFAULT_SEVERITY_SIGNALS.critical);

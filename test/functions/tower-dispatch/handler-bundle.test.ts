@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleFunction } from "../../../components/function-code";
+import { bundleFunction } from "../../../components/shared/function-code";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import type { TowerConfig } from "../../../functions/shared/tower-config";
-import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startTowerEmulator, type TowerEmulator } from "../../../tools/local/patlite-emulator";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { expectedSignal, makeIntent, sqsRecord } from "./harness";
-import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
-import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
+import { startSnsStub, type SnsStub } from "../../../tools/local/sns";
+import { startSqsStub, type SqsStub } from "../../../tools/local/sqs";
 import { invokeBundle, localAwsEnv } from "../lambda-runtime";
 
 /**

@@ -5,10 +5,10 @@ import type { SignalIntent } from "../../../functions/shared/signal-intent";
 import type { TowerConfig, TowerProtocol } from "../../../functions/shared/tower-config";
 import { createHandler, type DispatcherDeps, type DispatcherLogger } from "../../../functions/tower-dispatch/handler";
 import type { RelayOptions } from "../../../functions/tower-dispatch/relay";
-import { startTowerEmulator, type TowerEmulator } from "../../../functions/tools/patlite-emulator";
-import type { LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
-import { startSnsStub, type SnsStub } from "../../../functions/tools/local-aws/sns";
-import { startSqsStub, type SqsStub } from "../../../functions/tools/local-aws/sqs";
+import { startTowerEmulator, type TowerEmulator } from "../../../tools/local/patlite-emulator";
+import type { LocalDynamo } from "../../../tools/local/dynamo";
+import { startSnsStub, type SnsStub } from "../../../tools/local/sns";
+import { startSqsStub, type SqsStub } from "../../../tools/local/sqs";
 import { lambdaContext as sharedLambdaContext } from "../lambda-runtime";
 import { expectedSignal } from "../shared/patlite/expected-signal";
 

@@ -6,7 +6,7 @@ import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import { cannotApply, deadLetterInput } from "../../../functions/tower-dispatch/dispatch";
 import { createStateStore } from "../../../functions/tower-dispatch/state-store";
 import { DEFAULT_STATE_LIMITS } from "../../../functions/tower-dispatch/tower-state";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { expectedSignal, lambdaContext, makeIntent, sqsEvent, sqsRecord, startHarness, type Harness } from "./harness";
 
 /**

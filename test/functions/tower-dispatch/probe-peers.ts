@@ -1,7 +1,7 @@
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { ScheduledEvent } from "aws-lambda";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { startCloudWatchStub, type CloudWatchStub } from "./cloudwatch-stub";
 
 /** The event an EventBridge schedule (rate expression) delivers to tower-dispatch's probe. */

@@ -5,7 +5,7 @@ import { ssmRelayParameters } from "../../../functions/tower-dispatch/relay";
 import { createStateStore } from "../../../functions/tower-dispatch/state-store";
 import { expectedSignal, lambdaContext, makeIntent, sqsEvent, startHarness, type Harness } from "./harness";
 import { scheduledEvent, useProbePeers } from "./probe-peers";
-import { relayTargets } from "../../../components/ssm-relay-document";
+import { relayTargets } from "../../../components/mail-ingest/ssm-relay-document";
 import { startSsmStub, type SsmStub } from "./ssm-stub";
 
 /**

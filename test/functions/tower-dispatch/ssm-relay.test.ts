@@ -2,9 +2,9 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SEVERITY_SIGNALS } from "../../../functions/shared/severity";
 import { replyFromOutput } from "../../../functions/tower-dispatch/relay";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { expectedSignal, lambdaContext, makeIntent, sqsEvent, startHarness, type Harness } from "./harness";
-import { relayTargets } from "../../../components/ssm-relay-document";
+import { relayTargets } from "../../../components/mail-ingest/ssm-relay-document";
 import { startSsmStub, type SsmStub } from "./ssm-stub";
 
 const DOCUMENT = "alertline-dev-patlite-relay";

@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import * as net from "node:net";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import { relayDocumentContent, type RelayTarget } from "../../../components/ssm-relay-document";
+import { relayDocumentContent, type RelayTarget } from "../../../components/mail-ingest/ssm-relay-document";
 
 /**
  * A real HTTP server on 127.0.0.1 that speaks the part of SSM's JSON protocol (awsJson1_1) the
  * relay uses: `AmazonSSM.SendCommand`, `AmazonSSM.GetCommandInvocation` and `AmazonSSM.CancelCommand`. A sent command is
- * carried out the way the relay host's script does it (components/ssm-relay-document.ts): open TCP
+ * carried out the way the relay host's script does it (components/mail-ingest/ssm-relay-document.ts): open TCP
  * to towerHost:towerPort, write the payloadHex bytes, read up to replyBytes bytes within
  * timeoutSeconds, print `reply=<hex>` (empty when the tower said nothing) and exit 0; a refused
  * connection fails the script. Parameters are checked against the real document's allowedPattern,

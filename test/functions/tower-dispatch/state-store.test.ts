@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toSignal } from "../../../functions/shared/patlite/signal";
 import { CorruptStateError, createStateStore, STATE_RETENTION_DAYS, StateConflictError, towerKey } from "../../../functions/tower-dispatch/state-store";
 import { applyIntents, EMPTY_TOWER_STATE, recordSend } from "../../../functions/tower-dispatch/tower-state";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 
 const TABLE = "alertline-test-state";
 const NOW = Date.parse("2024-05-21T09:00:00.000Z");

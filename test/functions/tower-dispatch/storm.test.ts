@@ -3,7 +3,7 @@ import type { SignalSpec } from "../../../functions/shared/patlite/signal";
 import type { ActiveSeverity, SeveritySignals } from "../../../functions/shared/severity";
 import type { SignalIntent } from "../../../functions/shared/signal-intent";
 import { createStateStore } from "../../../functions/tower-dispatch/state-store";
-import { startDynalite, type LocalDynamo } from "../../../functions/tools/local-aws/dynamo";
+import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { expectedSignal, lambdaContext, makeIntent, sqsEvent, startHarness, type Harness, type TowerSpec } from "./harness";
 
 /**

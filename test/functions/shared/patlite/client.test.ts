@@ -4,7 +4,7 @@ import { encodeStatusRead, PatliteEncodingError } from "../../../../functions/sh
 import { MAX_ANSWER_BYTES, sendCommand, sendSignal, type TowerAddress } from "../../../../functions/shared/patlite/client";
 import { toSignal } from "../../../../functions/shared/patlite/signal";
 import type { TowerProtocol } from "../../../../functions/shared/tower-config";
-import { startTowerEmulator, type TowerEmulator } from "../../../../functions/tools/patlite-emulator";
+import { startTowerEmulator, type TowerEmulator } from "../../../../tools/local/patlite-emulator";
 import { closedPort } from "../../closed-port";
 
 const opened: { close(): Promise<void> }[] = [];
