@@ -535,7 +535,7 @@ export async function startSlackWebApi(options: SlackWebApiOptions): Promise<Sla
         if (token !== options.token) return { method, answer: refuse({ error: "invalid_auth" }) };
         switch (method) {
             case "auth.test":
-                return { method, answer: { status: 200, body: { ok: true, ...TEAM } } };
+                return { method, answer: { status: 200, body: { ok: true, url: TEAM.url, team: TEAM.team, user: TEAM.user, team_id: TEAM.team_id, user_id: TEAM.user_id, bot_id: TEAM.bot_id } } };
             case "chat.postMessage":
                 return { method, answer: postMessage(args) };
             case "chat.update":
