@@ -39,8 +39,9 @@ import { close, listen, readBody } from "./http";
  * README's "Not yet confirmed"): the HTTP status of `unknown_method` (200 here); `invalid_auth` for
  * a query-string token (one report saw `not_authed`); `invalid_arguments` for an absent required
  * argument on chat.* (measured for conversations.* in brekkylab/backlot#84); a `thread_ts` that
- * names no message is posted but shown nowhere (python-slack-sdk#840), one not in ts format is
- * `invalid_thread_ts` (jenkinsci/slack-plugin#584), one naming a reply goes into that reply's
+ * names no message (a float such as `1602251441.0017` too) is posted but shown nowhere
+ * (python-slack-sdk#840), one that is not a positive number is `invalid_thread_ts`
+ * (jenkinsci/slack-plugin#584), one naming a reply goes into that reply's
  * thread; the burst a channel allows (3 posts here) and whether replies and refused posts count;
  * `not_in_channel` for chat.update and conversations.replies in a channel the bot left; an unknown
  * block type `invalid_blocks`; blocks and attachments kept by a chat.update that omits them;
@@ -123,6 +124,12 @@ export const POST_TEXT_LIMIT = 40_000;
 export const UPDATE_TEXT_LIMIT = 4_000;
 /** "A maximum of 100 attachments are allowed on a message" (too_many_attachments). */
 export const ATTACHMENTS_LIMIT = 100;
+/**
+ * What chat.postMessage takes as `thread_ts` without `invalid_thread_ts`: a positive decimal
+ * number. A float such as `1602251441.0017` passes and, naming no message, is posted unseen
+ * (python-slack-sdk#840); `0` is refused (jenkinsci/slack-plugin#584).
+ */
+export const THREAD_TS = /^\d+(\.\d+)?$/;
 /** A Slack ts: seconds, a dot, six digits. */
 export const TS_FORMAT = /^\d{1,12}\.\d{6}$/;
 
@@ -149,13 +156,13 @@ export interface SlackError {
 type Args = Record<string, unknown>;
 type Parsed<T> = { ok: true; value: T } | { ok: false; refusal: SlackError };
 
-/** A JSON-typed argument that form bodies carry as a JSON string (`blocks`, `attachments`). */
-function jsonArgument(value: unknown): Parsed<unknown> {
+/** A JSON-typed argument that form bodies carry as a JSON string (`blocks`, `attachments`): its value, or why it is not JSON. */
+function jsonArgument(value: unknown): { ok: true; value: unknown } | { ok: false; problem: string } {
     if (typeof value !== "string") return { ok: true, value };
     try {
         return { ok: true, value: JSON.parse(value) };
     } catch (error) {
-        return { ok: false, refusal: { error: "", messages: [`not JSON: ${error instanceof Error ? error.message : String(error)}`] } };
+        return { ok: false, problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
     }
 }
 
@@ -165,7 +172,7 @@ export function messageContent(method: "chat.postMessage" | "chat.update", args:
     if (args.blocks !== undefined && args.blocks !== "") {
         const parsed = jsonArgument(args.blocks);
         if (!parsed.ok || !Array.isArray(parsed.value)) {
-            return { ok: false, refusal: { error: "invalid_blocks_format", messages: parsed.ok ? ["blocks must be a JSON array"] : parsed.refusal.messages } };
+            return { ok: false, refusal: { error: "invalid_blocks_format", messages: [parsed.ok ? "blocks must be a JSON array" : parsed.problem] } };
         }
         const problems = blockKitViolations(parsed.value);
         if (problems.length > 0) return { ok: false, refusal: { error: "invalid_blocks", messages: problems, extra: { errors: problems } } };
@@ -361,7 +368,7 @@ export async function startSlackWebApi(options: SlackWebApiOptions): Promise<Sla
         let orphan = false;
         const threadTs = args.thread_ts === undefined || args.thread_ts === "" ? undefined : str(args.thread_ts);
         if (args.thread_ts !== undefined && args.thread_ts !== "") {
-            if (threadTs === undefined || !TS_FORMAT.test(threadTs)) return refuse({ error: "invalid_thread_ts", messages: [`${String(args.thread_ts)} is not a valid thread_ts`] });
+            if (threadTs === undefined || !THREAD_TS.test(threadTs) || Number(threadTs) === 0) return refuse({ error: "invalid_thread_ts", messages: [`${String(args.thread_ts)} is not a valid thread_ts`] });
             const named = channel.byTs.get(threadTs);
             root = named?.threadTs === undefined ? named : channel.byTs.get(named.threadTs);
             orphan = root === undefined;

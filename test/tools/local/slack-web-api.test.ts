@@ -178,6 +178,15 @@ describe("the Slack Web API stand-in accepts what Slack's reference documents", 
         expect([response.status, body.ok, body.messages.map((m: { text: string }) => m.text)]).toEqual([200, true, ["read me"]]);
     });
 
+    it("takes GET for chat.postMessage too (the Web API takes arguments as GET query parameters) but no HTTP method other than GET and POST", async () => {
+        const stand = await start();
+        const get = await fetch(`${stand.url}chat.postMessage?channel=${CHANNEL}&text=${encodeURIComponent("by GET")}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        expect(await get.json()).toMatchObject({ ok: true, channel: CHANNEL });
+        const put = await fetch(`${stand.url}chat.postMessage?channel=${CHANNEL}&text=put`, { method: "PUT", headers: { authorization: `Bearer ${TOKEN}` } });
+        expect([put.status, ((await put.json()) as { ok: boolean }).ok]).toEqual([405, false]);
+        expect(stand.messages(CHANNEL).map((m) => m.text)).toEqual(["by GET"]);
+    });
+
     it("takes the token as a form POST parameter ('alternatively, as a POST parameter') and a JSON body with a Bearer header", async () => {
         const stand = await start();
         const form = await fetch(`${stand.url}chat.postMessage`, {
@@ -285,12 +294,17 @@ describe("ts values, threads and edits", () => {
         ]);
     });
 
-    it("posts a reply whose thread_ts names no message, shows it nowhere and records it as an orphan", async () => {
+    it("posts a reply whose thread_ts names no message, also a float-like one, shows it nowhere and records it as an orphan", async () => {
         const stand = await start();
-        const answer = await client(stand).chat.postMessage({ channel: CHANNEL, text: "lost", thread_ts: "1600000000.000001" });
-        expect(answer.ok).toBe(true);
+        const web = client(stand);
+        const answer = await web.chat.postMessage({ channel: CHANNEL, text: "lost", thread_ts: "1600000000.000001" });
+        const float = await web.chat.postMessage({ channel: CHANNEL, text: "I won't thread!", thread_ts: "1602251441.0017" });
+        expect([answer.ok, float.ok]).toEqual([true, true]);
         expect(stand.messages(CHANNEL)).toEqual([]);
-        expect(stand.orphans).toEqual([{ channel: CHANNEL, ts: answer.ts, threadTs: "1600000000.000001", text: "lost", updates: 0 }]);
+        expect(stand.orphans).toEqual([
+            { channel: CHANNEL, ts: answer.ts, threadTs: "1600000000.000001", text: "lost", updates: 0 },
+            { channel: CHANNEL, ts: float.ts, threadTs: "1602251441.0017", text: "I won't thread!", updates: 0 },
+        ]);
     });
 
     it("keeps the ts on chat.update, records the edit and counts it, and shows the edit in history", async () => {
@@ -381,7 +395,9 @@ describe("the documented rate limits", () => {
         for (let i = 1; i <= behaviour.rateLimits.tier3PerMinute; i++) await web.chat.update({ channel: CHANNEL, ts, text: `count ${i}` });
         const limited = (await web.chat.update({ channel: CHANNEL, ts, text: "count 51" }).catch((e: unknown) => e)) as WebAPIRateLimitedError;
         expect([limited.code, limited.retryAfter]).toEqual([ErrorCode.RateLimitedError, 2]);
-        clock.advance(1_200);
+        clock.advance(1_000);
+        expect(((await web.chat.update({ channel: CHANNEL, ts, text: "count 51" }).catch((e: unknown) => e)) as WebAPIRateLimitedError).code).toBe(ErrorCode.RateLimitedError);
+        clock.advance(1_000);
         expect((await web.chat.update({ channel: CHANNEL, ts, text: "count 51" })).ok).toBe(true);
         expect(stand.messages(CHANNEL)[0]).toMatchObject({ text: "count 51", updates: 51 });
     });
