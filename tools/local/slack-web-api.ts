@@ -146,7 +146,7 @@ export function parseTs(ts: string): number | undefined {
     return Number(seconds) * 1_000_000 + Number(fraction);
 }
 
-/** An error answer: Slack's error string, optional `[ERROR] …` detail lines, HTTP status. */
+/** A refusal: Slack's error string, the `[ERROR] …` lines of response_metadata.messages, extra body fields. */
 export interface SlackError {
     readonly error: string;
     readonly messages?: readonly string[];
