@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { readCommandLine, stackProblem, usageProblem } from "./command-line";
 import { runPlan } from "./offline/plan";
 import { listStacks } from "./offline/stack-files";
 
@@ -12,26 +12,17 @@ const usage = () =>
 
 /** `npm run plan -- --stack dev [--json | --diff BEFORE.json]`: see runPlan. Exit 2 for a bad command line. */
 async function main(): Promise<number> {
-    let values: { stack?: string; json?: boolean; diff?: string; help?: boolean };
-    try {
-        ({ values } = parseArgs({
-            options: { stack: { type: "string" }, json: { type: "boolean", default: false }, diff: { type: "string" }, help: { type: "boolean", default: false } },
-        }));
-    } catch (error) {
-        process.stderr.write(`alertline plan: ${error instanceof Error ? error.message : String(error)}\n${usage()}`);
-        return 2;
-    }
-    if (values.help) {
-        process.stdout.write(usage());
-        return 0;
-    }
-    if (values.stack === undefined) {
-        process.stderr.write(`alertline plan: --stack is required (stacks here: ${listStacks().join(", ")})\n${usage()}`);
-        return 2;
-    }
+    const line = readCommandLine<{ stack?: string; json?: boolean; diff?: string }>(
+        "alertline plan",
+        { stack: { type: "string" }, json: { type: "boolean", default: false }, diff: { type: "string" } },
+        usage,
+    );
+    if ("exit" in line) return line.exit;
+    const { values } = line;
+    const problem = stackProblem(values.stack);
+    if (problem !== undefined || values.stack === undefined) return usageProblem("alertline plan", problem ?? "", usage).exit;
     if (values.json && values.diff !== undefined) {
-        process.stderr.write(`alertline plan: --json and --diff do not go together: make the JSON plan first, then --diff against it\n${usage()}`);
-        return 2;
+        return usageProblem("alertline plan", "--json and --diff do not go together: make the JSON plan first, then --diff against it", usage).exit;
     }
     let before: unknown;
     if (values.diff !== undefined) {

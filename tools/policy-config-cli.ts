@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { decodeConfigValue } from "../components/shared/stack-config";
 import { validatePolicyLevels } from "./offline/policy-runner";
-import { readStackConfig } from "./offline/stack-files";
+import { listStacks, readStackConfig } from "./offline/stack-files";
+import { readCommandLine, stackProblem, usageProblem } from "./command-line";
 
 /**
  * `npm run --silent policy-config -- --stack <s> --out <file>`: turns the stack's
@@ -20,12 +20,17 @@ export function policyPackConfig(levelsText: string | undefined): Record<string,
     return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([name, level]) => [name, { enforcementLevel: level }]));
 }
 
+const usage = () =>
+    `usage: npm run --silent policy-config -- --stack <${listStacks().join("|")}> --out <file.json>\n` +
+    `  writes the stack's alertline:policyLevels as the file pulumi preview|up --policy-pack-config reads; prints its path, or nothing when the stack lowers no policy\n` +
+    `exit codes: 0 written (or nothing to write), 1 bad alertline:policyLevels, 2 bad command line\n`;
+
 function main(): number {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" } } });
-    if (!values.stack || !values.out) {
-        process.stderr.write("usage: npm run --silent policy-config -- --stack <stack> --out <file.json>\n");
-        return 2;
-    }
+    const line = readCommandLine<{ stack?: string; out?: string }>("alertline policy-config", { stack: { type: "string" }, out: { type: "string" } }, usage);
+    if ("exit" in line) return line.exit;
+    const { values } = line;
+    const problem = stackProblem(values.stack) ?? (values.out === undefined ? "--out is required" : undefined);
+    if (problem !== undefined || values.stack === undefined || values.out === undefined) return usageProblem("alertline policy-config", problem ?? "", usage).exit;
     try {
         const config = policyPackConfig(readStackConfig(values.stack).config["alertline:policyLevels"]);
         if (config === undefined) return 0;

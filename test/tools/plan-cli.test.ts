@@ -94,10 +94,11 @@ describe("npm run plan", () => {
         expect(result.stderr).toContain("2 mandatory policy violation(s)");
     }, WHOLE_STACK_TIMEOUT_MS);
 
-    it("fails with a clear message and status 1 for a stack that has no file", async () => {
-        const { code, stderr } = await plan("--stack", "staging");
-        expect(code).toBe(1);
-        expect(stderr).toContain("no stack file Pulumi.staging.yaml: stacks here are dev, prod");
+    it("answers a stack that has no file as a bad command line: the stacks there are, the usage, exit 2", async () => {
+        const { code, stdout, stderr } = await plan("--stack", "staging");
+        expect(code).toBe(2);
+        expect(stdout).toBe("");
+        expect(stderr).toMatch(/^alertline plan: no stack "staging" here \(no Pulumi\.staging\.yaml\); stacks here: dev, prod\nusage: /);
     }, WHOLE_STACK_TIMEOUT_MS);
 });
 

@@ -52,10 +52,13 @@ describe("npm run router", () => {
 
     it("answers a missing or unknown option with a sentence and the usage, not a stack trace", async () => {
         const missing = await router("--stack", "dev");
-        expect(missing.code).toBe(1);
-        expect(missing.stderr).toMatch(/^alertline router: --site is required\nusage: npm run --silent router -- --stack <dev\|prod> --site <name>\n$/);
+        expect(missing.code).toBe(2);
+        expect(missing.stderr).toMatch(/^alertline router: --site is required\nusage: npm run --silent router -- --stack <dev\|prod> --site <name>\nexit codes: .*\n$/);
         const unknown = await router("--stack", "dev", "--bogus");
-        expect(unknown.code).toBe(1);
+        expect(unknown.code).toBe(2);
+        const noStack = await router("--stack", "staging", "--site", "tokyo-office");
+        expect(noStack.code).toBe(2);
+        expect(noStack.stderr).toMatch(/^alertline router: no stack "staging" here \(no Pulumi\.staging\.yaml\); stacks here: dev, prod\n/);
         expect(unknown.stderr).toMatch(/^alertline router: Unknown option '--bogus'/);
         expect(unknown.stderr).not.toMatch(/\n\s+at /);
     }, WHOLE_STACK_TIMEOUT_MS);
