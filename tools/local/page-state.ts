@@ -1,0 +1,232 @@
+import { LA6_COLORS } from "../../functions/shared/patlite/la6";
+import { LAMPS, type Lamp, type LampMode, type TowerSignal } from "../../functions/shared/patlite/signal";
+import type { TowerProtocol } from "../../functions/shared/tower-config";
+import type { IngestOutcome } from "../../functions/mail-ingest/ingest";
+import type { SesMail } from "../../functions/mail-ingest/ses-event";
+
+/**
+ * What the local page (`npm start`, tools/local/page.ts) shows, computed from what the pipeline
+ * already records: each emulator's current signal, the mails the SES stand-in took, what
+ * mail-ingest's handler returned for each, the signal intents the FIFO queue took, the on-call
+ * stand-in's alerts and the Slack posts. Pure: the same records give the same page.
+ *
+ * A mail's path is followed by its SES message ID, which every later record carries: mail-ingest's
+ * outcome, each intent (`messageId`), the on-call alert mail-ingest opened (`details.messageId`)
+ * and the Slack message (the summary's fields, rendered into its blocks).
+ */
+
+/** How many alerts the page lists by default. */
+export const DEFAULT_PAGE_ALERTS = 20;
+
+/** Lamps a tower of each protocol has, top to bottom: PHN drives three, the NH series and LA6 five. */
+export const PROTOCOL_LAMPS: Record<TowerProtocol, readonly Lamp[]> = { phn: ["red", "amber", "green"], pns: LAMPS, la6: LAMPS };
+
+export interface PageTowerInput {
+    readonly name: string;
+    readonly site: string;
+    readonly protocol: TowerProtocol;
+    /** What the emulator shows now. */
+    readonly signal: TowerSignal;
+    /** LA6 only: the colour code of each tier (0 off … 9 white), as the emulator holds them. */
+    readonly la6Colors?: readonly number[];
+}
+
+/** A mail as the SES stand-in took it (tools/local/ses.ts `SesReceivedMail`, the fields used). */
+export interface PageMailInput {
+    readonly messageId: string;
+    readonly notification: { readonly mail: Pick<SesMail, "timestamp" | "source" | "commonHeaders"> };
+}
+
+/** A message the queue took (tools/local/sqs.ts `SqsMessage`, the fields used). */
+export interface PageQueueMessage {
+    readonly messageId: string;
+    readonly MessageBody: string;
+    readonly receiveCount: number;
+}
+
+export interface PageInput {
+    readonly stack: string;
+    readonly environment: string;
+    readonly towers: readonly PageTowerInput[];
+    /** Every mail received, in order. */
+    readonly mails: readonly PageMailInput[];
+    /** What mail-ingest's handler returned, every invocation's outcomes in order. */
+    readonly ingested: readonly IngestOutcome[];
+    /** The signal queue: every message it took, those still waiting, those moved to the dead letters. */
+    readonly intents: { readonly accepted: readonly PageQueueMessage[]; readonly waiting: readonly PageQueueMessage[]; readonly deadLetters: readonly PageQueueMessage[] };
+    /** The on-call stand-in's alerts (tools/local/oncall.ts `OnCallAlert`, the fields used). */
+    readonly onCallAlerts: readonly { readonly alias: string | undefined; readonly status: string; readonly acknowledged: boolean; readonly api: string; readonly body: Readonly<Record<string, unknown>> }[];
+    /** Every Slack message posted, in order. */
+    readonly slackPosts: readonly { readonly text: string; readonly payload: unknown }[];
+    /** The canary's From address: its mails are counted, not listed (unless mail-ingest found one an impostor). */
+    readonly canarySender?: string;
+}
+
+export interface PageLamp {
+    readonly lamp: Lamp;
+    readonly mode: LampMode;
+    /** The colour it shows when lit: the lamp's own, or an LA6 tier's colour name. */
+    readonly color: string;
+}
+
+export interface PageTower {
+    readonly name: string;
+    readonly site: string;
+    readonly protocol: TowerProtocol;
+    readonly lamps: readonly PageLamp[];
+    /** 0 silent, else the pattern. */
+    readonly buzzer: number;
+}
+
+export type StepStatus = "done" | "pending" | "none" | "failed";
+
+export interface PageStep {
+    readonly step: "mail" | "classified" | "towers" | "on-call" | "slack";
+    readonly status: StepStatus;
+    readonly detail: string;
+}
+
+export interface PageAlert {
+    readonly messageId: string;
+    readonly receivedAt: string;
+    readonly from: string;
+    readonly subject: string;
+    /** Once mail-ingest classified it. */
+    readonly severity?: string;
+    readonly steps: readonly PageStep[];
+}
+
+export interface PageState {
+    readonly stack: string;
+    readonly environment: string;
+    readonly towers: readonly PageTower[];
+    /** The newest first, at most the limit. */
+    readonly alerts: readonly PageAlert[];
+    /** Mails received in all (canaries included). */
+    readonly mailsReceived: number;
+    readonly canaries: { readonly received: number; readonly lastReceivedAt?: string };
+}
+
+function lampsOf(tower: PageTowerInput): PageLamp[] {
+    return PROTOCOL_LAMPS[tower.protocol].map((lamp) => {
+        const tier = LAMPS.indexOf(lamp);
+        const la6 = tower.protocol === "la6" ? LA6_COLORS[tower.la6Colors?.[tier] ?? 0] : undefined;
+        return { lamp, mode: tower.signal[lamp], color: la6 === undefined || la6 === "off" ? lamp : la6 };
+    });
+}
+
+type Processed = Extract<IngestOutcome, { kind: "processed" }>;
+
+interface QueuedIntent {
+    readonly tower: string;
+    readonly severity: string;
+    readonly rule: string | null;
+    readonly state: "queued" | "retrying" | "dispatched" | "dead letter";
+}
+
+/** The signal intents mail-ingest queued, by the mail's SES message ID, and how far each got. */
+function intentsByMail(input: PageInput): Map<string, QueuedIntent[]> {
+    const waiting = new Set(input.intents.waiting.map((m) => m.messageId));
+    const dead = new Set(input.intents.deadLetters.map((m) => m.messageId));
+    const byMail = new Map<string, QueuedIntent[]>();
+    for (const message of input.intents.accepted) {
+        let body: { messageId?: unknown; tower?: unknown; severity?: unknown; rule?: unknown };
+        try {
+            body = JSON.parse(message.MessageBody) as typeof body;
+        } catch {
+            continue; // not an intent of mail-ingest's: nothing of a mail's path
+        }
+        if (typeof body?.messageId !== "string" || typeof body.tower !== "string") continue;
+        const state = dead.has(message.messageId) ? "dead letter" : !waiting.has(message.messageId) ? "dispatched" : message.receiveCount > 0 ? "retrying" : "queued";
+        const intent: QueuedIntent = { tower: body.tower, severity: String(body.severity), rule: typeof body.rule === "string" ? body.rule : null, state };
+        byMail.set(body.messageId, [...(byMail.get(body.messageId) ?? []), intent]);
+    }
+    return byMail;
+}
+
+function classifiedStep(processed: Processed | undefined, intents: readonly QueuedIntent[]): PageStep {
+    // The intents carry the classification before mail-ingest has finished (paged, posted).
+    const severity = processed?.severity ?? intents[0]?.severity;
+    if (severity === undefined) return { step: "classified", status: "pending", detail: "" };
+    const rule = processed === undefined ? intents[0].rule : processed.rule;
+    const untrusted = processed?.summary?.trusted === false;
+    return { step: "classified", status: untrusted ? "failed" : "done", detail: `${severity}, rule ${rule ?? "(none matched)"}${untrusted ? ", sender not trusted" : ""}` };
+}
+
+function towersStep(processed: Processed | undefined, intents: readonly QueuedIntent[]): PageStep {
+    if (intents.length > 0) {
+        const status: StepStatus = intents.some((i) => i.state === "dead letter") ? "failed" : intents.every((i) => i.state === "dispatched") ? "done" : "pending";
+        return { step: "towers", status, detail: intents.map((i) => `${i.tower} ${i.state}`).join(", ") };
+    }
+    if (processed === undefined) return { step: "towers", status: "pending", detail: "" };
+    return { step: "towers", status: "none", detail: processed.summary?.towersLit ?? (processed.severity === "ignore" ? "none (ignored)" : "none") };
+}
+
+function onCallStep(input: PageInput, processed: Processed | undefined): PageStep {
+    if (processed === undefined) return { step: "on-call", status: "pending", detail: "" };
+    const told = processed.summary?.onCall;
+    if (told === undefined) return { step: "on-call", status: "none", detail: processed.summary === undefined ? "not paged (ignored)" : "on-call not configured" };
+    const opened = input.onCallAlerts.filter((a) => (a.body.details as Record<string, unknown> | undefined)?.messageId === processed.messageId);
+    const now = opened.map((a) => `${a.api} ${a.status === "closed" ? "closed" : a.acknowledged ? "acknowledged" : "open"}`);
+    const status: StepStatus = /^(paged|closed)/.test(told) ? "done" : /^not paged/.test(told) ? "none" : "failed";
+    return { step: "on-call", status, detail: now.length > 0 ? `${told}; now ${now.join(", ")}` : told };
+}
+
+function slackStep(posts: readonly string[], messageId: string, processed: Processed | undefined): PageStep {
+    // The SES message ID is 28 random letters and digits: it names one mail's summary in a post's blocks.
+    posts = posts.filter((post) => post.includes(messageId));
+    if (posts.length > 0) return { step: "slack", status: "done", detail: posts.length === 1 ? "posted" : `posted ${posts.length} times` };
+    if (processed !== undefined && processed.summary === undefined) return { step: "slack", status: "none", detail: "not posted (ignored)" };
+    return { step: "slack", status: "pending", detail: "" };
+}
+
+/** The page for these records; `limit` alerts at most, the newest first. Pure. */
+export function pageState(input: PageInput, limit = DEFAULT_PAGE_ALERTS): PageState {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`the page lists at least 1 alert, got a limit of ${limit}`);
+    const processed = new Map<string, Processed>();
+    const canaryIds = new Set<string>();
+    for (const outcome of input.ingested) {
+        if (outcome.kind === "processed") processed.set(outcome.messageId, outcome);
+        if (outcome.kind === "canary") canaryIds.add(outcome.messageId);
+    }
+    // A mail from the canary's sender is the canary until mail-ingest says otherwise (an impostor is processed and listed).
+    const isCanary = (m: PageMailInput) => canaryIds.has(m.messageId) || (input.canarySender !== undefined && m.notification.mail.source === input.canarySender && !processed.has(m.messageId));
+    const canaries = input.mails.filter(isCanary);
+    const intents = intentsByMail(input);
+    const posts = input.slackPosts.map((post) => JSON.stringify(post.payload ?? null));
+    const alerts = input.mails
+        .filter((m) => !isCanary(m))
+        .slice(-limit)
+        .reverse()
+        .map((mail): PageAlert => {
+            const { messageId } = mail;
+            const { timestamp, source, commonHeaders } = mail.notification.mail;
+            const outcome = processed.get(messageId);
+            const queued = intents.get(messageId) ?? [];
+            const from = commonHeaders?.from?.[0] ?? source ?? "(no sender)";
+            const severity = outcome?.severity ?? queued[0]?.severity;
+            return {
+                messageId,
+                receivedAt: timestamp ?? "",
+                from,
+                subject: commonHeaders?.subject ?? "(no subject)",
+                ...(severity === undefined ? {} : { severity }),
+                steps: [
+                    { step: "mail", status: "done", detail: `from ${from}` },
+                    classifiedStep(outcome, queued),
+                    towersStep(outcome, queued),
+                    onCallStep(input, outcome),
+                    slackStep(posts, messageId, outcome),
+                ],
+            };
+        });
+    const lastCanary = canaries.at(-1)?.notification.mail.timestamp;
+    return {
+        stack: input.stack,
+        environment: input.environment,
+        towers: input.towers.map((tower) => ({ name: tower.name, site: tower.site, protocol: tower.protocol, lamps: lampsOf(tower), buzzer: tower.signal.buzzer })),
+        alerts,
+        mailsReceived: input.mails.length,
+        canaries: { received: canaries.length, ...(lastCanary === undefined ? {} : { lastReceivedAt: lastCanary }) },
+    };
+}
