@@ -168,7 +168,9 @@ function onCallStep(input: PageInput, processed: Processed | undefined): PageSte
     if (told === undefined) return { step: "on-call", status: "none", detail: processed.summary === undefined ? "not paged (ignored)" : "on-call not configured" };
     const opened = input.onCallAlerts.filter((a) => (a.body.details as Record<string, unknown> | undefined)?.messageId === processed.messageId);
     const now = opened.map((a) => `${a.api} ${a.status === "closed" ? "closed" : a.acknowledged ? "acknowledged" : "open"}`);
-    const status: StepStatus = /^(paged|closed)/.test(told) ? "done" : /^not paged/.test(told) ? "none" : "failed";
+    // A refusal is among the summary's problems (mail-ingest's on-call-page.ts); "not paged: <why>" alone is a page not asked for.
+    const refused = /(^|\n)on-call refused/.test(processed.summary?.problems ?? "");
+    const status: StepStatus = refused ? "failed" : /^(paged|closed)/.test(told) ? "done" : "none";
     return { step: "on-call", status, detail: now.length > 0 ? `${told}; now ${now.join(", ")}` : told };
 }
 
