@@ -1,10 +1,13 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPipeline, type LocalPipeline } from "../../tools/local-pipeline";
+import { banner, parsePipelineArgs, startLocalPipeline, USAGE, type LocalPipeline } from "../../tools/local-pipeline";
+import { DEFAULT_PAGE_PORT } from "../../tools/local/page";
 
 /**
  * `npm start`'s page in a real browser: Debian's Chromium, headless, driven by playwright-core
@@ -198,5 +201,40 @@ describe.skipIf(skipReason !== undefined)("npm start's page in headless Chromium
         expect(onCall?.text).toContain("<script>window.__alertlineinjected = 1</script>");
         expect(await page.evaluate(() => window.__alertlineInjected)).toBeUndefined();
         expect(pageErrors).toEqual([]);
+    });
+});
+
+describe("npm start's --page-port", () => {
+    it("takes a port, says its default in the usage, and names the option when the port is bad", () => {
+        expect(parsePipelineArgs(["--page-port", "8081"])).toMatchObject({ pagePort: 8081 });
+        expect(parsePipelineArgs(["--page-port", "0"])).toMatchObject({ pagePort: 0 });
+        expect(DEFAULT_PAGE_PORT).toBe(2580);
+        expect(USAGE).toContain("--page-port       where the live page (towers and the last alerts) is served on 127.0.0.1 (default 2580; 0 picks a free port)");
+        expect(() => parsePipelineArgs(["--page-port", "70000"])).toThrow(/--page-port must be a port number 0–65535, got "70000"/);
+    });
+
+    it("prints the page's address in the banner, and serves the page there", async () => {
+        lines = [];
+        const p = await startLocalPipeline({ smtpPort: 0, pagePort: 0, canarySeconds: 0, log: (line) => void lines.push(line) });
+        pipeline = p;
+        expect(p.pageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+        expect(banner(p)).toContain(`  page      ${p.pageUrl} in a browser: the towers' lamps and the last 20 mails with their path, live`);
+        const response = await fetch(p.pageUrl);
+        expect(response.status).toBe(200);
+        expect(await response.text()).toContain("<title>alertline: npm start</title>");
+        expect(p.pageState().towers.map((t) => t.name)).toEqual(["dev-desk"]);
+    });
+
+    it("names --page-port when the port is taken", async () => {
+        const taken = createServer();
+        await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+        const port = (taken.address() as AddressInfo).port;
+        try {
+            await expect(startLocalPipeline({ smtpPort: 0, pagePort: port, canarySeconds: 0, log: () => undefined })).rejects.toThrow(
+                new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use: pass --page-port <another port> \\(0 picks a free one\\)`),
+            );
+        } finally {
+            await new Promise((resolve) => taken.close(resolve));
+        }
     });
 });
