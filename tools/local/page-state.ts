@@ -121,7 +121,8 @@ interface QueuedIntent {
     readonly tower: string;
     readonly severity: string;
     readonly rule: string | null;
-    readonly state: "queued" | "retrying" | "dispatched" | "dead letter";
+    /** "dispatching (attempt N)": delivered to tower-dispatch N times and not done (running now, or waiting to come back after a failure). */
+    readonly state: "queued" | `dispatching (attempt ${number})` | "dispatched" | "dead letter";
 }
 
 /** The signal intents mail-ingest queued, by the mail's SES message ID, and how far each got. */
@@ -137,7 +138,13 @@ function intentsByMail(input: PageInput): Map<string, QueuedIntent[]> {
             continue; // not an intent of mail-ingest's: nothing of a mail's path
         }
         if (typeof body?.messageId !== "string" || typeof body.tower !== "string") continue;
-        const state = dead.has(message.messageId) ? "dead letter" : !waiting.has(message.messageId) ? "dispatched" : message.receiveCount > 0 ? "retrying" : "queued";
+        const state: QueuedIntent["state"] = dead.has(message.messageId)
+            ? "dead letter"
+            : !waiting.has(message.messageId)
+              ? "dispatched"
+              : message.receiveCount > 0
+                ? `dispatching (attempt ${message.receiveCount})`
+                : "queued";
         const intent: QueuedIntent = { tower: body.tower, severity: String(body.severity), rule: typeof body.rule === "string" ? body.rule : null, state };
         byMail.set(body.messageId, [...(byMail.get(body.messageId) ?? []), intent]);
     }

@@ -148,11 +148,11 @@ describe("pageState: a mail's path", () => {
         ]);
     });
 
-    it("marks a tower whose intent was retried and one moved to the dead letters", () => {
+    it("marks a tower whose intent is being dispatched again and one moved to the dead letters", () => {
         const retried = intent("sqs-1", MAIL_A, "dev-desk", "critical", 2);
         const dead = intent("sqs-2", MAIL_A, "hall", "critical", 5);
         const retrying = pageState(input({ mails: [mail(MAIL_A, "x")], intents: { accepted: [retried], waiting: [retried], deadLetters: [] } }));
-        expect(stepsOf(retrying)[2]).toEqual(["towers", "pending", "dev-desk retrying"]);
+        expect(stepsOf(retrying)[2]).toEqual(["towers", "pending", "dev-desk dispatching (attempt 2)"]);
         const failed = pageState(input({ mails: [mail(MAIL_A, "x")], intents: { accepted: [retried, dead], waiting: [], deadLetters: [dead] } }));
         expect(stepsOf(failed)[2]).toEqual(["towers", "failed", "dev-desk dispatched, hall dead letter"]);
     });
