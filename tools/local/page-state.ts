@@ -125,18 +125,29 @@ interface QueuedIntent {
     readonly state: "queued" | `dispatching (attempt ${number})` | "dispatched" | "dead letter";
 }
 
+type IntentBody = { messageId?: unknown; tower?: unknown; severity?: unknown; rule?: unknown } | null;
+/** Each queued message's body, parsed once per message (the page asks every 50 ms). */
+const intentBodies = new WeakMap<object, IntentBody>();
+
+function intentBody(message: PageQueueMessage): IntentBody {
+    if (intentBodies.has(message)) return intentBodies.get(message)!;
+    let body: IntentBody;
+    try {
+        body = JSON.parse(message.MessageBody) as IntentBody;
+    } catch {
+        body = null; // not an intent of mail-ingest's: nothing of a mail's path
+    }
+    intentBodies.set(message, body);
+    return body;
+}
+
 /** The signal intents mail-ingest queued, by the mail's SES message ID, and how far each got. */
 function intentsByMail(input: PageInput): Map<string, QueuedIntent[]> {
     const waiting = new Set(input.intents.waiting.map((m) => m.messageId));
     const dead = new Set(input.intents.deadLetters.map((m) => m.messageId));
     const byMail = new Map<string, QueuedIntent[]>();
     for (const message of input.intents.accepted) {
-        let body: { messageId?: unknown; tower?: unknown; severity?: unknown; rule?: unknown };
-        try {
-            body = JSON.parse(message.MessageBody) as typeof body;
-        } catch {
-            continue; // not an intent of mail-ingest's: nothing of a mail's path
-        }
+        const body = intentBody(message);
         if (typeof body?.messageId !== "string" || typeof body.tower !== "string") continue;
         const state: QueuedIntent["state"] = dead.has(message.messageId)
             ? "dead letter"
@@ -181,12 +192,26 @@ function onCallStep(input: PageInput, processed: Processed | undefined): PageSte
     return { step: "on-call", status, detail: now.length > 0 ? `${told}; now ${now.join(", ")}` : told };
 }
 
-function slackStep(posts: readonly string[], messageId: string, processed: Processed | undefined): PageStep {
-    // The SES message ID is 28 random letters and digits: it names one mail's summary in a post's blocks.
-    posts = posts.filter((post) => post.includes(messageId));
-    if (posts.length > 0) return { step: "slack", status: "done", detail: posts.length === 1 ? "posted" : `posted ${posts.length} times` };
+function slackStep(posts: number, processed: Processed | undefined): PageStep {
+    if (posts > 0) return { step: "slack", status: "done", detail: posts === 1 ? "posted" : `posted ${posts} times` };
     if (processed !== undefined && processed.summary === undefined) return { step: "slack", status: "none", detail: "not posted (ignored)" };
     return { step: "slack", status: "pending", detail: "" };
+}
+
+/** Each post as JSON text, made once per post: a long run keeps thousands, and the page asks every 50 ms. */
+const postTexts = new WeakMap<object, string>();
+
+/** How many Slack posts name each of these SES message IDs (the summary's messageId field is rendered into the blocks). */
+function postsNaming(posts: PageInput["slackPosts"], messageIds: readonly string[]): Map<string, number> {
+    const counts = new Map<string, number>();
+    if (messageIds.length === 0) return counts;
+    const ids = new RegExp(messageIds.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+    for (const post of posts) {
+        let text = postTexts.get(post);
+        if (text === undefined) postTexts.set(post, (text = JSON.stringify(post.payload ?? null)));
+        for (const id of new Set(Array.from(text.matchAll(ids), (match) => match[0]))) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
 }
 
 /** The page for these records; `limit` alerts at most, the newest first. Pure. */
@@ -202,10 +227,12 @@ export function pageState(input: PageInput, limit = DEFAULT_PAGE_ALERTS): PageSt
     const isCanary = (m: PageMailInput) => canaryIds.has(m.messageId) || (input.canarySender !== undefined && m.notification.mail.source === input.canarySender && !processed.has(m.messageId));
     const canaries = input.mails.filter(isCanary);
     const intents = intentsByMail(input);
-    const posts = input.slackPosts.map((post) => JSON.stringify(post.payload ?? null));
-    const alerts = input.mails
-        .filter((m) => !isCanary(m))
-        .slice(-limit)
+    const listed = input.mails.filter((m) => !isCanary(m)).slice(-limit);
+    const posts = postsNaming(
+        input.slackPosts,
+        listed.map((m) => m.messageId),
+    );
+    const alerts = listed
         .reverse()
         .map((mail): PageAlert => {
             const { messageId } = mail;
@@ -225,7 +252,7 @@ export function pageState(input: PageInput, limit = DEFAULT_PAGE_ALERTS): PageSt
                     classifiedStep(outcome, queued),
                     towersStep(outcome, queued),
                     onCallStep(input, outcome),
-                    slackStep(posts, messageId, outcome),
+                    slackStep(posts.get(messageId) ?? 0, outcome),
                 ],
             };
         });

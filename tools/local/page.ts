@@ -13,7 +13,9 @@ import type { PageState } from "./page-state";
  *                style (by hash) and connections to this server only
  *   GET /state   the state now, as JSON
  *   GET /events  text/event-stream: the state at once, then again whenever it changes (checked every
- *                `checkMs`); a comment every 15 s keeps idle proxies from closing the stream
+ *                `checkMs`; when computing the state is slow, as after thousands of mails, the next
+ *                look waits four times as long as the last took, at most 250 ms); a comment every
+ *                15 s keeps idle proxies from closing the stream
  *
  * Requests whose Host is not this server's loopback address are refused (421), so a web page that
  * points a name of its own at 127.0.0.1 (DNS rebinding) cannot read the alerts.
@@ -23,10 +25,12 @@ import type { PageState } from "./page-state";
 export const DEFAULT_PAGE_PORT = 2580;
 /** How often the server looks for a change to push. */
 export const DEFAULT_PAGE_CHECK_MS = 50;
+/** The longest wait between two looks, however long computing the state takes. */
+export const MAX_PAGE_CHECK_MS = 250;
 const KEEPALIVE_MS = 15_000;
 
 export interface LocalPageOptions {
-    /** The state to show now; called every `checkMs` while a page is open. */
+    /** The state to show now; called every `checkMs` (or longer, see above) while a page is open. */
     readonly state: () => PageState;
     /** Default 0: a free port. */
     readonly port?: number;
@@ -74,7 +78,8 @@ export async function startLocalPage(options: LocalPageOptions): Promise<LocalPa
     const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
     let lastError = "";
 
-    const push = (): void => {
+    const push = (): number => {
+        const started = performance.now();
         let json: string;
         try {
             json = JSON.stringify(options.state());
@@ -82,20 +87,26 @@ export async function startLocalPage(options: LocalPageOptions): Promise<LocalPa
             const message = `[page] the page's state failed; the page keeps the last one: ${error instanceof Error ? error.message : String(error)}`;
             if (message !== lastError) log(message);
             lastError = message;
-            return;
+            return performance.now() - started;
         }
         lastError = "";
-        if (json === last) return;
-        last = json;
-        for (const stream of streams) stream.write(`data: ${json}\n\n`);
+        if (json !== last) {
+            last = json;
+            for (const stream of streams) stream.write(`data: ${json}\n\n`);
+        }
+        return performance.now() - started;
+    };
+    const look = (): void => {
+        const cost = push();
+        timer = setTimeout(look, Math.min(MAX_PAGE_CHECK_MS, Math.max(checkMs, 4 * cost)));
     };
     const watch = (): void => {
         if (streams.size > 0 && timer === undefined) {
-            timer = setInterval(push, checkMs);
+            timer = setTimeout(look, checkMs);
             keepalive = setInterval(() => streams.forEach((s) => s.write(": keepalive\n\n")), KEEPALIVE_MS);
         }
         if (streams.size === 0 && timer !== undefined) {
-            clearInterval(timer);
+            clearTimeout(timer);
             clearInterval(keepalive);
             timer = keepalive = undefined;
         }
@@ -116,8 +127,9 @@ export async function startLocalPage(options: LocalPageOptions): Promise<LocalPa
         if (url.pathname === "/state") return answer(res, 200, "application/json", JSON.stringify(options.state()));
         if (url.pathname === "/events") {
             res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
-            // The new page gets the state at once, whatever the others last saw.
-            res.write(`retry: 1000\ndata: ${JSON.stringify(options.state())}\n\n`);
+            // The pages already open get any change first, so that `last` is what every page shows; the new one gets it at once.
+            push();
+            res.write(last === "" ? "retry: 1000\n\n" : `retry: 1000\ndata: ${last}\n\n`);
             streams.add(res);
             watch();
             req.on("close", () => {

@@ -108,18 +108,52 @@ describe("the local page's server", () => {
         const page = await start(() => stateWith(mails));
         let changedAt = 0;
         const stream = events(page, 3, (index) => {
-            // After the first event: change once right away, and once more after a pause in which nothing changes.
-            if (index === 0) {
-                mails = 1;
-                changedAt = performance.now();
-            }
+            // After the first event, a pause in which nothing changes, then a change; again after the second.
+            if (index === 0) setTimeout(() => ((mails = 1), (changedAt = performance.now())), 300);
             if (index === 1) setTimeout(() => ((mails = 2), (changedAt = performance.now())), 300);
         });
         const started = performance.now();
         const { data, at } = await stream;
         expect(data.map((d) => (JSON.parse(d) as PageState).mailsReceived)).toEqual([0, 1, 2]);
-        // The last change was pushed within 250 ms of being made (the server looks every 50 ms); no repeat of state 1 in the 300 ms pause.
+        // The last change was pushed within 250 ms of being made (the server looks every 50 ms); no repeat of a state in the pauses.
         expect(started + at[2] - changedAt).toBeLessThan(250);
+    });
+
+    it("gives a page that opens later the state now, and the page already open the change too", async () => {
+        let mails = 0;
+        const page = await start(() => stateWith(mails));
+        let second: Promise<{ data: string[] }> | undefined;
+        const first = events(page, 2, (index) => {
+            if (index === 0) {
+                mails = 4;
+                second = events(page, 1);
+            }
+        });
+        expect((await first).data.map((d) => (JSON.parse(d) as PageState).mailsReceived)).toEqual([0, 4]);
+        expect((await second!).data.map((d) => (JSON.parse(d) as PageState).mailsReceived)).toEqual([4]);
+    });
+
+    it("looks less often while the state is slow to compute, but still within 250 ms of each look", async () => {
+        let looks = 0;
+        let mails = 0;
+        const page = await start(() => {
+            looks++;
+            // 40 ms of work per look: the next look waits 160 ms instead of 50.
+            const until = performance.now() + 40;
+            while (performance.now() < until);
+            return stateWith(mails);
+        });
+        const stream = events(page, 2, (index) => {
+            if (index === 0) {
+                looks = 0;
+                setTimeout(() => (mails = 1), 1000);
+            }
+        });
+        const { at } = await stream;
+        // At 50 ms a second would hold about 11 looks; at 200 ms (40 of work, 160 of wait) about 5.
+        expect(looks).toBeLessThanOrEqual(8);
+        expect(looks).toBeGreaterThanOrEqual(3);
+        expect(at[1] - at[0]).toBeLessThan(1000 + 250 + 2 * 40 + 100);
     });
 
     it("logs a state that cannot be computed once, and keeps the stream open with the last state", async () => {
