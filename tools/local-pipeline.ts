@@ -14,6 +14,7 @@ import { createHandler as createAckHandler } from "../functions/ack-webhook/hand
 import { TOKEN_HEADER } from "../functions/ack-webhook/auth";
 import { createHandler as createCanaryHandler, type CanarySent } from "../functions/mail-canary/handler";
 import { createHandler as createIngestHandler } from "../functions/mail-ingest/handler";
+import type { IngestOutcome } from "../functions/mail-ingest/ingest";
 import { classify, type MailRules } from "../functions/shared/mail-rules";
 import { routeTowers } from "../functions/shared/mail-routing";
 import { createOnCallClient, jsmOpsApiUrl, onCallAlias, type OnCallBackend } from "../functions/shared/oncall-alerts";
@@ -33,6 +34,8 @@ import { startSesInbound, type VerdictMode } from "./local/ses";
 import { slackWebhookRefusal } from "./local/slack";
 import { startSnsStub } from "./local/sns";
 import { startSqsStub } from "./local/sqs";
+import { DEFAULT_PAGE_PORT, startLocalPage, type LocalPage } from "./local/page";
+import { DEFAULT_PAGE_ALERTS, pageState, type PageInput, type PageState } from "./local/page-state";
 
 /**
  * `npm start`: the whole mail-to-tower path on this machine, with the real code and real protocols.
@@ -54,13 +57,14 @@ import { startSqsStub } from "./local/sqs";
  * are the local peers in ./local, reached through the real SDK clients.
  */
 
-export const USAGE = `usage: npm start -- [--stack dev|prod] [--oncall opsgenie|jsm|dual] [--smtp-port 2525] [--verdicts pass|fail] [--canary-seconds 60] [--ack-port 0]
+export const USAGE = `usage: npm start -- [--stack dev|prod] [--oncall opsgenie|jsm|dual] [--smtp-port 2525] [--verdicts pass|fail] [--canary-seconds 60] [--ack-port 0] [--page-port ${DEFAULT_PAGE_PORT}]
   --stack           the Pulumi stack whose sites, towers, senders and rules to run (default dev)
   --oncall          the on-call backend to run against its stand-in: opsgenie, jsm, or dual (both, the migration window); default the stack's alertline:oncall
   --smtp-port       where the SMTP server listens on 127.0.0.1 (default 2525; 0 picks a free port)
   --verdicts        the SPF/DKIM/DMARC verdicts every mail gets (default pass; fail shows the untrusted path)
   --canary-seconds  send the mail-path canary right after start and then every N seconds (default 60; 0 sends none)
-  --ack-port        where the acknowledgement endpoint listens on 127.0.0.1 (default 0: a free port)`;
+  --ack-port        where the acknowledgement endpoint listens on 127.0.0.1 (default 0: a free port)
+  --page-port       where the live page (towers and the last alerts) is served on 127.0.0.1 (default ${DEFAULT_PAGE_PORT}; 0 picks a free port)`;
 
 /** Lambda timeouts the stack gives the functions (components/mail-ingest/mail-ingest.ts, alert-channel.ts, mail-canary.ts, ack-endpoint.ts). */
 const TIMEOUT_SECONDS = { "mail-ingest": 120, "tower-dispatch": 60, "slack-notifier": 60, "mail-canary": 30, "ack-webhook": 15 } as const;
@@ -87,6 +91,8 @@ export interface PipelineArgs {
     readonly ackPort: number;
     /** --oncall: run this backend (or both) instead of the stack's; undefined keeps the stack's. */
     readonly oncall?: LocalOnCallMode;
+    /** --page-port; undefined: {@link DEFAULT_PAGE_PORT}. */
+    readonly pagePort?: number;
 }
 
 export type LocalOnCallMode = "opsgenie" | "jsm" | "dual";
@@ -119,7 +125,7 @@ function portOption(name: string, text: string): number {
 
 /** Reads the command line; throws {@link PipelineUsageError} saying what is wrong. Pure. */
 export function parsePipelineArgs(argv: readonly string[]): PipelineArgs | "help" {
-    let values: { stack?: string; oncall?: string; "smtp-port"?: string; verdicts?: string; "canary-seconds"?: string; "ack-port"?: string; help?: boolean };
+    let values: { stack?: string; oncall?: string; "smtp-port"?: string; verdicts?: string; "canary-seconds"?: string; "ack-port"?: string; "page-port"?: string; help?: boolean };
     try {
         ({ values } = parseArgs({
             args: [...argv],
@@ -130,6 +136,7 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineArgs | "help
                 verdicts: { type: "string" },
                 "canary-seconds": { type: "string" },
                 "ack-port": { type: "string" },
+                "page-port": { type: "string" },
                 help: { type: "boolean" },
             },
             strict: true,
@@ -154,7 +161,8 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineArgs | "help
     if (oncall !== undefined && oncall !== "opsgenie" && oncall !== "jsm" && oncall !== "dual") {
         throw new PipelineUsageError(`--oncall must be opsgenie, jsm or dual (both backends, the migration window), got ${JSON.stringify(oncall)}\n${USAGE}`);
     }
-    return { stack, smtpPort, verdicts, canarySeconds, ackPort, ...(oncall === undefined ? {} : { oncall }) };
+    const pagePort = values["page-port"] === undefined ? undefined : portOption("page-port", values["page-port"]);
+    return { stack, smtpPort, verdicts, canarySeconds, ackPort, ...(oncall === undefined ? {} : { oncall }), ...(pagePort === undefined ? {} : { pagePort }) };
 }
 
 // ---- The stack's configuration ----------------------------------------------------------------------
@@ -301,6 +309,8 @@ export interface LocalPipelineOptions {
     readonly onCall?: Record<string, unknown>;
     /** Runs this backend (or both) against the stand-ins instead of the stack's ({@link localOnCall}); ignored when onCall is given. */
     readonly oncall?: LocalOnCallMode;
+    /** Port of the live page on 127.0.0.1. Default 0: a free one (`npm start`: {@link DEFAULT_PAGE_PORT}). */
+    readonly pagePort?: number;
 }
 
 export interface LocalPipelineTower {
@@ -352,6 +362,10 @@ export interface LocalPipeline {
     readonly ackToken: string;
     /** Sends one canary now through the real mail-canary handler; resolves once the SMTP server took it. */
     runCanary(): Promise<CanarySent>;
+    /** The live page: towers as lamps and the last alerts with their path (tools/local/page.html). */
+    readonly pageUrl: string;
+    /** What the page shows now. */
+    pageState(): PageState;
     /** Resolves when no canary, mail, acknowledgement, signal intent or alert is being processed. */
     settled(): Promise<void>;
     close(): Promise<void>;
@@ -474,7 +488,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
         const failed = (name: FunctionName) => (error: unknown, _record: unknown, attempt: number, willRetry: boolean) =>
             log(`[${name}] invocation ${attempt} failed${willRetry ? ", retrying" : ", giving up (in AWS: the dead-letter queue)"}: ${errorText(error)}`);
-        sns.onPublish(async (record) => void (await ingest({ Records: [record] }, lambdaContext(environment, "mail-ingest"))), { topicArn: names.mailTopic, onError: failed("mail-ingest") });
+        // What mail-ingest made of each mail, for the page.
+        const ingested: IngestOutcome[] = [];
+        sns.onPublish(async (record) => void ingested.push(...(await ingest({ Records: [record] }, lambdaContext(environment, "mail-ingest")))), { topicArn: names.mailTopic, onError: failed("mail-ingest") });
         sns.onPublish((record) => notify({ Records: [record] }, lambdaContext(environment, "slack-notifier")), { topicArn: names.alertTopic, onError: failed("slack-notifier") });
         sqs.onMessages((event) => dispatch(event, lambdaContext(environment, "tower-dispatch")), {
             visibilityTimeoutMs: LOCAL_VISIBILITY_TIMEOUT_MS,
@@ -547,6 +563,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         stages.unshift(canaries);
         closers.push(() => canaries.stop());
 
+        const pageInput = (): PageInput => ({
+            stack: stack.stack,
+            environment,
+            towers: towers.map((t) => ({ name: t.name, site: t.site, protocol: t.protocol, signal: t.emulator.state(), la6Colors: t.emulator.la6Detail().colors })),
+            mails: smtp.received,
+            ingested,
+            intents: { accepted: sqs.accepted, waiting: sqs.queue, deadLetters: sqs.deadLetters },
+            onCallAlerts: onCallSink.alerts(),
+            slackPosts: slack.posts,
+            ...(canary === undefined ? {} : { canarySender: canary.sender }),
+        });
+        const page = await startPipelinePage(options.pagePort ?? 0, () => pageState(pageInput()), log);
+        closers.push(() => page.close());
+
         return {
             stack,
             smtpHost: smtp.host,
@@ -577,6 +607,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             canarySeconds: canary === undefined ? 0 : canarySeconds,
             ackUrl: ack.url,
             ackToken,
+            pageUrl: page.url,
+            pageState: () => pageState(pageInput()),
             runCanary: () => {
                 if (canary === undefined) return Promise.reject(new PipelineUsageError(`stack ${stack.stack} has the canary off (alertline:canary enabled: false): there is no canary sender or heartbeat to run`));
                 return canaries.run();
@@ -586,6 +618,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         };
     } catch (error) {
         await closeAll();
+        throw error;
+    }
+}
+
+/** The live page (tools/local/page.ts); a port in use is a usage error naming the option. */
+async function startPipelinePage(port: number, state: () => PageState, log: (line: string) => void): Promise<LocalPage> {
+    try {
+        return await startLocalPage({ port, state, log });
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+            throw new PipelineUsageError(`port ${port} on 127.0.0.1 is in use: pass --page-port <another port> (0 picks a free one)`);
+        }
         throw error;
     }
 }
@@ -709,7 +753,7 @@ export function standInAckCurl(apiUrl: string, alias: string): string {
 
 /** What `npm start` prints once everything listens. */
 export function banner(
-    pipeline: Pick<LocalPipeline, "stack" | "smtpHost" | "smtpPort" | "alertAddress" | "verdicts" | "towers" | "onCallBackend" | "onCallUrl" | "canary" | "canarySeconds" | "ackUrl" | "ackToken"> & Partial<Pick<LocalPipeline, "onCallUrls">>,
+    pipeline: Pick<LocalPipeline, "stack" | "smtpHost" | "smtpPort" | "alertAddress" | "verdicts" | "towers" | "onCallBackend" | "onCallUrl" | "canary" | "canarySeconds" | "ackUrl" | "ackToken"> & Partial<Pick<LocalPipeline, "onCallUrls" | "pageUrl">>,
 ): string {
     const { stack } = pipeline;
     const allowed = stack.settings.mail?.allowedSenders ?? [];
@@ -741,6 +785,7 @@ export function banner(
             : `  on-call   ${pipeline.onCallBackend === "jsm" ? "JSM integration API" : "Opsgenie API"} stand-in ${pipeline.onCallUrl} (alertline:oncall backend ${pipeline.onCallBackend}): mail that lights a tower opens an alert whose alias is its correlation key; its recovery closes it`,
         `  canary    ${canaryLine}`,
         `  ack       ${pipeline.ackUrl} standing in for the ack-webhook function URL (the on-call webhook posts there with this run's token)`,
+        ...(pipeline.pageUrl === undefined ? [] : [`  page      ${pipeline.pageUrl} in a browser: the towers' lamps and the last ${DEFAULT_PAGE_ALERTS} mails with their path, live`]),
         "  send one:",
         `    swaks --server ${smtp} --from ${sender} --to ${pipeline.alertAddress} --header "Subject: ${subjects[0]}" --body "${mail.text}"`,
         `    curl smtp://${smtp} --mail-from ${sender} --mail-rcpt ${pipeline.alertAddress} --upload-file test/fixtures/mail/datadog-triggered.eml`,
@@ -774,7 +819,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     let pipeline: LocalPipeline;
     try {
-        pipeline = await startLocalPipeline(args);
+        pipeline = await startLocalPipeline({ ...args, pagePort: args.pagePort ?? DEFAULT_PAGE_PORT });
     } catch (error) {
         const known = error instanceof PipelineUsageError || (error instanceof Error && error.name === "ConfigError") || /no stack file/.test(String(error));
         process.stderr.write(`npm start: ${known ? (error as Error).message : errorText(error)}\n`);
