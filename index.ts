@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlertChannel } from "./components/alert-channel/alert-channel";
 import { AlibabaDatadogIntegration } from "./components/alibaba-integration/alibaba-integration";
 import { AwsAlertSources } from "./components/aws-alert-sources/aws-alert-sources";
+import { AlertPathDashboard } from "./components/dashboard/alert-path-dashboard";
 import { MailIngest } from "./components/mail-ingest/mail-ingest";
 import { MonitoredHost } from "./components/monitored-host/monitored-host";
 import { SharedNetwork } from "./components/network/network";
@@ -114,6 +115,14 @@ const sites = settings.sites.map(
         }),
 );
 
+// One pane for the alert path; each site's towers add their lines to its site's graphs.
+const dashboard = new AlertPathDashboard("alert-path", {
+    environment,
+    towers: settings.sites.flatMap((site) => site.towers.map((tower) => ({ name: tower.name, site: site.name }))),
+    functions: pulumi.all([alerts.notifierFunctionName, mail?.functionNames ?? {}]).apply(([notifier, mailFunctions]) => ({ "slack-notifier": notifier, ...mailFunctions })),
+    queues: pulumi.all([alerts.deadLetterQueueName, mail?.deadLetterQueueNames ?? {}]).apply(([notifier, mailQueues]) => ({ "slack-notifier DLQ": notifier, ...mailQueues })),
+});
+
 const alibaba = settings.alibaba === undefined ? undefined : new AlibabaDatadogIntegration("alibaba", { environment, accountId: settings.alibaba.accountId });
 
 const byHost = <T>(pick: (host: MonitoredHost) => pulumi.Output<T>, which = settings.hosts) =>
@@ -141,5 +150,8 @@ export const ackWebhookToken = mail?.ackWebhookToken;
 export const mailPathHeartbeat = mail?.heartbeatName;
 export const dnsRecordsToAdd = mail?.dnsRecordsToAdd;
 /** Per site: the YAMAHA RTX configuration to paste on the office router (secret: it holds the pre-shared keys). */
+/** The alert-path dashboard (CloudWatch): its name and where it opens in the console. */
+export const dashboardName = dashboard.dashboardName;
+export const dashboardUrl = dashboard.consoleUrl;
 export const siteRouterConfigs = pulumi.output(Object.fromEntries(settings.sites.map((site, i) => [site.name, sites[i].routerConfig])));
 export const siteTunnelAddresses = pulumi.output(Object.fromEntries(settings.sites.map((site, i) => [site.name, sites[i].tunnelAddresses])));

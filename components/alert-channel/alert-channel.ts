@@ -67,6 +67,8 @@ export class AlertChannel extends pulumi.ComponentResource {
     declare readonly notifierFunctionName: pulumi.Output<string>;
     /** ARN of the notifier's dead-letter queue. */
     declare readonly deadLetterQueueArn: pulumi.Output<string>;
+    /** Name of the notifier's dead-letter queue (its depth is on the alert-path dashboard). */
+    declare readonly deadLetterQueueName: pulumi.Output<string>;
     /** Name of the flood-control table; undefined when flood control is off. */
     declare readonly floodTableName: pulumi.Output<string> | undefined;
     /** Datadog notification handles (`@opsgenie-… @slack-…`; both on-call service objects in the migration window) that route a monitor to this channel. */
@@ -192,6 +194,7 @@ export class AlertChannel extends pulumi.ComponentResource {
         this.keyArn = key.arn;
         this.notifierFunctionName = notifier.name;
         this.deadLetterQueueArn = deadLetterQueue.arn;
+        this.deadLetterQueueName = deadLetterQueue.name;
         this.floodTableName = floodTable?.name;
         this.onCall = onCall.link;
         this.datadogHandles = pulumi
@@ -202,6 +205,7 @@ export class AlertChannel extends pulumi.ComponentResource {
             keyArn: this.keyArn,
             notifierFunctionName: this.notifierFunctionName,
             deadLetterQueueArn: this.deadLetterQueueArn,
+            deadLetterQueueName: this.deadLetterQueueName,
             floodTableName: this.floodTableName,
             datadogHandles: this.datadogHandles,
         });

@@ -1,5 +1,4 @@
 import { accountIamDecidesStatement, decryptOwnSecretsStatement, lambdaVpcAccessStatements, type LambdaVpcPlacement, logsEncryptStatement, tlsOnlyBucketStatement, useKeyVia } from "../shared/iam-documents";
-import { TOWER_METRIC_NAMESPACE } from "../../functions/shared/metric-names";
 
 /**
  * Policy documents of the mail path, as pure functions. Each grant names the resource and, for KMS,
@@ -145,14 +144,6 @@ export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: s
                 Action: "kms:GenerateDataKey",
                 Resource: input.mailKeyArn,
                 Condition: { StringEquals: { "kms:ViaService": `sqs.${input.region}.amazonaws.com`, "kms:EncryptionContext:aws:sqs:arn": input.signalDeadLetterArn } },
-            },
-            // PutMetricData has no resource-level permissions; the namespace condition is the limit.
-            {
-                Sid: "PublishTowerReachability",
-                Effect: "Allow",
-                Action: "cloudwatch:PutMetricData",
-                Resource: "*",
-                Condition: { StringEquals: { "cloudwatch:namespace": TOWER_METRIC_NAMESPACE } },
             },
             ...lambdaVpcAccessStatements(input.vpc),
             ...relay,

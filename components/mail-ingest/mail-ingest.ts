@@ -83,6 +83,10 @@ export class MailIngest extends pulumi.ComponentResource {
     declare readonly ackWebhookToken: pulumi.Output<string | undefined>;
     /** Name of the on-call heartbeat the canary keeps alive (undefined when the canary is off). */
     declare readonly heartbeatName: pulumi.Output<string | undefined>;
+    /** Function name per role (mail-ingest, tower-dispatch, ack-webhook and mail-canary when present), for the dashboard. */
+    declare readonly functionNames: pulumi.Output<Record<string, string>>;
+    /** Dead-letter queue name per label (mail-ingest's, the signal queue's), for the dashboard. */
+    declare readonly deadLetterQueueNames: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: MailIngestArgs, opts?: pulumi.ComponentResourceOptions) {
         super("alertline:index:MailIngest", name, {}, opts);
@@ -477,10 +481,19 @@ export class MailIngest extends pulumi.ComponentResource {
         this.ackWebhookUrl = pulumi.output(ack?.url);
         this.ackWebhookToken = pulumi.secret(pulumi.output(ack?.token));
         this.heartbeatName = pulumi.output(canary?.heartbeatName);
+        this.functionNames = pulumi.output<Record<string, pulumi.Input<string>>>({
+            "mail-ingest": ingest.name,
+            "tower-dispatch": dispatch.name,
+            ...(ack === undefined ? {} : { "ack-webhook": ack.functionName }),
+            ...(canary === undefined ? {} : { "mail-canary": canary.functionName }),
+        });
+        this.deadLetterQueueNames = pulumi.output<Record<string, pulumi.Input<string>>>({ "mail-ingest DLQ": ingestDeadLetters.name, "signal queue DLQ": signalDeadLetters.name });
         this.registerOutputs({
             ackWebhookUrl: this.ackWebhookUrl,
             ackWebhookToken: this.ackWebhookToken,
             heartbeatName: this.heartbeatName,
+            functionNames: this.functionNames,
+            deadLetterQueueNames: this.deadLetterQueueNames,
             alertAddress: this.alertAddress,
             bucketName: this.bucketName,
             ruleSetName: this.ruleSetName,

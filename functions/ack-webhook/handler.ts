@@ -13,6 +13,8 @@ import { authenticate } from "./auth";
 import { claimClear, releaseClear, type ClearState } from "../shared/alias-clear";
 import { parseWebhookEvent } from "./webhook-event";
 import { once } from "../shared/once";
+import { ALERTLINE_METRICS } from "../shared/metric-names";
+import { createMetricSink, NO_METRICS, type MetricSink } from "../shared/path-metrics";
 
 /**
  * ack-webhook: Opsgenie's (or JSM's) outgoing webhook calls this function URL when someone
@@ -54,6 +56,8 @@ export interface AckDeps {
      * or closes first (functions/shared/alias-clear.ts); without it every call queues its recoveries. Default none.
      */
     readonly clearState?: ClearState;
+    /** Acknowledgements accepted (EMF, functions/shared/metric-names.ts). Default none. */
+    readonly metrics?: MetricSink;
 }
 
 export type AckResponse = APIGatewayProxyStructuredResultV2 & { readonly statusCode: number; readonly body: string };
@@ -140,6 +144,7 @@ export function createHandler(deps: AckDeps): (event: LambdaFunctionURLEvent, co
                 throw error;
             }
             deps.logger.info("Queued recoveries for the acknowledged alert", { ...about, towers: plan.towers, allTowers: parsed.towers === null });
+            (deps.metrics ?? NO_METRICS).put(ALERTLINE_METRICS.acknowledgements, 1);
             return respond(202, { cleared: parsed.alias, towers: plan.towers, unknownTowers: plan.unknownTowers });
         } catch (error) {
             deps.logger.error("Could not queue the recoveries; the sender should retry", { ...about, error: describeError(error) });
@@ -148,6 +153,7 @@ export function createHandler(deps: AckDeps): (event: LambdaFunctionURLEvent, co
     };
 }
 
+const defaultLogger = new Logger({ serviceName: "ack-webhook" });
 const defaultDeps: AckDeps = {
     // One client each per container, reused by every invocation; region and credentials come from Lambda's environment.
     sqs: new SQSClient({}),
@@ -157,7 +163,8 @@ const defaultDeps: AckDeps = {
     queueUrl: process.env.SIGNAL_QUEUE_URL,
     clearState: process.env.STATE_TABLE ? { ddb: DynamoDBDocumentClient.from(new DynamoDBClient({})), table: process.env.STATE_TABLE } : undefined,
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
-    logger: new Logger({ serviceName: "ack-webhook" }),
+    logger: defaultLogger,
+    metrics: createMetricSink({ environment: process.env.ALERTLINE_ENVIRONMENT || undefined, serviceName: "ack-webhook", logger: defaultLogger }),
 };
 
 export const handler = createHandler(defaultDeps);

@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SNSEvent } from "aws-lambda";
 import { onCallTargetsFromEnv } from "../shared/oncall-env";
+import { createMetricSink } from "../shared/path-metrics";
 import { once } from "../shared/once";
 import { ingestRecord, loadIngestConfig, type IngestConfig, type IngestDeps, type IngestLogger, type IngestOutcome } from "./ingest";
 
@@ -65,12 +66,14 @@ export const memoisedConfig: (load: () => IngestConfig) => () => IngestConfig = 
  * (KMS ciphertext, decrypted at the first page), both or neither.
  */
 function defaultDeps(): HandlerDeps {
+    const logger = new Logger({ serviceName: "mail-ingest" });
     return {
         s3: new S3Client({}),
         ddb: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
         sqs: new SQSClient({}),
         sns: new SNSClient({}),
-        logger: new Logger({ serviceName: "mail-ingest" }),
+        logger,
+        metrics: createMetricSink({ environment: process.env.ALERTLINE_ENVIRONMENT || undefined, serviceName: "mail-ingest", logger }),
         config: memoisedConfig(() => loadIngestConfig(__dirname)),
         onCall: once(() => onCallTargetsFromEnv(new KMSClient({}))),
     };

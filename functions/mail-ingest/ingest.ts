@@ -19,6 +19,8 @@ import { truncateChars } from "../shared/truncate";
 import type { Severity } from "../shared/severity";
 import type { TowerConfig } from "../shared/tower-config";
 import { canaryAgeMs, canaryVerdict, impostorWarning } from "./canary";
+import { countCanary, countIntents, countMail, countPage } from "./ingest-metrics";
+import { NO_METRICS, type MetricSink } from "../shared/path-metrics";
 import { onCallActionFor, page, pageAll, pingAll, type PageReport } from "./on-call-page";
 import { parseMail, type ParsedAlertMail } from "./parse-mail";
 import { decodeSnsContent, readSesNotification, verdictsOf, type MailSource, type SesReceivedNotification } from "./ses-event";
@@ -79,6 +81,8 @@ export interface IngestDeps {
     readonly onCall?: OnCallClient | readonly OnCallTarget[];
     /** Clock in epoch milliseconds. Default Date.now. */
     readonly now?: () => number;
+    /** Mails, severities, untrusted senders, pages, intents per tower, the canary's round trip (EMF). Default none. */
+    readonly metrics?: MetricSink;
 }
 
 export interface IngestOptions {
@@ -624,6 +628,7 @@ export async function ingestNotification(notification: SesReceivedNotification, 
         if (intents.length > 0 && !claim.intentsSent) {
             // FIFO deduplication drops the entries that did go through when Lambda retries the event.
             await sendIntents(deps.sqs, deps.config.signalQueueUrl, intents);
+            countIntents(deps.metrics ?? NO_METRICS, intents);
             await setMailState(deps.ddb, config.stateTable, messageId, "intents-sent");
         }
         const { severity, rule } = analysis.classification;
@@ -658,6 +663,7 @@ export async function ingestNotification(notification: SesReceivedNotification, 
                 paging = isTargetList(deps.onCall)
                     ? await pageAll(deps.onCall, action, logger, messageId, claim.pagedIn ?? [], (backend) => markPagedIn(deps.ddb, config.stateTable, messageId, backend, (deps.now ?? Date.now)()))
                     : await page(deps.onCall, action, logger, messageId);
+                if (action.kind === "create" && paging.onCall.startsWith("paged")) countPage(deps.metrics ?? NO_METRICS);
                 onCallNote = paging;
             }
             const base = buildSummary({
@@ -674,6 +680,7 @@ export async function ingestNotification(notification: SesReceivedNotification, 
             await publish(deps, summary);
         }
         await setMailState(deps.ddb, config.stateTable, messageId, "done", { doneAt: new Date((deps.now ?? Date.now)()).toISOString(), severity, rule: rule ?? "(default)", intents: intents.length });
+        countMail(deps.metrics ?? NO_METRICS, { severity, trusted: summary?.trusted ?? analysis.environmentCheck.trusted });
         logger.info("Mail classified", {
             messageId,
             severity,
@@ -730,6 +737,7 @@ async function ingestCanary(deps: IngestDeps, mail: ParsedAlertMail, messageId: 
     }
     await setMailState(deps.ddb, config.stateTable, messageId, "done", { doneAt: new Date((deps.now ?? Date.now)()).toISOString(), canaryId, heartbeat: clip(heartbeat) });
     const ageMs = canaryAgeMs(receivedAt, mail.date);
+    countCanary(deps.metrics ?? NO_METRICS, ageMs);
     logger.info("Canary received", { messageId, canaryId, ageMs, ageSeconds: ageMs === undefined ? undefined : Math.round(ageMs / 1000), sentAt: mail.date, receivedAt, heartbeat });
     return { kind: "canary", messageId, canaryId, heartbeat };
 }

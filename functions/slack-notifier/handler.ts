@@ -8,6 +8,8 @@ import { postToSlack, SlackDeliveryError, type SlackLogger } from "../shared/sla
 import { parseSnsMessage } from "./alert-parse";
 import { createDynamoFloodControl, FLOOD_TABLE_ENV, floodKey, floodPolicyFromEnv, repeatNoticeSummary, type FloodControl, type FloodDecision } from "./flood-control";
 import { createWebhookUrlSource } from "./webhook-secret";
+import { createMetricSink, type MetricSink } from "../shared/path-metrics";
+import { slackMetrics } from "./slack-metrics";
 
 /**
  * slack-notifier: every message on the alert topic becomes one Slack message. This file only wires
@@ -34,6 +36,8 @@ export interface NotifierDeps {
     readonly safetyMarginMs?: number;
     /** Flood control; absent (or a failing table) means every event is posted. */
     readonly flood?: FloodControl;
+    /** Posts and held-back repeats (EMF, ./slack-metrics). Default none. */
+    readonly metrics?: MetricSink;
 }
 
 /** The record's message text, as SNS delivered it. */
@@ -101,6 +105,7 @@ function messageIdOf(record: SNSEventRecord): string | undefined {
  */
 export function createHandler(deps: NotifierDeps): (event: SNSEvent, context: Context) => Promise<void> {
     const now = deps.now ?? Date.now;
+    const metrics = slackMetrics(deps.metrics);
     return async (event, context) => {
         deps.logger.addContext?.(context);
         const deadline = now() + context.getRemainingTimeInMillis();
@@ -114,6 +119,7 @@ export function createHandler(deps: NotifierDeps): (event: SNSEvent, context: Co
             const flood = parsed === undefined ? undefined : await floodDecisionFor(parsed.summary, parsed.message, deps, now(), snsMessageId);
             if (flood?.decision.action === "suppress") {
                 deps.logger.info("Not posting a repeat of an alert already posted in this window", { snsMessageId, floodKey: flood.key, count: flood.decision.count });
+                metrics.heldBack();
                 continue;
             }
             const summary =
@@ -131,6 +137,7 @@ export function createHandler(deps: NotifierDeps): (event: SNSEvent, context: Co
                     logAttributes: { snsMessageId },
                 });
                 if (outcome.kind === "delivered") deps.logger.info("Posted the alert to Slack", { snsMessageId, attempts: outcome.attempts, repeatCount: flood?.decision.count });
+                if (outcome.kind === "delivered") metrics.posted();
             } catch (error) {
                 if (error instanceof SlackDeliveryError) {
                     deps.logger.error(`Slack delivery failed; Lambda will retry the event: ${error.message}`, { snsMessageId, status: error.status, failure: error.failure });
@@ -175,6 +182,7 @@ const defaultDeps: NotifierDeps = {
     logger: defaultLogger,
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
     flood: floodControlFromEnv(process.env, defaultLogger, () => DynamoDBDocumentClient.from(new DynamoDBClient({}))),
+    metrics: createMetricSink({ environment: process.env.ALERTLINE_ENVIRONMENT || undefined, serviceName: "slack-notifier", logger: defaultLogger }),
 };
 
 export const handler = createHandler(defaultDeps);

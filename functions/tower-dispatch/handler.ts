@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -13,7 +12,8 @@ import { createTowerLocks, deadLetterInput, dispatchBatch, type ChannelMessage, 
 import { isScheduledEvent, probeRelayOptions, probeTowers, type ProbeOptions, type ProbeSummary } from "./probe";
 import { createRelay, createStatusReader, SSM_RELAY_DOCUMENT_ENV, type RelayOptions } from "./relay";
 import { createStateStore } from "./state-store";
-import { putMetricData, reachabilityData, TOWER_METRIC_NAMESPACE } from "./tower-metrics";
+import { countingRelay, TOWER_METRIC_NAMESPACE, writeReachability } from "./tower-metrics";
+import { createMetricSink, NO_METRICS, type MetricSink } from "../shared/path-metrics";
 import { DEFAULT_STATE_LIMITS, type StateLimits } from "./tower-state";
 import { loadTowers } from "../shared/towers";
 import { once } from "../shared/once";
@@ -24,7 +24,7 @@ import { once } from "../shared/once";
  * response; the event source mapping must enable ReportBatchItemFailures.
  *
  * The same function takes the EventBridge schedule's event: then it probes every tower
- * ({@link probeTowers}), writes the `alertline/Towers` `TowerReachable` metric and returns a summary.
+ * ({@link probeTowers}), writes the `alertline/Towers` `TowerReachable` metric (EMF) and returns a summary.
  */
 
 export interface DispatcherLogger extends DispatchLogger {
@@ -41,8 +41,8 @@ export interface DispatcherDeps {
     readonly sqs: Pick<SQSClient, "send">;
     /** Run Command for towers with `relay: ssm`. */
     readonly ssm: SSMClient;
-    /** The probe's metric (PutMetricData on namespace alertline/Towers); needed only for the schedule. */
-    readonly cloudwatch?: Pick<CloudWatchClient, "send">;
+    /** The towers' metrics (EMF on stdout): TowerReachable from the probe, TowerCommands per command sent. Default none. */
+    readonly metrics?: MetricSink;
     readonly logger: DispatcherLogger;
     /** The towers (towers.json), loaded once per container on first use. */
     readonly towers: () => readonly TowerConfig[];
@@ -81,21 +81,20 @@ function required(value: string | undefined, name: string, fix: string): string 
 /**
  * The handler. For SQS: configuration errors (missing environment, bad towers.json) throw, failing
  * the whole batch so nothing is consumed; everything else is reported per record in
- * batchItemFailures. For the schedule: configuration errors and a failed PutMetricData throw (the
+ * batchItemFailures. For the schedule: configuration errors and a metric that cannot be written throw (the
  * invocation fails and shows in the function's Errors metric); an unreachable tower does not.
  */
 export function createHandler(deps: DispatcherDeps): DispatcherHandler {
     const now = deps.now ?? Date.now;
     const locks = createTowerLocks();
+    const metrics = deps.metrics ?? NO_METRICS;
     const towerMap = once(() => new Map(deps.towers().map((tower) => [tower.name, tower] as const)));
-    const relay = createRelay({ ssm: deps.ssm, ssmDocument: deps.ssmRelayDocument, options: deps.relayOptions, logger: deps.logger });
+    const relay = countingRelay(createRelay({ ssm: deps.ssm, ssmDocument: deps.ssmRelayDocument, options: deps.relayOptions, logger: deps.logger }), metrics);
     const readStatus = createStatusReader({ ssm: deps.ssm, ssmDocument: deps.ssmRelayDocument, options: probeRelayOptions(deps.relayOptions, deps.probeOptions), logger: deps.logger });
 
     const probe = async (): Promise<ProbeSummary> => {
         const table = required(deps.stateTable, "STATE_TABLE", "set it to the name of the alertline state table (the infrastructure sets it)");
-        const environment = required(deps.environment, "ALERTLINE_ENVIRONMENT", "set it to the stack's environment (the infrastructure sets it); the probe's metric is kept per Environment");
-        const cloudwatch = deps.cloudwatch;
-        if (cloudwatch === undefined) throw new Error("The probe has no CloudWatch client to write its metric with: pass `cloudwatch` in the dispatcher's dependencies");
+        required(deps.environment, "ALERTLINE_ENVIRONMENT", "set it to the stack's environment (the infrastructure sets it); the probe's metric is kept per Environment");
         const run = await probeTowers([...towerMap().values()], {
             read: readStatus,
             restore: { store: createStateStore(deps.dynamo, table, now), relay },
@@ -105,7 +104,7 @@ export function createHandler(deps: DispatcherDeps): DispatcherHandler {
             locks,
         });
         try {
-            await putMetricData(cloudwatch, TOWER_METRIC_NAMESPACE, reachabilityData(run.probes, environment, new Date(now())));
+            writeReachability(metrics, run.probes);
         } catch (error) {
             deps.logger.error("Could not write the probe's metric; the towers' reachability alarms will see no data", { namespace: TOWER_METRIC_NAMESPACE, error: String(error) });
             throw error;
@@ -146,14 +145,15 @@ export function createHandler(deps: DispatcherDeps): DispatcherHandler {
     return handle as DispatcherHandler;
 }
 
+const defaultLogger = new Logger({ serviceName: "tower-dispatch" });
 const defaultDeps: DispatcherDeps = {
     // One client each per container, reused by every invocation; region and credentials come from Lambda's environment.
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
     sns: new SNSClient({}),
     sqs: new SQSClient({}),
     ssm: new SSMClient({}),
-    cloudwatch: new CloudWatchClient({}),
-    logger: new Logger({ serviceName: "tower-dispatch" }),
+    logger: defaultLogger,
+    metrics: createMetricSink({ environment: process.env.ALERTLINE_ENVIRONMENT || undefined, serviceName: "tower-dispatch", logger: defaultLogger }),
     // towers.json is written beside the bundle by the infrastructure; read on first use so a missing file fails an invocation, not the import.
     towers: once(() => loadTowers(join(__dirname, "towers.json"))),
     stateTable: process.env.STATE_TABLE,

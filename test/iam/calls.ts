@@ -1,4 +1,3 @@
-import { TOWER_METRIC_NAMESPACE } from "../../functions/tower-dispatch/tower-metrics";
 import type { TowerConfig } from "../../functions/shared/tower-config";
 import type { IamRequest } from "./simulate";
 import { sdkCommandsOf, type SdkCommandUse } from "./sdk-calls";
@@ -33,7 +32,6 @@ export const IAM_ACTIONS_OF_COMMAND: Record<string, readonly string[]> = {
     "@aws-sdk/client-ssm:SendCommandCommand": ["ssm:SendCommand"],
     "@aws-sdk/client-ssm:GetCommandInvocationCommand": ["ssm:GetCommandInvocation"],
     "@aws-sdk/client-ssm:CancelCommandCommand": ["ssm:CancelCommand"],
-    "@aws-sdk/client-cloudwatch:PutMetricDataCommand": ["cloudwatch:PutMetricData"],
     // SESv2 SendEmail with Content.Raw: AccessDenied names ses:SendRawEmail (Anymail's SES docs, "Confusing
     // IAM error messages", tested against live SES); the reference maps the operation to ses:SendEmail.
     "@aws-sdk/client-sesv2:SendEmailCommand": ["ses:SendEmail", "ses:SendRawEmail"],
@@ -139,9 +137,6 @@ function requestsForCommand(model: StackModel, fn: FunctionModel, use: SdkComman
             const document = only(named(fn, model.documents, (d) => d.name, "SSM documents"), "relay document");
             return [document.arn, ...instanceIds.map((id) => `arn:aws:ec2:${model.region}:${model.account}:instance/${id}`)].flatMap((resource) => on(resource, {}));
         }
-        case "@aws-sdk/client-cloudwatch":
-            // The namespace the code writes (functions/tower-dispatch/tower-metrics.ts), not the policy's constant.
-            return on("*", { "cloudwatch:namespace": TOWER_METRIC_NAMESPACE });
         case "@aws-sdk/client-sesv2": {
             const from = only(named(fn, Object.values(fn.env).filter((v) => /^[^@\s]+@[^@\s]+$/.test(v)), (v) => v, "SES").slice(0, 1), "sender address");
             const identity = only(model.identities.filter((i) => from.endsWith(`@${i.domain}`)), `SES identity of ${from}`);
@@ -364,9 +359,6 @@ function functionMisuses(model: StackModel, fn: FunctionModel, intended: IamRequ
                         ...elsewhere(request, [`arn:aws:ssm:${model.region}:${model.account}:document/AWS-RunShellScript`, `arn:aws:ssm:${model.region}:${model.account}:document/someone-elses-document`], "another document"),
                     );
                 }
-                break;
-            case "cloudwatch":
-                for (const namespace of ["AWS/EC2", "AWS/Lambda", `${TOWER_METRIC_NAMESPACE}-other`]) misuses.push({ ...request, context: { ...request.context, "cloudwatch:namespace": namespace }, why: `${request.why} → namespace ${namespace}` });
                 break;
             case "ses": {
                 const from = String(request.context["ses:FromAddress"]);

@@ -132,7 +132,7 @@ describe("npm run plan: command line and --diff", () => {
         expect(stderr).toContain(`npm run --silent plan -- --stack dev --json > ${notAPlan}`);
     });
 
-    it("shows one more site as the site's resources added, the three mail functions modified (they route to sites), nothing removed", async () => {
+    it("shows one more site as the site's resources added, the three mail functions (they route to sites) and the dashboard (the site's graphs) modified, nothing removed", async () => {
         const before = JSON.parse(readFileSync(beforeFile, "utf8"));
         const devSites = (parse(readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown[]> }).config["alertline:sites"];
         const second = { ...(devSites[0] as object), name: "osaka-office", cidr: "192.168.20.0/24", customerGateway: { ip: "203.0.113.20" }, towers: [{ name: "osaka-desk", host: "192.168.20.50", protocol: "pns" }] };
@@ -145,8 +145,13 @@ describe("npm run plan: command line and --diff", () => {
         expect(added.length).toBeGreaterThan(3);
         for (const line of added) expect(line).toContain("osaka-office");
         expect(lines.filter((l) => l.startsWith("- "))).toEqual([]);
-        expect(lines.filter((l) => l.startsWith("~ ")).map((l) => l.split("  ")[1])).toEqual(["mail-ack", "mail-dispatch", "mail-ingest"]);
-        expect(lines.at(-1)).toBe(`+${added.length} ~3 -0`);
+        expect(lines.filter((l) => l.startsWith("~ ")).map((l) => l.split("  ")[1]).sort()).toEqual(["alert-path-dashboard", "mail-ack", "mail-dispatch", "mail-ingest"]);
+        expect(lines.at(-1)).toBe(`+${added.length} ~4 -0`);
+        // the dashboard's body gains the new site's tower
+        const dashboardChange = lines[lines.indexOf(lines.find((l) => l.includes("  alert-path-dashboard  "))!) + 1];
+        expect(dashboardChange).toMatch(/^ {4}~ dashboardBody: /);
+        expect(dashboardChange.split(" => ")[0]).not.toContain("osaka-desk");
+        expect(dashboardChange.split(" => ")[1]).toContain("osaka-desk");
         // the changed input, old => new: the bundled towers.json gains the site
         expect(lines[lines.indexOf(lines.find((l) => l.includes("  mail-ack  "))!) + 1]).toMatch(/^ {4}~ code: .*"towers\.json":"text, (\d+) bytes.* => .*"towers\.json":"text, (?!\1 )\d+ bytes/);
     }, WHOLE_STACK_TIMEOUT_MS);

@@ -9,6 +9,7 @@ import { functionEncryptionContext } from "../../../functions/shared/kms-env-sec
 import type { TowerConfig } from "../../../functions/shared/tower-config";
 import { startSqsStub, type SqsStub } from "../../../tools/local/sqs";
 import { invokeBundle, localAwsEnv } from "../lambda-runtime";
+import { parseEmfLine } from "../../harness/emf";
 import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
 import { ACK_SECRET, FUNCTION_NAME, urlEvent, webhookFixture } from "./ack-harness";
 
@@ -86,6 +87,10 @@ describe("the bundled ack-webhook", () => {
             reason: "token does not match",
         });
         expect(logs.find((l) => l.message === "Queued recoveries for the acknowledged alert")).toMatchObject({ level: "INFO", alias: "zabbix:web-01.tokyo:cpu-load" });
+        // The accepted acknowledgement, and not the refused one, is counted (EMF from Powertools Metrics).
+        expect(stdout.split("\n").flatMap((line) => parseEmfLine(line)).map((d) => [d.namespace, d.metric, d.dimensions, d.values, d.value])).toEqual([
+            ["alertline/AlertPath", "AcknowledgementsAccepted", ["Environment"], { Environment: "dev" }, 1],
+        ]);
         expect(output).not.toContain(ACK_SECRET);
         expect(output).not.toContain("forged-token-000000");
     }, 20_000);

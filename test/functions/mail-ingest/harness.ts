@@ -2,7 +2,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SNSEvent, SNSEventRecord } from "aws-lambda";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createHandler, type HandlerLogger } from "../../../functions/mail-ingest/handler";
+import { createHandler, type HandlerDeps, type HandlerLogger } from "../../../functions/mail-ingest/handler";
 import { mailStateKey, type IngestConfig, type IngestTower } from "../../../functions/mail-ingest/ingest";
 import { parseMailRules } from "../../../functions/shared/mail-rules";
 import type { OnCallClient, OnCallTarget } from "../../../functions/shared/oncall-alerts";
@@ -45,7 +45,8 @@ export interface IngestHarness {
     readonly lines: LogLine[];
     /** Epoch ms the handler sees as now; tests move it forward for Lambda's retries. */
     clock: number;
-    handler(overrides?: Partial<IngestConfig>, onCall?: OnCallClient | readonly OnCallTarget[]): ReturnType<typeof createHandler>;
+    /** `metrics`: where the handler writes its metrics (default none). */
+    handler(overrides?: Partial<IngestConfig>, onCall?: OnCallClient | readonly OnCallTarget[], metrics?: HandlerDeps["metrics"]): ReturnType<typeof createHandler>;
     /** Stores a mail in the S3 stub and returns the SNS record SES would send for it. */
     deliver(mail: Buffer, messageId: string, opts?: { verdictsFrom?: string }): SNSEventRecord;
     intentsOnQueue(): SignalIntent[];
@@ -108,7 +109,7 @@ export async function startIngestHarness(): Promise<IngestHarness> {
         dynamo,
         lines,
         clock: Date.parse("2024-05-21T09:45:30.000Z"),
-        handler(overrides = {}, onCall) {
+        handler(overrides = {}, onCall, metrics) {
             const config: IngestConfig = {
                 environment: "prod",
                 rules: PROD_RULES,
@@ -128,6 +129,7 @@ export async function startIngestHarness(): Promise<IngestHarness> {
                 now: () => harness.clock,
                 config: () => config,
                 onCall: () => onCall,
+                metrics,
             });
         },
         deliver(mail, messageId, opts = {}) {

@@ -7,6 +7,7 @@ import { WEBHOOK_CIPHERTEXT_ENV } from "../../../functions/slack-notifier/webhoo
 import { SLACK_OK, startSlackSink, type SlackSink } from "../shared/slack-sink";
 import { startKmsStub, type KmsStub } from "./kms-stub";
 import { invokeBundle, localAwsEnv } from "../lambda-runtime";
+import { parseEmfLine } from "../../harness/emf";
 
 /**
  * The function as Lambda runs it: the very bundle the infrastructure ships (bundleFunction), loaded
@@ -71,7 +72,13 @@ describe("the bundled slack-notifier", () => {
 
         // Powertools writes INFO to stdout and WARN/ERROR to stderr, as Lambda expects.
         const logLines = `${result.stdout}\n${result.stderr}`.split("\n").filter((line) => line.startsWith("{"));
-        const logs = logLines.map((line) => JSON.parse(line));
+        // The metrics (Powertools Metrics, embedded metric format) are JSON lines too, with `_aws`.
+        const logs = logLines.map((line) => JSON.parse(line)).filter((l) => l._aws === undefined);
+        const emf = logLines.flatMap((line) => parseEmfLine(line));
+        expect(emf.map((d) => [d.namespace, d.metric, d.values, d.value])).toEqual([
+            ["alertline/AlertPath", "SlackPosts", { Environment: "dev" }, 1],
+            ["alertline/AlertPath", "SlackPosts", { Environment: "dev" }, 1],
+        ]);
         expect(logs.filter((l) => l.message === "Posted the alert to Slack")).toHaveLength(2);
         expect(logs.every((l) => l.service === "slack-notifier")).toBe(true);
         const dropped = logs.filter((l) => l.level === "ERROR");

@@ -9,19 +9,18 @@ import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
 import { startTowerEmulator, type TowerEmulator } from "../../../tools/local/patlite-emulator";
 import { closedPort } from "../closed-port";
 import { invokeBundle, localAwsEnv } from "../lambda-runtime";
-import { startCloudWatchStub, type CloudWatchStub } from "./cloudwatch-stub";
+import { parseEmfLine } from "../../harness/emf";
 import { scheduledEvent } from "./probe-peers";
 
 /**
  * The schedule's event through the bundle the infrastructure ships, in a fresh Node process with
- * its default dependencies: the real CloudWatch client finds the stub through
- * AWS_ENDPOINT_URL_CLOUDWATCH, the real Powertools Logger writes the per-tower lines.
+ * its default dependencies: the real Powertools Metrics writes the metric as EMF on stdout (what
+ * CloudWatch Logs extracts in Lambda), the real Powertools Logger writes the per-tower lines.
  */
 
 const TABLE = "alertline-dev-state";
 let workDir: string;
 let dynamo: LocalDynamo;
-let cloudwatch: CloudWatchStub;
 let tower: TowerEmulator;
 
 beforeAll(async () => {
@@ -29,7 +28,6 @@ beforeAll(async () => {
     writeFileSync(join(workDir, "index.js"), bundleFunction("tower-dispatch"));
     dynamo = await startDynalite();
     await dynamo.createTable(TABLE);
-    cloudwatch = await startCloudWatchStub();
     tower = await startTowerEmulator({ protocol: "la6", name: "tokyo-ops" });
     const base = { site: "tokyo", host: "127.0.0.1", signals: DEFAULT_SEVERITY_SIGNALS, relay: { kind: "vpn" }, allowedSenders: [] } as const;
     const towers: TowerConfig[] = [
@@ -39,19 +37,18 @@ beforeAll(async () => {
     writeFileSync(join(workDir, "towers.json"), JSON.stringify(towers));
 }, 30_000);
 afterAll(async () => {
-    await Promise.all([dynamo?.close(), cloudwatch?.close(), tower?.close()]);
+    await Promise.all([dynamo?.close(), tower?.close()]);
     rmSync(workDir, { recursive: true, force: true });
 });
 
 describe("the bundled tower-dispatch on its schedule", () => {
-    it("probes towers.json, writes the metric and logs one JSON line per tower", async () => {
+    it("probes towers.json, writes the metric as EMF and logs one JSON line per tower", async () => {
         const { stdout, stderr } = await invokeBundle({
             bundlePath: join(workDir, "index.js"),
             functionName: "alertline-dev-mail-dispatch",
             events: [scheduledEvent()],
             env: {
                 ...localAwsEnv(workDir, { DYNAMODB: dynamo.endpoint, SSM: "http://127.0.0.1:9" }),
-                AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
                 STATE_TABLE: TABLE,
                 ALERT_TOPIC_ARN: "arn:aws:sns:ap-northeast-1:123456789012:alertline-dev-alerts",
                 SSM_RELAY_DOCUMENT: "alertline-dev-patlite-relay",
@@ -59,12 +56,12 @@ describe("the bundled tower-dispatch on its schedule", () => {
             },
         });
         expect(stdout).toContain('RESULT {"probed":2,"reachable":1,"unreachable":["osaka-desk"],"resent":[]}');
-        expect(cloudwatch.calls).toHaveLength(1);
-        expect(cloudwatch.calls[0].namespace).toBe("alertline/Towers");
-        expect(cloudwatch.calls[0].data.map((d) => [d.MetricName, d.Dimensions, d.Value])).toEqual([
-            ["TowerReachable", [{ Name: "Environment", Value: "dev" }, { Name: "Tower", Value: "tokyo-ops" }], 1],
-            ["TowerReachable", [{ Name: "Environment", Value: "dev" }, { Name: "Tower", Value: "osaka-desk" }], 0],
+        const emf = stdout.split("\n").flatMap((line) => parseEmfLine(line));
+        expect(emf.map((d) => [d.namespace, d.metric, d.values, d.value])).toEqual([
+            ["alertline/Towers", "TowerReachable", { Environment: "dev", Tower: "tokyo-ops" }, 1],
+            ["alertline/Towers", "TowerReachable", { Environment: "dev", Tower: "osaka-desk" }, 0],
         ]);
+        expect(emf.every((d) => d.dimensions.join() === "Environment,Tower")).toBe(true);
         const logs = `${stdout}\n${stderr}`
             .split("\n")
             .filter((line) => line.startsWith("{"))

@@ -1,8 +1,8 @@
-import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { ScheduledEvent } from "aws-lambda";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { startDynalite, type LocalDynamo } from "../../../tools/local/dynamo";
-import { startCloudWatchStub, type CloudWatchStub } from "./cloudwatch-stub";
+import { createMetricSink, type MetricSink } from "../../../functions/shared/path-metrics";
+import { captureEmf, type EmfCapture } from "../../harness/emf";
 
 /** The event an EventBridge schedule (rate expression) delivers to tower-dispatch's probe. */
 export function scheduledEvent(): ScheduledEvent {
@@ -22,9 +22,10 @@ export function scheduledEvent(): ScheduledEvent {
 export interface ProbePeers {
     /** dynalite, for the towers' state. */
     readonly dynamo: LocalDynamo;
-    /** Records PutMetricData as the SDK sends it; emptied after each test. */
-    readonly cloudwatch: CloudWatchStub;
-    readonly cloudwatchClient: CloudWatchClient;
+    /** The EMF lines Powertools Metrics wrote on stdout; emptied after each test. */
+    readonly emf: EmfCapture;
+    /** The real Powertools sink (environment "dev") the handler writes its metrics through. */
+    readonly metrics: MetricSink;
 }
 
 /**
@@ -35,15 +36,17 @@ export function useProbePeers(): ProbePeers {
     const peers = {} as { -readonly [K in keyof ProbePeers]: ProbePeers[K] };
     beforeAll(async () => {
         peers.dynamo = await startDynalite();
-        peers.cloudwatch = await startCloudWatchStub();
-        peers.cloudwatchClient = peers.cloudwatch.client();
+        peers.emf = captureEmf();
+        peers.metrics = createMetricSink({ environment: "dev", serviceName: "tower-dispatch", logger: { error: (message) => {
+            throw new Error(`the metric sink complained: ${message}`);
+        } } });
     });
     afterEach(() => {
-        peers.cloudwatch.calls.splice(0);
+        peers.emf.data.splice(0);
     });
     afterAll(async () => {
-        peers.cloudwatchClient.destroy();
-        await Promise.all([peers.dynamo.close(), peers.cloudwatch.close()]);
+        peers.emf.stop();
+        await peers.dynamo.close();
     });
     return peers;
 }

@@ -38,13 +38,13 @@ async function ssmTower(protocol: "pns" | "phn" | "la6" = "pns") {
     harness = await startHarness(peers.dynamo, [{ name: "sapporo-desk", protocol, site: "sapporo", relay: { kind: "ssm", instanceId: RELAY_HOST } }], {
         ssm: ssmClient,
         ssmRelayDocument: DOCUMENT,
-        extra: { cloudwatch: peers.cloudwatchClient },
+        extra: { metrics: peers.metrics },
     });
     return { h: harness, stub: ssm, tower: harness.emulators.get("sapporo-desk")! };
 }
 
 const sendCommands = (stub: SsmStub) => stub.calls.filter((c) => c.target === "AmazonSSM.SendCommand");
-const metricValues = () => peers.cloudwatch.calls.flatMap((call) => call.data.map((d) => d.Value));
+const metricValues = () => peers.emf.data.filter((d) => d.metric === "TowerReachable").map((d) => d.value);
 
 describe("the probe through the SSM relay", () => {
     it("sends the PNS status request through the relay document and reads the six state bytes", async () => {

@@ -12,7 +12,7 @@ import { scheduledEvent, useProbePeers } from "./probe-peers";
 
 /**
  * The scheduled probe through the real handler: emulated towers, a closed port, dynalite for the
- * state, and a CloudWatch stub that records PutMetricData as the SDK sends it.
+ * state, and the EMF lines the real Powertools Metrics writes on stdout.
  */
 
 const CRITICAL = expectedSignal(DEFAULT_SEVERITY_SIGNALS.critical);
@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 async function start(specs: readonly TowerSpec[], extra: Parameters<typeof startHarness>[2] = {}): Promise<Harness> {
-    harness = await startHarness(peers.dynamo, specs, { ...extra, extra: { cloudwatch: peers.cloudwatchClient, ...extra.extra } });
+    harness = await startHarness(peers.dynamo, specs, { ...extra, extra: { metrics: peers.metrics, ...extra.extra } });
     return harness;
 }
 
@@ -36,7 +36,8 @@ const probe = (h: Harness) => h.handler(scheduledEvent(), lambdaContext());
 const stored = (h: Harness, tower: string) => createStateStore(peers.dynamo.documentClient, h.table).load(tower);
 const hexOf = (bytes: Buffer) => [...bytes].map((b) => b.toString(16).toUpperCase().padStart(2, "0")).join(" ");
 const probeLine = (h: Harness, tower: string): LogLine | undefined => h.logs.find((l) => /probe/.test(l.message) && (l.attributes[0] as { tower?: string })?.tower === tower);
-const metricValues = () => peers.cloudwatch.calls.flatMap((call) => call.data.map((d) => ({ namespace: call.namespace, tower: d.Dimensions?.find((x) => x.Name === "Tower")?.Value, value: d.Value })));
+const reachability = () => peers.emf.data.filter((d) => d.metric === "TowerReachable");
+const metricValues = () => reachability().map((d) => ({ namespace: d.namespace, tower: d.values.Tower, value: d.value }));
 
 /** A tower entry for a port nothing listens on. */
 async function closedTower(name: string): Promise<TowerConfig> {
@@ -44,35 +45,14 @@ async function closedTower(name: string): Promise<TowerConfig> {
 }
 
 describe("the scheduled probe", () => {
-    it("reports an answering tower as 1 and a closed port as 0, in one PutMetricData with both dimensions", async () => {
+    it("reports an answering tower as 1 and a closed port as 0, as EMF with exactly the alarm's dimensions", async () => {
         const h = await start([{ name: "tokyo-ops", protocol: "pns" }]);
         h.towers.push(await closedTower("osaka-desk"));
         const summary = await probe(h);
         expect(summary).toEqual({ probed: 2, reachable: 1, unreachable: ["osaka-desk"], resent: [] });
-        expect(peers.cloudwatch.targets).toContain("GraniteServiceVersion20100801.PutMetricData");
-        expect(peers.cloudwatch.calls).toHaveLength(1);
-        expect(peers.cloudwatch.calls[0].namespace).toBe("alertline/Towers");
-        expect(peers.cloudwatch.calls[0].data).toEqual([
-            {
-                MetricName: "TowerReachable",
-                Dimensions: [
-                    { Name: "Environment", Value: "dev" },
-                    { Name: "Tower", Value: "tokyo-ops" },
-                ],
-                Value: 1,
-                Unit: "None",
-                Timestamp: HARNESS_NOW / 1000,
-            },
-            {
-                MetricName: "TowerReachable",
-                Dimensions: [
-                    { Name: "Environment", Value: "dev" },
-                    { Name: "Tower", Value: "osaka-desk" },
-                ],
-                Value: 0,
-                Unit: "None",
-                Timestamp: HARNESS_NOW / 1000,
-            },
+        expect(reachability()).toEqual([
+            { namespace: "alertline/Towers", metric: "TowerReachable", unit: "Count", dimensions: ["Environment", "Tower"], values: { Environment: "dev", Tower: "tokyo-ops" }, value: 1 },
+            { namespace: "alertline/Towers", metric: "TowerReachable", unit: "Count", dimensions: ["Environment", "Tower"], values: { Environment: "dev", Tower: "osaka-desk" }, value: 0 },
         ]);
         // The emulator got the PNS status request and nothing else.
         expect(h.emulators.get("tokyo-ops")!.commands.map(hexOf)).toEqual(["58 58 47 00 00 00"]);
@@ -118,25 +98,26 @@ describe("the scheduled probe", () => {
         expect(metricValues()).toEqual([{ namespace: "alertline/Towers", tower: "tokyo-ops", value: 1 }]);
     });
 
-    it("probes twenty towers and reports them all in one PutMetricData", async () => {
+    it("probes twenty towers and reports each of them once", async () => {
         const specs = Array.from({ length: 20 }, (_, i) => ({ name: `tower-${i}`, protocol: "pns" as const }));
         const h = await start(specs);
         const summary = await probe(h);
         expect(summary).toMatchObject({ probed: 20, reachable: 20 });
-        expect(peers.cloudwatch.calls).toHaveLength(1);
-        expect(peers.cloudwatch.calls[0].data).toHaveLength(20);
+        expect(metricValues().map((m) => m.tower)).toEqual(specs.map((spec) => spec.name));
     });
 
     it("fails with a clear message when ALERTLINE_ENVIRONMENT is not set, before asking any tower", async () => {
         const h = await start([{ name: "tokyo-ops", protocol: "pns" }], { extra: { environment: undefined } });
         await expect(probe(h)).rejects.toThrow(/ALERTLINE_ENVIRONMENT is not set: set it to the stack's environment/);
         expect(h.emulators.get("tokyo-ops")!.commands).toHaveLength(0);
-        expect(peers.cloudwatch.calls).toHaveLength(0);
+        expect(peers.emf.data).toHaveLength(0);
     });
 
-    it("fails the invocation, and says so, when PutMetricData fails", async () => {
-        const h = await start([{ name: "tokyo-ops", protocol: "pns" }]);
-        peers.cloudwatch.failNext(1);
+    it("fails the invocation, and says so, when the metric cannot be written", async () => {
+        const failing = { put: () => {
+            throw new Error("failing as told");
+        } };
+        const h = await start([{ name: "tokyo-ops", protocol: "pns" }], { extra: { metrics: failing } });
         await expect(probe(h)).rejects.toThrow(/failing as told/);
         expect(h.logs.find((l) => l.level === "error")?.message).toMatch(/Could not write the probe's metric/);
     });
@@ -145,7 +126,9 @@ describe("the scheduled probe", () => {
         const h = await start([{ name: "tokyo-ops", protocol: "pns" }]);
         expect(await h.handler(sqsEvent([makeIntent("tokyo-ops", "a", "critical")]), lambdaContext())).toEqual({ batchItemFailures: [] });
         expect(h.emulators.get("tokyo-ops")!.state()).toEqual(CRITICAL);
-        expect(peers.cloudwatch.calls).toHaveLength(0);
+        expect(reachability()).toHaveLength(0);
+        // The command it sent is counted, per tower and outcome.
+        expect(peers.emf.data.map((d) => [d.metric, d.dimensions, d.values, d.value])).toEqual([["TowerCommands", ["Environment", "Tower", "Outcome"], { Environment: "dev", Tower: "tokyo-ops", Outcome: "ACK" }, 1]]);
     });
 });
 
