@@ -7,6 +7,7 @@ import { buildSlackMessage, minimalSlackMessage, type AlertSummary, type SlackWe
 import { postToSlack, SlackDeliveryError, type SlackLogger } from "../shared/slack-webhook";
 import { parseSnsMessage } from "./alert-parse";
 import { createDynamoFloodControl, FLOOD_TABLE_ENV, floodKey, floodPolicyFromEnv, repeatNoticeSummary, type FloodControl, type FloodDecision } from "./flood-control";
+import { slackAppFromEnv, type SlackAppDelivery } from "./slack-app";
 import { createWebhookUrlSource } from "./webhook-secret";
 
 /**
@@ -34,6 +35,8 @@ export interface NotifierDeps {
     readonly safetyMarginMs?: number;
     /** Flood control; absent (or a failing table) means every event is posted. */
     readonly flood?: FloodControl;
+    /** App mode (./slack-app): when set, records go to Slack's Web API instead of the webhook. */
+    readonly app?: () => SlackAppDelivery;
 }
 
 /** The record's message text, as SNS delivered it. */
@@ -106,6 +109,7 @@ export function createHandler(deps: NotifierDeps): (event: SNSEvent, context: Co
         const deadline = now() + context.getRemainingTimeInMillis();
         const records = Array.isArray(event?.Records) ? event.Records : [];
         if (records.length === 0) deps.logger.warn("The event held no SNS records; nothing to post");
+        if (deps.app !== undefined) return deliverInAppMode(deps, deps.app, records, deadline);
         // SNS delivers one record per invocation; should there be more, a throw retries them all,
         // so they go one by one and stop at the first failure worth retrying.
         for (const record of records) {
@@ -143,6 +147,18 @@ export function createHandler(deps: NotifierDeps): (event: SNSEvent, context: Co
     };
 }
 
+/** App mode: one record after another, stopping at the first that must be retried (thrown to Lambda). */
+async function deliverInAppMode(deps: NotifierDeps, app: () => SlackAppDelivery, records: readonly SNSEventRecord[], deadline: number): Promise<void> {
+    let deliver: SlackAppDelivery;
+    try {
+        deliver = app();
+    } catch (error) {
+        deps.logger.error(`Slack app mode cannot start; Lambda will retry the event: ${(error as Error).message}`);
+        throw error;
+    }
+    for (const record of records) await deliver(record, deadline);
+}
+
 async function releaseWindow(key: string, windowStart: number, deps: NotifierDeps, snsMessageId: string | undefined): Promise<void> {
     try {
         await deps.flood?.release(key, windowStart);
@@ -175,6 +191,13 @@ const defaultDeps: NotifierDeps = {
     logger: defaultLogger,
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
     flood: floodControlFromEnv(process.env, defaultLogger, () => DynamoDBDocumentClient.from(new DynamoDBClient({}))),
+    app: slackAppFromEnv(process.env, {
+        logger: defaultLogger,
+        environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
+        kms: () => new KMSClient({}),
+        documentClient: () => DynamoDBDocumentClient.from(new DynamoDBClient({})),
+        parse: (record) => parseSnsMessage(messageOf(record), record.Sns?.Subject ?? undefined),
+    }),
 };
 
 export const handler = createHandler(defaultDeps);
