@@ -421,7 +421,8 @@ export function createSlackAppDelivery(deps: SlackAppDeps): SlackAppDelivery {
     async function replyInThread(slack: SlackChat, ts: string, text: string, deadline: number, attrs: Record<string, unknown>): Promise<void> {
         for (let round = 0; round < MAX_RENDER_ROUNDS; round++) {
             ensureTime(deadline);
-            const sent = await send(post(slack, ts), minimalSlackMessage(text), () => ({ text, blocks: [] }), "the thread reply", attrs);
+            // `text` is escaped mrkdwn already; a reply is one line, without blocks.
+            const sent = await send(post(slack, ts), { text, blocks: [] }, () => ({ text: text.slice(0, 3000), blocks: [] }), "the thread reply", attrs);
             if (sent.kind === "ok") return;
             if (sent.kind === "gone") {
                 logger.warn("The alert's thread is gone; the state change is shown on the message only", { ...attrs, ts });
@@ -502,6 +503,9 @@ export interface SlackAppFromEnvOptions {
     readonly kms: () => Pick<KMSClient, "send">;
     readonly documentClient: () => DynamoDBDocumentClient;
     readonly parse: (record: SNSEventRecord) => AlertSummary;
+    /** Clock and sleep, for tests and `npm start`; default the real ones. */
+    readonly now?: () => number;
+    readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -539,6 +543,8 @@ export function slackAppFromEnv(env: NodeJS.ProcessEnv, options: SlackAppFromEnv
             logger: options.logger,
             environment: options.environment,
             parse: options.parse,
+            now: options.now,
+            sleep: options.sleep,
         });
     });
 }
