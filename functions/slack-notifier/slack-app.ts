@@ -77,7 +77,7 @@ export function slackAppConfigFromEnv(env: NodeJS.ProcessEnv): SlackAppConfig {
     const maxAgeSeconds = rawAge === "" ? DEFAULT_THREAD_MAX_AGE_SECONDS : Number(rawAge);
     if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 60 || maxAgeSeconds > MAX_THREAD_MAX_AGE_SECONDS) {
         throw new SlackAppConfigError(
-            `${SLACK_THREAD_MAX_AGE_ENV}=${JSON.stringify(rawAge)} is not valid: it must be a whole number of seconds from 60 to ${MAX_THREAD_MAX_AGE_SECONDS} (after that age an alert starts a new message); fix alertline:slack in the stack config`,
+            `${SLACK_THREAD_MAX_AGE_ENV}=${JSON.stringify(rawAge)} is not valid: it must be a whole number of seconds from 60 to ${MAX_THREAD_MAX_AGE_SECONDS} (after that age an alert starts a new message); fix alertline:slack.threadMaxAgeHours in the stack config`,
         );
     }
     const rawUrl = env[SLACK_API_URL_ENV]?.trim() ?? "";

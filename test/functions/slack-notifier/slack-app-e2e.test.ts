@@ -159,7 +159,8 @@ describe("slack-notifier app mode against the Slack Web API stand-in", () => {
         const handler = appHandler(CHANNELS.storm);
         const names = Array.from({ length: 20 }, (_, i) => `storm-${String(i).padStart(2, "0")}`);
         // Wave 1: 480 events, 24 per alarm, all at once; wave 2: each alarm's last word, all at once.
-        const first = names.flatMap((name) => Array.from({ length: 24 }, (_, k) => alarm(name, "ALARM", `CPU ${80 + k}% (event ${k + 1})`)));
+        // Interleaved, as a storm arrives: every alarm's first event is in the first 50 in flight.
+        const first = Array.from({ length: 24 }, (_, k) => names.map((name) => alarm(name, "ALARM", `CPU ${80 + k}% (event ${k + 1})`))).flat();
         const results = await withConcurrency(50, first.map((m) => () => invoke(handler, snsEvent(m))));
         const finals = names.map((name, i) => (i % 2 === 0 ? alarm(name, "OK", "CPU 12%: recovered") : alarm(name, "ALARM", "CPU 99%: final word")));
         results.push(...(await withConcurrency(50, finals.map((m) => () => invoke(handler, snsEvent(m))))));
@@ -194,6 +195,7 @@ describe("slack-notifier app mode against the Slack Web API stand-in", () => {
         expect(slack.orphans).toEqual([]);
         const refusals = new Set(slack.refusals.map((r) => r.error));
         expect([...refusals]).toEqual(["ratelimited"]);
+        expect(slack.calls.filter((c) => c.status === 429).length).toBeGreaterThanOrEqual(10);
         const posts = slack.calls.filter((c) => c.method === "chat.postMessage" && c.status === 200);
         expect(posts).toHaveLength(30);
         // Coalesced: far fewer edits than events.
@@ -283,6 +285,18 @@ describe("slack-notifier app mode against the Slack Web API stand-in", () => {
         expect(errors[0]).toMatch(/^Slack refused the alert: not_in_channel; invite the bot to the channel \(\/invite @<app name>/);
         expect(slack.messages(CHANNELS.notMember)).toEqual([]);
         // Nothing is held: once the bot is invited, the next event (or the retry) shows the alert.
+        expect(await itemOf(message)).toMatchObject({ lease: undefined, rendered: 0 });
+    });
+
+    it("(h) Slack out of reach fails the event at once (no retries inside), naming the failure, and holds nothing", async () => {
+        lines = [];
+        const handler = appHandler(CHANNELS.alerts, { SLACK_API_URL: "http://127.0.0.1:1/api/" });
+        const message = alarm("net-1 link", "ALARM", "link down");
+        const started = Date.now();
+        const result = await invoke(handler, snsEvent(message));
+        expect(Date.now() - started).toBeLessThan(5000);
+        expect(result.dlq).toBe(true);
+        expect(lines.filter((l) => l.level === "error").map((l) => l.message)).toEqual(Array(3).fill(expect.stringMatching(/^Slack refused the alert: request failed: .*Lambda retries the event/)));
         expect(await itemOf(message)).toMatchObject({ lease: undefined, rendered: 0 });
     });
 
