@@ -272,6 +272,8 @@ export interface SlackAppDeps {
     readonly safetyMarginMs?: number;
     /** A lease token per render; injected by tests. */
     readonly newToken?: () => string;
+    /** [0, 1) for the jitter added to rate-limit waits; default Math.random. */
+    readonly random?: () => number;
     /** Parses one record into a summary (the handler's parser; never throws). */
     readonly parse: (record: SNSEventRecord) => AlertSummary;
 }
@@ -292,6 +294,7 @@ export function createSlackAppDelivery(deps: SlackAppDeps): SlackAppDelivery {
     const sleep = deps.sleep ?? realSleep;
     const margin = deps.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
     const newToken = deps.newToken ?? randomUUID;
+    const random = deps.random ?? Math.random;
     const { config, logger } = deps;
 
     /** Fails an event on an error that no retry here fixes, naming the fix. */
@@ -329,8 +332,10 @@ export function createSlackAppDelivery(deps: SlackAppDeps): SlackAppDelivery {
             logger.warn("Slack rate-limited the call and the wait does not fit this invocation; Lambda will retry the event", { ...attrs, retryAfterMs: waitMs, remainingMs: remaining });
             throw new SlackAppDeliveryError(`Slack rate-limited the call (Retry-After ${waitMs} ms) and ${remaining} ms are left (safety margin ${margin} ms); leaving the event for Lambda to retry`);
         }
-        logger.info("Slack rate-limited the call; waiting, then showing the latest state", { ...attrs, retryAfterMs: waitMs });
-        await sleep(waitMs);
+        // Up to a second more at random: invocations told the same Retry-After would otherwise all come back at once.
+        const jittered = waitMs + Math.floor(random() * Math.min(1000, Math.max(0, remaining - margin - waitMs)));
+        logger.info("Slack rate-limited the call; waiting, then showing the latest state", { ...attrs, retryAfterMs: waitMs, waitMs: jittered });
+        await sleep(jittered);
     }
 
     function ensureTime(deadline: number): void {
