@@ -169,6 +169,14 @@ export function toThreadItem(key: string, attributes: Record<string, unknown>): 
 export function createAlertThreads(client: DynamoDBDocumentClient, table: string, ttlSeconds: number): AlertThreads {
     const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === "ConditionalCheckFailedException";
 
+    /**
+     * Every attribute goes through a `#name` placeholder (DynamoDB reserves hundreds of words, COUNT
+     * among them), and DynamoDB refuses placeholders an expression does not use, so the map is made
+     * from the expressions themselves.
+     */
+    const namesIn = (...expressions: (string | undefined)[]): Record<string, string> =>
+        Object.fromEntries([...new Set(expressions.join(" ").match(/#\w+/g) ?? [])].map((n) => [n, n.slice(1)]));
+
     async function get(key: string): Promise<ThreadItem | undefined> {
         const out = await client.send(new GetCommand({ TableName: table, Key: { pk: key }, ConsistentRead: true }));
         return out.Item === undefined ? undefined : toThreadItem(key, out.Item);
@@ -183,11 +191,11 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
                 ":now": nowMs,
                 ":expires": Math.floor(nowMs / 1000) + ttlSeconds,
             };
-            let set = "SET summary = :summary, lastEventAt = :now, expiresAt = :expires";
+            let set = "SET #summary = :summary, #lastEventAt = :now, #expiresAt = :expires";
             let condition: string | undefined;
             if (snsMessageId !== undefined) {
-                set += ", lastSnsMessageId = :mid";
-                condition = "attribute_not_exists(lastSnsMessageId) OR lastSnsMessageId <> :mid";
+                set += ", #lastSnsMessageId = :mid";
+                condition = "attribute_not_exists(#lastSnsMessageId) OR #lastSnsMessageId <> :mid";
                 values[":mid"] = snsMessageId;
             }
             try {
@@ -195,9 +203,9 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
                     new UpdateCommand({
                         TableName: table,
                         Key: { pk: key },
-                        UpdateExpression: `${set} ADD version :one, #count :one`,
+                        UpdateExpression: `${set} ADD #version :one, #count :one`,
                         ConditionExpression: condition,
-                        ExpressionAttributeNames: { "#count": "count" },
+                        ExpressionAttributeNames: namesIn(set, "#version #count", condition),
                         ExpressionAttributeValues: values,
                         ReturnValues: "ALL_NEW",
                     }),
@@ -217,8 +225,9 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
                     new UpdateCommand({
                         TableName: table,
                         Key: { pk: key },
-                        UpdateExpression: "SET lease = :token, leaseUntil = :until",
-                        ConditionExpression: "attribute_exists(version) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(rendered) OR rendered < version)",
+                        UpdateExpression: "SET #lease = :token, #leaseUntil = :until",
+                        ConditionExpression: "attribute_exists(#version) AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now) AND (attribute_not_exists(#rendered) OR #rendered < #version)",
+                        ExpressionAttributeNames: namesIn("#lease #leaseUntil #version #rendered"),
                         ExpressionAttributeValues: { ":token": token, ":until": untilMs, ":now": nowMs },
                         ReturnValues: "ALL_NEW",
                     }),
@@ -231,9 +240,9 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
         },
         async markRendered(key, token, shown, posted) {
             const values: Record<string, unknown> = { ":token": token, ":v": shown.version, ":state": shown.state, ":count": shown.count };
-            let set = "SET rendered = :v, renderedState = :state, renderedCount = :count";
+            let set = "SET #rendered = :v, #renderedState = :state, #renderedCount = :count";
             if (posted !== undefined) {
-                set += ", channel = :channel, ts = :ts, postedAt = :postedAt, baseCount = :base";
+                set += ", #channel = :channel, #ts = :ts, #postedAt = :postedAt, #baseCount = :base";
                 Object.assign(values, { ":channel": posted.channel, ":ts": posted.ts, ":postedAt": posted.postedAt, ":base": posted.baseCount });
             }
             try {
@@ -242,7 +251,8 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
                         TableName: table,
                         Key: { pk: key },
                         UpdateExpression: set,
-                        ConditionExpression: "lease = :token AND (attribute_not_exists(rendered) OR rendered < :v)",
+                        ConditionExpression: "#lease = :token AND (attribute_not_exists(#rendered) OR #rendered < :v)",
+                        ExpressionAttributeNames: namesIn(set, "#lease #rendered"),
                         ExpressionAttributeValues: values,
                         ReturnValues: "ALL_NEW",
                     }),
@@ -262,8 +272,9 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
                     new UpdateCommand({
                         TableName: table,
                         Key: { pk: key },
-                        UpdateExpression: "REMOVE lease, leaseUntil",
-                        ConditionExpression: "lease = :token AND rendered >= version",
+                        UpdateExpression: "REMOVE #lease, #leaseUntil",
+                        ConditionExpression: "#lease = :token AND #rendered >= #version",
+                        ExpressionAttributeNames: namesIn("#lease #leaseUntil #rendered #version"),
                         ExpressionAttributeValues: { ":token": token },
                     }),
                 );
@@ -280,8 +291,9 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
                     new UpdateCommand({
                         TableName: table,
                         Key: { pk: key },
-                        UpdateExpression: "REMOVE lease, leaseUntil",
-                        ConditionExpression: "lease = :token",
+                        UpdateExpression: "REMOVE #lease, #leaseUntil",
+                        ConditionExpression: "#lease = :token",
+                        ExpressionAttributeNames: namesIn("#lease #leaseUntil"),
                         ExpressionAttributeValues: { ":token": token },
                     }),
                 );

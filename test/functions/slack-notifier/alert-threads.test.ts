@@ -118,3 +118,32 @@ describe("createAlertThreads on dynalite", () => {
         expect(await threads.acquire(key, "next", T0, T0 + 60_000)).toBeDefined();
     });
 });
+
+describe("the expressions sent to DynamoDB", () => {
+    it("name every attribute through a placeholder (DynamoDB reserves COUNT and hundreds more) and declare no unused one", async () => {
+        const sent: { UpdateExpression?: string; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string> }[] = [];
+        const recording = {
+            send: async (command: { input: (typeof sent)[number] }) => {
+                sent.push(command.input);
+                return { Attributes: { version: 1, count: 1, rendered: 0, lease: "t" }, Item: { version: 1, lease: "t" } };
+            },
+        } as unknown as Parameters<typeof createAlertThreads>[0];
+        const store = createAlertThreads(recording, "t", 60);
+        await store.record("k", alarm("x"), T0, "m1");
+        await store.record("k", alarm("x"), T0);
+        await store.acquire("k", "t", T0, T0 + 1);
+        await store.markRendered("k", "t", { version: 1, state: "OK", count: 1 }, { channel: "C1", ts: "1.000001", postedAt: 1, baseCount: 0 });
+        await store.release("k", "t");
+        await store.abandon("k", "t");
+        const updates = sent.filter((input) => input.UpdateExpression !== undefined);
+        expect(updates).toHaveLength(6);
+        const keywords = new Set(["SET", "ADD", "REMOVE", "AND", "OR", "attribute_exists", "attribute_not_exists"]);
+        for (const input of updates) {
+            const text = `${input.UpdateExpression} ${input.ConditionExpression ?? ""}`;
+            const bare = (text.replace(/[#:]\w+/g, "").match(/[A-Za-z_]\w*/g) ?? []).filter((word) => !keywords.has(word));
+            expect(bare, text).toEqual([]);
+            const used = [...new Set(text.match(/#\w+/g))].sort();
+            expect(Object.keys(input.ExpressionAttributeNames ?? {}).sort(), text).toEqual(used);
+        }
+    });
+});
