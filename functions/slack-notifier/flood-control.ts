@@ -107,8 +107,9 @@ function str(value: unknown): string | undefined {
  * What identifies "the same alert" beyond source, title and state, read from the parsed input:
  * the alarm ARN, the finding or event id, the Datadog monitor. Undefined when the summary gives
  * nothing stable; the whole message text is used then, so only identical text counts as a repeat.
+ * App mode's thread key (./alert-identity) starts from the same identity.
  */
-function identityOf(summary: AlertSummary): string | undefined {
+export function identityOf(summary: AlertSummary): string | undefined {
     const raw = summary.raw;
     if (!isObject(raw)) return undefined;
     if (summary.source === "cloudwatch") return str(raw.AlarmArn) ?? str(raw.AlarmName);

@@ -7,6 +7,7 @@ import { buildSlackMessage, minimalSlackMessage, type AlertSummary, type SlackWe
 import { postToSlack, SlackDeliveryError, type SlackLogger } from "../shared/slack-webhook";
 import { parseSnsMessage } from "./alert-parse";
 import { createDynamoFloodControl, FLOOD_TABLE_ENV, floodKey, floodPolicyFromEnv, repeatNoticeSummary, type FloodControl, type FloodDecision } from "./flood-control";
+import { slackAppFromEnv, type SlackAppDelivery } from "./slack-app";
 import { createWebhookUrlSource } from "./webhook-secret";
 import { createMetricSink, type MetricSink } from "../shared/path-metrics";
 import { slackMetrics } from "./slack-metrics";
@@ -38,6 +39,8 @@ export interface NotifierDeps {
     readonly flood?: FloodControl;
     /** Posts and held-back repeats (EMF, ./slack-metrics). Default none. */
     readonly metrics?: MetricSink;
+    /** App mode (./slack-app): when set, records go to Slack's Web API instead of the webhook. */
+    readonly app?: () => SlackAppDelivery;
 }
 
 /** The record's message text, as SNS delivered it. */
@@ -111,6 +114,7 @@ export function createHandler(deps: NotifierDeps): (event: SNSEvent, context: Co
         const deadline = now() + context.getRemainingTimeInMillis();
         const records = Array.isArray(event?.Records) ? event.Records : [];
         if (records.length === 0) deps.logger.warn("The event held no SNS records; nothing to post");
+        if (deps.app !== undefined) return deliverInAppMode(deps, deps.app, records, deadline);
         // SNS delivers one record per invocation; should there be more, a throw retries them all,
         // so they go one by one and stop at the first failure worth retrying.
         for (const record of records) {
@@ -150,6 +154,18 @@ export function createHandler(deps: NotifierDeps): (event: SNSEvent, context: Co
     };
 }
 
+/** App mode: one record after another, stopping at the first that must be retried (thrown to Lambda). */
+async function deliverInAppMode(deps: NotifierDeps, app: () => SlackAppDelivery, records: readonly SNSEventRecord[], deadline: number): Promise<void> {
+    let deliver: SlackAppDelivery;
+    try {
+        deliver = app();
+    } catch (error) {
+        deps.logger.error(`Slack app mode cannot start; Lambda will retry the event: ${(error as Error).message}`);
+        throw error;
+    }
+    for (const record of records) await deliver(record, deadline);
+}
+
 async function releaseWindow(key: string, windowStart: number, deps: NotifierDeps, snsMessageId: string | undefined): Promise<void> {
     try {
         await deps.flood?.release(key, windowStart);
@@ -176,13 +192,22 @@ export function floodControlFromEnv(env: NodeJS.ProcessEnv, logger: NotifierLogg
 }
 
 const defaultLogger = new Logger({ serviceName: "slack-notifier" });
+const defaultMetrics = createMetricSink({ environment: process.env.ALERTLINE_ENVIRONMENT || undefined, serviceName: "slack-notifier", logger: defaultLogger });
 const defaultDeps: NotifierDeps = {
     // One client per container, reused by every invocation; region and credentials come from Lambda's environment.
     webhookUrl: createWebhookUrlSource(new KMSClient({})),
     logger: defaultLogger,
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
     flood: floodControlFromEnv(process.env, defaultLogger, () => DynamoDBDocumentClient.from(new DynamoDBClient({}))),
-    metrics: createMetricSink({ environment: process.env.ALERTLINE_ENVIRONMENT || undefined, serviceName: "slack-notifier", logger: defaultLogger }),
+    metrics: defaultMetrics,
+    app: slackAppFromEnv(process.env, {
+        logger: defaultLogger,
+        environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
+        kms: () => new KMSClient({}),
+        documentClient: () => DynamoDBDocumentClient.from(new DynamoDBClient({})),
+        parse: (record) => parseSnsMessage(messageOf(record), record.Sns?.Subject ?? undefined),
+        metrics: slackMetrics(defaultMetrics),
+    }),
 };
 
 export const handler = createHandler(defaultDeps);

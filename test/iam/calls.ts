@@ -104,6 +104,11 @@ function requestsForCommand(model: StackModel, fn: FunctionModel, use: SdkComman
                 ...kmsRequests(model, principal, t.keyArn, ["kms:GenerateDataKey", "kms:Decrypt"], via(model, "sns"), `${why}, SNS encrypting`),
             ]);
         case "@aws-sdk/lib-dynamodb":
+            // slack-notifier's thread store (Slack app mode) runs only with SLACK_MODE=app.
+            if (use.file === "functions/slack-notifier/alert-threads.ts" && fn.env.SLACK_MODE !== "app") {
+                unreachable.push(`${use.command} (${use.file}): Slack app mode is off in this stack`);
+                return [];
+            }
             return named(fn, model.tables, (t) => t.name, "DynamoDB").flatMap((t) => [
                 ...on(t.arn, {}),
                 // Which of the two DynamoDB calls with the caller's credentials is unconfirmed; both are granted.
