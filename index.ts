@@ -24,7 +24,11 @@ const network = new SharedNetwork("network", {
 
 const alerts = new AlertChannel("alerts", {
     environment,
+    slackMode: settings.slack.mode,
     slackWebhookUrl: secrets.slackWebhookUrl,
+    slackBotToken: secrets.slackBotToken,
+    slackChannelId: settings.slack.mode === "app" ? settings.slack.channelId : undefined,
+    slackThreadMaxAgeHours: settings.slack.mode === "app" ? settings.slack.threadMaxAgeHours : undefined,
     slackChannel: settings.slack.channel,
     datadogSlackAccount: settings.slack.datadogAccount,
     onCall: settings.oncall,
