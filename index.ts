@@ -99,6 +99,8 @@ const mail =
               onCall: alerts.onCall,
               canary: settings.canary,
               towerProbe: settings.towerProbe,
+              // The bot replies in each alert's thread; a webhook would post every note as one more message.
+              threadNotes: settings.slack.mode === "app",
           });
 
 const sites = settings.sites.map(
