@@ -25,7 +25,11 @@ const network = new SharedNetwork("network", {
 
 const alerts = new AlertChannel("alerts", {
     environment,
+    slackMode: settings.slack.mode,
     slackWebhookUrl: secrets.slackWebhookUrl,
+    slackBotToken: secrets.slackBotToken,
+    slackChannelId: settings.slack.mode === "app" ? settings.slack.channelId : undefined,
+    slackThreadMaxAgeHours: settings.slack.mode === "app" ? settings.slack.threadMaxAgeHours : undefined,
     slackChannel: settings.slack.channel,
     datadogSlackAccount: settings.slack.datadogAccount,
     onCall: settings.oncall,
@@ -96,6 +100,8 @@ const mail =
               onCall: alerts.onCall,
               canary: settings.canary,
               towerProbe: settings.towerProbe,
+              // The bot replies in each alert's thread; a webhook would post every note as one more message.
+              threadNotes: settings.slack.mode === "app",
           });
 
 const sites = settings.sites.map(

@@ -12,6 +12,7 @@ import { towerConfig } from "../components/patlite-site/site-config";
 import { PROJECT_ROOT, readStackConfig } from "./offline/stack-files";
 import { createHandler as createAckHandler } from "../functions/ack-webhook/handler";
 import { TOKEN_HEADER } from "../functions/ack-webhook/auth";
+import { BACKEND_HEADER } from "../functions/ack-webhook/ack-note";
 import { createHandler as createCanaryHandler, type CanarySent } from "../functions/mail-canary/handler";
 import { createHandler as createIngestHandler } from "../functions/mail-ingest/handler";
 import type { IngestOutcome } from "../functions/mail-ingest/ingest";
@@ -383,6 +384,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     const onCallOverride = options.onCall ?? (options.oncall === undefined ? undefined : localOnCall(loaded.settings.oncall, options.oncall));
     const stack = onCallOverride === undefined ? loaded : { ...loaded, settings: parseSettings({ ...loaded.settings, oncall: onCallOverride }) };
     const environment = stack.settings.environment;
+    // As the stack's components decide (index.ts): tower changes and acknowledgements go to the alert's thread in Slack's app mode only.
+    const threadNotes = stack.settings.slack.mode === "app";
     // The names the stack deploys (components/mail-ingest/mail-canary.ts), so the log shows what on-call would see.
     const canary = stack.settings.canary.enabled && stack.settings.mail !== undefined ? { sender: canarySender(stack.settings.mail.domain), heartbeatName: heartbeatName(environment) } : undefined;
     const closers: (() => Promise<void> | void)[] = [];
@@ -483,6 +486,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             alertTopicArn: names.alertTopic,
             deadLetterQueueUrl: dlq.queueUrl,
             environment,
+            threadNotes,
         });
         const notify = createNotifierHandler({ webhookUrl: async () => slack.url, logger: functionLogger("slack-notifier", log), environment });
 
@@ -538,6 +542,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             logger: functionLogger("ack-webhook", log),
             // An alias is cleared once per page, whichever backend's webhook comes first.
             clearState: { ddb: dynamo.documentClient, table: names.table },
+            // Slack's app mode: the acknowledgement is noted in the alert's thread, as the stack sets it up.
+            notes: threadNotes ? { sns: snsClient, topicArn: names.alertTopic, backends: onCallBackends } : undefined,
         });
         let ack;
         try {
@@ -551,7 +557,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         stages.unshift(ack);
         closers.push(() => ack.close());
         // Each backend's outgoing webhook posts Acknowledge and Close to ack-webhook with this run's token (as components/mail-ingest/ack-endpoint.ts sets it up).
-        for (const backend of onCallBackends) onCallSink.setWebhook(backend, { url: ack.url, headers: { [TOKEN_HEADER]: ackToken } });
+        for (const backend of onCallBackends) onCallSink.setWebhook(backend, { url: ack.url, headers: { [TOKEN_HEADER]: ackToken, [BACKEND_HEADER]: backend } });
         stages.unshift(onCallSink);
 
         const sendCanary = createCanaryHandler({

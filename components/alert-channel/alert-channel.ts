@@ -6,13 +6,31 @@ import { accountIamDecidesStatement, decryptOwnSecretsStatement, logsEncryptStat
 import { OnCallLink, OnCallRouting, OnCallSettings } from "../shared/oncall/oncall-routing";
 import { functionSecret, serviceFunction } from "../shared/service-function";
 import { standardTags } from "../shared/tags";
+import {
+    DEFAULT_THREAD_MAX_AGE_SECONDS,
+    SLACK_BOT_TOKEN_CIPHERTEXT_ENV,
+    SLACK_CHANNEL_ID_ENV,
+    SLACK_MODE_ENV,
+    SLACK_MODES,
+    SLACK_THREAD_MAX_AGE_ENV,
+    SLACK_THREAD_TABLE_ENV,
+    type SlackMode,
+} from "../../functions/slack-notifier/slack-mode";
 
 /** Arguments for {@link AlertChannel}. */
 export interface AlertChannelArgs {
     /** Environment name, used in resource names and tags. */
     readonly environment: string;
-    /** Slack incoming-webhook URL; kept only as KMS ciphertext in the function. */
-    readonly slackWebhookUrl: pulumi.Input<string>;
+    /** How the notifier reaches Slack: "webhook" (each alert a new message) or "app" (a bot keeps one message per alert, with its thread). Default "webhook". */
+    readonly slackMode?: SlackMode;
+    /** Webhook mode (required there): Slack incoming-webhook URL; kept only as KMS ciphertext in the function. */
+    readonly slackWebhookUrl?: pulumi.Input<string>;
+    /** App mode (required there): the Slack app's bot token (xoxb-…); kept only as KMS ciphertext in the function. */
+    readonly slackBotToken?: pulumi.Input<string>;
+    /** App mode (required there): ID (C…/G…) of the channel the bot posts to; the bot must be a member. */
+    readonly slackChannelId?: pulumi.Input<string>;
+    /** App mode: hours after which an alert's next event starts a new message instead of updating the old one. Default 24. */
+    readonly slackThreadMaxAgeHours?: number;
     /** Slack channel, with its '#', that Datadog posts to, e.g. "#alerts-dev". */
     readonly slackChannel: string;
     /** Account name of Datadog's Slack integration tile. */
@@ -33,13 +51,45 @@ export interface AlertChannelArgs {
 
 /** How repeats are held back (slack-notifier's flood control); see functions/slack-notifier/flood-control.ts. */
 export interface FloodControlSettings {
-    /** Window length in seconds, 0 to 86400; 0 turns flood control off (no table is created). Default 300. */
+    /** Window length in seconds, 0 to 86400; 0 turns flood control off (no table is created, except in Slack's app mode). Default 300. */
     readonly windowSeconds?: number;
     /** The repeat count that posts the window's second and last message, at least 2. Default 10. */
     readonly repeatNoticeAfter?: number;
 }
 
 export const DEFAULT_FLOOD_CONTROL = { windowSeconds: 300, repeatNoticeAfter: 10 } as const;
+
+/** Default of {@link AlertChannelArgs.slackThreadMaxAgeHours}: one day, as SLACK_THREAD_MAX_AGE_SECONDS defaults. */
+export const DEFAULT_SLACK_THREAD_MAX_AGE_HOURS = DEFAULT_THREAD_MAX_AGE_SECONDS / 3600;
+
+/**
+ * What is missing or wrong for the Slack mode, naming the setting and the fix; undefined when the
+ * arguments fit the mode. Pure.
+ */
+export function slackModeProblem(args: Pick<AlertChannelArgs, "slackMode" | "slackWebhookUrl" | "slackBotToken" | "slackChannelId" | "slackThreadMaxAgeHours">): string | undefined {
+    const mode = args.slackMode ?? "webhook";
+    if (!(SLACK_MODES as readonly string[]).includes(mode)) return `alertline:slack.mode is ${JSON.stringify(mode)}: it must be ${SLACK_MODES.join(" or ")}.`;
+    if (mode === "webhook") {
+        if (args.slackWebhookUrl === undefined) return "Slack's webhook mode needs the incoming-webhook URL: pulumi config set --secret alertline:slackWebhookUrl <url> (or set alertline:slack.mode app with a bot token).";
+        return undefined;
+    }
+    if (args.slackBotToken === undefined) return "Slack's app mode needs the bot token: pulumi config set --secret alertline:slackBotToken xoxb-… (OAuth & Permissions of the Slack app).";
+    if (args.slackChannelId === undefined) return "Slack's app mode needs alertline:slack.channelId, the ID (C…) of the channel the bot posts to.";
+    const hours = args.slackThreadMaxAgeHours ?? DEFAULT_SLACK_THREAD_MAX_AGE_HOURS;
+    if (!Number.isInteger(hours) || hours < 1 || hours > 168) return `alertline:slack.threadMaxAgeHours is ${hours}: it must be a whole number of hours from 1 to 168.`;
+    return undefined;
+}
+
+/**
+ * The notifier's Slack settings that are not secret (pure): nothing in webhook mode, which is the
+ * function's default; in app mode the mode, the channel and the thread age in seconds, under the
+ * names functions/slack-notifier/slack-mode.ts reads.
+ */
+export function slackAppEnvironment(mode: SlackMode, channelId: pulumi.Input<string> | undefined, threadMaxAgeHours: number = DEFAULT_SLACK_THREAD_MAX_AGE_HOURS): Record<string, pulumi.Input<string>> {
+    if (mode !== "app") return {};
+    if (channelId === undefined) throw new Error("Slack's app mode needs alertline:slack.channelId, the ID (C…) of the channel the bot posts to.");
+    return { [SLACK_MODE_ENV]: "app", [SLACK_CHANNEL_ID_ENV]: channelId, [SLACK_THREAD_MAX_AGE_ENV]: String(threadMaxAgeHours * 3600) };
+}
 
 /** Checked flood settings with defaults filled in; throws naming the bad value and the allowed range. */
 export function floodControlSettings(settings: FloodControlSettings = {}): Required<FloodControlSettings> {
@@ -69,7 +119,7 @@ export class AlertChannel extends pulumi.ComponentResource {
     declare readonly deadLetterQueueArn: pulumi.Output<string>;
     /** Name of the notifier's dead-letter queue (its depth is on the alert-path dashboard). */
     declare readonly deadLetterQueueName: pulumi.Output<string>;
-    /** Name of the flood-control table; undefined when flood control is off. */
+    /** Name of the flood-control table (in app mode also each alert's message); undefined when flood control is off in webhook mode. */
     declare readonly floodTableName: pulumi.Output<string> | undefined;
     /** Datadog notification handles (`@opsgenie-… @slack-…`; both on-call service objects in the migration window) that route a monitor to this channel. */
     declare readonly datadogHandles: pulumi.Output<string>;
@@ -84,6 +134,9 @@ export class AlertChannel extends pulumi.ComponentResource {
         const identity = aws.getCallerIdentityOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this });
         const flood = floodControlSettings(args.floodControl);
+        const slackProblem = slackModeProblem(args);
+        if (slackProblem !== undefined) throw new Error(slackProblem);
+        const appMode = args.slackMode === "app";
 
         const key = new aws.kms.Key(
             `${name}-key`,
@@ -117,11 +170,15 @@ export class AlertChannel extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const webhookCiphertext = functionSecret(this, `${name}-webhook-ciphertext`, { keyArn: key.arn, plaintext: args.slackWebhookUrl, functionName });
+        // The secret of the mode only, each encrypted for this function alone (as the console's helper does).
+        const slackSecret: Record<string, pulumi.Input<string>> = appMode
+            ? { [SLACK_BOT_TOKEN_CIPHERTEXT_ENV]: functionSecret(this, `${name}-bot-token-ciphertext`, { keyArn: key.arn, plaintext: args.slackBotToken!, functionName }) }
+            : { SLACK_WEBHOOK_CIPHERTEXT: functionSecret(this, `${name}-webhook-ciphertext`, { keyArn: key.arn, plaintext: args.slackWebhookUrl!, functionName }) };
 
         // Counts repeats across invocations and containers; items expire (TTL) once their window is over.
+        // App mode keeps each alert's message ts here too, so the table exists then even with flood control off.
         const floodTable =
-            flood.windowSeconds === 0
+            flood.windowSeconds === 0 && !appMode
                 ? undefined
                 : new aws.dynamodb.Table(
                       `${name}-flood`,
@@ -138,7 +195,9 @@ export class AlertChannel extends pulumi.ComponentResource {
         const floodEnvironment: Record<string, pulumi.Input<string>> =
             floodTable === undefined
                 ? { FLOOD_WINDOW_SECONDS: "0" }
-                : { FLOOD_TABLE: floodTable.name, FLOOD_WINDOW_SECONDS: String(flood.windowSeconds), FLOOD_REPEAT_NOTICE_AFTER: String(flood.repeatNoticeAfter) };
+                : flood.windowSeconds === 0
+                  ? { [SLACK_THREAD_TABLE_ENV]: floodTable.name, FLOOD_WINDOW_SECONDS: "0" }
+                  : { FLOOD_TABLE: floodTable.name, FLOOD_WINDOW_SECONDS: String(flood.windowSeconds), FLOOD_REPEAT_NOTICE_AFTER: String(flood.repeatNoticeAfter) };
 
         const notifier = serviceFunction(this, `${name}-notifier`, {
             functionName,
@@ -147,7 +206,8 @@ export class AlertChannel extends pulumi.ComponentResource {
             keyArn: key.arn,
             logRetentionDays: args.logRetentionDays ?? 30,
             environment: {
-                SLACK_WEBHOOK_CIPHERTEXT: webhookCiphertext,
+                ...slackSecret,
+                ...slackAppEnvironment(appMode ? "app" : "webhook", args.slackChannelId, args.slackThreadMaxAgeHours),
                 ALERTLINE_ENVIRONMENT: args.environment,
                 POWERTOOLS_SERVICE_NAME: "slack-notifier",
                 ...floodEnvironment,
@@ -159,7 +219,7 @@ export class AlertChannel extends pulumi.ComponentResource {
                 pulumi
                     .all([logGroupArn, key.arn, deadLetterQueue.arn, region.region, floodTable?.arn])
                     .apply(([logGroupArn, keyArn, queueArn, regionName, floodTableArn]) =>
-                        JSON.stringify(notifierPolicy({ logGroupArn, keyArn, deadLetterQueueArn: queueArn, functionName, region: regionName, floodTableArn })),
+                        JSON.stringify(notifierPolicy({ logGroupArn, keyArn, deadLetterQueueArn: queueArn, functionName, region: regionName, floodTableArn, slackApp: appMode })),
                     ),
             tags,
         });
@@ -264,15 +324,19 @@ export function topicPolicy(topicArn: string, accountId: string, publisherServic
 }
 
 /**
- * What the notifier may do: write its logs, decrypt its own webhook, dead-letter events, and (with
- * flood control) count repeats in its own table, the only DynamoDB call it makes.
+ * What the notifier may do: write its logs, decrypt its own webhook (or bot token), dead-letter
+ * events, and with its table: count repeats (UpdateItem, the only call flood control makes) and, in
+ * app mode, keep and read each alert's message (UpdateItem and GetItem, the two calls the thread
+ * store makes).
  */
-export function notifierPolicy(input: { logGroupArn: string; keyArn: string; deadLetterQueueArn: string; functionName: string; region: string; floodTableArn?: string }) {
+export function notifierPolicy(input: { logGroupArn: string; keyArn: string; deadLetterQueueArn: string; functionName: string; region: string; floodTableArn?: string; slackApp?: boolean }) {
     const flood =
         input.floodTableArn === undefined
             ? []
             : [
-                  { Sid: "FloodCounts", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: input.floodTableArn },
+                  input.slackApp === true
+                      ? { Sid: "FloodCountsAndThreads", Effect: "Allow", Action: ["dynamodb:UpdateItem", "dynamodb:GetItem"], Resource: input.floodTableArn }
+                      : { Sid: "FloodCounts", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: input.floodTableArn },
                   useKeyVia("FloodTableKey", input.keyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "dynamodb", input.region),
               ];
     return {

@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { BACKEND_HEADER, ONCALL_BACKENDS_ENV } from "../../functions/ack-webhook/ack-note";
 import { CLEARING_ACTIONS } from "../../functions/shared/clearing-actions";
+import { THREAD_NOTES_ENV } from "../../functions/shared/thread-note";
 import { lambdaFunctionName } from "../shared/function-code";
 import { JsmApiIntegration, JsmIntegrationAction } from "../shared/oncall/jsm";
 import { alertActionFor } from "../shared/oncall/jsm-api";
@@ -13,6 +15,20 @@ import { functionSecret, serviceFunction } from "../shared/service-function";
 
 /** Header the on-call backend's outgoing webhook sends the shared token in (functions/ack-webhook/auth.ts). */
 export const ACK_TOKEN_HEADER = "X-Alertline-Token";
+
+/**
+ * ack-webhook's environment for its thread notes (pure): the alert topic always (the function's
+ * code publishes there, so its role is granted it in every stack), the backends it serves, and the
+ * switch that turns the notes on in Slack's app mode.
+ */
+export function ackNoteEnvironment(alertTopicArn: pulumi.Input<string>, onCall: Pick<OnCallLink, "backend" | "backends"> | undefined, threadNotes: boolean): Record<string, pulumi.Input<string>> {
+    const backends = onCall === undefined ? [] : (onCall.backends ?? [onCall.backend].flat());
+    return {
+        ALERT_TOPIC_ARN: alertTopicArn,
+        ...(backends.length === 0 ? {} : { [ONCALL_BACKENDS_ENV]: backends.join(",") }),
+        ...(threadNotes ? { [THREAD_NOTES_ENV]: "on" } : {}),
+    };
+}
 
 /** What {@link ackEndpoint} needs from the mail path it clears towers on. */
 export interface AckEndpointArgs {
@@ -31,6 +47,11 @@ export interface AckEndpointArgs {
     readonly logRetentionDays: number;
     /** On-call link: the outgoing webhook is created in Opsgenie, or in JSM (a Webhook integration with outgoing Acknowledge and Close actions). */
     readonly onCall?: OnCallLink;
+    /** The alert channel's topic and its key: accepted acknowledgements are noted there (Slack app mode). */
+    readonly alertTopicArn: pulumi.Input<string>;
+    readonly alertKeyArn: pulumi.Input<string>;
+    /** Publish a thread note for each accepted acknowledgement (Slack's app mode). Default false. */
+    readonly threadNotes?: boolean;
     readonly tags: Record<string, string>;
 }
 
@@ -70,12 +91,21 @@ export function ackEndpoint(parent: pulumi.Resource, name: string, args: AckEndp
             ACK_SECRET_CIPHERTEXT: tokenCiphertext,
             ALERTLINE_ENVIRONMENT: args.environment,
             POWERTOOLS_SERVICE_NAME: "ack-webhook",
+            ...ackNoteEnvironment(args.alertTopicArn, args.onCall, args.threadNotes ?? false),
         },
         timeoutSeconds: 15,
         memoryMb: 256,
         policy: (logGroupArn) =>
             pulumi
-                .output({ region: args.region, logGroupArn, mailKeyArn: args.keyArn, signalQueueArn: args.signalQueueArn, tableArn: args.stateTable?.arn })
+                .output({
+                    region: args.region,
+                    logGroupArn,
+                    mailKeyArn: args.keyArn,
+                    signalQueueArn: args.signalQueueArn,
+                    tableArn: args.stateTable?.arn,
+                    alertTopicArn: args.alertTopicArn,
+                    alertKeyArn: args.alertKeyArn,
+                })
                 .apply((grants) => JSON.stringify(ackFunctionPolicy({ ...grants, functionName }))),
         tags: args.tags,
     });
@@ -101,7 +131,7 @@ export function ackEndpoint(parent: pulumi.Resource, name: string, args: AckEndp
                 ownerTeamId: args.onCall.opsgenie.teamId,
                 enabled: true,
                 webhookUrl: url.functionUrl,
-                headers: pulumi.secret(token.result.apply((value) => ({ [ACK_TOKEN_HEADER]: value }))),
+                headers: pulumi.secret(token.result.apply((value) => ({ [ACK_TOKEN_HEADER]: value, [BACKEND_HEADER]: "opsgenie" }))),
                 // Exactly the actions ack-webhook acts on (Acknowledge, Close), rather than Opsgenie's default set.
                 forwardedActions: CLEARING_ACTIONS.map(forwardedActionFor),
                 connection: args.onCall.opsgenie.connection,
@@ -123,7 +153,7 @@ export function ackEndpoint(parent: pulumi.Resource, name: string, args: AckEndp
                 enabled: true,
                 typeSpecificProperties: pulumi
                     .all([url.functionUrl, token.result])
-                    .apply(([functionUrl, value]) => ({ url: functionUrl, headers: { [ACK_TOKEN_HEADER]: value }, addAlertDescription: true, addAlertDetails: true })),
+                    .apply(([functionUrl, value]) => ({ url: functionUrl, headers: { [ACK_TOKEN_HEADER]: value, [BACKEND_HEADER]: "jsm" }, addAlertDescription: true, addAlertDetails: true })),
                 deleteDefaultActions: true,
                 connection: jsm.connection,
             },

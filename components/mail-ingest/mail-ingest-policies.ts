@@ -151,8 +151,12 @@ export function dispatchFunctionPolicy(input: CommonGrants & { signalQueueArn: s
     };
 }
 
-/** ack-webhook: queue recovery intents on the signal queue, decrypt its own shared secret, write its logs. */
-export function ackFunctionPolicy(input: { region: string; logGroupArn: string; mailKeyArn: string; signalQueueArn: string; functionName: string; tableArn?: string }) {
+/**
+ * ack-webhook: queue recovery intents on the signal queue, decrypt its own shared secret, write its
+ * logs, and note an accepted acknowledgement on the alert channel (Slack app mode's thread note),
+ * with the channel key through SNS as mail-ingest has it.
+ */
+export function ackFunctionPolicy(input: { region: string; logGroupArn: string; mailKeyArn: string; signalQueueArn: string; functionName: string; tableArn?: string; alertTopicArn: string; alertKeyArn: string }) {
     // With the state table: clear an alias once per page (functions/shared/alias-clear.ts), its only two calls.
     const clearOnce =
         input.tableArn === undefined
@@ -169,6 +173,8 @@ export function ackFunctionPolicy(input: { region: string; logGroupArn: string; 
             useKeyVia("MailKeyForSqs", input.mailKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs", input.region),
             decryptOwnSecretsStatement("DecryptOwnSecret", input.mailKeyArn, input.functionName),
             ...clearOnce,
+            { Sid: "NoteToChannel", Effect: "Allow", Action: "sns:Publish", Resource: input.alertTopicArn },
+            useKeyVia("ChannelKey", input.alertKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sns", input.region),
         ],
     };
 }

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { TowerConfig } from "../../functions/shared/tower-config";
+import { THREAD_NOTES_ENV } from "../../functions/shared/thread-note";
 import { ONCALL_ALSO_API_KEY_ENV, ONCALL_ALSO_API_URL_ENV, ONCALL_API_KEY_ENV, ONCALL_API_URL_ENV } from "../../functions/shared/oncall-alerts";
 import { ackEndpoint } from "./ack-endpoint";
 import { serverAccessLogs } from "./access-logs";
@@ -53,6 +54,11 @@ export interface MailIngestArgs {
     readonly canary?: CanarySettings;
     /** The dispatcher's scheduled tower probe. Default: off. */
     readonly towerProbe?: TowerProbeSettings;
+    /**
+     * Slack's app mode: tower-dispatch notes each change of what a tower shows, and ack-webhook each
+     * accepted acknowledgement, on the alert topic, for the alert's thread. Default false.
+     */
+    readonly threadNotes?: boolean;
 }
 
 /**
@@ -358,6 +364,7 @@ export class MailIngest extends pulumi.ComponentResource {
                 SSM_RELAY_DOCUMENT: relayDocument.name,
                 ALERTLINE_ENVIRONMENT: env,
                 POWERTOOLS_SERVICE_NAME: "tower-dispatch",
+                ...(args.threadNotes === true ? { [THREAD_NOTES_ENV]: "on" } : {}),
             },
             timeoutSeconds: 60,
             memoryMb: 256,
@@ -435,6 +442,9 @@ export class MailIngest extends pulumi.ComponentResource {
                       stateTable: { name: table.name, arn: table.arn },
                       logRetentionDays: retentionDays,
                       onCall: args.onCall,
+                      alertTopicArn: args.alertTopicArn,
+                      alertKeyArn: args.alertKeyArn,
+                      threadNotes: args.threadNotes,
                       tags,
                   });
 

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { MailRules, MailRulesError, parseMailRules, unknownRuleSites, unknownRuleTowers } from "../../functions/shared/mail-rules";
 import { routingWarnings } from "../../functions/shared/mail-routing";
 import { senderGlobsSchema, siteProblems, sitesSchema } from "../patlite-site/site-config";
+import { SLACK_MODES } from "../../functions/slack-notifier/slack-mode";
 
 /**
  * The stack configuration under the `alertline:` namespace, validated once at program start.
@@ -56,12 +57,69 @@ const networkSchema = z
     })
     .strict();
 
+/** How to find a channel's ID in Slack (Slack's help: the channel's details, About tab, shows "Channel ID" at the bottom). */
+const SLACK_CHANNEL_ID_HINT =
+    "open the channel in Slack, click its name at the top, and copy the Channel ID at the bottom of the About tab (e.g. C0123456789)";
+
+/**
+ * A Slack conversation ID: C… for a channel, G… for a private channel created before 2017 (newer
+ * private channels have C IDs too), then uppercase letters and digits (chat.postMessage's `channel`
+ * example "C1234567890"). Unconfirmed: the length; Slack documents none, IDs seen are 9–11
+ * characters, so 9–32 are taken.
+ */
+export const SLACK_CHANNEL_ID_PATTERN = /^[CG][A-Z0-9]{8,31}$/;
+
+/** Longest thread age accepted: one week (an older alert starts a new message anyway). */
+export const MAX_THREAD_MAX_AGE_HOURS = 168;
+/** Default age after which an alert's next message is a new one instead of an update of the old one. */
+export const DEFAULT_THREAD_MAX_AGE_HOURS = 24;
+
+const slackChannelId = z.string().superRefine((id, ctx) => {
+    if (SLACK_CHANNEL_ID_PATTERN.test(id)) return;
+    const message = SLACK_CHANNEL_ID_PATTERN.test(id.toUpperCase()) && /\d/.test(id)
+        ? `must be written in uppercase as Slack shows it: ${SLACK_CHANNEL_ID_HINT}`
+        : id.startsWith("#") || /^[a-z0-9][a-z0-9._-]*$/.test(id)
+          ? `is a channel name, not its ID; the bot posts by ID: ${SLACK_CHANNEL_ID_HINT}`
+          : `must be a Slack channel ID, C or G followed by uppercase letters and digits: ${SLACK_CHANNEL_ID_HINT}`;
+    ctx.addIssue({ code: "custom", message });
+});
+
+/**
+ * `webhook` (default): every alert is a new message through the incoming webhook. `app`: a Slack
+ * app's bot posts one message per alert to `channelId`, updates it and replies in its thread; the
+ * bot token is the secret alertline:slackBotToken. `channel` and `datadogAccount` are Datadog's
+ * Slack integration in both modes.
+ */
 const slackSchema = z
     .object({
         channel: z.string().regex(/^#[a-z0-9][a-z0-9_-]{0,79}$/, "must be a Slack channel such as \"#alerts-dev\" (lowercase, with the leading #)"),
         datadogAccount: z.string().min(1, "must be the account name of the Slack integration tile in Datadog"),
+        mode: z.enum(SLACK_MODES, { message: "must be webhook (an incoming webhook posts every alert as a new message) or app (a Slack app's bot keeps one message per alert, with a thread)" }).default("webhook"),
+        channelId: slackChannelId.optional(),
+        threadMaxAgeHours: z
+            .number()
+            .int("must be a whole number of hours")
+            .min(1, `must be from 1 to ${MAX_THREAD_MAX_AGE_HOURS} hours`)
+            .max(MAX_THREAD_MAX_AGE_HOURS, `must be from 1 to ${MAX_THREAD_MAX_AGE_HOURS} hours (one week)`)
+            .optional(),
     })
-    .strict();
+    .strict()
+    .superRefine((slack, ctx) => {
+        if (slack.mode === "app" && slack.channelId === undefined) {
+            ctx.addIssue({ code: "custom", path: ["channelId"], message: `is required with alertline:slack.mode app (the channel the bot posts to): ${SLACK_CHANNEL_ID_HINT}` });
+        }
+        if (slack.mode === "webhook") {
+            // Read only by the bot: silently ignoring them would hide a half-done switch to app mode.
+            for (const key of ["channelId", "threadMaxAgeHours"] as const) {
+                if (slack[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "is read only with alertline:slack.mode app: set mode: app, or remove it" });
+            }
+        }
+    })
+    .transform((slack) =>
+        slack.mode === "app"
+            ? { channel: slack.channel, datadogAccount: slack.datadogAccount, mode: "app" as const, channelId: slack.channelId!, threadMaxAgeHours: slack.threadMaxAgeHours ?? DEFAULT_THREAD_MAX_AGE_HOURS }
+            : { channel: slack.channel, datadogAccount: slack.datadogAccount, mode: "webhook" as const },
+    );
 
 /** Where to find each JSM setting, for the messages (Atlassian's docs: "Jira Service Management ops REST API", intro and authentication). */
 const JSM_CLOUD_ID_HINT =
@@ -355,6 +413,8 @@ export function jsmOnCall(oncall: OnCallSettings): { readonly cloudId: string; r
     return { cloudId: j.cloudId, team: j.jsmTeam ?? j.team, email: j.email, ...(j.createTeam === undefined ? {} : { createTeam: j.createTeam }) };
 }
 
+/** alertline:slack: Datadog's channel in both modes, and in app mode the bot's channel ID and thread age. */
+export type SlackSettings = AlertlineSettings["slack"];
 export type MailSettings = NonNullable<AlertlineSettings["mail"]>;
 export type CanarySettings = AlertlineSettings["canary"];
 export type TowerProbeSettings = AlertlineSettings["towerProbe"];
@@ -380,6 +440,16 @@ export const SECRETS = {
             /^https:\/\/hooks\.slack\.com\/(services|workflows|triggers)\/\S+$/.test(v)
                 ? undefined
                 : "must be a Slack incoming-webhook URL starting with https://hooks.slack.com/services/",
+    },
+    slackBotToken: {
+        key: "alertline:slackBotToken",
+        description:
+            "Bot User OAuth Token (xoxb-…) of the Slack app alertline posts as with alertline:slack.mode app (api.slack.com/apps → the app → OAuth & Permissions, after installing it with the bot scope chat:write)",
+        placeholder: "xoxb-0000000000000-0000000000000-offlinePlanPlaceholder",
+        check: (v: string) =>
+            /^xoxb-[A-Za-z0-9-]{10,}$/.test(v)
+                ? undefined
+                : "must be a Slack bot token starting with xoxb- (the Bot User OAuth Token under OAuth & Permissions of the app, not a user token xoxp- or an app-level token xapp-)",
     },
     opsgenieApiKey: {
         key: "alertline:opsgenieApiKey",
@@ -423,13 +493,16 @@ export const RETIRED_SECRETS: Readonly<Record<string, string>> = {
 /**
  * The secrets a given configuration needs; the on-call backend decides which keys. With Opsgenie a
  * configuration key creates everything; with JSM the API token of JSM's ops REST API does (team
- * lookup, integrations and their keys, webhook, heartbeat, ping).
+ * lookup, integrations and their keys, webhook, heartbeat, ping). Slack's is the incoming webhook,
+ * or with `slack.mode: app` the bot token (a configuration without `slack` counts as webhook mode).
  */
-export function requiredSecrets(settings: Pick<AlertlineSettings, "oncall" | "mail">): SecretSpec[] {
+export function requiredSecrets(settings: Pick<AlertlineSettings, "oncall" | "mail"> & { readonly slack?: Pick<SlackSettings, "mode"> }): SecretSpec[] {
     // In the migration window both backends' secrets are needed.
     const backends = onCallBackends(settings.oncall);
     const onCallKeys = [...(backends.includes("opsgenie") ? [SECRETS.opsgenieApiKey] : []), ...(backends.includes("jsm") ? [SECRETS.jsmApiToken] : [])];
-    return [SECRETS.slackWebhookUrl, ...onCallKeys, SECRETS.datadogApiKey, SECRETS.datadogAppKey];
+    // The webhook, or in app mode the bot's token: never both (slack.mode decides; webhook when not given).
+    const slackKey = settings.slack?.mode === "app" ? SECRETS.slackBotToken : SECRETS.slackWebhookUrl;
+    return [slackKey, ...onCallKeys, SECRETS.datadogApiKey, SECRETS.datadogAppKey];
 }
 
 /** Raised when the stack configuration is invalid; `problems` holds one line per fault. */
@@ -576,7 +649,10 @@ export interface StackConfig {
     readonly mailRulesWarnings: readonly string[];
     /** Secret config values as Pulumi secrets, shape-checked when they resolve. */
     readonly secrets: {
-        readonly slackWebhookUrl: pulumi.Output<string>;
+        /** Webhook mode only (slack.mode webhook, the default); undefined in app mode. */
+        readonly slackWebhookUrl: pulumi.Output<string> | undefined;
+        /** App mode only: the bot token (xoxb-…); undefined in webhook mode. */
+        readonly slackBotToken: pulumi.Output<string> | undefined;
         /** Opsgenie (alone or in the window): the configuration API key; undefined with JSM alone. */
         readonly onCallApiKey: pulumi.Output<string> | undefined;
         /** JSM only: the Atlassian API token for JSM's ops REST API (Basic auth with alertline:oncall.email). */
@@ -615,7 +691,8 @@ export function loadStackConfig(): StackConfig {
         mailRulesYaml,
         mailRulesWarnings,
         secrets: {
-            slackWebhookUrl: requireCheckedSecret(SECRETS.slackWebhookUrl),
+            slackWebhookUrl: needed.includes(SECRETS.slackWebhookUrl) ? requireCheckedSecret(SECRETS.slackWebhookUrl) : undefined,
+            slackBotToken: needed.includes(SECRETS.slackBotToken) ? requireCheckedSecret(SECRETS.slackBotToken) : undefined,
             onCallApiKey: needed.includes(SECRETS.opsgenieApiKey) ? requireCheckedSecret(SECRETS.opsgenieApiKey) : undefined,
             jsmApiToken: needed.includes(SECRETS.jsmApiToken) ? requireCheckedSecret(SECRETS.jsmApiToken) : undefined,
             datadogApiKey: requireCheckedSecret(SECRETS.datadogApiKey),

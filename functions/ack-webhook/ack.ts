@@ -1,6 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { sendIntents as sendToQueue } from "../shared/intent-queue";
-import type { SignalIntent } from "../shared/signal-intent";
+import { CLEARED_BY_USER_MAX_CHARS, type SignalIntent } from "../shared/signal-intent";
+import { truncateChars } from "../shared/truncate";
 import type { TowerConfig } from "../shared/tower-config";
 import type { ClearEvent } from "./webhook-event";
 
@@ -76,6 +77,7 @@ export function planRecoveries(event: ClearEvent, towers: readonly TowerConfig[]
             subject,
             from: event.user,
             receivedAt,
+            by: { user: truncateChars(event.user, CLEARED_BY_USER_MAX_CHARS, "…"), action: event.action },
         }),
     );
     return { intents, towers: targets.map((tower) => tower.name), unknownTowers };

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -15,6 +16,8 @@ import { parseWebhookEvent } from "./webhook-event";
 import { once } from "../shared/once";
 import { ALERTLINE_METRICS } from "../shared/metric-names";
 import { createMetricSink, NO_METRICS, type MetricSink } from "../shared/path-metrics";
+import { threadNotesOn } from "../shared/thread-note";
+import { ackNote, BACKEND_HEADER, callingBackend, configuredBackends, ONCALL_BACKENDS_ENV, type NoteBackend } from "./ack-note";
 
 /**
  * ack-webhook: Opsgenie's (or JSM's) outgoing webhook calls this function URL when someone
@@ -58,6 +61,18 @@ export interface AckDeps {
     readonly clearState?: ClearState;
     /** Acknowledgements accepted (EMF, functions/shared/metric-names.ts). Default none. */
     readonly metrics?: MetricSink;
+    /**
+     * With Slack's app mode (env ALERTLINE_THREAD_NOTES=on and ALERT_TOPIC_ARN): an accepted
+     * acknowledgement or close is also published on the alert topic as a thread note ("acknowledged
+     * by … in Opsgenie"). A failed publish is logged and never fails the acknowledgement. Default none.
+     */
+    readonly notes?: {
+        readonly sns: Pick<SNSClient, "send">;
+        /** env ALERT_TOPIC_ARN: the alert channel's topic. */
+        readonly topicArn: string;
+        /** env ONCALL_BACKENDS: the backends this stack serves, for naming the one that called. */
+        readonly backends: readonly NoteBackend[];
+    };
 }
 
 export type AckResponse = APIGatewayProxyStructuredResultV2 & { readonly statusCode: number; readonly body: string };
@@ -145,6 +160,15 @@ export function createHandler(deps: AckDeps): (event: LambdaFunctionURLEvent, co
             }
             deps.logger.info("Queued recoveries for the acknowledged alert", { ...about, towers: plan.towers, allTowers: parsed.towers === null });
             (deps.metrics ?? NO_METRICS).put(ALERTLINE_METRICS.acknowledgements, 1);
+            if (deps.notes !== undefined) {
+                // The towers are cleared whatever happens here: the note is for people, the recovery is queued.
+                const note = ackNote(parsed, callingBackend(headers[BACKEND_HEADER.toLowerCase()], deps.notes.backends), deps.environment);
+                try {
+                    await deps.notes.sns.send(new PublishCommand({ TopicArn: deps.notes.topicArn, Message: JSON.stringify(note) }));
+                } catch (error) {
+                    deps.logger.warn("Could not post the acknowledgement to the alert's thread; the towers are cleared all the same", { ...about, error: describeError(error) });
+                }
+            }
             return respond(202, { cleared: parsed.alias, towers: plan.towers, unknownTowers: plan.unknownTowers });
         } catch (error) {
             deps.logger.error("Could not queue the recoveries; the sender should retry", { ...about, error: describeError(error) });
@@ -165,6 +189,10 @@ const defaultDeps: AckDeps = {
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
     logger: defaultLogger,
     metrics: createMetricSink({ environment: process.env.ALERTLINE_ENVIRONMENT || undefined, serviceName: "ack-webhook", logger: defaultLogger }),
+    notes:
+        threadNotesOn(process.env) && process.env.ALERT_TOPIC_ARN
+            ? { sns: new SNSClient({}), topicArn: process.env.ALERT_TOPIC_ARN, backends: configuredBackends(process.env[ONCALL_BACKENDS_ENV]) }
+            : undefined,
 };
 
 export const handler = createHandler(defaultDeps);

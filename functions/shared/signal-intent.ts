@@ -1,4 +1,15 @@
+import type { ClearingAction } from "./clearing-actions";
 import type { ActiveSeverity } from "./severity";
+
+/** Who cleared an alert from on-call, carried on the recovery intents ack-webhook queues. */
+export interface ClearedBy {
+    /** The on-call user who acted (the webhook's alert.username). */
+    readonly user: string;
+    readonly action: ClearingAction;
+}
+
+/** Longest user name an intent carries; Opsgenie's `user` field takes 100 characters. */
+export const CLEARED_BY_USER_MAX_CHARS = 200;
 
 /**
  * One classified mail for one tower: what mail-ingest puts on the FIFO queue (message group =
@@ -23,6 +34,11 @@ export interface SignalIntent {
     readonly from: string;
     /** When SES received the mail (ISO 8601). */
     readonly receivedAt: string;
+    /**
+     * A recovery from an acknowledgement or close in on-call: who did it, so the tower's note in the
+     * alert's thread can say so. Absent on mail's intents and on intents queued before it existed.
+     */
+    readonly by?: ClearedBy;
 }
 
 /** FIFO deduplication ID: the same mail for the same tower is one intent, however often delivered. */

@@ -35,3 +35,15 @@ export function readThreadNote(message: unknown): ThreadNote | undefined {
     if (typeof m.alertKey !== "string" || m.alertKey.trim() === "" || typeof m.text !== "string") return undefined;
     return threadNote(m.alertKey, m.text, typeof m.environment === "string" ? m.environment : undefined);
 }
+
+/**
+ * Environment variable the components set to "on" for ack-webhook and tower-dispatch when
+ * `alertline:slack.mode` is app: only then do they publish notes (in webhook mode every note would
+ * be one more message in the channel). Unset or anything else: no notes.
+ */
+export const THREAD_NOTES_ENV = "ALERTLINE_THREAD_NOTES";
+
+/** Whether an environment turns the notes on ({@link THREAD_NOTES_ENV} is "on"). */
+export function threadNotesOn(env: Readonly<Record<string, string | undefined>>): boolean {
+    return env[THREAD_NOTES_ENV] === "on";
+}

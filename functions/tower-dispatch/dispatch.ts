@@ -2,7 +2,10 @@ import { createHash } from "node:crypto";
 import type { SendMessageCommandInput } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { describeSignal, type TowerSignal } from "../shared/patlite/signal";
-import type { SignalIntent } from "../shared/signal-intent";
+import { CLEARING_ACTIONS, type ClearingAction } from "../shared/clearing-actions";
+import { CLEARED_BY_USER_MAX_CHARS, type ClearedBy, type SignalIntent } from "../shared/signal-intent";
+import type { ThreadNote } from "../shared/thread-note";
+import { towerChangeNote } from "./tower-note";
 import type { TowerConfig } from "../shared/tower-config";
 import type { Relay, RelayResult } from "./relay";
 import { truncateBytes, truncateChars } from "../shared/truncate";
@@ -81,6 +84,11 @@ export interface DispatchContext {
      * reason; a rejection leaves the record (and the rest of its message group) to be retried.
      */
     readonly deadLetter: (letter: DeadLetter) => Promise<void>;
+    /**
+     * Slack's app mode: publishes a thread note when applying intents changed what a tower shows
+     * ({@link towerChangeNote}). Best effort: a rejection is logged, the records are not failed. Default none.
+     */
+    readonly note?: (note: ThreadNote) => Promise<void>;
 }
 
 /** A record set aside: its body unchanged (so it can be redriven once the cause is fixed) and why. */
@@ -166,8 +174,15 @@ export function parseIntent(body: string, nowMs: number): ParsedIntent {
             subject: typeof json.subject === "string" ? json.subject : "",
             from: typeof json.from === "string" ? json.from : "",
             receivedAt,
+            ...clearedBy(json.by),
         },
     };
+}
+
+/** `by` of a recovery ack-webhook queued, when well-formed; intents without it (mail's, older ones) have none. */
+function clearedBy(value: unknown): { by?: ClearedBy } {
+    if (!isObject(value) || !nonEmpty(value.user) || !(CLEARING_ACTIONS as readonly unknown[]).includes(value.action)) return {};
+    return { by: { user: truncateChars(value.user, CLEARED_BY_USER_MAX_CHARS, "…"), action: value.action as ClearingAction } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,12 +401,29 @@ export async function processTower(tower: TowerConfig, intents: readonly SignalI
         if (send === undefined && sameState(next, stored)) return { tower: tower.name, intents: intents.length, desired, version };
         try {
             const saved = await ctx.store.save(tower.name, next, version);
+            if (send?.ack === true) await noteChange(tower, stored, intents, bounded.state, desired, ctx, limits);
             return { tower: tower.name, intents: intents.length, desired, send, version: saved };
         } catch (error) {
             if (!(error instanceof StateConflictError) || round >= CONFLICT_ATTEMPTS) throw error;
             forceSend ||= send !== undefined;
             ctx.logger.warn("Another writer changed the tower's state; starting again from the stored state", { tower: tower.name, round, expectedVersion: version });
         }
+    }
+}
+
+/**
+ * After a saved change the tower acknowledged: the note for the alert's thread, if the context wants
+ * notes and an intent caused the change. Published once per saved change, never per repeated intent;
+ * a failure costs only the note.
+ */
+async function noteChange(tower: TowerConfig, stored: TowerState, intents: readonly SignalIntent[], applied: TowerState, shown: TowerSignal, ctx: DispatchContext, limits: StateLimits): Promise<void> {
+    if (ctx.note === undefined) return;
+    const note = towerChangeNote(tower, stored, intents, applied, shown, ctx.environment, limits);
+    if (note === undefined) return;
+    try {
+        await ctx.note(note);
+    } catch (error) {
+        ctx.logger.warn("Could not post the tower's change to the alert's thread; the tower shows it all the same", { tower: tower.name, alertKey: truncateChars(note.alertKey, 200), error: errorText(error) });
     }
 }
 

@@ -17,6 +17,7 @@ import { createMetricSink, NO_METRICS, type MetricSink } from "../shared/path-me
 import { DEFAULT_STATE_LIMITS, type StateLimits } from "./tower-state";
 import { loadTowers } from "../shared/towers";
 import { once } from "../shared/once";
+import { threadNotesOn, type ThreadNote } from "../shared/thread-note";
 
 /**
  * tower-dispatch: consumes signal intents from the FIFO queue and drives the PATLITE towers. This
@@ -64,6 +65,8 @@ export interface DispatcherDeps {
     readonly probeOptions?: ProbeOptions;
     /** Milliseconds for the probe's latencies; default `performance.now`. */
     readonly clock?: () => number;
+    /** env ALERTLINE_THREAD_NOTES=on (Slack's app mode): note each change of what a tower shows on the alert topic. Default off. */
+    readonly threadNotes?: boolean;
 }
 
 /** The function's entry point: SQS batches and the probe's schedule, told apart by the event's shape. */
@@ -131,6 +134,13 @@ export function createHandler(deps: DispatcherDeps): DispatcherHandler {
             publish: async (message: ChannelMessage) => {
                 await deps.sns.send(new PublishCommand({ TopicArn: topicArn, Message: boundedJson(message) }));
             },
+            ...(deps.threadNotes === true
+                ? {
+                      note: async (note: ThreadNote) => {
+                          await deps.sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(note) }));
+                      },
+                  }
+                : {}),
             deadLetter: async (letter) => {
                 await deps.sqs.send(new SendMessageCommand(deadLetterInput(letter, deadLetterQueueUrl)));
             },
@@ -161,6 +171,7 @@ const defaultDeps: DispatcherDeps = {
     deadLetterQueueUrl: process.env.SIGNAL_DLQ_URL,
     ssmRelayDocument: process.env[SSM_RELAY_DOCUMENT_ENV] || undefined,
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
+    threadNotes: threadNotesOn(process.env),
 };
 
 export const handler = createHandler(defaultDeps);

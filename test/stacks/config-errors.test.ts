@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { README_SITE } from "../functions/mail-ingest/routing-stacks";
 import { evaluateProgram, WHOLE_STACK_TIMEOUT_MS } from "../harness/fresh-program";
 import { readStackConfig } from "../../tools/offline/stack-files";
+import { placeholderCommand } from "../../tools/offline/plan-format";
 
 describe("a bad stack config fails the program with the key's name", () => {
     it("names a host used twice", async () => {
@@ -24,6 +25,34 @@ describe("a bad stack config fails the program with the key's name", () => {
         expect(error?.message).toContain("alertline:slackWebhookUrl must be a Slack incoming-webhook URL");
         expect(error?.message).toContain("pulumi config set --secret alertline:slackWebhookUrl");
         expect(error?.message).not.toContain("not-slack-secret-token");
+    }, WHOLE_STACK_TIMEOUT_MS);
+
+    const SLACK_APP = { channel: "#alerts-dev", datadogAccount: "acme-monitoring", mode: "app", channelId: "C0123456789" };
+
+    it("names a channel name given as slack.channelId in app mode, and where Slack shows the ID", async () => {
+        await expect(evaluateProgram("dev", { "alertline:slack": { ...SLACK_APP, channelId: "#alerts-dev" } })).rejects.toThrow(
+            /alertline:slack\.channelId "#alerts-dev" is a channel name, not its ID; .*copy the Channel ID at the bottom of the About tab/,
+        );
+    }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("fills the bot token, not the webhook, in app mode's offline plan, and says how to set it", () => {
+        const app = readStackConfig("dev", { "alertline:slack": SLACK_APP });
+        expect(app.placeholders).toContain("alertline:slackBotToken");
+        expect(app.placeholders).not.toContain("alertline:slackWebhookUrl");
+        expect(app.secretKeys).toContain("alertline:slackBotToken");
+        expect(readStackConfig("dev").placeholders).toContain("alertline:slackWebhookUrl");
+        expect(readStackConfig("dev").placeholders).not.toContain("alertline:slackBotToken");
+        expect(placeholderCommand("alertline:slackBotToken", "dev")).toBe("pulumi config set --secret alertline:slackBotToken <value> --stack dev");
+    });
+
+    it("names a bot token that is not one, without printing it", async () => {
+        const error = await evaluateProgram("dev", { "alertline:slack": SLACK_APP, "alertline:slackBotToken": "xoxp-pasted-user-token-secret" }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(error?.message).toContain("alertline:slackBotToken must be a Slack bot token starting with xoxb-");
+        expect(error?.message).toContain("pulumi config set --secret alertline:slackBotToken");
+        expect(error?.message).not.toContain("pasted-user-token-secret");
     }, WHOLE_STACK_TIMEOUT_MS);
 
     it("names the JSM settings missing when the backend switches to jsm, and where to find them", async () => {

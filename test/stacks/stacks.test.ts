@@ -333,3 +333,38 @@ describe("the on-call backend switch", () => {
         expect((ack.inputs.environment as { variables: Record<string, unknown> }).variables.STATE_TABLE).toBe(table.state.name);
     }, WHOLE_STACK_TIMEOUT_MS);
 });
+
+describe("Slack's app mode (alertline:slack.mode app)", () => {
+    const BOT_TOKEN = "xoxb-1234567890-1234567890123-stackTestBotToken";
+    const APP_SLACK = { channel: "#alerts-dev", datadogAccount: "acme-monitoring", mode: "app", channelId: "C0123456789", threadMaxAgeHours: 12 };
+
+    it("dev: the notifier posts as the bot to the channel ID, the token only as ciphertext; the notes are on for ack-webhook and tower-dispatch", async () => {
+        const dev = await evaluateProgram("dev", { "datadog:apiKey": secretsGiven["datadog:apiKey"], "alertline:slack": APP_SLACK, [SECRETS.slackBotToken.key]: BOT_TOKEN });
+        const { engine } = dev;
+        expect(dev.config.placeholders).not.toContain(SECRETS.slackWebhookUrl.key);
+        const variablesOf = (name: string) => (engine.get("aws:lambda/function:Function", name).inputs.environment as { variables: Record<string, unknown> }).variables;
+        const ciphertext = engine.get("aws:kms/ciphertext:Ciphertext", "alerts-bot-token-ciphertext");
+        expect(reveal(ciphertext.inputs.plaintext)).toBe(BOT_TOKEN);
+        expect(variablesOf("alerts-notifier")).toMatchObject({
+            SLACK_MODE: "app",
+            SLACK_CHANNEL_ID: "C0123456789",
+            SLACK_THREAD_MAX_AGE_SECONDS: String(12 * 3600),
+            SLACK_BOT_TOKEN_CIPHERTEXT: ciphertext.state.ciphertextBlob,
+            FLOOD_TABLE: engine.get("aws:dynamodb/table:Table", "alerts-flood").state.name,
+        });
+        expect(variablesOf("alerts-notifier").SLACK_WEBHOOK_CIPHERTEXT).toBeUndefined();
+        expect(variablesOf("mail-ack")).toMatchObject({ ALERTLINE_THREAD_NOTES: "on", ONCALL_BACKENDS: "opsgenie", ALERT_TOPIC_ARN: engine.get("aws:sns/topic:Topic", "alerts-topic").state.arn });
+        expect(variablesOf("mail-dispatch")).toMatchObject({ ALERTLINE_THREAD_NOTES: "on" });
+        expect(JSON.stringify(engine.registrations.map((r) => r.inputs))).not.toContain("stackTestBotToken");
+        expect(JSON.stringify(dev.outputs)).not.toContain("stackTestBotToken");
+    }, WHOLE_STACK_TIMEOUT_MS);
+
+    it("dev in webhook mode (its stack file): no thread notes, no bot token", async () => {
+        const dev = await sharedEvaluation("dev", secretsGiven);
+        const variablesOf = (name: string) => (dev.engine.get("aws:lambda/function:Function", name).inputs.environment as { variables: Record<string, unknown> }).variables;
+        expect(variablesOf("mail-ack").ALERTLINE_THREAD_NOTES).toBeUndefined();
+        expect(variablesOf("mail-dispatch").ALERTLINE_THREAD_NOTES).toBeUndefined();
+        expect(variablesOf("alerts-notifier").SLACK_MODE).toBeUndefined();
+        expect(dev.engine.ofType("aws:kms/ciphertext:Ciphertext").map((c) => c.name)).not.toContain("alerts-bot-token-ciphertext");
+    }, WHOLE_STACK_TIMEOUT_MS);
+});

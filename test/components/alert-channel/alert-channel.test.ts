@@ -1,6 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AlertChannel, AlertChannelArgs, channelKeyPolicy, DEFAULT_FLOOD_CONTROL, floodControlSettings, notifierPolicy, slackHandle } from "../../../components/alert-channel/alert-channel";
+import {
+    AlertChannel,
+    AlertChannelArgs,
+    channelKeyPolicy,
+    DEFAULT_FLOOD_CONTROL,
+    floodControlSettings,
+    notifierPolicy,
+    slackAppEnvironment,
+    slackHandle,
+    slackModeProblem,
+} from "../../../components/alert-channel/alert-channel";
+import { floodControlFromEnv } from "../../../functions/slack-notifier/handler";
 import { JSM_DATADOG_API_URL, onCallRoutingProblem } from "../../../components/shared/oncall/oncall-routing";
 import { RecordingEngine, reveal, SecretValue } from "../../../tools/offline/mock-engine";
 import { policyDocument, recordResources } from "../../harness/record";
@@ -164,6 +175,84 @@ describe("AlertChannel flood control", () => {
         expect(floodControlSettings()).toEqual(DEFAULT_FLOOD_CONTROL);
         expect(() => floodControlSettings({ windowSeconds: -1 })).toThrow(/floodControl\.windowSeconds.*0 \(off\) to 86400/);
         expect(() => floodControlSettings({ repeatNoticeAfter: 1 })).toThrow(/floodControl\.repeatNoticeAfter.*at least 2/);
+    });
+});
+
+describe("AlertChannel in Slack's app mode", () => {
+    const BOT_TOKEN = "xoxb-1234567890-1234567890123-unitTestBotTokenSecret";
+    const appArgs = (overrides: Partial<AlertChannelArgs> = {}) =>
+        channelArgs({ slackMode: "app", slackWebhookUrl: undefined, slackBotToken: pulumi.secret(BOT_TOKEN), slackChannelId: "C0123456789", ...overrides });
+    let app: RecordingEngine;
+    beforeAll(async () => {
+        app = await recordResources(() => new AlertChannel("alerts", appArgs()));
+    });
+    const appFn = () => app.get("aws:lambda/function:Function", "alerts-notifier");
+    const appEnv = () => (appFn().inputs.environment as { variables: Record<string, string> }).variables;
+    const appPolicy = () => policyDocument(app.get("aws:iam/rolePolicy:RolePolicy", "alerts-notifier-policy").inputs.policy);
+
+    it("tells the notifier the mode, the channel and the thread age in seconds, under slack-mode.ts's names", () => {
+        expect(appEnv()).toMatchObject({ SLACK_MODE: "app", SLACK_CHANNEL_ID: "C0123456789", SLACK_THREAD_MAX_AGE_SECONDS: "86400" });
+        expect(appEnv().SLACK_API_URL).toBeUndefined();
+    });
+
+    it("keeps the bot token only as ciphertext made with the function's name as encryption context, and makes no webhook ciphertext", () => {
+        const ciphertext = app.get("aws:kms/ciphertext:Ciphertext", "alerts-bot-token-ciphertext");
+        expect(ciphertext.inputs.context).toEqual({ LambdaFunctionName: "alertline-dev-alerts-notifier" });
+        expect(ciphertext.inputs.keyId).toBe(app.get("aws:kms/key:Key", "alerts-key").state.arn);
+        expect(ciphertext.inputs.plaintext).toBeInstanceOf(SecretValue);
+        expect(reveal(ciphertext.inputs.plaintext)).toBe(BOT_TOKEN);
+        expect(appEnv().SLACK_BOT_TOKEN_CIPHERTEXT).toBe(ciphertext.state.ciphertextBlob);
+        expect(appEnv().SLACK_WEBHOOK_CIPHERTEXT).toBeUndefined();
+        expect(app.registrations.filter((r) => r.type === "aws:kms/ciphertext:Ciphertext").map((r) => r.name)).toEqual(["alerts-bot-token-ciphertext"]);
+    });
+
+    it("shows the bot token in no registered input outside a secret", () => {
+        expect(JSON.stringify(app.registrations.map((r) => r.inputs))).not.toContain("unitTestBotTokenSecret");
+    });
+
+    it("lets the notifier decrypt only ciphertext bound to its own name", () => {
+        const decrypt = appPolicy().Statement.find((s) => s.Sid === "DecryptOwnWebhook")!;
+        expect(decrypt.Action).toBe("kms:Decrypt");
+        expect(decrypt.Condition.StringEquals["kms:EncryptionContext:LambdaFunctionName"]).toBe("alertline-dev-alerts-notifier");
+    });
+
+    it("grants UpdateItem and GetItem on its own table, nothing else of DynamoDB, the key only through DynamoDB", () => {
+        const table = app.get("aws:dynamodb/table:Table", "alerts-flood");
+        const dynamo = appPolicy().Statement.filter((s) => [s.Action].flat().some((a: string) => a.startsWith("dynamodb:")));
+        expect(dynamo).toEqual([{ Sid: "FloodCountsAndThreads", Effect: "Allow", Action: ["dynamodb:UpdateItem", "dynamodb:GetItem"], Resource: table.state.arn }]);
+        expect(appPolicy().Statement.find((s) => s.Sid === "FloodTableKey")?.Condition.StringEquals["kms:ViaService"]).toMatch(/^dynamodb\./);
+        expect(appEnv().FLOOD_TABLE).toBe(table.state.name);
+    });
+
+    it("keeps the table with flood control off, where app mode still keeps each alert's message ts, with flood control staying off", async () => {
+        const off = await recordResources(() => new AlertChannel("alerts", appArgs({ floodControl: { windowSeconds: 0 }, slackThreadMaxAgeHours: 6 })));
+        const table = off.get("aws:dynamodb/table:Table", "alerts-flood");
+        expect(table.inputs).toMatchObject({ hashKey: "pk", ttl: { attributeName: "expiresAt", enabled: true }, serverSideEncryption: { enabled: true } });
+        const vars = (off.get("aws:lambda/function:Function", "alerts-notifier").inputs.environment as { variables: Record<string, string> }).variables;
+        expect(vars).toMatchObject({ FLOOD_TABLE: table.state.name, FLOOD_WINDOW_SECONDS: "0", SLACK_THREAD_MAX_AGE_SECONDS: String(6 * 3600) });
+        expect(vars.FLOOD_REPEAT_NOTICE_AFTER).toBeUndefined();
+        // The notifier reads this environment as "flood control off" (its table is the thread store only).
+        const client = () => {
+            throw new Error("flood control asked for a DynamoDB client although its window is 0");
+        };
+        expect(floodControlFromEnv(vars, { info: () => undefined, warn: () => undefined, error: () => undefined } as never, client)).toBeUndefined();
+        const policy = policyDocument(off.get("aws:iam/rolePolicy:RolePolicy", "alerts-notifier-policy").inputs.policy);
+        expect(policy.Statement.find((s) => s.Sid === "FloodCountsAndThreads")?.Resource).toBe(table.state.arn);
+    });
+
+    it("refuses app mode without its token or channel, and webhook mode without its URL, naming the setting", () => {
+        expect(() => new AlertChannel("alerts-no-token", appArgs({ slackBotToken: undefined }))).toThrow(/pulumi config set --secret alertline:slackBotToken/);
+        expect(slackModeProblem({ slackMode: "app", slackBotToken: BOT_TOKEN })).toMatch(/alertline:slack\.channelId/);
+        expect(slackModeProblem({ slackMode: "app", slackBotToken: BOT_TOKEN, slackChannelId: "C0123456789", slackThreadMaxAgeHours: 0 })).toMatch(/alertline:slack\.threadMaxAgeHours is 0: .*1 to 168/);
+        expect(slackModeProblem({ slackMode: "app", slackBotToken: BOT_TOKEN, slackChannelId: "C0123456789" })).toBeUndefined();
+        expect(slackModeProblem({})).toMatch(/alertline:slackWebhookUrl/);
+        expect(slackModeProblem({ slackWebhookUrl: WEBHOOK })).toBeUndefined();
+    });
+
+    it("slackAppEnvironment sets nothing in webhook mode, the function's default", () => {
+        expect(slackAppEnvironment("webhook", "C0123456789", 5)).toEqual({});
+        expect(slackAppEnvironment("app", "C0123456789", 5)).toEqual({ SLACK_MODE: "app", SLACK_CHANNEL_ID: "C0123456789", SLACK_THREAD_MAX_AGE_SECONDS: "18000" });
+        expect((fn().inputs.environment as { variables: Record<string, string> }).variables.SLACK_MODE).toBeUndefined();
     });
 });
 

@@ -101,7 +101,7 @@ describe("the acknowledgement endpoint", () => {
         ]);
     });
 
-    it("may only queue on the signal queue, claim an alias's clear in the state table and decrypt its own token", () => {
+    it("may only queue on the signal queue, claim an alias's clear in the state table, decrypt its own token and note on the alert topic", () => {
         const policy = rolePolicy("mail-ack");
         const queue = engine.get("aws:sqs/queue:Queue", "mail-signals");
         const table = engine.get("aws:dynamodb/table:Table", "mail-state");
@@ -109,7 +109,14 @@ describe("the acknowledgement endpoint", () => {
         // The two calls of functions/shared/alias-clear.ts, on the table mail-ingest resets the clear in.
         expect(policy.Statement.find((s) => s.Sid === "ClearOnce")).toMatchObject({ Action: ["dynamodb:UpdateItem", "dynamodb:GetItem"], Resource: table.state.arn });
         const actions = policy.Statement.flatMap((s) => [s.Action].flat());
-        expect(actions.filter((a: string) => !a.startsWith("logs:") && !a.startsWith("kms:"))).toEqual(["sqs:SendMessage", "dynamodb:UpdateItem", "dynamodb:GetItem"]);
+        expect(actions.filter((a: string) => !a.startsWith("logs:") && !a.startsWith("kms:"))).toEqual(["sqs:SendMessage", "dynamodb:UpdateItem", "dynamodb:GetItem", "sns:Publish"]);
+        // The thread note: the alert topic and its key through SNS, as mail-ingest has them.
+        expect(policy.Statement.find((s) => s.Sid === "NoteToChannel")).toEqual({ Sid: "NoteToChannel", Effect: "Allow", Action: "sns:Publish", Resource: "arn:aws:sns:ap-northeast-1:123456789012:alerts" });
+        expect(policy.Statement.find((s) => s.Sid === "ChannelKey")).toMatchObject({
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: "arn:aws:kms:ap-northeast-1:123456789012:key/alerts",
+            Condition: { StringEquals: { "kms:ViaService": expect.stringMatching(/^sns\./) } },
+        });
         expect(Object.keys(archiveOf("mail-ack")).sort()).toEqual(["index.js", "towers.json"]);
     });
 
@@ -120,7 +127,28 @@ describe("the acknowledgement endpoint", () => {
         expect(webhook.inputs.forwardedActions).toEqual(["acknowledge", "close"]);
         expect(reveal(webhook.inputs.webhookUrl)).toBe(outputs.ackWebhookUrl);
         expect(webhook.inputs.headers).toBeInstanceOf(SecretValue);
-        expect(reveal(webhook.inputs.headers)).toEqual({ "X-Alertline-Token": outputs.ackWebhookToken });
+        expect(reveal(webhook.inputs.headers)).toEqual({ "X-Alertline-Token": outputs.ackWebhookToken, "X-Alertline-Backend": "opsgenie" });
+    });
+
+    it("tells the function the alert topic and the backends it serves, and leaves the thread notes off by default (webhook mode)", () => {
+        const variables = (engine.get("aws:lambda/function:Function", "mail-ack").inputs.environment as { variables: Record<string, unknown> }).variables;
+        expect(variables).toMatchObject({ ALERT_TOPIC_ARN: "arn:aws:sns:ap-northeast-1:123456789012:alerts", ONCALL_BACKENDS: "opsgenie" });
+        expect(variables.ALERTLINE_THREAD_NOTES).toBeUndefined();
+        const dispatch = (engine.get("aws:lambda/function:Function", "mail-dispatch").inputs.environment as { variables: Record<string, unknown> }).variables;
+        expect(dispatch.ALERTLINE_THREAD_NOTES).toBeUndefined();
+    });
+
+    it("turns the thread notes on for ack-webhook and tower-dispatch in Slack's app mode, and names each backend on its own webhook", async () => {
+        const window: OnCallLink = { ...opsgenieLink(), backend: ["opsgenie", "jsm"], backends: ["opsgenie", "jsm"], jsm: jsmLink().jsm };
+        const app = await recordResources(() => new MailIngest("mail", args({ onCall: window, threadNotes: true })));
+        const variablesOf = (fn: string) => (app.get("aws:lambda/function:Function", fn).inputs.environment as { variables: Record<string, unknown> }).variables;
+        expect(variablesOf("mail-ack")).toMatchObject({ ALERTLINE_THREAD_NOTES: "on", ONCALL_BACKENDS: "opsgenie,jsm" });
+        expect(variablesOf("mail-dispatch")).toMatchObject({ ALERTLINE_THREAD_NOTES: "on", ALERT_TOPIC_ARN: "arn:aws:sns:ap-northeast-1:123456789012:alerts" });
+        expect(variablesOf("mail-ingest").ALERTLINE_THREAD_NOTES).toBeUndefined();
+        expect(reveal(app.get("pulumi-nodejs:dynamic/opsgenie:ApiIntegration", "mail-ack-opsgenie-webhook").inputs.headers)).toMatchObject({ "X-Alertline-Backend": "opsgenie" });
+        const jsmHook = reveal(app.get("pulumi-nodejs:dynamic/jsm:ApiIntegration", "mail-ack-jsm-webhook").inputs.typeSpecificProperties) as { headers: Record<string, string> };
+        expect(jsmHook.headers).toMatchObject({ "X-Alertline-Backend": "jsm" });
+        expect(jsmHook.headers["X-Alertline-Token"]).toEqual(expect.any(String));
     });
 
     it("with JSM creates nothing in Opsgenie and leaves the outgoing webhook to be added by hand", async () => {

@@ -131,6 +131,71 @@ describe("parseSettings", () => {
     });
 });
 
+describe("parseSettings: alertline:slack.mode", () => {
+    const APP = { channel: "#alerts-dev", datadogAccount: "acme-monitoring", mode: "app", channelId: "C0123456789" };
+
+    it("is webhook by default, with nothing of app mode in the settings", () => {
+        expect(parseSettings(valid).slack).toEqual({ channel: "#alerts-dev", datadogAccount: "acme-monitoring", mode: "webhook" });
+    });
+
+    it("takes app mode with the channel ID, and a thread age of 24 hours unless set", () => {
+        expect(parseSettings({ ...valid, slack: APP }).slack).toEqual({ ...APP, threadMaxAgeHours: 24 });
+        expect(parseSettings({ ...valid, slack: { ...APP, channelId: "G01AB2CD3EF", threadMaxAgeHours: 168 } }).slack).toMatchObject({ channelId: "G01AB2CD3EF", threadMaxAgeHours: 168 });
+    });
+
+    it("asks for the channel ID in app mode and says where Slack shows it", () => {
+        const [problem, ...rest] = problems({ ...valid, slack: { ...APP, channelId: undefined } });
+        expect(rest).toEqual([]);
+        expect(problem).toMatch(/^alertline:slack\.channelId is required with alertline:slack\.mode app .*copy the Channel ID at the bottom of the About tab/);
+    });
+
+    it("refuses a channel name where the ID belongs, a lowercase ID and anything else, each saying what to copy", () => {
+        const found = (channelId: string) => problems({ ...valid, slack: { ...APP, channelId } });
+        expect(found("#ops")).toEqual([expect.stringMatching(/^alertline:slack\.channelId "#ops" is a channel name, not its ID; the bot posts by ID: open the channel in Slack, click its name/)]);
+        expect(found("alerts-dev")[0]).toMatch(/"alerts-dev" is a channel name, not its ID/);
+        expect(found("c0123456789")[0]).toMatch(/"c0123456789" must be written in uppercase as Slack shows it/);
+        expect(found("U0123456789")[0]).toMatch(/"U0123456789" must be a Slack channel ID, C or G followed by uppercase letters and digits/);
+        expect(found("C012")[0]).toMatch(/"C012" must be a Slack channel ID/);
+    });
+
+    it("refuses a thread age outside 1–168 whole hours, and a mode it does not know", () => {
+        expect(problems({ ...valid, slack: { ...APP, threadMaxAgeHours: 0 } })).toEqual(["alertline:slack.threadMaxAgeHours 0 must be from 1 to 168 hours"]);
+        expect(problems({ ...valid, slack: { ...APP, threadMaxAgeHours: 169 } })).toEqual(["alertline:slack.threadMaxAgeHours 169 must be from 1 to 168 hours (one week)"]);
+        expect(problems({ ...valid, slack: { ...APP, threadMaxAgeHours: 1.5 } })).toEqual(["alertline:slack.threadMaxAgeHours 1.5 must be a whole number of hours"]);
+        expect(problems({ ...valid, slack: { ...APP, mode: "bot" } })[0]).toMatch(/^alertline:slack\.mode "bot" must be webhook .* or app/);
+    });
+
+    it("refuses the app-mode settings in webhook mode instead of ignoring them", () => {
+        expect(problems({ ...valid, slack: { ...valid.slack, channelId: "C0123456789", threadMaxAgeHours: 12 } })).toEqual([
+            'alertline:slack.channelId "C0123456789" is read only with alertline:slack.mode app: set mode: app, or remove it',
+            "alertline:slack.threadMaxAgeHours 12 is read only with alertline:slack.mode app: set mode: app, or remove it",
+        ]);
+    });
+
+    it("names a misspelt Slack setting with the known ones, the new ones among them", () => {
+        expect(problems({ ...valid, slack: { ...APP, channelID: "C0123456789" } })).toContainEqual(
+            expect.stringMatching(/^alertline:slack\.channelID is not a known setting; known settings here: channel, datadogAccount, mode, channelId, threadMaxAgeHours$/),
+        );
+    });
+
+    it("asks for the bot token instead of the webhook in app mode, and the webhook otherwise", () => {
+        const app = parseSettings({ ...valid, slack: APP });
+        expect(requiredSecrets(app).map((s) => s.key)).toEqual(["alertline:slackBotToken", "alertline:opsgenieApiKey", "datadog:apiKey", "datadog:appKey"]);
+        expect(requiredSecrets(parseSettings(valid)).map((s) => s.key)).toEqual(["alertline:slackWebhookUrl", "alertline:opsgenieApiKey", "datadog:apiKey", "datadog:appKey"]);
+    });
+
+    it("checks the bot token's shape: a bot token, not a user, app-level or webhook credential", () => {
+        expect(SECRETS.slackBotToken.check("xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx")).toBeUndefined();
+        for (const wrong of ["xoxp-1234567890-1234567890123-abc", "xapp-1-A0123-1234567890-abcdef", "https://hooks.slack.com/services/T0/B0/x", "xoxb-short", " xoxb-1234567890-1234567890123-abc"]) {
+            expect(SECRETS.slackBotToken.check(wrong)).toMatch(/must be a Slack bot token starting with xoxb- \(the Bot User OAuth Token under OAuth & Permissions/);
+        }
+    });
+
+    it("keeps the bot token out of the settings like every secret", () => {
+        expect(rawSettings({ "alertline:slackBotToken": "xoxb-1234567890-1234567890123-abc", "alertline:logRetentionDays": "14" }, "dev")).toEqual({ environment: "dev", logRetentionDays: 14 });
+    });
+});
+
 describe("parseSettings: the migration window, oncall.backend [opsgenie, jsm]", () => {
     const DUAL = { backend: ["opsgenie", "jsm"], region: "eu", team: "alertline-oncall", cloudId: JSM.cloudId, email: JSM.email };
 

@@ -39,6 +39,7 @@ describe("planRecoveries", () => {
                     subject: "Acknowledge by hanako.sato@example.co.jp: PROBLEM: web-01.tokyo CPU load too high",
                     from: "hanako.sato@example.co.jp",
                     receivedAt: "2024-05-21T09:00:00.000Z",
+                    by: { user: "hanako.sato@example.co.jp", action: "Acknowledge" },
                 },
             ],
         });
