@@ -438,7 +438,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                     ? {}
                     : { jsmHeartbeat: { opsApiUrl: jsmOpsApiUrl(jsmSite.cloudId, onCallSink.gatewayUrl), teamId: jsmSite.teams[0].id, email: jsmSite.email, apiToken: async () => jsmSite.apiToken } }),
             });
-        // One backend: its client, as mail-ingest's handler builds it; the window: both, named (functions/shared/oncall-env.ts).
+        // One backend: its client, as mail-ingest's handler builds it; the window: both, named (functions/mail-ingest/oncall-env.ts).
         const onCall = onCallBackends.length === 1 ? clientOf(onCallBackends[0]) : onCallBackends.map((backend) => ({ backend, client: clientOf(backend) }));
 
         const towers: LocalPipelineTower[] = [];

@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { MailRules, MailRulesError, parseMailRules, unknownRuleSites, unknownRuleTowers } from "../../functions/shared/mail-rules";
 import { routingWarnings } from "../../functions/shared/mail-routing";
-import { senderGlobsSchema, siteProblems, sitesSchema } from "../patlite-site/site-config";
+import { siteProblems, sitesSchema } from "../patlite-site/site-config";
+import { senderGlobsSchema } from "./sender-globs";
 import { SLACK_MODES } from "../../functions/slack-notifier/slack-mode";
 
 /**

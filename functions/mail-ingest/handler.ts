@@ -6,7 +6,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SNSEvent } from "aws-lambda";
-import { onCallTargetsFromEnv } from "../shared/oncall-env";
+import { onCallTargetsFromEnv } from "./oncall-env";
 import { createMetricSink } from "../shared/path-metrics";
 import { once } from "../shared/once";
 import { ingestRecord, loadIngestConfig, type IngestConfig, type IngestDeps, type IngestLogger, type IngestOutcome } from "./ingest";

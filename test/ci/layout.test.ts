@@ -73,10 +73,12 @@ describe("the layout", () => {
         const crossings: string[] = [];
         for (const file of sourceFiles("components")) {
             const own = topFolder(file, "components");
-            if (own === "shared") continue;
             for (const target of localImports(file)) {
                 const other = topFolder(target, "components");
-                if (other !== undefined && other !== own && other !== "shared") crossings.push(`${file} → ${target}`);
+                if (other === undefined || other === own || other === "shared") continue;
+                // The stack's schema is made of the components' schemas: the one import from shared/ into a component (README, "Where things are").
+                if (file === path.join("components", "shared", "stack-config.ts") && target === path.join("components", "patlite-site", "site-config.ts")) continue;
+                crossings.push(`${file} → ${target}`);
             }
         }
         expect(crossings).toEqual([]);

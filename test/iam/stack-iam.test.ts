@@ -42,8 +42,16 @@ const jsmBackend = {
     "alertline:jsmApiToken": "ATATT3xFfGF0iamtestjsmapitoken0000000000",
 };
 
+/** Slack's app mode: slack-notifier keeps each alert's message in the flood table (GetItem, UpdateItem), with no webhook. */
+const slackAppMode = {
+    "datadog:apiKey": secretsGiven["datadog:apiKey"],
+    "alertline:slack": { channel: "#alerts-dev", datadogAccount: "acme-monitoring", mode: "app", channelId: "C0123456789" },
+    "alertline:slackBotToken": "xoxb-1111-2222-iamTestBotToken",
+};
+
 describe.each([
     { stack: "dev", label: "dev", overrides: secretsGiven },
+    { stack: "dev", label: "dev in Slack's app mode", overrides: slackAppMode },
     { stack: "prod", label: "prod", overrides: secretsGiven },
     { stack: "dev", label: "dev with the jsm backend", overrides: jsmBackend },
 ])("IAM of the $label stack, simulated", ({ stack, label, overrides }) => {

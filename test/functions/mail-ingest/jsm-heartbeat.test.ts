@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bundleFunction } from "../../../components/shared/function-code";
 import { createOnCallClient, jsmOpsApiUrl } from "../../../functions/shared/oncall-alerts";
-import { jsmHeartbeatFromEnv, onCallClientFromEnv } from "../../../functions/shared/oncall-env";
+import { jsmHeartbeatFromEnv, onCallClientFromEnv } from "../../../functions/mail-ingest/oncall-env";
 import { startStateTable, type LocalStateTable } from "../../../tools/local/dynamo";
 import { startOnCallSink, type OnCallSink } from "../../../tools/local/oncall";
 import { startS3Stub, type S3Stub } from "../../../tools/local/s3";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { onCallClientFromEnv, onCallTargetsFromEnv } from "../../../functions/shared/oncall-env";
+import { onCallClientFromEnv, onCallTargetsFromEnv } from "../../../functions/mail-ingest/oncall-env";
 import { startOnCallSink, type OnCallSink } from "../../../tools/local/oncall";
 import { startKmsStub, type KmsStub } from "../slack-notifier/kms-stub";
 

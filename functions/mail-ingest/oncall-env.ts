@@ -1,5 +1,5 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
-import { createEnvSecretSource } from "./kms-env-secret";
+import { createEnvSecretSource } from "../shared/kms-env-secret";
 import {
     createOnCallClient,
     JSM_API_TOKEN_ENV,
@@ -14,7 +14,7 @@ import {
     type OnCallTarget,
     type JsmHeartbeatPingOptions,
     type OnCallClient,
-} from "./oncall-alerts";
+} from "../shared/oncall-alerts";
 
 /**
  * A function's on-call client from its environment: `ONCALL_API_URL` and
