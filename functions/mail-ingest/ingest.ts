@@ -370,7 +370,9 @@ export function buildSummary(args: {
         senderCheck: check.reasons.join("; "),
         original: describeSource(args.source),
         ...(problems.length > 0 ? { problems: problems.join("\n") } : {}),
-        alertKey: clip(classification.alertKey),
+        // The stored form, as the intents, the on-call alias and the thread notes carry it: Slack's app
+        // mode keys an alert's message by it, so the summary and the notes land in one thread.
+        alertKey: storedKey(classification.alertKey),
         messageId: args.messageId,
         environment: args.environment,
         receivedAt: args.receivedAt,

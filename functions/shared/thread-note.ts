@@ -2,8 +2,10 @@
  * A note about an alert that is already in the alert channel: an acknowledgement from on-call, a
  * tower's state change. Published on the alert topic like any alert; slack-notifier in app mode
  * replies with `text` in the thread of the alert whose identity is `alertKey` (the mail's
- * correlation key, the same one mail-ingest puts in its summary's `alertKey`), and in webhook mode
- * posts it as one short message. The `alertline` marker keeps a note from being read as an alert.
+ * correlation key in its stored form, the same one mail-ingest puts in its summary's `alertKey`).
+ * Notes are published only in app mode (ALERTLINE_THREAD_NOTES=on, set by the stack): in webhook
+ * mode, with no threads, each would be one more message in a channel that is already busy. The
+ * `alertline` marker keeps a note from being read as an alert.
  */
 
 export const THREAD_NOTE_KIND = "thread-note";

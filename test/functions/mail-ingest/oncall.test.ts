@@ -109,6 +109,9 @@ describe("mail-ingest pages on-call for a mail that lit a tower", () => {
         expect(alias).toBe(alertKey);
         expect(onCallAlias(alertKey)).toBe(alertKey);
         expect(alias.length).toBeLessThanOrEqual(200);
+        // The channel's summary names the alert by the same key: Slack's app mode threads by it, and
+        // the notes of tower-dispatch and ack-webhook (which carry the intent's key) reply in that thread.
+        expect(h.summaries()[0].alertKey).toBe(alertKey);
         expect(String(openAlerts().get(alias)?.body.message)).toHaveLength(130);
     });
 });
