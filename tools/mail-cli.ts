@@ -6,7 +6,8 @@ import { ExplainError, explainMail, formatExplanation, VERDICT_MODES, type Verdi
 import { sendStorm, STORM_LIMITS } from "./mail-storm";
 
 /**
- * Two commands on a saved mail.
+ * Two commands on a saved mail, and `storm` (tools/mail-storm.ts), which sends an alert storm over
+ * SMTP to a running `npm start`.
  *
  * `explain FILE --stack S [--verdicts pass|fail] [--json]` (tools/mail-explain.ts): what the
  * mail would do in that stack: the rules tried, the sender check per site, the towers lit with
