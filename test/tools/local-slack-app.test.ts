@@ -230,3 +230,29 @@ describe("npm start's --slack option", () => {
         expect(help.stderr).toBe("");
     }, 120_000);
 });
+
+describe("npm start -- --slack app when Slack cannot be reached", () => {
+    it("retries a failed notifier invocation twice, then reports the event as dead-lettered", async () => {
+        const log: string[] = [];
+        const broken = await startLocalPipeline({ stack: "dev", smtpPort: 0, canarySeconds: 0, slack: "app", slackTimeScale: SCALE, log: (line) => void log.push(line) });
+        try {
+            // Slack goes away: every Web API call fails to connect, an error no wait fixes.
+            await broken.slackApi!.close();
+            await sendStorm({ smtp: { host: broken.smtpHost, port: broken.smtpPort }, to: broken.alertAddress, from: STORM_DEFAULT_FROM, mails: 1, alerts: 1 });
+            await broken.settled();
+            expect(broken.slackFailures.map((f) => [f.attempt, f.willRetry])).toEqual([
+                [1, true],
+                [2, true],
+                [3, false],
+            ]);
+            expect(new Set(broken.slackFailures.map((f) => f.snsMessageId)).size).toBe(1);
+            expect(log.filter((l) => l.startsWith("[slack-notifier] invocation "))).toEqual([
+                expect.stringMatching(/^\[slack-notifier\] invocation 1 failed, retrying: /),
+                expect.stringMatching(/^\[slack-notifier\] invocation 2 failed, retrying: /),
+                expect.stringMatching(/^\[slack-notifier\] invocation 3 failed, giving up \(in AWS: the dead-letter queue\): /),
+            ]);
+        } finally {
+            await broken.close();
+        }
+    }, 60_000);
+});
