@@ -60,7 +60,8 @@ import { DEFAULT_PAGE_ALERTS, pageState, type PageInput, type PageState } from "
  *   publishes the S3 action's notification to the local mail topic) ─► mail-ingest (the real
  *   handler) ─► local SQS FIFO queue ─► tower-dispatch (the real handler) ─► PATLITE emulators
  *   over TCP, one per tower of the stack, printing their lamps; everything on the local alert topic
- *   ─► slack-notifier (the real handler) ─► a local Slack sink printing each message.
+ *   ─► slack-notifier (the real handler) ─► a local Slack sink printing each message (with
+ *   `--slack app`: in app mode, against the Slack Web API stand-in, printing the channel's changes).
  *
  * On-call closes the loop (issue 5): mail-ingest pages a local Opsgenie stand-in (tools/local/oncall.ts)
  * for mail that lit a tower and closes the alert on recovery; the real mail-canary handler sends its
