@@ -1,7 +1,7 @@
 // First: switches the AWS SDK's Node-version warning off before the handlers below build clients.
-import "./quiet-sdk-warning";
+import { writeNodeSupportNote } from "./quiet-sdk-warning";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import type { Context } from "aws-lambda";
+import type { Context, SNSEvent } from "aws-lambda";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import * as path from "node:path";
@@ -22,6 +22,21 @@ import { createOnCallClient, jsmOpsApiUrl, onCallAlias, type OnCallBackend } fro
 import { ACTIVE_SEVERITIES, type Severity } from "../functions/shared/severity";
 import type { TowerConfig, TowerProtocol } from "../functions/shared/tower-config";
 import { createHandler as createNotifierHandler } from "../functions/slack-notifier/handler";
+import {
+    SLACK_API_URL_ENV,
+    SLACK_BOT_TOKEN_CIPHERTEXT_ENV,
+    SLACK_CHANNEL_ID_ENV,
+    SLACK_MODE_ENV,
+    SLACK_MODES,
+    SLACK_THREAD_MAX_AGE_ENV,
+    SLACK_THREAD_TABLE_ENV,
+    type SlackMode,
+} from "../functions/slack-notifier/slack-mode";
+import { slackAppFromEnv } from "../functions/slack-notifier/slack-app";
+import { parseSnsMessage } from "../functions/slack-notifier/alert-parse";
+import { functionEncryptionContext } from "../functions/shared/kms-env-secret";
+import { startLocalKms } from "./local/kms";
+import { startSlackWebApi, type SlackStoredMessage, type SlackWebApi } from "./local/slack-web-api";
 import { createHandler as createDispatchHandler } from "../functions/tower-dispatch/handler";
 import { sendCanaryViaSmtp } from "./local/canary-local";
 import { loadRules, MailCliError } from "./mail-cli";
@@ -45,7 +60,8 @@ import { DEFAULT_PAGE_ALERTS, pageState, type PageInput, type PageState } from "
  *   publishes the S3 action's notification to the local mail topic) ─► mail-ingest (the real
  *   handler) ─► local SQS FIFO queue ─► tower-dispatch (the real handler) ─► PATLITE emulators
  *   over TCP, one per tower of the stack, printing their lamps; everything on the local alert topic
- *   ─► slack-notifier (the real handler) ─► a local Slack sink printing each message.
+ *   ─► slack-notifier (the real handler) ─► a local Slack sink printing each message (with
+ *   `--slack app`: in app mode, against the Slack Web API stand-in, printing the channel's changes).
  *
  * On-call closes the loop (issue 5): mail-ingest pages a local Opsgenie stand-in (tools/local/oncall.ts)
  * for mail that lit a tower and closes the alert on recovery; the real mail-canary handler sends its
@@ -58,14 +74,15 @@ import { DEFAULT_PAGE_ALERTS, pageState, type PageInput, type PageState } from "
  * are the local peers in ./local, reached through the real SDK clients.
  */
 
-export const USAGE = `usage: npm start -- [--stack dev|prod] [--oncall opsgenie|jsm|dual] [--smtp-port 2525] [--verdicts pass|fail] [--canary-seconds 60] [--ack-port 0] [--page-port ${DEFAULT_PAGE_PORT}]
+export const USAGE = `usage: npm start -- [--stack dev|prod] [--oncall opsgenie|jsm|dual] [--smtp-port 2525] [--verdicts pass|fail] [--canary-seconds 60] [--ack-port 0] [--page-port ${DEFAULT_PAGE_PORT}] [--slack webhook|app]
   --stack           the Pulumi stack whose sites, towers, senders and rules to run (default dev)
   --oncall          the on-call backend to run against its stand-in: opsgenie, jsm, or dual (both, the migration window); default the stack's alertline:oncall
   --smtp-port       where the SMTP server listens on 127.0.0.1 (default 2525; 0 picks a free port)
   --verdicts        the SPF/DKIM/DMARC verdicts every mail gets (default pass; fail shows the untrusted path)
   --canary-seconds  send the mail-path canary right after start and then every N seconds (default 60; 0 sends none)
   --ack-port        where the acknowledgement endpoint listens on 127.0.0.1 (default 0: a free port)
-  --page-port       where the live page (towers and the last alerts) is served on 127.0.0.1 (default ${DEFAULT_PAGE_PORT}; 0 picks a free port)`;
+  --page-port       where the live page (towers and the last alerts) is served on 127.0.0.1 (default ${DEFAULT_PAGE_PORT}; 0 picks a free port)
+  --slack           how slack-notifier reaches Slack: webhook (default; an incoming-webhook stand-in) or app (alertline:slack.mode app: one message per alert, updated in place, replies in its thread, against a Slack Web API stand-in)`;
 
 /** Lambda timeouts the stack gives the functions (components/mail-ingest/mail-ingest.ts, alert-channel.ts, mail-canary.ts, ack-endpoint.ts). */
 const TIMEOUT_SECONDS = { "mail-ingest": 120, "tower-dispatch": 60, "slack-notifier": 60, "mail-canary": 30, "ack-webhook": 15 } as const;
@@ -94,7 +111,12 @@ export interface PipelineArgs {
     readonly oncall?: LocalOnCallMode;
     /** --page-port; undefined: {@link DEFAULT_PAGE_PORT}. */
     readonly pagePort?: number;
+    /** --slack; undefined: webhook. */
+    readonly slack?: LocalSlackMode;
 }
+
+/** How the local slack-notifier reaches Slack: `alertline:slack.mode`, run against its stand-in. */
+export type LocalSlackMode = SlackMode;
 
 export type LocalOnCallMode = "opsgenie" | "jsm" | "dual";
 
@@ -126,7 +148,7 @@ function portOption(name: string, text: string): number {
 
 /** Reads the command line; throws {@link PipelineUsageError} saying what is wrong. Pure. */
 export function parsePipelineArgs(argv: readonly string[]): PipelineArgs | "help" {
-    let values: { stack?: string; oncall?: string; "smtp-port"?: string; verdicts?: string; "canary-seconds"?: string; "ack-port"?: string; "page-port"?: string; help?: boolean };
+    let values: { stack?: string; oncall?: string; "smtp-port"?: string; verdicts?: string; "canary-seconds"?: string; "ack-port"?: string; "page-port"?: string; slack?: string; help?: boolean };
     try {
         ({ values } = parseArgs({
             args: [...argv],
@@ -138,6 +160,7 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineArgs | "help
                 "canary-seconds": { type: "string" },
                 "ack-port": { type: "string" },
                 "page-port": { type: "string" },
+                slack: { type: "string" },
                 help: { type: "boolean" },
             },
             strict: true,
@@ -163,7 +186,20 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineArgs | "help
         throw new PipelineUsageError(`--oncall must be opsgenie, jsm or dual (both backends, the migration window), got ${JSON.stringify(oncall)}\n${USAGE}`);
     }
     const pagePort = values["page-port"] === undefined ? undefined : portOption("page-port", values["page-port"]);
-    return { stack, smtpPort, verdicts, canarySeconds, ackPort, ...(oncall === undefined ? {} : { oncall }), ...(pagePort === undefined ? {} : { pagePort }) };
+    const slack = values.slack;
+    if (slack !== undefined && !(SLACK_MODES as readonly string[]).includes(slack)) {
+        throw new PipelineUsageError(`--slack must be webhook (an incoming webhook, the default) or app (a bot token: one message per alert with its thread), got ${JSON.stringify(slack)}\n${USAGE}`);
+    }
+    return {
+        stack,
+        smtpPort,
+        verdicts,
+        canarySeconds,
+        ackPort,
+        ...(oncall === undefined ? {} : { oncall }),
+        ...(pagePort === undefined ? {} : { pagePort }),
+        ...(slack === undefined ? {} : { slack: slack as LocalSlackMode }),
+    };
 }
 
 // ---- The stack's configuration ----------------------------------------------------------------------
@@ -250,6 +286,128 @@ async function startSlackSink(log: (line: string) => void): Promise<{ url: strin
     return { url: `${endpoint}${webhookPath}`, posts, close: () => closeServer(server) };
 }
 
+/** A failed slack-notifier invocation of one SNS message. */
+export interface SlackFailure {
+    readonly snsMessageId: string;
+    readonly attempt: number;
+    /** False: the last attempt; in AWS the event goes to the notifier's dead-letter queue. */
+    readonly willRetry: boolean;
+    readonly error: string;
+}
+
+/** The channel `--slack app` posts to when the stack names none (alertline:slack.channelId). */
+export const LOCAL_SLACK_CHANNEL_ID = "C0ALERTLINE";
+
+/** `alertline:slack` for this run's mode, from the stack's: app mode with the stack's channel ID, or {@link LOCAL_SLACK_CHANNEL_ID}. Pure. */
+export function localSlackSettings(slack: AlertlineSettings["slack"], mode: LocalSlackMode): Record<string, unknown> {
+    const common = { channel: slack.channel, datadogAccount: slack.datadogAccount };
+    if (mode === "webhook") return { ...common, mode: "webhook" };
+    return { ...common, mode: "app", channelId: slack.mode === "app" ? slack.channelId : LOCAL_SLACK_CHANNEL_ID, ...(slack.mode === "app" ? { threadMaxAgeHours: slack.threadMaxAgeHours } : {}) };
+}
+
+export interface LocalSlackApp {
+    readonly api: SlackWebApi;
+    readonly channel: { readonly id: string; readonly name: string };
+    /** The environment slack-notifier runs with (the token only as ciphertext). */
+    readonly env: Readonly<Record<string, string>>;
+    /** The real handler in app mode. */
+    readonly notify: ReturnType<typeof createNotifierHandler>;
+    /** Prints what changed in the channel since the last call: "[slack] posted …", "updated …", "replied …". */
+    report(): void;
+    close(): Promise<void>;
+}
+
+/**
+ * Slack's app mode here: the Web API stand-in (tools/local/slack-web-api.ts) with one channel the
+ * bot is in and a token made for the run; the token reaches slack-notifier only as ciphertext of a
+ * local KMS, as the AlertChannel component sets it up (SLACK_BOT_TOKEN_CIPHERTEXT, encryption
+ * context {LambdaFunctionName}); its thread table is a flood table of its own on dynalite. With
+ * `timeScale` > 1 the stand-in's clock and the notifier's clock and waits run that much faster.
+ */
+export async function startLocalSlackApp(options: {
+    readonly environment: string;
+    readonly slack: Extract<AlertlineSettings["slack"], { mode: "app" }>;
+    readonly log: (line: string) => void;
+    readonly timeScale?: number;
+}): Promise<LocalSlackApp> {
+    const scale = options.timeScale ?? 1;
+    if (!Number.isFinite(scale) || scale < 1 || scale > 100) throw new PipelineUsageError(`slackTimeScale must be 1 (real time) to 100, got ${scale}`);
+    const started = Date.now();
+    const now = scale === 1 ? Date.now : () => started + (Date.now() - started) * scale;
+    const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms / scale));
+    const closers: (() => Promise<void>)[] = [];
+    const closeAll = async () => {
+        for (const closeOne of closers.splice(0).reverse()) await closeOne();
+    };
+    try {
+        const functionName = `alertline-${options.environment}-alerts-notifier`;
+        const token = `xoxb-${randomBytes(6).readUIntBE(0, 6)}-${randomBytes(6).readUIntBE(0, 6)}-${randomBytes(12).toString("hex")}`;
+        const channel = { id: options.slack.channelId, name: options.slack.channel.replace(/^#/, "") };
+        const api = await startSlackWebApi({ token, channels: [{ id: channel.id, name: channel.name, member: true }], clock: now });
+        closers.push(() => api.close());
+        const kms = await startLocalKms();
+        closers.push(() => kms.close());
+        const threads = await startStateTable(`alertline-${options.environment}-flood`);
+        closers.push(() => threads.close());
+        const kmsClient = kms.client();
+        closers.push(async () => kmsClient.destroy());
+        const env = {
+            [SLACK_MODE_ENV]: "app",
+            [SLACK_BOT_TOKEN_CIPHERTEXT_ENV]: kms.encrypt(token, functionEncryptionContext(functionName)),
+            [SLACK_CHANNEL_ID_ENV]: channel.id,
+            [SLACK_THREAD_MAX_AGE_ENV]: String(options.slack.threadMaxAgeHours * 3600),
+            [SLACK_API_URL_ENV]: api.url,
+            [SLACK_THREAD_TABLE_ENV]: threads.table,
+            AWS_LAMBDA_FUNCTION_NAME: functionName,
+        };
+        const logger = functionLogger("slack-notifier", options.log);
+        const app = slackAppFromEnv(env, {
+            logger,
+            environment: options.environment,
+            kms: () => kmsClient,
+            documentClient: () => threads.documentClient,
+            parse: (record) => parseSnsMessage(typeof record.Sns.Message === "string" ? record.Sns.Message : JSON.stringify(record.Sns.Message), record.Sns.Subject ?? undefined),
+            now,
+            sleep,
+        });
+        const notify = createNotifierHandler({
+            webhookUrl: () => Promise.reject(new Error("slack-notifier runs in app mode here: it must not use the webhook")),
+            logger,
+            environment: options.environment,
+            now,
+            sleep,
+            app,
+        });
+        const report = channelReporter(api, channel.id, options.log);
+        return { api, channel, env, notify, report, close: closeAll };
+    } catch (error) {
+        await closeAll();
+        throw error;
+    }
+}
+
+/** A function that logs the channel's changes since its last call, from the stand-in's messages. */
+function channelReporter(api: SlackWebApi, channelId: string, log: (line: string) => void): () => void {
+    const seen = new Map<string, { updates: number; replies: number }>();
+    const line = (text: string) => (text.length > 200 ? `${text.slice(0, 199)}…` : text).replace(/\s+/g, " ");
+    return () => {
+        for (const root of api.messages(channelId)) {
+            const before = seen.get(root.ts);
+            if (before === undefined) log(`[slack] posted ${root.ts}: ${line(root.text)}`);
+            else if (root.updates > before.updates) log(`[slack] updated ${root.ts} (edit ${root.updates}): ${line(root.text)}`);
+            const replies = api.replies(channelId, root.ts);
+            for (const reply of replies.slice(before?.replies ?? 0)) log(`[slack] replied in ${root.ts}: ${line(reply.text)}`);
+            seen.set(root.ts, { updates: root.updates, replies: replies.length });
+        }
+    };
+}
+
+/** The stand-in's messages as the page reads posts: each root (as it reads now) and reply with its text and content. */
+function appModePosts(api: SlackWebApi, channelId: string): SlackPost[] {
+    const asPost = (m: SlackStoredMessage): SlackPost => ({ text: m.text, payload: { text: m.text, blocks: m.blocks, attachments: m.attachments } });
+    return api.messages(channelId).flatMap((root) => [asPost(root), ...api.replies(channelId, root.ts).map(asPost)]);
+}
+
 // ---- Lambda runtime stand-ins -------------------------------------------------------------------------
 
 type FunctionName = keyof typeof TIMEOUT_SECONDS;
@@ -312,6 +470,13 @@ export interface LocalPipelineOptions {
     readonly oncall?: LocalOnCallMode;
     /** Port of the live page on 127.0.0.1. Default 0: a free one (`npm start`: {@link DEFAULT_PAGE_PORT}). */
     readonly pagePort?: number;
+    /** How slack-notifier reaches Slack (alertline:slack.mode for this run). Default webhook. */
+    readonly slack?: LocalSlackMode;
+    /**
+     * Tests only, app mode: the Slack Web API stand-in's clock (its rate limits) and the notifier's
+     * clock, deadlines and waits run this many times faster than the wall clock. Default 1.
+     */
+    readonly slackTimeScale?: number;
 }
 
 export interface LocalPipelineTower {
@@ -331,8 +496,15 @@ export interface LocalPipeline {
     readonly alertAddress: string;
     readonly verdicts: VerdictMode;
     readonly towers: readonly LocalPipelineTower[];
-    /** Every message the Slack sink received, in order. */
+    /** Every message the Slack sink received, in order (webhook mode; app mode: see slackApi). */
     readonly slackMessages: SlackPost[];
+    /** webhook or app (--slack). */
+    readonly slackMode: LocalSlackMode;
+    /** App mode: the Slack Web API stand-in and the channel the bot posts to; undefined in webhook mode. */
+    readonly slackApi: SlackWebApi | undefined;
+    readonly slackChannel: { readonly id: string; readonly name: string } | undefined;
+    /** Every failed slack-notifier invocation: retried (Lambda's asynchronous retries) or given up (in AWS: its dead-letter queue). */
+    readonly slackFailures: readonly SlackFailure[];
     /** The stack's on-call backend ("dual" in the migration window); the stand-in answers for either. */
     readonly onCallBackend: OnCallBackend | "dual";
     /** The backends paged, Opsgenie first. */
@@ -382,7 +554,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
     const loaded = loadLocalStack(options.stack ?? "dev");
     const onCallOverride = options.onCall ?? (options.oncall === undefined ? undefined : localOnCall(loaded.settings.oncall, options.oncall));
-    const stack = onCallOverride === undefined ? loaded : { ...loaded, settings: parseSettings({ ...loaded.settings, oncall: onCallOverride }) };
+    const slackMode = options.slack ?? "webhook";
+    if (!(SLACK_MODES as readonly string[]).includes(slackMode)) throw new PipelineUsageError(`slack must be webhook or app, got ${JSON.stringify(slackMode)}`);
+    // The run's alertline:slack.mode decides, as the stack's would, whether ack-webhook and tower-dispatch publish thread notes.
+    const slackSettings = localSlackSettings(loaded.settings.slack, slackMode);
+    const stack = { ...loaded, settings: parseSettings({ ...loaded.settings, slack: slackSettings, ...(onCallOverride === undefined ? {} : { oncall: onCallOverride }) }) };
     const environment = stack.settings.environment;
     // As the stack's components decide (index.ts): tower changes and acknowledgements go to the alert's thread in Slack's app mode only.
     const threadNotes = stack.settings.slack.mode === "app";
@@ -418,8 +594,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         closers.push(() => dlq.close());
         const sns = await startSnsStub({ topics: [names.alertTopic, names.mailTopic] });
         closers.push(() => sns.close());
-        const slack = await startSlackSink(log);
-        closers.push(() => slack.close());
+        const slack = slackMode === "webhook" ? await startSlackSink(log) : undefined;
+        if (slack !== undefined) closers.push(() => slack.close());
+        const slackApp = stack.settings.slack.mode === "app" ? await startLocalSlackApp({ environment, slack: stack.settings.slack, log, timeScale: options.slackTimeScale }) : undefined;
+        if (slackApp !== undefined) closers.push(() => slackApp.close());
         const oncallSettings = stack.settings.oncall;
         const jsmSettings = jsmOnCall(oncallSettings);
         const onCallBackends = onCallBackendsOf(oncallSettings);
@@ -488,14 +666,30 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             environment,
             threadNotes,
         });
-        const notify = createNotifierHandler({ webhookUrl: async () => slack.url, logger: functionLogger("slack-notifier", log), environment });
+        const notify =
+            slackApp === undefined
+                ? createNotifierHandler({ webhookUrl: async () => slack!.url, logger: functionLogger("slack-notifier", log), environment })
+                : async (event: SNSEvent, context: Context) => {
+                      try {
+                          await slackApp.notify(event, context);
+                      } finally {
+                          slackApp.report();
+                      }
+                  };
+        const slackFailures: SlackFailure[] = [];
 
         const failed = (name: FunctionName) => (error: unknown, _record: unknown, attempt: number, willRetry: boolean) =>
             log(`[${name}] invocation ${attempt} failed${willRetry ? ", retrying" : ", giving up (in AWS: the dead-letter queue)"}: ${errorText(error)}`);
         // What mail-ingest made of each mail, for the page.
         const ingested: IngestOutcome[] = [];
         sns.onPublish(async (record) => void ingested.push(...(await ingest({ Records: [record] }, lambdaContext(environment, "mail-ingest")))), { topicArn: names.mailTopic, onError: failed("mail-ingest") });
-        sns.onPublish((record) => notify({ Records: [record] }, lambdaContext(environment, "slack-notifier")), { topicArn: names.alertTopic, onError: failed("slack-notifier") });
+        sns.onPublish((record) => notify({ Records: [record] }, lambdaContext(environment, "slack-notifier")), {
+            topicArn: names.alertTopic,
+            onError: (error, record, attempt, willRetry) => {
+                slackFailures.push({ snsMessageId: record.Sns.MessageId, attempt, willRetry, error: errorText(error) });
+                failed("slack-notifier")(error, record, attempt, willRetry);
+            },
+        });
         sqs.onMessages((event) => dispatch(event, lambdaContext(environment, "tower-dispatch")), {
             visibilityTimeoutMs: LOCAL_VISIBILITY_TIMEOUT_MS,
             onError: (error) => log(`[tower-dispatch] the batch failed and will be delivered again: ${errorText(error)}`),
@@ -577,7 +771,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             ingested,
             intents: { accepted: sqs.accepted, waiting: sqs.queue, deadLetters: sqs.deadLetters },
             onCallAlerts: onCallSink.alerts(),
-            slackPosts: slack.posts,
+            slackPosts: slackApp === undefined ? slack!.posts : appModePosts(slackApp.api, slackApp.channel.id),
             ...(canary === undefined ? {} : { canarySender: canary.sender }),
         });
         const page = await startPipelinePage(options.pagePort ?? 0, () => pageState(pageInput()), log);
@@ -590,7 +784,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             alertAddress: stack.alertAddress,
             verdicts,
             towers,
-            slackMessages: slack.posts,
+            slackMessages: slack?.posts ?? [],
+            slackMode,
+            slackApi: slackApp?.api,
+            slackChannel: slackApp?.channel,
+            slackFailures,
             onCallBackend,
             onCallBackends,
             onCallUrl,
@@ -759,7 +957,7 @@ export function standInAckCurl(apiUrl: string, alias: string): string {
 
 /** What `npm start` prints once everything listens. */
 export function banner(
-    pipeline: Pick<LocalPipeline, "stack" | "smtpHost" | "smtpPort" | "alertAddress" | "verdicts" | "towers" | "onCallBackend" | "onCallUrl" | "canary" | "canarySeconds" | "ackUrl" | "ackToken"> & Partial<Pick<LocalPipeline, "onCallUrls" | "pageUrl">>,
+    pipeline: Pick<LocalPipeline, "stack" | "smtpHost" | "smtpPort" | "alertAddress" | "verdicts" | "towers" | "onCallBackend" | "onCallUrl" | "canary" | "canarySeconds" | "ackUrl" | "ackToken"> & Partial<Pick<LocalPipeline, "onCallUrls" | "pageUrl" | "slackMode" | "slackApi" | "slackChannel">>,
 ): string {
     const { stack } = pipeline;
     const allowed = stack.settings.mail?.allowedSenders ?? [];
@@ -790,6 +988,9 @@ export function banner(
             ? `  on-call   Opsgenie API stand-in ${pipeline.onCallUrls?.opsgenie} and JSM integration API stand-in ${pipeline.onCallUrls?.jsm} (alertline:oncall backend [opsgenie, jsm], the migration window): mail that lights a tower opens an alert in each, alias its correlation key; its recovery closes both; an acknowledgement from either clears the towers once`
             : `  on-call   ${pipeline.onCallBackend === "jsm" ? "JSM integration API" : "Opsgenie API"} stand-in ${pipeline.onCallUrl} (alertline:oncall backend ${pipeline.onCallBackend}): mail that lights a tower opens an alert whose alias is its correlation key; its recovery closes it`,
         `  canary    ${canaryLine}`,
+        pipeline.slackMode === "app" && pipeline.slackApi !== undefined && pipeline.slackChannel !== undefined
+            ? `  slack     Slack Web API stand-in ${pipeline.slackApi.url} (--slack app: alertline:slack.mode app), channel #${pipeline.slackChannel.name} (${pipeline.slackChannel.id}), a bot token made for this run that slack-notifier gets only as KMS ciphertext: one message per alert, updated in place; recoveries, acknowledgements and tower changes replied in its thread ("[slack] posted|updated|replied …"); Slack's rate limits apply`
+            : `  slack     an incoming-webhook stand-in (--slack webhook, the default): every alert a new message ("[slack] …"); --slack app runs Slack's app mode`,
         `  ack       ${pipeline.ackUrl} standing in for the ack-webhook function URL (the on-call webhook posts there with this run's token)`,
         ...(pipeline.pageUrl === undefined ? [] : [`  page      ${pipeline.pageUrl} in a browser: the towers' lamps and the last ${DEFAULT_PAGE_ALERTS} mails with their path, live`]),
         "  send one:",
@@ -823,6 +1024,7 @@ async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${USAGE}\n`);
         return 0;
     }
+    writeNodeSupportNote();
     let pipeline: LocalPipeline;
     try {
         pipeline = await startLocalPipeline({ ...args, pagePort: args.pagePort ?? DEFAULT_PAGE_PORT });
