@@ -465,15 +465,34 @@ export function createSlackAppDelivery(deps: SlackAppDeps): SlackAppDelivery {
         }
     }
 
+    /**
+     * The alert's item once its message exists. An item without a `ts` is an alert whose first post
+     * is still to come (its event was recorded, the post waits on Slack's rate): the note waits for
+     * it, so it lands in the thread and not beside it; when the wait does not fit the invocation,
+     * the note is thrown back for Lambda's retry.
+     */
+    async function itemWithMessage(key: string, deadline: number, attrs: Record<string, unknown>): Promise<ThreadItem | undefined> {
+        let item = await deps.threads.get(key);
+        for (let waitMs = 250; item !== undefined && item.ts === undefined; waitMs = Math.min(2000, waitMs * 2)) {
+            if (deadline - now() <= margin + waitMs) {
+                logger.warn("The note's alert has no Slack message yet and this invocation cannot wait for it; Lambda will retry the note", { ...attrs, threadKey: key });
+                throw new SlackAppDeliveryError("the note's alert has no Slack message yet (its first post waits on Slack's rate); leaving the note for Lambda to retry");
+            }
+            await sleep(waitMs);
+            item = await deps.threads.get(key);
+        }
+        return item;
+    }
+
     async function deliverNote(note: ThreadNote, deadline: number, attrs: Record<string, unknown>): Promise<void> {
         const key = threadKey(noteIdentity(note));
-        const item = await deps.threads.get(key);
+        const item = await itemWithMessage(key, deadline, attrs);
         const text = escapeMrkdwn(note.text);
         if (item !== undefined && messageUsable(item, config.channelId, now(), config.maxAgeSeconds)) {
             await postAlone({ text, blocks: [] }, item.ts, deadline, "the note", { ...attrs, threadKey: key });
             return;
         }
-        // No message of that alert (never posted, or aged out): the note stands alone, small.
+        // No message of that alert (no event of it reached Slack's table, or its message aged out): the note stands alone, small.
         const root = `:speech_balloon: ${text}`;
         await postAlone({ text: root, blocks: [] }, undefined, deadline, "the note", { ...attrs, threadKey: key, alertKey: note.alertKey });
     }

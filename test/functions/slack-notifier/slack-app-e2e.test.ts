@@ -240,6 +240,29 @@ describe("slack-notifier app mode against the Slack Web API stand-in", () => {
         expect(noteIdentity(note)).toBe(alertIdentity(parseSnsMessage(summary)));
     });
 
+    it("(c2) a note whose alert's first message is still to come waits for it and replies in its thread, or goes back to Lambda", async () => {
+        const handler = appHandler(CHANNELS.alerts);
+        const summary = JSON.stringify({ title: "[CRITICAL] disk full on db-7", state: "ALARM", reason: "/var 97%", severity: "critical", alertKey: "disk:db-7", messageId: "m7", environment: "dev" });
+        const threads = createAlertThreads(dynamo.documentClient, dynamo.table, 3600);
+        const key = threadKey(alertIdentity(parseSnsMessage(summary))!);
+        // The alert's event is recorded but its post waits its turn (Slack's rate), as in a storm.
+        await threads.record(key, parseSnsMessage(summary), clock(), "sns-pending");
+        const rootsBefore = slack.messages(CHANNELS.alerts).length;
+
+        // No time to wait: the note is thrown back (Lambda retries it), and nothing is posted.
+        await expect(handler(snsEvent(JSON.stringify(threadNote("disk:db-7", "tokyo-ops: now red")))!, lambdaContext(FUNCTION_NAME, 1000))).rejects.toThrow(/no Slack message yet/);
+        expect(slack.messages(CHANNELS.alerts)).toHaveLength(rootsBefore);
+
+        // Time to wait: the note waits while the alert's message is posted, then replies in its thread.
+        const noted = invoke(handler, snsEvent(JSON.stringify(threadNote("disk:db-7", "tokyo-ops: now red:flash1 (critical)"))));
+        await sleep(2000);
+        expect((await invoke(handler, snsEvent(summary))).dlq).toBe(false);
+        expect((await noted).dlq).toBe(false);
+        const roots = slack.messages(CHANNELS.alerts).slice(rootsBefore);
+        expect(roots.map((m) => m.text.startsWith(":speech_balloon:"))).toEqual([false]);
+        expect(slack.replies(CHANNELS.alerts, roots[0].ts).map((r) => r.text)).toEqual(["tokyo-ops: now red:flash1 (critical)"]);
+    });
+
     it("(d) an alert whose message is older than the maximum age starts a new message, counting from one", async () => {
         const handler = appHandler(CHANNELS.ageing, { SLACK_THREAD_MAX_AGE_SECONDS: "3600" });
         await invoke(handler, snsEvent(alarm("web-3 CPU", "ALARM", "first")));
