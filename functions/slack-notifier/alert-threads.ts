@@ -177,6 +177,29 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
     const namesIn = (...expressions: (string | undefined)[]): Record<string, string> =>
         Object.fromEntries([...new Set(expressions.join(" ").match(/#\w+/g) ?? [])].map((n) => [n, n.slice(1)]));
 
+    /**
+     * Gives up the lease if `token` still holds it and, with `onlyIfShown`, only once every recorded
+     * version is shown; false when the condition failed (another holder, or a newer version).
+     */
+    async function removeLease(key: string, token: string, onlyIfShown: boolean): Promise<boolean> {
+        try {
+            await client.send(
+                new UpdateCommand({
+                    TableName: table,
+                    Key: { pk: key },
+                    UpdateExpression: "REMOVE #lease, #leaseUntil",
+                    ConditionExpression: onlyIfShown ? "#lease = :token AND #rendered >= #version" : "#lease = :token",
+                    ExpressionAttributeNames: namesIn(onlyIfShown ? "#lease #leaseUntil #rendered #version" : "#lease #leaseUntil"),
+                    ExpressionAttributeValues: { ":token": token },
+                }),
+            );
+            return true;
+        } catch (error) {
+            if (!isConditionFailure(error)) throw error;
+            return false;
+        }
+    }
+
     async function get(key: string): Promise<ThreadItem | undefined> {
         const out = await client.send(new GetCommand({ TableName: table, Key: { pk: key }, ConsistentRead: true }));
         return out.Item === undefined ? undefined : toThreadItem(key, out.Item);
@@ -267,39 +290,12 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
             }
         },
         async release(key, token) {
-            try {
-                await client.send(
-                    new UpdateCommand({
-                        TableName: table,
-                        Key: { pk: key },
-                        UpdateExpression: "REMOVE #lease, #leaseUntil",
-                        ConditionExpression: "#lease = :token AND #rendered >= #version",
-                        ExpressionAttributeNames: namesIn("#lease #leaseUntil #rendered #version"),
-                        ExpressionAttributeValues: { ":token": token },
-                    }),
-                );
-                return "released";
-            } catch (error) {
-                if (!isConditionFailure(error)) throw error;
-                const item = await get(key);
-                return item?.lease === token ? "newer" : "lost";
-            }
+            if (await removeLease(key, token, true)) return "released";
+            const item = await get(key);
+            return item?.lease === token ? "newer" : "lost";
         },
         async abandon(key, token) {
-            try {
-                await client.send(
-                    new UpdateCommand({
-                        TableName: table,
-                        Key: { pk: key },
-                        UpdateExpression: "REMOVE #lease, #leaseUntil",
-                        ConditionExpression: "#lease = :token",
-                        ExpressionAttributeNames: namesIn("#lease #leaseUntil"),
-                        ExpressionAttributeValues: { ":token": token },
-                    }),
-                );
-            } catch (error) {
-                if (!isConditionFailure(error)) throw error;
-            }
+            await removeLease(key, token, false);
         },
     };
 }
