@@ -40,6 +40,8 @@ export interface ThreadItem {
     readonly rendered: number;
     readonly renderedState?: string;
     readonly renderedCount?: number;
+    /** The state of the latest event that was not OK, if any: a message first posted green still says it recovered. */
+    readonly lastProblemState?: string;
     readonly lease?: string;
     readonly leaseUntil?: number;
 }
@@ -155,6 +157,7 @@ export function toThreadItem(key: string, attributes: Record<string, unknown>): 
         baseCount: num(attributes.baseCount, 0),
         rendered: num(attributes.rendered, 0),
         renderedState: optStr(attributes.renderedState),
+        lastProblemState: optStr(attributes.lastProblemState),
         renderedCount: optNum(attributes.renderedCount),
         lease: optStr(attributes.lease),
         leaseUntil: optNum(attributes.leaseUntil),
@@ -215,6 +218,10 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
                 ":expires": Math.floor(nowMs / 1000) + ttlSeconds,
             };
             let set = "SET #summary = :summary, #lastEventAt = :now, #expiresAt = :expires";
+            if (summary.state !== "OK") {
+                set += ", #lastProblemState = :problemState";
+                values[":problemState"] = summary.state;
+            }
             let condition: string | undefined;
             if (snsMessageId !== undefined) {
                 set += ", #lastSnsMessageId = :mid";

@@ -283,6 +283,9 @@ export interface SlackAppDeps {
 /** Delivers one SNS record in app mode; resolves when shown (or left to the invocation that renders it), rejects to have Lambda retry. */
 export type SlackAppDelivery = (record: SNSEventRecord, deadline: number) => Promise<void>;
 
+/** How long a note waits for its alert to reach this function before it stands alone. */
+export const NOTE_WAITS_FOR_ALERT_MS = 15_000;
+
 /** Renders of one alert in one invocation before it gives up (a storm that never settles). */
 const MAX_RENDER_ROUNDS = 50;
 
@@ -412,12 +415,17 @@ export function createSlackAppDelivery(deps: SlackAppDeps): SlackAppDelivery {
             if (posted === undefined && item.renderedState !== undefined && item.renderedState !== summary.state) {
                 await replyInThread(slack, item.ts!, stateChangeReply(summary, item.renderedState), deadline, attrs);
             }
+            // Its problem never showed on a message (its first post waited its turn on Slack's rate, or
+            // the last one aged out): posted green, its thread still says it recovered, once the new
+            // message is stored (a retry must update it, not post another).
+            const unseenProblem = posted !== undefined && summary.state === "OK" && item.renderedState !== "OK" ? item.lastProblemState : undefined;
             logger.info(posted ? "Posted the alert to Slack" : "Updated the alert's Slack message", { ...attrs, ts: posted?.ts ?? item.ts, version: item.version, state: summary.state, count });
             const marked = await deps.threads.markRendered(item.key, token, { version: item.version, state: summary.state, count: item.count - (posted?.baseCount ?? item.baseCount) }, posted);
             if (marked === undefined) {
                 logger.warn("Another invocation took over rendering this alert (this one ran past its lease)", attrs);
                 return;
             }
+            if (unseenProblem !== undefined) await replyInThread(slack, posted!.ts, stateChangeReply(summary, unseenProblem), deadline, attrs);
             const released = await deps.threads.release(item.key, token);
             if (released !== "newer") return;
             item = (await deps.threads.get(item.key)) ?? marked;
@@ -466,15 +474,20 @@ export function createSlackAppDelivery(deps: SlackAppDeps): SlackAppDelivery {
     }
 
     /**
-     * The alert's item once its message exists. An item without a `ts` is an alert whose first post
-     * is still to come (its event was recorded, the post waits on Slack's rate): the note waits for
-     * it, so it lands in the thread and not beside it; when the wait does not fit the invocation,
-     * the note is thrown back for Lambda's retry.
+     * The alert's item once its message exists. SNS keeps no order between the alert's summary and
+     * the notes about it (tower-dispatch can note a tower lit by a mail before the mail's summary
+     * reaches this function), and in a storm an alert's first post waits its turn on Slack's rate:
+     * so a note waits, up to {@link NOTE_WAITS_FOR_ALERT_MS} for the alert to be recorded and then
+     * for its message, to land in the thread and not beside it. An alert recorded whose message
+     * cannot come within this invocation sends the note back for Lambda's retry; an alert never
+     * recorded lets the note stand alone.
      */
     async function itemWithMessage(key: string, deadline: number, attrs: Record<string, unknown>): Promise<ThreadItem | undefined> {
+        const started = now();
         let item = await deps.threads.get(key);
-        for (let waitMs = 250; item !== undefined && item.ts === undefined; waitMs = Math.min(2000, waitMs * 2)) {
+        for (let waitMs = 250; item === undefined ? now() - started < NOTE_WAITS_FOR_ALERT_MS : item.ts === undefined; waitMs = Math.min(2000, waitMs * 2)) {
             if (deadline - now() <= margin + waitMs) {
+                if (item === undefined) return undefined;
                 logger.warn("The note's alert has no Slack message yet and this invocation cannot wait for it; Lambda will retry the note", { ...attrs, threadKey: key });
                 throw new SlackAppDeliveryError("the note's alert has no Slack message yet (its first post waits on Slack's rate); leaving the note for Lambda to retry");
             }

@@ -263,6 +263,22 @@ describe("slack-notifier app mode against the Slack Web API stand-in", () => {
         expect(slack.replies(CHANNELS.alerts, roots[0].ts).map((r) => r.text)).toEqual(["tokyo-ops: now red:flash1 (critical)"]);
     });
 
+    it("(b2) an alert first posted after it recovered (its problem waited its turn) is green, and its thread says it recovered", async () => {
+        const handler = appHandler(CHANNELS.alerts);
+        const problem = alarm("queue-depth-late", "ALARM", "Threshold Crossed: 9 datapoints were greater than the threshold (80.0).");
+        const threads = createAlertThreads(dynamo.documentClient, dynamo.table, 3600);
+        // The problem's event is recorded, its post still waiting on Slack's rate when the recovery comes.
+        await threads.record(threadKey(alertIdentity(parseSnsMessage(problem))!), parseSnsMessage(problem), clock(), "sns-late-problem");
+        expect((await invoke(handler, snsEvent(alarm("queue-depth-late", "OK", "Threshold Crossed: 1 datapoint was not greater than the threshold (80.0).")))).dlq).toBe(false);
+        const [root] = rootsWith(CHANNELS.alerts, "queue-depth-late");
+        expect(colourOf(root)).toBe("#2eb886");
+        expect(slack.replies(CHANNELS.alerts, root.ts).map((r) => r.text)).toEqual([expect.stringMatching(/^:large_green_circle: Recovered: /)]);
+        // An alert that was only ever OK says nothing in its thread.
+        await invoke(handler, snsEvent(alarm("queue-depth-calm", "OK", "Threshold Crossed: 1 datapoint was not greater than the threshold (80.0).")));
+        const [calm] = rootsWith(CHANNELS.alerts, "queue-depth-calm");
+        expect(slack.replies(CHANNELS.alerts, calm.ts)).toEqual([]);
+    });
+
     it("(d) an alert whose message is older than the maximum age starts a new message, counting from one", async () => {
         const handler = appHandler(CHANNELS.ageing, { SLACK_THREAD_MAX_AGE_SECONDS: "3600" });
         await invoke(handler, snsEvent(alarm("web-3 CPU", "ALARM", "first")));
