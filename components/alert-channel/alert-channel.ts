@@ -7,7 +7,8 @@ import { OnCallLink, OnCallRouting, OnCallSettings } from "../shared/oncall/onca
 import { functionSecret, serviceFunction } from "../shared/service-function";
 import { standardTags } from "../shared/tags";
 import {
-    DEFAULT_THREAD_MAX_AGE_SECONDS,
+    DEFAULT_THREAD_MAX_AGE_HOURS,
+    MAX_THREAD_MAX_AGE_HOURS,
     SLACK_BOT_TOKEN_CIPHERTEXT_ENV,
     SLACK_CHANNEL_ID_ENV,
     SLACK_MODE_ENV,
@@ -60,7 +61,7 @@ export interface FloodControlSettings {
 export const DEFAULT_FLOOD_CONTROL = { windowSeconds: 300, repeatNoticeAfter: 10 } as const;
 
 /** Default of {@link AlertChannelArgs.slackThreadMaxAgeHours}: one day, as SLACK_THREAD_MAX_AGE_SECONDS defaults. */
-export const DEFAULT_SLACK_THREAD_MAX_AGE_HOURS = DEFAULT_THREAD_MAX_AGE_SECONDS / 3600;
+export const DEFAULT_SLACK_THREAD_MAX_AGE_HOURS = DEFAULT_THREAD_MAX_AGE_HOURS;
 
 /**
  * What is missing or wrong for the Slack mode, naming the setting and the fix; undefined when the
@@ -76,7 +77,7 @@ export function slackModeProblem(args: Pick<AlertChannelArgs, "slackMode" | "sla
     if (args.slackBotToken === undefined) return "Slack's app mode needs the bot token: pulumi config set --secret alertline:slackBotToken xoxb-… (OAuth & Permissions of the Slack app).";
     if (args.slackChannelId === undefined) return "Slack's app mode needs alertline:slack.channelId, the ID (C…) of the channel the bot posts to.";
     const hours = args.slackThreadMaxAgeHours ?? DEFAULT_SLACK_THREAD_MAX_AGE_HOURS;
-    if (!Number.isInteger(hours) || hours < 1 || hours > 168) return `alertline:slack.threadMaxAgeHours is ${hours}: it must be a whole number of hours from 1 to 168.`;
+    if (!Number.isInteger(hours) || hours < 1 || hours > MAX_THREAD_MAX_AGE_HOURS) return `alertline:slack.threadMaxAgeHours is ${hours}: it must be a whole number of hours from 1 to ${MAX_THREAD_MAX_AGE_HOURS}.`;
     return undefined;
 }
 

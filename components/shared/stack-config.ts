@@ -7,6 +7,7 @@ import { routingWarnings } from "../../functions/shared/mail-routing";
 import { siteProblems, sitesSchema } from "../patlite-site/site-config";
 import { senderGlobsSchema } from "./sender-globs";
 import { SLACK_MODES } from "../../functions/slack-notifier/slack-mode";
+import { DEFAULT_THREAD_MAX_AGE_HOURS, MAX_THREAD_MAX_AGE_HOURS } from "../../functions/slack-notifier/slack-mode";
 
 /**
  * The stack configuration under the `alertline:` namespace, validated once at program start.
@@ -70,10 +71,7 @@ const SLACK_CHANNEL_ID_HINT =
  */
 export const SLACK_CHANNEL_ID_PATTERN = /^[CG][A-Z0-9]{8,31}$/;
 
-/** Longest thread age accepted: one week (an older alert starts a new message anyway). */
-export const MAX_THREAD_MAX_AGE_HOURS = 168;
-/** Default age after which an alert's next message is a new one instead of an update of the old one. */
-export const DEFAULT_THREAD_MAX_AGE_HOURS = 24;
+export { DEFAULT_THREAD_MAX_AGE_HOURS, MAX_THREAD_MAX_AGE_HOURS };
 
 const slackChannelId = z.string().superRefine((id, ctx) => {
     if (SLACK_CHANNEL_ID_PATTERN.test(id)) return;

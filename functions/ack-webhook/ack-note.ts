@@ -1,4 +1,4 @@
-import type { ClearingAction } from "../shared/clearing-actions";
+import { CLEARED_WORDS } from "../shared/clearing-actions";
 import { threadNote, type ThreadNote } from "../shared/thread-note";
 import type { ClearEvent } from "./webhook-event";
 
@@ -21,7 +21,6 @@ export const NOTE_BACKENDS = ["opsgenie", "jsm"] as const;
 export type NoteBackend = (typeof NOTE_BACKENDS)[number];
 
 const BACKEND_NAMES: Record<NoteBackend, string> = { opsgenie: "Opsgenie", jsm: "JSM" };
-const ACTION_WORDS: Record<ClearingAction, string> = { Acknowledge: "acknowledged", Close: "closed" };
 
 /** The backends an ONCALL_BACKENDS value names, in its order; unknown names are left out. */
 export function configuredBackends(value: string | undefined): NoteBackend[] {
@@ -45,7 +44,7 @@ export function callingBackend(header: string | undefined, configured: readonly 
 
 /** "acknowledged by ayumi@example.com in Opsgenie", "closed by … in JSM", or "… in on-call" when the backend is unknown. */
 export function ackNoteText(event: Pick<ClearEvent, "action" | "user">, backend: NoteBackend | undefined): string {
-    return `${ACTION_WORDS[event.action]} by ${event.user} in ${backend === undefined ? "on-call" : BACKEND_NAMES[backend]}`;
+    return `${CLEARED_WORDS[event.action]} by ${event.user} in ${backend === undefined ? "on-call" : BACKEND_NAMES[backend]}`;
 }
 
 /** The note for the alert whose identity is the on-call alert's alias (the mail's correlation key). */

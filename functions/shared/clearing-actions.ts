@@ -5,3 +5,6 @@
  */
 export const CLEARING_ACTIONS = ["Acknowledge", "Close"] as const;
 export type ClearingAction = (typeof CLEARING_ACTIONS)[number];
+
+/** How a note says it: "acknowledged by …", "closed by …". */
+export const CLEARED_WORDS: Readonly<Record<ClearingAction, string>> = { Acknowledge: "acknowledged", Close: "closed" };

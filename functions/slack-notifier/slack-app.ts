@@ -5,7 +5,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SNSEventRecord } from "aws-lambda";
 import { once } from "../shared/once";
 import { createEnvSecretSource } from "../shared/kms-env-secret";
-import { buildSlackMessage, escapeMrkdwn, fallbackText, minimalSlackMessage, stateEmoji, type AlertSummary, type SlackWebhookPayload } from "../shared/slack-message";
+import { buildSlackMessage, escapeMrkdwn, FALLBACK_TEXT_MAX, fallbackText, minimalSlackMessage, stateEmoji, truncate, type AlertSummary, type SlackWebhookPayload } from "../shared/slack-message";
 import { DEFAULT_SAFETY_MARGIN_MS, type SlackLogger } from "../shared/slack-webhook";
 import { readThreadNote, type ThreadNote } from "../shared/thread-note";
 import { alertIdentity, noteIdentity, threadKey } from "./alert-identity";
@@ -240,7 +240,7 @@ export function plainAlertMessage(summary: AlertSummary, count: number): SlackWe
 export function stateChangeReply(summary: AlertSummary, previousState: string): string {
     const reason = summary.reason?.replace(/\s+/g, " ").trim();
     const what = summary.state === "OK" ? "Recovered" : `Now ${summary.state} (was ${previousState})`;
-    return `${stateEmoji(summary.state)} ${what}: ${escapeMrkdwn(summary.title)}${reason ? ` — ${escapeMrkdwn(reason.slice(0, 500))}` : ""}`;
+    return `${stateEmoji(summary.state)} ${what}: ${escapeMrkdwn(summary.title)}${reason ? ` — ${escapeMrkdwn(truncate(reason, 500))}` : ""}`;
 }
 
 /** Whether a stored message can still be updated: same channel, and younger than the maximum age. */
@@ -438,7 +438,7 @@ export function createSlackAppDelivery(deps: SlackAppDeps): SlackAppDelivery {
         for (let round = 0; round < MAX_RENDER_ROUNDS; round++) {
             ensureTime(deadline);
             // `text` is escaped mrkdwn already; a reply is one line, without blocks.
-            const sent = await send(post(slack, ts), { text, blocks: [] }, () => ({ text: text.slice(0, 3000), blocks: [] }), "the thread reply", attrs);
+            const sent = await send(post(slack, ts), { text, blocks: [] }, () => ({ text: truncate(text, FALLBACK_TEXT_MAX), blocks: [] }), "the thread reply", attrs);
             if (sent.kind === "ok") return;
             if (sent.kind === "gone") {
                 logger.warn("The alert's thread is gone; the state change is shown on the message only", { ...attrs, ts });

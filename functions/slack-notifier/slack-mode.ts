@@ -22,5 +22,9 @@ export const SLACK_API_URL_ENV = "SLACK_API_URL";
 /** App mode: the DynamoDB table that keeps each alert's message `ts` (the flood-control table). */
 export const SLACK_THREAD_TABLE_ENV = "FLOOD_TABLE";
 
-/** Default for SLACK_THREAD_MAX_AGE_SECONDS: one day. */
-export const DEFAULT_THREAD_MAX_AGE_SECONDS = 86_400;
+/** Default age after which an alert's next event starts a new message (`alertline:slack.threadMaxAgeHours`): one day. */
+export const DEFAULT_THREAD_MAX_AGE_HOURS = 24;
+/** Longest age `alertline:slack.threadMaxAgeHours` accepts: one week. */
+export const MAX_THREAD_MAX_AGE_HOURS = 168;
+/** Default for SLACK_THREAD_MAX_AGE_SECONDS. */
+export const DEFAULT_THREAD_MAX_AGE_SECONDS = DEFAULT_THREAD_MAX_AGE_HOURS * 3600;

@@ -1,4 +1,4 @@
-import type { ClearingAction } from "../shared/clearing-actions";
+import { CLEARED_WORDS, type ClearingAction } from "../shared/clearing-actions";
 import { describeSignal, sameSignal, type TowerSignal } from "../shared/patlite/signal";
 import type { ActiveSeverity } from "../shared/severity";
 import type { SignalIntent } from "../shared/signal-intent";
@@ -16,8 +16,6 @@ import { applyIntents, DEFAULT_STATE_LIMITS, desiredSignal, highestActive, type 
  * logs and `npm run patlite -- status` word them; the level in brackets is the severity whose signal
  * the tower shows.
  */
-
-const BY_WORDS: Record<ClearingAction, string> = { Acknowledge: "acknowledged", Close: "closed" };
 
 /**
  * The intent that decided the tower's new signal: of the intents applied in order to `state`, the
@@ -61,7 +59,7 @@ export interface TowerChange {
 export function towerNoteText(change: TowerChange): string {
     const after = describeShown(change.after.signal, change.after.level);
     const moved = change.before.signal === null ? `now ${after}` : `${describeShown(change.before.signal, change.before.level)} → ${after}`;
-    const by = change.by === undefined ? "" : `, ${BY_WORDS[change.by.action] ?? "cleared"} by ${change.by.user}`;
+    const by = change.by === undefined ? "" : `, ${CLEARED_WORDS[change.by.action]} by ${change.by.user}`;
     return `${change.tower.name}: ${moved}${by}`;
 }
 

@@ -490,7 +490,8 @@ export async function startSlackWebApi(options: SlackWebApiOptions): Promise<Sla
         const [mediaType, ...params] = (contentType ?? "").split(";").map((p) => p.trim());
         const charset = params.find((p) => p.toLowerCase().startsWith("charset="))?.slice("charset=".length).replace(/"/g, "").toLowerCase();
         if (charset !== undefined && charset !== "utf-8" && charset !== "iso-8859-1") return { method, answer: refuse({ error: "invalid_charset" }) };
-        const args: Args = Object.fromEntries(url.searchParams);
+        // Keys come from the request: a map without a prototype, so "__proto__" is an argument like any other.
+        const args: Args = Object.assign(Object.create(null) as Args, Object.fromEntries(url.searchParams));
         const queryToken = url.searchParams.has("token");
         delete args.token;
         let bodyToken: string | undefined;

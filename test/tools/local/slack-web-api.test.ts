@@ -205,6 +205,17 @@ describe("the Slack Web API stand-in accepts what Slack's reference documents", 
         expect(stand.messages(CHANNEL).map((m) => m.text)).toEqual(["form", "json"]);
     });
 
+    it("reads a JSON body's keys as arguments only: a \"__proto__\" key supplies no channel or text", async () => {
+        const stand = await start();
+        const answer = await fetch(`${stand.url}chat.postMessage`, {
+            method: "POST",
+            headers: { "content-type": "application/json; charset=utf-8", authorization: `Bearer ${TOKEN}` },
+            body: `{"__proto__": {"channel": "${CHANNEL}", "text": "smuggled"}}`,
+        });
+        expect(((await answer.json()) as { ok: boolean }).ok).toBe(false);
+        expect(stand.messages(CHANNEL)).toEqual([]);
+    });
+
     it("posts text over 40,000 characters truncated, with the changelog's message_truncated warning", async () => {
         const stand = await start();
         const documented = behaviour.truncation;
