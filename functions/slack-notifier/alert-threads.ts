@@ -80,9 +80,10 @@ export interface AlertThreads {
     markRendered(key: string, token: string, shown: { version: number; state: string; count: number }, posted?: PostedMessage): Promise<ThreadItem | undefined>;
     /**
      * Lets go of the lease if every version is shown: "released". "newer" when a version arrived
-     * meanwhile (render again, the lease is still held), "lost" when the lease is no longer ours.
+     * meanwhile (render again, the lease is still held; `item` is the item as read to tell), "lost"
+     * when the lease is no longer ours.
      */
-    release(key: string, token: string): Promise<"released" | "newer" | "lost">;
+    release(key: string, token: string): Promise<{ readonly status: "released" | "lost" } | { readonly status: "newer"; readonly item: ThreadItem }>;
     /** Lets go of the lease whatever is unrendered (the holder is giving up: Lambda retries its event). */
     abandon(key: string, token: string): Promise<void>;
 }
@@ -297,9 +298,9 @@ export function createAlertThreads(client: DynamoDBDocumentClient, table: string
             }
         },
         async release(key, token) {
-            if (await removeLease(key, token, true)) return "released";
+            if (await removeLease(key, token, true)) return { status: "released" };
             const item = await get(key);
-            return item?.lease === token ? "newer" : "lost";
+            return item?.lease === token ? { status: "newer", item } : { status: "lost" };
         },
         async abandon(key, token) {
             await removeLease(key, token, false);

@@ -11,6 +11,7 @@ import { slackAppFromEnv, type SlackAppDelivery } from "./slack-app";
 import { createWebhookUrlSource } from "./webhook-secret";
 import { createMetricSink, type MetricSink } from "../shared/path-metrics";
 import { slackMetrics } from "./slack-metrics";
+import { once } from "../shared/once";
 
 /**
  * slack-notifier: every message on the alert topic becomes one Slack message. This file only wires
@@ -193,18 +194,21 @@ export function floodControlFromEnv(env: NodeJS.ProcessEnv, logger: NotifierLogg
 
 const defaultLogger = new Logger({ serviceName: "slack-notifier" });
 const defaultMetrics = createMetricSink({ environment: process.env.ALERTLINE_ENVIRONMENT || undefined, serviceName: "slack-notifier", logger: defaultLogger });
+// One KMS and one DynamoDB client per container, shared by both modes and reused by every
+// invocation; region and credentials come from Lambda's environment.
+const defaultKms = new KMSClient({});
+const defaultDocumentClient = once(() => DynamoDBDocumentClient.from(new DynamoDBClient({})));
 const defaultDeps: NotifierDeps = {
-    // One client per container, reused by every invocation; region and credentials come from Lambda's environment.
-    webhookUrl: createWebhookUrlSource(new KMSClient({})),
+    webhookUrl: createWebhookUrlSource(defaultKms),
     logger: defaultLogger,
     environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
-    flood: floodControlFromEnv(process.env, defaultLogger, () => DynamoDBDocumentClient.from(new DynamoDBClient({}))),
+    flood: floodControlFromEnv(process.env, defaultLogger, defaultDocumentClient),
     metrics: defaultMetrics,
     app: slackAppFromEnv(process.env, {
         logger: defaultLogger,
         environment: process.env.ALERTLINE_ENVIRONMENT || undefined,
-        kms: () => new KMSClient({}),
-        documentClient: () => DynamoDBDocumentClient.from(new DynamoDBClient({})),
+        kms: () => defaultKms,
+        documentClient: defaultDocumentClient,
         parse: (record) => parseSnsMessage(messageOf(record), record.Sns?.Subject ?? undefined),
         metrics: slackMetrics(defaultMetrics),
     }),

@@ -427,8 +427,8 @@ export function createSlackAppDelivery(deps: SlackAppDeps): SlackAppDelivery {
             }
             if (unseenProblem !== undefined) await replyInThread(slack, posted!.ts, stateChangeReply(summary, unseenProblem), deadline, attrs);
             const released = await deps.threads.release(item.key, token);
-            if (released !== "newer") return;
-            item = (await deps.threads.get(item.key)) ?? marked;
+            if (released.status !== "newer") return;
+            item = released.item;
         }
         throw new SlackAppDeliveryError(`the alert kept changing for ${MAX_RENDER_ROUNDS} renders; leaving the rest for Lambda's retry`);
     }

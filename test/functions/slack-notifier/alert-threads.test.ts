@@ -81,7 +81,7 @@ describe("createAlertThreads on dynalite", () => {
         expect(await threads.markRendered(key, "a", { version: 1, state: "ALARM", count: 1 })).toBeUndefined();
         const marked = await threads.markRendered(key, "b", { version: 1, state: "ALARM", count: 1 }, { channel: "C1", ts: "1764928800.000100", postedAt: T0 / 1000, baseCount: 0 });
         expect(marked).toMatchObject({ rendered: 1, ts: "1764928800.000100", channel: "C1", renderedState: "ALARM" });
-        expect(await threads.release(key, "b")).toBe("released");
+        expect((await threads.release(key, "b")).status).toBe("released");
         expect(await threads.acquire(key, "c", T0 + 2000, T0 + 60_000)).toBeUndefined();
     });
 
@@ -92,9 +92,9 @@ describe("createAlertThreads on dynalite", () => {
         const during = await threads.record(key, alarm("two", "OK"), T0 + 100, "m2");
         expect(await threads.acquire(key, "other", T0 + 100, T0 + 60_000)).toBeUndefined();
         await threads.markRendered(key, "holder", { version: 1, state: "ALARM", count: 1 });
-        expect(await threads.release(key, "holder")).toBe("newer");
+        expect((await threads.release(key, "holder")).status).toBe("newer");
         await threads.markRendered(key, "holder", { version: during.version, state: "OK", count: 2 });
-        expect(await threads.release(key, "holder")).toBe("released");
+        expect((await threads.release(key, "holder")).status).toBe("released");
         expect(await threads.get(key)).toMatchObject({ version: 2, rendered: 2, renderedState: "OK", lease: undefined });
     });
 
